@@ -1,0 +1,56 @@
+import type { Session } from '../providers/sdk.js';
+import type { StateStore, StackKey } from '../state/store.js';
+import { overlay } from './record.js';
+
+/**
+ * Finish what a crashed apply left: every journal entry without an outcome is looked up live and
+ * state records what exists, so nothing created is ever forgotten. Returns one line per entry.
+ * Call with the stack's lock held.
+ */
+export async function recoverStack(store: StateStore, key: StackKey, sessionFor: (apiVersion: string) => Session | undefined): Promise<string[]> {
+  const entries = await store.unfinishedJournal(key);
+  const notes: string[] = [];
+  const runs = new Set<number>();
+  for (const e of entries) {
+    runs.add(e.runId);
+    const session = sessionFor(e.resource.apiVersion);
+    if (!session) {
+      notes.push(`${e.resourceId}: interrupted ${e.operation} left as is (no target for ${e.resource.apiVersion} now)`);
+      continue;
+    }
+    let note: string;
+    try {
+      const observed = await session.read(e.resource);
+      const isDelete = e.operation === 'delete' || e.operation === 'replace-delete';
+      if (isDelete) {
+        if (observed === null) {
+          await store.deleteResource(key, e.resourceId);
+          note = `${e.resourceId}: interrupted ${e.operation} had finished; forgotten from state`;
+        } else {
+          note = `${e.resourceId}: interrupted ${e.operation} had not happened; the object still exists`;
+        }
+      } else if (observed) {
+        await store.putResource(key, { ...e.resource, spec: overlay(e.resource.spec, observed.spec), outputs: observed.outputs ?? e.resource.outputs ?? {} });
+        note = `${e.resourceId}: interrupted ${e.operation} found the object live; recorded it`;
+      } else {
+        note = `${e.resourceId}: interrupted ${e.operation} left nothing live; nothing to record`;
+      }
+      await store.journalFinish(e.id, 'recovered', note);
+    } catch (err) {
+      note = `${e.resourceId}: could not check the interrupted ${e.operation}: ${(err as Error).message}`;
+      // Leave the entry open: the next run tries again.
+    }
+    notes.push(note);
+  }
+  for (const id of runs) {
+    const [run] = await store.runs({ id });
+    if (run && run.outcome === 'running') await store.finishRun(id, 'interrupted', run.summary, run.results, 'the process stopped during the apply; recovered by a later run');
+  }
+  // Runs that died before their first journal entry.
+  for (const run of await store.runs({ repo: key.repo, stack: key.stack, limit: 20 })) {
+    if (run.outcome === 'running' && (run.kind === 'apply' || run.kind === 'remediate')) {
+      await store.finishRun(run.id, 'interrupted', run.summary, run.results, 'the process stopped during the apply');
+    }
+  }
+  return notes;
+}

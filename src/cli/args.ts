@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+
+export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'history', 'serve', 'demo', 'help'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const options = {
+  config: { type: 'string' },
+  repo: { type: 'string' },
+  'data-dir': { type: 'string' },
+  ref: { type: 'string' },
+  stack: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  plan: { type: 'string' },
+  parallelism: { type: 'string' },
+  limit: { type: 'string' },
+  'detailed-exitcode': { type: 'boolean' },
+  'no-refresh': { type: 'boolean' },
+  'auto-approve': { type: 'boolean' },
+  'allow-delete-all': { type: 'boolean' },
+  remediate: { type: 'boolean' },
+  'no-color': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export type Flags = {
+  config?: string; repo?: string; 'data-dir'?: string; ref?: string; stack?: string; format?: string; out?: string; plan?: string;
+  parallelism?: string; limit?: string; 'detailed-exitcode'?: boolean; 'no-refresh'?: boolean; 'auto-approve'?: boolean;
+  'allow-delete-all'?: boolean; remediate?: boolean; 'no-color'?: boolean; help?: boolean;
+};
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function parseCommandLine(argv: string[]): { command: Command; flags: Flags } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const [first, ...rest] = parsed.positionals;
+  if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  const command = (first ?? 'help') as Command;
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.join(', ')}`);
+  const flags = parsed.values as Flags;
+  if (flags.format && !['text', 'json', 'markdown'].includes(flags.format)) throw new UsageError(`--format takes text, json or markdown`);
+  if (flags.format === 'markdown' && command !== 'plan') throw new UsageError('--format markdown is for plan');
+  for (const n of ['parallelism', 'limit'] as const) {
+    if (flags[n] !== undefined && !/^[1-9][0-9]*$/.test(flags[n]!)) throw new UsageError(`--${n} takes a positive whole number`);
+  }
+  return { command: flags.help ? 'help' : command, flags };
+}
+
+export const USAGE = `driftless: GitOps reconciliation from a git repository of YAML manifests
+
+Usage: driftless <command> [options]
+
+Commands:
+  validate   check driftless.yaml and every manifest (exit 0 valid, 1 invalid)
+  plan       show what apply would do (--detailed-exitcode: 0 none, 2 changes, 1 error)
+  apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
+  drift      refresh live state and report drift (0 none, 2 drift, 1 error)
+  history    list runs: time, commit, trigger, summary, outcome
+  serve      run the service: webhooks, polling, plans on pull requests, apply after merge
+  demo       run the demo on the embedded default (what npm start does)
+
+Options:
+  --config FILE         server config (default ./driftless.config.yaml)
+  --repo PATH|URL       manifest repository (overrides the config)
+  --data-dir DIR        data dir for state and mirrors (overrides the config)
+  --ref REF             branch, tag or sha (default: the tracked branch)
+  --stack NAME          one stack only
+  --format FMT          text | json | markdown (plan only)
+  --out FILE            plan: also save the plan JSON to FILE
+  --plan FILE           apply: apply a saved plan, refused if it no longer matches
+  --no-refresh          plan without reading live state
+  --parallelism N       provider calls at once during apply (default 8)
+  --auto-approve        apply without asking
+  --allow-delete-all    allow a plan that deletes every resource of a stack
+  --detailed-exitcode   plan: exit 2 when there are changes
+  --remediate           drift: re-apply the recorded desired state
+  --limit N             history: how many runs (default 20)
+`;

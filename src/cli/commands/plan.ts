@@ -1,0 +1,47 @@
+import { writeFileSync } from 'node:fs';
+import type { Flags } from '../args.js';
+import { printDiagnostics, useColor, type Io } from '../output.js';
+import { openWorkspace } from '../context.js';
+import { planAll } from '../../engine/operations.js';
+import { renderText } from '../../plan/render/text.js';
+import { renderMarkdown } from '../../plan/render/markdown.js';
+import { renderJson } from '../../plan/render/json.js';
+import type { Plan } from '../../plan/model.js';
+
+export async function planCommand(flags: Flags, io: Io): Promise<number> {
+  const { ws } = await openWorkspace(flags, io, 'plan');
+  try {
+    const commit = await ws.resolve(flags.ref);
+    const r = await planAll(ws, commit, { stack: flags.stack, refresh: !flags['no-refresh'] });
+    const diagnostics = [...r.diagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
+    printDiagnostics(io, diagnostics);
+    const plans = r.stacks.flatMap((s) => (s.planned ? [s.planned.plan] : []));
+    const format = flags.format ?? 'text';
+    if (format === 'json') io.out.write(plans.length === 1 && flags.stack ? renderJson(plans[0]) : JSON.stringify({ plans }, null, 2) + '\n');
+    else if (format === 'markdown') io.out.write(plans.map((p) => renderMarkdown(p)).join('\n'));
+    else io.out.write(plans.map((p) => renderText(p, { color: useColor(io, flags['no-color']) })).join('\n'));
+    if (flags.out) writeFileSync(flags.out, plans.length === 1 ? renderJson(plans[0]) : JSON.stringify({ plans }, null, 2) + '\n');
+    if (diagnostics.length || plans.some((p) => p.errors.length)) return 1;
+    if (flags['detailed-exitcode'] && plans.some((p) => p.changes.length)) return 2;
+    return 0;
+  } finally {
+    await ws.close();
+  }
+}
+
+/** Read a plan file written by `plan --out` (one plan, or { plans: [...] }). */
+export function readPlans(text: string, file: string): Plan[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`${file} is not a plan file: ${(err as Error).message}`);
+  }
+  const list = (v && typeof v === 'object' && Array.isArray((v as { plans?: unknown }).plans) ? (v as { plans: unknown[] }).plans : [v]) as Plan[];
+  for (const p of list) {
+    if (!p || p.formatVersion !== 1 || typeof p.digest !== 'string' || typeof p.commit !== 'string' || typeof p.stack !== 'string') {
+      throw new Error(`${file} is not a driftless plan (formatVersion 1 with stack, commit and digest)`);
+    }
+  }
+  return list;
+}

@@ -1,0 +1,64 @@
+import { createInterface } from 'node:readline/promises';
+import { parseCommandLine, USAGE, UsageError, type Flags } from './args.js';
+import type { Io } from './output.js';
+import { validateCommand } from './commands/validate.js';
+import { planCommand } from './commands/plan.js';
+import { applyCommand } from './commands/apply.js';
+import { driftCommand } from './commands/drift.js';
+import { historyCommand } from './commands/history.js';
+import { demoCommand } from './commands/demo.js';
+
+export function processIo(): Io {
+  return {
+    out: process.stdout,
+    err: process.stderr,
+    stdinIsTTY: !!process.stdin.isTTY,
+    env: process.env,
+    async ask(q) {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      try {
+        return await rl.question(q);
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
+type Handler = (flags: Flags, io: Io) => Promise<number>;
+
+const handlers: Record<string, () => Promise<Handler>> = {
+  validate: async () => validateCommand,
+  plan: async () => planCommand,
+  apply: async () => applyCommand,
+  drift: async () => driftCommand,
+  history: async () => historyCommand,
+  demo: async () => demoCommand,
+  serve: async () => (await import('./commands/serve.js')).serveCommand,
+};
+
+/** Run the CLI; returns the exit code. Errors a user can cause are printed without a stack trace. */
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  let command: string;
+  let flags: Flags;
+  try {
+    ({ command, flags } = parseCommandLine(argv));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err.write(`error: ${err.message}\n\n${USAGE}`);
+      return 1;
+    }
+    throw err;
+  }
+  if (command === 'help') {
+    io.out.write(USAGE);
+    return 0;
+  }
+  try {
+    return await (await handlers[command]())(flags, io);
+  } catch (err) {
+    io.err.write(`error: ${(err as Error).message}\n`);
+    if (io.env.DRIFTLESS_DEBUG) io.err.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,175 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { ValidateFunction } from 'ajv';
+import type { TargetConfig } from '../providers/sdk.js';
+import { newAjv } from '../manifests/schema-registry.js';
+import { loadSchema } from '../manifests/schema-files.js';
+import { parseManifestFile, locate } from '../manifests/yaml.js';
+import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
+import { pointerToPath } from '../manifests/validate.js';
+import { SecretValue } from './secret-value.js';
+
+export const DEFAULT_CONFIG_FILE = 'driftless.config.yaml';
+
+export interface ServerConfig {
+  file: string | null;
+  repo: { url?: string; path?: string; branch: string; name: string; token?: SecretValue };
+  github?: {
+    baseUrl: string;
+    owner: string;
+    repo: string;
+    token?: SecretValue;
+    app?: { id: string; privateKey: SecretValue; installationId: string };
+    webhookSecret?: SecretValue;
+  };
+  targets: Record<string, TargetConfig>;
+  /** `!secret NAME` sources; read when used. */
+  secrets: Record<string, SecretSource>;
+  providers: string[];
+  state: { url?: SecretValue };
+  server: { host: string; port: number; bodyLimit: number };
+  poll: string;
+  dataDir: string;
+  parallelism: number;
+}
+
+export type SecretSource = string | { fromEnv: string } | { fromFile: string };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+let validator: ValidateFunction | undefined;
+
+export interface ConfigOverrides {
+  repo?: string;
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Read the server config (default ./driftless.config.yaml; a missing default file means "all
+ * defaults"), validate it, resolve relative paths against the file's directory and read every
+ * { fromEnv } / { fromFile } value into a SecretValue.
+ */
+export function loadServerConfig(file: string | undefined, o: ConfigOverrides = {}): ServerConfig {
+  const env = o.env ?? process.env;
+  const path = resolve(file ?? DEFAULT_CONFIG_FILE);
+  let raw: Record<string, unknown> = {};
+  let base = process.cwd();
+  let source = '';
+  const exists = existsSync(path);
+  if (!exists && file) throw new ConfigError(`config file ${file} does not exist`);
+  if (exists) {
+    base = dirname(path);
+    source = readFileSync(path, 'utf8');
+    const parsed = parseManifestFile(path, source);
+    if (parsed.diagnostics.length) throw new ConfigError(parsed.diagnostics.map(formatDiagnostic).join('\n'));
+    if (parsed.docs.length !== 1 || typeof parsed.docs[0].value !== 'object' || parsed.docs[0].value === null) {
+      throw new ConfigError(`${path}:1:1: the config must be one YAML mapping`);
+    }
+    raw = parsed.docs[0].value as Record<string, unknown>;
+  }
+  validator ??= newAjv().compile(loadSchema('server-config.schema.json'));
+  if (!validator(raw)) {
+    const ds: Diagnostic[] = (validator.errors ?? []).filter((e) => e.keyword !== 'oneOf').map((e) => {
+      const p = pointerToPath(e.instancePath);
+      let target: 'value' | 'key' = 'value';
+      let msg = e.message ?? 'is invalid';
+      if (e.keyword === 'additionalProperties') {
+        p.push((e.params as { additionalProperty: string }).additionalProperty);
+        target = 'key';
+        msg = 'unknown property';
+      }
+      const pos = source ? locate(source, 0, p, target) : { line: 1, col: 1 };
+      return { file: path, line: pos.line, col: pos.col, message: `${p.join('.') || '(root)'}: ${msg}` };
+    });
+    throw new ConfigError(ds.map(formatDiagnostic).join('\n'));
+  }
+  const secret = (v: unknown, where: string): SecretValue | undefined => readSecret(v as SecretSource | undefined, where, env, base);
+  const repoRaw = (raw.repo ?? {}) as Record<string, unknown>;
+  const repo: ServerConfig['repo'] = { branch: (repoRaw.branch as string) ?? 'main', name: '' };
+  const repoArg = o.repo ?? (repoRaw.url as string | undefined) ?? (repoRaw.path ? resolve(base, repoRaw.path as string) : undefined);
+  if (repoArg) {
+    if (/^https?:\/\//.test(repoArg)) repo.url = repoArg;
+    else repo.path = resolve(repoArg);
+  }
+  repo.name = (!o.repo && (repoRaw.name as string)) || deriveRepoName(repo.url ?? repo.path ?? 'repo');
+  repo.token = secret(repoRaw.token, 'repo.token') ?? (env.DRIFTLESS_GIT_TOKEN ? new SecretValue(env.DRIFTLESS_GIT_TOKEN, 'env DRIFTLESS_GIT_TOKEN') : undefined);
+
+  let github: ServerConfig['github'];
+  if (raw.github) {
+    const g = raw.github as Record<string, unknown>;
+    const app = g.app as Record<string, unknown> | undefined;
+    github = {
+      baseUrl: ((g.baseUrl as string) ?? 'https://api.github.com').replace(/\/+$/, ''),
+      owner: g.owner as string,
+      repo: g.repo as string,
+      token: secret(g.token, 'github.token'),
+      app: app ? { id: String(app.id), privateKey: secret(app.privateKey, 'github.app.privateKey')!, installationId: String(app.installationId) } : undefined,
+      webhookSecret: secret(g.webhookSecret, 'github.webhookSecret'),
+    };
+  }
+  const targets: Record<string, TargetConfig> = {};
+  for (const [name, t] of Object.entries((raw.targets ?? {}) as Record<string, Record<string, unknown>>)) {
+    const resolved: TargetConfig = { name, provider: String(t.provider) };
+    for (const [k, v] of Object.entries(t)) {
+      if (k === 'provider') continue;
+      if (v && typeof v === 'object' && ('fromEnv' in v || 'fromFile' in v)) resolved[k] = secret(v, `targets.${name}.${k}`);
+      else if (k === 'root' && typeof v === 'string') resolved[k] = resolve(base, v);
+      else resolved[k] = v;
+    }
+    targets[name] = resolved;
+  }
+  const server = (raw.server ?? {}) as Record<string, unknown>;
+  const state = (raw.state ?? {}) as Record<string, unknown>;
+  return {
+    file: exists ? path : null,
+    repo,
+    github,
+    targets,
+    secrets: (raw.secrets ?? {}) as Record<string, SecretSource>,
+    providers: (raw.providers ?? []) as string[],
+    state: { url: secret(state.url, 'state.url') },
+    server: { host: (server.host as string) ?? '127.0.0.1', port: (server.port as number) ?? 8080, bodyLimit: (server.bodyLimit as number) ?? 25 * 1024 * 1024 },
+    poll: (raw.poll as string) ?? '* * * * *',
+    dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : resolve(base, '.driftless'))),
+    parallelism: (raw.parallelism as number) ?? 8,
+  };
+}
+
+export function deriveRepoName(urlOrPath: string): string {
+  const trimmed = urlOrPath.replace(/\/+$/, '').replace(/\.git$/, '');
+  return basename(trimmed) || 'repo';
+}
+
+/** Read one { fromEnv } / { fromFile } / literal value. Missing sources are an error naming the field. */
+export function readSecret(v: SecretSource | undefined, where: string, env: NodeJS.ProcessEnv = process.env, base = process.cwd()): SecretValue | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v === 'string') return new SecretValue(v, `literal at ${where}`);
+  if ('fromEnv' in v) {
+    const value = env[v.fromEnv];
+    if (value === undefined) throw new ConfigError(`${where}: environment variable ${v.fromEnv} is not set`);
+    return new SecretValue(value, `env ${v.fromEnv}`);
+  }
+  const p = resolve(base, v.fromFile);
+  try {
+    return new SecretValue(readFileSync(p, 'utf8').replace(/\r?\n$/, ''), `file ${v.fromFile}`);
+  } catch (err) {
+    throw new ConfigError(`${where}: cannot read ${v.fromFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/** Resolve a `!secret NAME` on the server side: only names listed under `secrets` are allowed. */
+export function secretResolver(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
+  const base = config.file ? dirname(config.file) : process.cwd();
+  return (name) => {
+    const src = config.secrets[name];
+    if (src === undefined) return undefined;
+    try {
+      return readSecret(src, `secrets.${name}`, env, base)?.reveal();
+    } catch {
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,196 @@
+import * as fs from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { mapLimit } from '../util/concurrency.js';
+
+export interface TreeFile {
+  path: string; // repository-relative, forward slashes
+  oid: string;
+}
+
+export class GitError extends Error {
+  override name = 'GitError';
+}
+
+/**
+ * A git repository read through isomorphic-git, straight from commits (no work tree).
+ * Local repositories are read in place; remote ones are mirrored (see mirror.ts).
+ * One shared object cache serves every call; writes (fetch, refs, notes) are serialised.
+ */
+export class GitRepository {
+  /** isomorphic-git's pack cache: shared by every read. */
+  readonly cache: object = {};
+  private writes: Promise<unknown> = Promise.resolve();
+  private treeCache = new Map<string, { path: string; oid: string; type: string }[]>();
+
+  constructor(
+    readonly gitdir: string,
+    /** Prefix under which branches are found (`refs/remotes/origin/` for a mirror). */
+    readonly branchPrefix = 'refs/heads/',
+  ) {}
+
+  /** Open a local repository (work tree or bare) in place. */
+  static openLocal(path: string): GitRepository {
+    const abs = resolvePath(path);
+    if (!existsSync(abs)) throw new GitError(`repository ${path} does not exist`);
+    const dotgit = join(abs, '.git');
+    if (existsSync(dotgit) && statSync(dotgit).isDirectory()) return new GitRepository(dotgit);
+    if (existsSync(join(abs, 'HEAD')) && existsSync(join(abs, 'objects'))) return new GitRepository(abs);
+    throw new GitError(`${path} is not a git repository (no .git directory and not a bare repository)`);
+  }
+
+  /** Run a write operation after every earlier one has finished (isomorphic-git writes are not concurrency-safe). */
+  serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(fn, fn);
+    this.writes = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Resolve a branch, tag, full ref or (abbreviated) sha to a commit sha. */
+  async resolve(ref: string): Promise<string> {
+    const candidates = ref.startsWith('refs/') ? [ref] : [this.branchPrefix + ref, `refs/tags/${ref}`, ref];
+    for (const c of candidates) {
+      try {
+        const oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: c });
+        return await this.peel(oid);
+      } catch {
+        /* try the next form */
+      }
+    }
+    if (/^[0-9a-f]{4,40}$/i.test(ref)) {
+      try {
+        const oid = await git.expandOid({ fs, gitdir: this.gitdir, oid: ref.toLowerCase(), cache: this.cache });
+        return await this.peel(oid);
+      } catch {
+        /* fall through */
+      }
+    }
+    throw new GitError(`cannot resolve "${ref}" to a commit (not a branch, tag or known sha)`);
+  }
+
+  private async peel(oid: string): Promise<string> {
+    for (let i = 0; i < 10; i++) {
+      const obj = await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' });
+      if (obj.type === 'commit') return oid;
+      if (obj.type === 'tag') {
+        oid = (obj.object as { object: string }).object;
+        continue;
+      }
+      throw new GitError(`${oid} is a ${obj.type}, not a commit`);
+    }
+    throw new GitError(`tag chain too long at ${oid}`);
+  }
+
+  async commitInfo(sha: string): Promise<{ sha: string; message: string; author: string; email: string; time: number; parents: string[] }> {
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+    return { sha, message: commit.message, author: commit.author.name, email: commit.author.email, time: commit.author.timestamp, parents: commit.parent };
+  }
+
+  private async readTreeEntries(oid: string): Promise<{ path: string; oid: string; type: string }[]> {
+    let entries = this.treeCache.get(oid);
+    if (!entries) {
+      const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+      entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
+      if (this.treeCache.size > 50_000) this.treeCache.clear();
+      this.treeCache.set(oid, entries);
+    }
+    return entries;
+  }
+
+  /** The oid of the tree at `dir` (repository-relative, '' for the root) in `commit`, or null. */
+  async treeOid(commit: string, dir: string): Promise<string | null> {
+    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
+    let oid = c.tree;
+    for (const seg of splitPath(dir)) {
+      const entries = await this.readTreeEntries(oid);
+      const e = entries.find((x) => x.path === seg);
+      if (!e || e.type !== 'tree') return null;
+      oid = e.oid;
+    }
+    return oid;
+  }
+
+  /** Every blob below `dir` at `commit` whose name passes `accept`, sorted by path. */
+  async listFiles(commit: string, dir: string, accept: (path: string) => boolean = () => true): Promise<TreeFile[]> {
+    const root = await this.treeOid(commit, dir);
+    if (!root) return [];
+    const prefix = splitPath(dir).join('/');
+    const out: TreeFile[] = [];
+    await this.walkTree(root, prefix, accept, out);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async walkTree(oid: string, prefix: string, accept: (p: string) => boolean, out: TreeFile[]): Promise<void> {
+    const entries = await this.readTreeEntries(oid);
+    const subtrees: Promise<void>[] = [];
+    for (const e of entries) {
+      const p = prefix ? `${prefix}/${e.path}` : e.path;
+      if (e.type === 'tree') subtrees.push(this.walkTree(e.oid, p, accept, out));
+      else if (e.type === 'blob' && accept(p)) out.push({ path: p, oid: e.oid });
+    }
+    await Promise.all(subtrees);
+  }
+
+  /** A file's blob at a commit, or null when absent. */
+  async readFileAt(commit: string, path: string): Promise<{ oid: string; content: Buffer } | null> {
+    const parts = splitPath(path);
+    const name = parts.pop();
+    if (!name) return null;
+    const dirOid = await this.treeOid(commit, parts.join('/'));
+    if (!dirOid) return null;
+    const e = (await this.readTreeEntries(dirOid)).find((x) => x.path === name && x.type === 'blob');
+    if (!e) return null;
+    return { oid: e.oid, content: await this.readBlob(e.oid) };
+  }
+
+  async readBlob(oid: string): Promise<Buffer> {
+    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  }
+
+  /** Read many blobs with bounded concurrency. */
+  async readBlobs(oids: string[], concurrency = 16): Promise<Buffer[]> {
+    return mapLimit(oids, concurrency, (oid) => this.readBlob(oid));
+  }
+
+  /**
+   * Paths that differ between two commits (added, removed or modified blobs), found by comparing
+   * tree ids and descending only into subtrees whose ids differ.
+   */
+  async changedPaths(from: string | null, to: string): Promise<string[]> {
+    const toTree = (await git.readCommit({ fs, gitdir: this.gitdir, oid: to, cache: this.cache })).commit.tree;
+    const fromTree = from ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: from, cache: this.cache })).commit.tree : null;
+    const out: string[] = [];
+    await this.diffTrees(fromTree, toTree, '', out);
+    return out.sort();
+  }
+
+  private async diffTrees(a: string | null, b: string | null, prefix: string, out: string[]): Promise<void> {
+    if (a === b) return;
+    const ea = a ? await this.readTreeEntries(a) : [];
+    const eb = b ? await this.readTreeEntries(b) : [];
+    const ma = new Map(ea.map((e) => [e.path, e]));
+    const mb = new Map(eb.map((e) => [e.path, e]));
+    const names = new Set([...ma.keys(), ...mb.keys()]);
+    const pending: Promise<void>[] = [];
+    for (const name of names) {
+      const x = ma.get(name);
+      const y = mb.get(name);
+      if (x && y && x.oid === y.oid && x.type === y.type) continue;
+      const p = prefix ? `${prefix}/${name}` : name;
+      const xt = x?.type === 'tree' ? x.oid : null;
+      const yt = y?.type === 'tree' ? y.oid : null;
+      if (xt || yt) pending.push(this.diffTrees(xt, yt, p, out));
+      if ((x && x.type !== 'tree') || (y && y.type !== 'tree')) out.push(p);
+    }
+    await Promise.all(pending);
+  }
+}
+
+export function splitPath(p: string): string[] {
+  return p.split('/').filter((s) => s && s !== '.');
+}
+
+export { git, http, fs };

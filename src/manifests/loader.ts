@@ -1,0 +1,139 @@
+import type { GitRepository } from '../git/repository.js';
+import type { Provider } from '../providers/sdk.js';
+import { parseManifestFile, locate } from './yaml.js';
+import { validateDocument, type ManifestResource } from './validate.js';
+import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
+import { parseRepoConfig, REPO_CONFIG_FILE, CUSTOM_SCHEMA_DIR, type RepoConfig, type StackConfig } from './repo-config.js';
+import type { Diagnostic } from './diagnostics.js';
+
+/** Where a resource was declared. */
+export interface SourceLocation {
+  file: string;
+  oid: string;
+  docIndex: number;
+  line: number;
+  col: number;
+}
+
+export type LocatedResource = ManifestResource & { loc: SourceLocation };
+
+export interface LoadedStack {
+  name: string;
+  config: StackConfig;
+  resources: LocatedResource[];
+  diagnostics: Diagnostic[];
+  files: number;
+  /** The stack directory's tree id: equal ids mean equal manifests. */
+  treeOid: string | null;
+}
+
+interface FileResult {
+  resources: (ManifestResource & { docIndex: number; line: number; col: number })[];
+  diagnostics: Omit<Diagnostic, 'file'>[];
+}
+
+const MANIFEST_EXT = /\.(ya?ml|json)$/i;
+
+/**
+ * Loads a repository's config and stacks at a commit. Parsing and validation results are cached
+ * by git blob id (and the schema set), and whole stacks by their tree id, so an unchanged file is
+ * never parsed or validated twice.
+ */
+export class ManifestLoader {
+  private files = new Map<string, FileResult>();
+  private stacks = new Map<string, Omit<LoadedStack, 'name' | 'config'>>();
+  private registries = new Map<string, SchemaRegistry>();
+  stats = { parsed: 0, cached: 0 };
+
+  constructor(readonly repo: GitRepository, readonly providers: Provider[]) {}
+
+  async repoConfig(commit: string): Promise<{ config?: RepoConfig; diagnostics: Diagnostic[] }> {
+    const f = await this.repo.readFileAt(commit, REPO_CONFIG_FILE);
+    if (!f) return { diagnostics: [{ file: REPO_CONFIG_FILE, line: 1, col: 1, message: 'driftless.yaml not found at the repository root' }] };
+    return parseRepoConfig(f.content.toString('utf8'));
+  }
+
+  /** The schema registry at a commit: built-in kinds plus the repository's `.driftless/schemas/`. */
+  async registry(commit: string): Promise<{ registry: SchemaRegistry; diagnostics: Diagnostic[] }> {
+    const treeOid = await this.repo.treeOid(commit, CUSTOM_SCHEMA_DIR);
+    const key = treeOid ?? 'builtin';
+    let registry = this.registries.get(key);
+    const diagnostics: Diagnostic[] = [];
+    const custom: CustomSchema[] = [];
+    if (!registry) {
+      if (treeOid) {
+        const files = await this.repo.listFiles(commit, CUSTOM_SCHEMA_DIR, (p) => MANIFEST_EXT.test(p));
+        for (const f of files) {
+          const text = (await this.repo.readBlob(f.oid)).toString('utf8');
+          const parsed = parseManifestFile(f.path, text);
+          diagnostics.push(...parsed.diagnostics);
+          for (const d of parsed.docs) {
+            if (d.value && typeof d.value === 'object' && !Array.isArray(d.value)) custom.push({ file: f.path, schema: d.value as Record<string, unknown> });
+            else diagnostics.push({ file: f.path, line: d.line, col: d.col, message: 'a schema must be a JSON object' });
+          }
+        }
+      }
+      registry = new SchemaRegistry(this.providers, custom);
+      if (this.registries.size > 16) this.registries.clear();
+      this.registries.set(key, registry);
+    }
+    for (const p of registry.problems) diagnostics.push({ file: p.file, line: 1, col: 1, message: p.message });
+    return { registry, diagnostics };
+  }
+
+  /** Load and validate every manifest of one stack at a commit. */
+  async loadStack(commit: string, name: string, config: StackConfig, registry: SchemaRegistry): Promise<LoadedStack> {
+    const treeOid = await this.repo.treeOid(commit, config.path);
+    const stackKey = `${treeOid}:${registry.key}`;
+    const hit = treeOid ? this.stacks.get(stackKey) : undefined;
+    if (hit) return { name, config, ...hit };
+
+    const files = await this.repo.listFiles(commit, config.path, (p) => MANIFEST_EXT.test(p));
+    const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
+    const blobs = await this.repo.readBlobs(missing.map((f) => f.oid));
+    missing.forEach((f, i) => {
+      this.files.set(`${f.oid}:${registry.key}`, loadFile(f.path, blobs[i].toString('utf8'), registry));
+    });
+    this.stats.parsed += missing.length;
+    this.stats.cached += files.length - missing.length;
+
+    const resources: LocatedResource[] = [];
+    const diagnostics: Diagnostic[] = [];
+    for (const f of files) {
+      const r = this.files.get(`${f.oid}:${registry.key}`)!;
+      for (const d of r.diagnostics) diagnostics.push({ file: f.path, ...d });
+      for (const res of r.resources) {
+        const { docIndex, line, col, ...rest } = res;
+        resources.push({ ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } });
+      }
+    }
+    const loaded = { resources, diagnostics, files: files.length, treeOid };
+    if (treeOid) {
+      if (this.stacks.size > 64) this.stacks.clear();
+      this.stacks.set(stackKey, loaded);
+    }
+    return { name, config, ...loaded };
+  }
+
+  /** Position of a field of a loaded resource, for diagnostics found after loading. */
+  async locate(loc: SourceLocation, path: (string | number)[], target: 'value' | 'key' = 'value'): Promise<{ line: number; col: number }> {
+    if (path.length === 0) return { line: loc.line, col: loc.col };
+    const text = (await this.repo.readBlob(loc.oid)).toString('utf8');
+    return locate(text, loc.docIndex, path, target);
+  }
+}
+
+/** Parse and validate one file. Pure. */
+export function loadFile(file: string, source: string, registry: SchemaRegistry): FileResult {
+  const parsed = parseManifestFile(file, source);
+  const out: FileResult = { resources: [], diagnostics: parsed.diagnostics.map(({ file: _f, ...d }) => d) };
+  for (const doc of parsed.docs) {
+    const r = validateDocument(doc.value, registry);
+    for (const issue of r.issues) {
+      const pos = issue.path.length ? locate(source, doc.index, issue.path, issue.target) : { line: doc.line, col: doc.col };
+      out.diagnostics.push({ line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resourceId, field: '/' + issue.path.join('/') });
+    }
+    if (r.resource) out.resources.push({ ...r.resource, docIndex: doc.index, line: doc.line, col: doc.col });
+  }
+  return out;
+}

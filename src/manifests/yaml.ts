@@ -1,0 +1,160 @@
+import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Node, type ScalarTag } from 'yaml';
+import { Ref, SecretRef } from './values.js';
+import type { Diagnostic } from './diagnostics.js';
+
+/** Limits that keep a hostile manifest from exhausting the service. */
+export const LIMITS = {
+  maxFileBytes: 1024 * 1024,
+  maxAliasCount: 100,
+  maxDepth: 64,
+  maxDocuments: 1000,
+};
+
+const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const refTag: ScalarTag = {
+  tag: '!ref',
+  identify: (v) => v instanceof Ref,
+  resolve(str, onError) {
+    const ref = Ref.parse(str);
+    if (!ref) {
+      onError(`!ref must look like Kind/name.outputs.field, got "${str}"`);
+      return str;
+    }
+    return ref as unknown as string;
+  },
+  stringify: (item) => String(item.value),
+};
+
+const secretTag: ScalarTag = {
+  tag: '!secret',
+  identify: (v) => v instanceof SecretRef,
+  resolve(str, onError) {
+    if (!SECRET_NAME.test(str.trim())) {
+      onError(`!secret takes a name of letters, digits and _, got "${str}"`);
+      return str;
+    }
+    return new SecretRef(str.trim()) as unknown as string;
+  },
+  stringify: (item) => String(item.value),
+};
+
+export const customTags = [refTag, secretTag];
+
+export interface ParsedDoc {
+  /** Index of the document in its file (0-based, counting empty ones). */
+  index: number;
+  value: unknown;
+  line: number;
+  col: number;
+}
+
+export interface ParsedFile {
+  docs: ParsedDoc[];
+  diagnostics: Diagnostic[];
+}
+
+/** Parse one manifest file (YAML, multi-document; JSON is YAML too). Never throws. */
+export function parseManifestFile(file: string, source: string): ParsedFile {
+  const diagnostics: Diagnostic[] = [];
+  if (Buffer.byteLength(source) > LIMITS.maxFileBytes) {
+    return { docs: [], diagnostics: [{ file, line: 1, col: 1, message: `file is larger than ${LIMITS.maxFileBytes} bytes` }] };
+  }
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: true, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  if (!Array.isArray(docs)) {
+    // An empty stream comes back as an EmptyStream with possible errors.
+    for (const e of (docs as { errors: { pos: [number, number]; message: string }[] }).errors) {
+      const pos = lineCounter.linePos(e.pos[0]);
+      diagnostics.push({ file, line: pos.line, col: pos.col, message: cleanMessage(e.message) });
+    }
+  }
+  if (list.length > LIMITS.maxDocuments) {
+    return { docs: [], diagnostics: [{ file, line: 1, col: 1, message: `more than ${LIMITS.maxDocuments} documents in one file` }] };
+  }
+  const out: ParsedDoc[] = [];
+  list.forEach((doc, index) => {
+    const start = doc.contents ? doc.contents.range[0] : doc.range[0];
+    const pos = lineCounter.linePos(start);
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        const p = lineCounter.linePos(e.pos[0]);
+        diagnostics.push({ file, line: p.line, col: p.col, message: cleanMessage(e.message) });
+      }
+      return;
+    }
+    if (doc.contents === null) return; // an empty document (say, a trailing ---)
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: LIMITS.maxAliasCount });
+    } catch (err) {
+      diagnostics.push({ file, line: pos.line, col: pos.col, message: `cannot expand document: ${(err as Error).message}` });
+      return;
+    }
+    if (depthOf(value, 0) > LIMITS.maxDepth) {
+      diagnostics.push({ file, line: pos.line, col: pos.col, message: `document nests deeper than ${LIMITS.maxDepth} levels` });
+      return;
+    }
+    out.push({ index, value, line: pos.line, col: pos.col });
+  });
+  return { docs: out, diagnostics };
+}
+
+function depthOf(v: unknown, d: number): number {
+  if (d > LIMITS.maxDepth) return d;
+  if (Array.isArray(v)) return v.reduce((m: number, x) => Math.max(m, depthOf(x, d + 1)), d + 1);
+  if (v && typeof v === 'object' && v.constructor === Object) {
+    let m = d + 1;
+    for (const x of Object.values(v)) m = Math.max(m, depthOf(x, d + 1));
+    return m;
+  }
+  return d;
+}
+
+function cleanMessage(message: string): string {
+  // yaml appends " at line X, column Y" and a code frame; we print our own location.
+  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+}
+
+/**
+ * Find the position of a path inside document `docIndex` of `source`. With `key`, point at the
+ * key of the last segment (for "unknown property" errors). A path that does not exist stops at
+ * the deepest node that does (a missing required property points at its parent map).
+ */
+export function locate(
+  source: string,
+  docIndex: number,
+  path: (string | number)[],
+  target: 'value' | 'key' = 'value',
+): { line: number; col: number } {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const doc = list[docIndex];
+  if (!doc) return { line: 1, col: 1 };
+  let node: Node | null = doc.contents as Node | null;
+  let offset = node ? node.range![0] : doc.range[0];
+  for (let i = 0; i < path.length && node; i++) {
+    const seg = path[i];
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      const key = pair.key as Node;
+      if (i === path.length - 1 && target === 'key') {
+        offset = key.range![0];
+        break;
+      }
+      node = (pair.value as Node | null) ?? null;
+      offset = node?.range ? node.range[0] : key.range![0];
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item) break;
+      node = item;
+      offset = item.range![0];
+    } else {
+      break;
+    }
+  }
+  return lineCounter.linePos(offset);
+}

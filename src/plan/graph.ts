@@ -1,0 +1,90 @@
+/**
+ * A directed acyclic graph of string ids. It knows nothing of resources: edges say
+ * "`from` must come after `to`" (from depends on to).
+ */
+export class Graph {
+  private deps = new Map<string, Set<string>>();
+  private rdeps = new Map<string, Set<string>>();
+
+  add(id: string): void {
+    if (!this.deps.has(id)) {
+      this.deps.set(id, new Set());
+      this.rdeps.set(id, new Set());
+    }
+  }
+
+  /** `from` depends on `to`. Both must have been added. */
+  connect(from: string, to: string): void {
+    this.add(from);
+    this.add(to);
+    this.deps.get(from)!.add(to);
+    this.rdeps.get(to)!.add(from);
+  }
+
+  has(id: string): boolean {
+    return this.deps.has(id);
+  }
+
+  nodes(): string[] {
+    return [...this.deps.keys()].sort();
+  }
+
+  dependencies(id: string): string[] {
+    return [...(this.deps.get(id) ?? [])].sort();
+  }
+
+  dependents(id: string): string[] {
+    return [...(this.rdeps.get(id) ?? [])].sort();
+  }
+
+  /** Every node, dependencies first; ties broken by id so the order is deterministic. Null on a cycle. */
+  topologicalOrder(): string[] | null {
+    const remaining = new Map<string, number>();
+    for (const [id, d] of this.deps) remaining.set(id, d.size);
+    const ready = [...remaining].filter(([, n]) => n === 0).map(([id]) => id).sort();
+    const out: string[] = [];
+    while (ready.length) {
+      const id = ready.shift()!;
+      out.push(id);
+      const freed: string[] = [];
+      for (const r of this.rdeps.get(id)!) {
+        const n = remaining.get(r)! - 1;
+        remaining.set(r, n);
+        if (n === 0) freed.push(r);
+      }
+      if (freed.length) {
+        ready.push(...freed);
+        ready.sort();
+      }
+    }
+    return out.length === this.deps.size ? out : null;
+  }
+
+  /** One cycle, in order, starting and ending at the same id (`[a, b, c, a]`), or null. */
+  findCycle(): string[] | null {
+    const state = new Map<string, 1 | 2>(); // 1 on stack, 2 done
+    const stack: string[] = [];
+    const visit = (id: string): string[] | null => {
+      state.set(id, 1);
+      stack.push(id);
+      for (const d of this.dependencies(id)) {
+        const s = state.get(d);
+        if (s === 1) return [...stack.slice(stack.indexOf(d)), d];
+        if (!s) {
+          const c = visit(d);
+          if (c) return c;
+        }
+      }
+      stack.pop();
+      state.set(id, 2);
+      return null;
+    };
+    for (const id of this.nodes()) {
+      if (!state.has(id)) {
+        const c = visit(id);
+        if (c) return c;
+      }
+    }
+    return null;
+  }
+}

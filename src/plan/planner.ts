@@ -1,0 +1,147 @@
+import type { Observed, Spec } from '../providers/sdk.js';
+import { UNKNOWN } from '../manifests/values.js';
+import type { DesiredResource, DesiredSet } from './desired.js';
+import type { Change, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
+import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
+import { outputAt, resolveSpec } from './resolve.js';
+import { canonicalJson, sha256 } from './values.js';
+
+export interface PlanRequest {
+  repo: string;
+  stack: string;
+  commit: string;
+  prune: boolean;
+  /** Allow a plan that deletes every resource of the stack. */
+  allowDeleteAll?: boolean;
+  desired: DesiredSet;
+  recorded: Map<string, RecordedResource>;
+  serial: number;
+  appliedCommit: string | null;
+  /** Live state by id, when refreshed (null: the object is gone). */
+  live?: Map<string, Observed | null>;
+  secret(name: string): string | undefined;
+}
+
+/** A change with what the executor needs to carry it out. */
+export interface Step extends Change {
+  desired?: DesiredResource;
+  recorded?: RecordedResource;
+}
+
+export interface PlannedStack {
+  plan: Plan;
+  steps: Map<string, Step>;
+  desired: DesiredSet;
+}
+
+/** Desired vs recorded vs live -> Plan. Pure and deterministic. */
+export function makePlan(req: PlanRequest): PlannedStack {
+  const { desired, recorded, live } = req;
+  const steps = new Map<string, Step>();
+  const actions = new Map<string, Step['action'] | 'noop'>();
+  const errors: string[] = [];
+  const missingSecrets = new Set<string>();
+  const summary: Summary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+
+  for (const id of desired.order) {
+    const d = desired.resources.get(id)!;
+    const rec = recorded.get(id);
+    const missing: string[] = [];
+    const resolved = resolveSpec(d.spec, {
+      ref: (ref) => {
+        if (actions.get(ref.target) !== 'noop') return UNKNOWN;
+        return outputAt(recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
+      },
+      secret: req.secret,
+    }, missing);
+    missing.forEach((m) => missingSecrets.add(m));
+    const observed = live?.get(id);
+    let step: Step | undefined;
+    if (!rec) {
+      step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: d.adopt ? 'new (adopting an existing object)' : 'new', desired: d };
+    } else if (live && observed === null) {
+      step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: 'deleted outside driftless', desired: d, recorded: rec };
+    } else {
+      const diff = diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal);
+      if (diff.length) {
+        const forcing = diff.filter((e) => (d.info?.replaceOn ?? []).some((r) => e.path === r || e.path.startsWith(r + '/')));
+        if (forcing.length) {
+          step = { id, action: 'replace', diff, dependsOn: d.deps, reason: `${forcing.map((e) => e.path).join(', ')} cannot change in place`, desired: d, recorded: rec };
+          if (d.protect || rec.protect) errors.push(`${id} is protected and would be replaced (${step.reason}); remove metadata.protect first if that is intended`);
+        } else {
+          const drifted = observed ? diffDrift(rec.spec, observed.spec, d.info?.equal).length > 0 : false;
+          step = { id, action: 'update', diff, dependsOn: d.deps, reason: drifted ? 'changed outside driftless' : 'spec changed', desired: d, recorded: rec };
+        }
+      }
+    }
+    if (step) {
+      steps.set(id, step);
+      summary[step.action]++;
+      actions.set(id, step.action);
+    } else {
+      summary.noop++;
+      actions.set(id, 'noop');
+    }
+  }
+
+  const orphans: string[] = [];
+  const gone = [...recorded.values()].filter((r) => !desired.resources.has(r.id)).sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const r of gone) {
+    if (!req.prune) {
+      orphans.push(r.id);
+      continue;
+    }
+    if (live && live.get(r.id) === null) {
+      // Already gone: the delete only forgets it.
+      steps.set(r.id, { id: r.id, action: 'delete', diff: [], dependsOn: r.deps, reason: 'no longer declared (already gone)', recorded: r });
+    } else {
+      steps.set(r.id, { id: r.id, action: 'delete', diff: diffDelete(r.spec), dependsOn: r.deps, reason: 'no longer declared', recorded: r });
+    }
+    summary.delete++;
+    if (r.protect) errors.push(`${r.id} is protected and would be deleted; set metadata.protect: false in a commit before removing it`);
+  }
+  if (recorded.size > 0 && desired.resources.size === 0 && req.prune && !req.allowDeleteAll) {
+    errors.push(`this plan would delete every resource of stack ${req.stack} (${recorded.size}); refused. If that is intended, apply with --allow-delete-all`);
+  }
+  for (const name of [...missingSecrets].sort()) errors.push(`secret ${name} is not available: list it under "secrets" in the server config and set its source`);
+
+  const drift: DriftEntry[] = [];
+  if (live) {
+    for (const r of [...recorded.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      const o = live.get(r.id);
+      if (o === undefined) continue;
+      if (o === null) drift.push({ id: r.id, diff: [], gone: true });
+      else {
+        const d = diffDrift(r.spec, o.spec, desired.resources.get(r.id)?.info?.equal);
+        if (d.length) drift.push({ id: r.id, diff: d });
+      }
+    }
+  }
+
+  const changes: Change[] = [...steps.values()]
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .map(({ id, action, diff, dependsOn, reason }) => ({ id, action, diff, dependsOn, reason }));
+  const digest = planDigest(req.stack, changes);
+  const plan: Plan = {
+    formatVersion: 1,
+    repo: req.repo,
+    stack: req.stack,
+    commit: req.commit,
+    appliedCommit: req.appliedCommit,
+    stateSerial: req.serial,
+    changes,
+    drift,
+    orphans,
+    errors: [...new Set(errors)],
+    summary,
+    digest,
+  };
+  return { plan, steps, desired };
+}
+
+/** The digest covers what the plan would do, nothing else: stack and each change's id, action and diff. */
+export function planDigest(stack: string, changes: Change[]): string {
+  return sha256(canonicalJson({ stack, changes: changes.map(({ id, action, diff }) => ({ id, action, diff })) }));
+}
+
+export type { Spec };

@@ -1,0 +1,59 @@
+import { lstat, mkdir } from 'node:fs/promises';
+import { isAbsolute, join, normalize, relative, resolve, sep, dirname } from 'node:path';
+import { ProviderError } from '../sdk.js';
+
+/** Normalise a manifest path: forward slashes, no `.`, no trailing slash. Throws on escapes. */
+export function normalizeRel(p: string, id?: string): string {
+  if (p.includes('\0')) throw new ProviderError(`path "${p}" holds a NUL byte`, id);
+  if (isAbsolute(p) || /^[A-Za-z]:/.test(p)) throw new ProviderError(`path "${p}" is absolute; paths are relative to the target's root`, id);
+  const n = normalize(p).split(sep).join('/').replace(/\/+$/, '');
+  if (n === '..' || n.startsWith('../') || n === '' || n === '.') throw new ProviderError(`path "${p}" leaves the target's root`, id);
+  if (p.split('/').includes('..')) throw new ProviderError(`path "${p}" uses ".."; paths may not leave the target's root`, id);
+  return n;
+}
+
+/**
+ * The absolute path of `rel` under `root`, refusing anything that would leave the root: `..`,
+ * absolute paths, and any existing parent directory that is a symlink. The last component may be
+ * a symlink only when `allowLinkLeaf` (managing the link itself).
+ */
+export async function confine(root: string, rel: string, id?: string, allowLinkLeaf = false): Promise<string> {
+  const n = normalizeRel(rel, id);
+  const segs = n.split('/');
+  let cur = root;
+  for (let i = 0; i < segs.length; i++) {
+    cur = join(cur, segs[i]);
+    const leaf = i === segs.length - 1;
+    try {
+      const st = await lstat(cur);
+      if (st.isSymbolicLink() && !(leaf && allowLinkLeaf)) {
+        if (leaf) continue; // a symlink where a file or directory belongs: replaced, never followed
+        throw new ProviderError(`path "${rel}" goes through the symlink ${segs.slice(0, i + 1).join('/')}; refusing to follow it out of the root`, id);
+      }
+      if (!leaf && !st.isDirectory()) throw new ProviderError(`path "${rel}": ${segs.slice(0, i + 1).join('/')} is not a directory`, id);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
+      throw err;
+    }
+  }
+  const abs = resolve(root, n);
+  const back = relative(root, abs);
+  if (back.startsWith('..') || isAbsolute(back)) throw new ProviderError(`path "${rel}" leaves the target's root`, id);
+  return abs;
+}
+
+/** Create the parents of `abs` (inside root), each checked against symlinks. */
+export async function ensureParents(root: string, abs: string, id?: string): Promise<void> {
+  const parent = dirname(abs);
+  if (parent === root) return;
+  await confine(root, relative(root, parent).split(sep).join('/'), id);
+  await mkdir(parent, { recursive: true, mode: 0o755 });
+}
+
+/** Does a symlink at `linkAbs` pointing to `target` stay inside root? */
+export function linkStaysInside(root: string, linkAbs: string, target: string): boolean {
+  if (isAbsolute(target)) return false;
+  const dest = resolve(dirname(linkAbs), target);
+  const back = relative(root, dest);
+  return back === '' || (!back.startsWith('..') && !isAbsolute(back));
+}

@@ -1,0 +1,104 @@
+/**
+ * The provider SDK: the only surface the planner and the executor speak.
+ * A third-party provider is an npm module whose default export is a `Provider`.
+ */
+
+/** A JSON value as found in manifests and state. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Spec = { [key: string]: Json };
+
+/** Recorded sensitive values look like `(sensitive:sha256:SALT:HEX)`; providers must treat them as unknown. */
+export const SENSITIVE_PREFIX = '(sensitive:';
+export function isSensitiveMask(v: unknown): boolean {
+  return typeof v === 'string' && v.startsWith(SENSITIVE_PREFIX);
+}
+
+/** Where a resource's natural identity lives, so two manifests cannot manage one object. */
+export interface ObjectRef {
+  kind: string;
+  key: string;
+}
+
+export interface KindInfo {
+  /** JSON Schema of `spec` (draft 2020-12 or 07); must carry a unique `$id`. */
+  schema: Record<string, unknown>;
+  /** JSON pointers under the document (e.g. `/spec/path`) whose change forces delete + create. */
+  replaceOn?: string[];
+  /** The object this resource manages, as a key unique per kind in one target (a path, a role name). */
+  naturalKey(spec: Spec, name: string): string;
+  /** Objects this resource needs to exist first; resolved against the stack's resources by natural key. */
+  references?(spec: Spec, name: string): ObjectRef[];
+  /**
+   * Whether an observed field equals the desired one, for fields that a server normalises
+   * (say, an unordered list). Default: deep equality.
+   */
+  equal?(path: string, desired: Json | undefined, observed: Json | undefined): boolean;
+}
+
+/** A resource as the executor hands it to a provider. */
+export interface ResourceBase {
+  id: string; // Kind/name
+  apiVersion: string;
+  kind: string;
+  name: string;
+}
+
+/** What the manifests declare, with references and secrets resolved (secrets in clear: never log it). */
+export interface Desired extends ResourceBase {
+  spec: Spec;
+  /** Adopt an existing object instead of failing because it exists (postgres `import`). */
+  adopt?: boolean;
+}
+
+/**
+ * What state remembers of a resource after an apply. Sensitive fields (schema `writeOnly`, `!secret`)
+ * are replaced by a mask string starting with SENSITIVE_PREFIX (a salted hash), never kept in clear.
+ */
+export interface Recorded extends ResourceBase {
+  spec: Spec;
+  outputs: Spec;
+}
+
+/** What a provider reads from the live system. Fields it cannot read (write-only) are omitted. */
+export interface Observed {
+  spec: Spec;
+  outputs?: Spec;
+}
+
+export type Outputs = Spec;
+
+export interface TargetConfig {
+  name: string;
+  provider: string;
+  /** Provider-specific settings; secrets arrive resolved but wrapped (see config/secret-value). */
+  [key: string]: unknown;
+}
+
+export interface Session {
+  read(r: Recorded): Promise<Observed | null>;
+  readMany?(rs: Recorded[]): Promise<(Observed | null)[]>;
+  create(r: Desired): Promise<Outputs>;
+  /** `changed` lists the JSON pointers (`/spec/owner`) whose desired value differs from the recorded one. */
+  update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs>;
+  delete(prior: Recorded): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Provider {
+  /** Short name used in target configs (`provider: fs`). */
+  name: string;
+  /** The API group the manifests name in `apiVersion` (`fs.driftless.dev`). */
+  group: string;
+  /** Versions accepted in `apiVersion` (`v1`). */
+  versions: string[];
+  kinds: Record<string, KindInfo>;
+  connect(target: TargetConfig): Promise<Session>;
+}
+
+/** An error a provider raises for a user-fixable problem; the message is shown as is. */
+export class ProviderError extends Error {
+  constructor(message: string, readonly resourceId?: string) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}

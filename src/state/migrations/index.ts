@@ -1,0 +1,79 @@
+/**
+ * Versioned migrations, plain PostgreSQL, run unchanged on PGlite and on a server.
+ * Append only: never edit a released migration.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE stacks (
+  repo text NOT NULL,
+  stack text NOT NULL,
+  serial bigint NOT NULL DEFAULT 0,
+  applied_commit text,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repo, stack)
+);
+CREATE TABLE resources (
+  repo text NOT NULL,
+  stack text NOT NULL,
+  id text NOT NULL,
+  api_version text NOT NULL,
+  kind text NOT NULL,
+  name text NOT NULL,
+  spec jsonb NOT NULL,
+  outputs jsonb NOT NULL DEFAULT '{}',
+  deps jsonb NOT NULL DEFAULT '[]',
+  protect boolean NOT NULL DEFAULT false,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repo, stack, id)
+);
+CREATE TABLE runs (
+  id bigserial PRIMARY KEY,
+  repo text NOT NULL,
+  stack text NOT NULL,
+  kind text NOT NULL,
+  trigger text NOT NULL,
+  commit text,
+  actor text,
+  pr integer,
+  digest text,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  outcome text NOT NULL DEFAULT 'running',
+  summary jsonb,
+  results jsonb,
+  error text
+);
+CREATE INDEX runs_stack ON runs (repo, stack, id DESC);
+CREATE TABLE journal (
+  id bigserial PRIMARY KEY,
+  run_id bigint NOT NULL REFERENCES runs(id),
+  repo text NOT NULL,
+  stack text NOT NULL,
+  resource_id text NOT NULL,
+  operation text NOT NULL,
+  resource jsonb NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz,
+  outcome text,
+  error text
+);
+CREATE INDEX journal_open ON journal (repo, stack) WHERE outcome IS NULL;
+CREATE TABLE locks (
+  repo text NOT NULL,
+  stack text NOT NULL,
+  holder text NOT NULL,
+  acquired_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (repo, stack)
+);
+`,
+  },
+];

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { openEmbedded, openPostgres } from './db.js';
+import { migrate } from './migrate.js';
+import { StateStore } from './store.js';
+import { lockDataDir } from './datadir-lock.js';
+
+export interface OpenStateOptions {
+  dataDir: string;
+  /** postgres:// URL; absent: embedded store under the data dir. */
+  url?: string;
+  /** What this process is, for whoever finds the data dir locked. */
+  command: string;
+}
+
+/** Open (and migrate) the state store. The embedded store first takes the data-dir lock. */
+export async function openState(opts: OpenStateOptions): Promise<StateStore> {
+  if (opts.url) {
+    const store = new StateStore(await openPostgres(opts.url));
+    await migrate(store.db);
+    return store;
+  }
+  const release = lockDataDir(opts.dataDir, opts.command);
+  try {
+    const db = await openEmbedded(join(opts.dataDir, 'state'));
+    const origClose = db.close.bind(db);
+    db.close = async () => {
+      try {
+        await origClose();
+      } finally {
+        release();
+      }
+    };
+    const store = new StateStore(db);
+    await migrate(db);
+    await store.clearStaleLocks();
+    return store;
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
