@@ -31,6 +31,8 @@ export interface ServerConfig {
   poll: string;
   dataDir: string;
   parallelism: number;
+  /** The environment `!secret` sources are read from (default: process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type SecretSource = string | { fromEnv: string } | { fromFile: string };
@@ -135,6 +137,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     poll: (raw.poll as string) ?? '* * * * *',
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : resolve(base, '.driftless'))),
     parallelism: (raw.parallelism as number) ?? 8,
+    env,
   };
 }
 
@@ -161,7 +164,7 @@ export function readSecret(v: SecretSource | undefined, where: string, env: Node
 }
 
 /** Resolve a `!secret NAME` on the server side: only names listed under `secrets` are allowed. */
-export function secretResolver(config: ServerConfig, env: NodeJS.ProcessEnv = process.env): (name: string) => string | undefined {
+export function secretResolver(config: ServerConfig, env: NodeJS.ProcessEnv = config.env ?? process.env): (name: string) => string | undefined {
   const base = config.file ? dirname(config.file) : process.cwd();
   return (name) => {
     const src = config.secrets[name];

@@ -40,6 +40,7 @@ export function lockDataDir(dataDir: string, command: string): () => void {
       const release = (): void => {
         if (released) return;
         released = true;
+        process.removeListener('exit', release);
         try {
           const now = JSON.parse(readFileSync(file, 'utf8')) as Holder;
           if (now.pid === me.pid && now.host === me.host) unlinkSync(file);

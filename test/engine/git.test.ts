@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { GitRepository } from '../../src/git/repository.js';
+import { Mirror } from '../../src/git/mirror.js';
+import { TestRepo, tempDir } from '../helpers/git.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/http-backend.js';
+
+describe('git: local repositories read in place', () => {
+  const repo = TestRepo.create({ 'driftless.yaml': 'version: 1\n', 'stacks/a/x.yaml': 'a: 1\n', 'stacks/a/deep/y.yml': 'b: 2\n', 'stacks/b/z.json': '{}', 'README.md': 'hi' });
+  afterAll(() => repo.remove());
+
+  it('resolves branches, tags, full and short shas', async () => {
+    const g = GitRepository.openLocal(repo.dir);
+    const head = repo.head();
+    repo.git('tag', 'v1');
+    repo.git('tag', '-a', 'v1-annotated', '-m', 'annotated');
+    expect(await g.resolve('main')).toBe(head);
+    expect(await g.resolve('v1')).toBe(head);
+    expect(await g.resolve('v1-annotated')).toBe(head);
+    expect(await g.resolve(head)).toBe(head);
+    expect(await g.resolve(head.slice(0, 8))).toBe(head);
+    await expect(g.resolve('no-such-branch')).rejects.toThrow(/cannot resolve "no-such-branch"/);
+  });
+
+  it('lists files below a directory with their blob ids', async () => {
+    const g = GitRepository.openLocal(repo.dir);
+    const files = await g.listFiles(repo.head(), 'stacks/a', (p) => /\.(ya?ml|json)$/.test(p));
+    expect(files.map((f) => f.path)).toEqual(['stacks/a/deep/y.yml', 'stacks/a/x.yaml']);
+    expect(files[0].oid).toBe(repo.git('rev-parse', 'HEAD:stacks/a/deep/y.yml'));
+    expect(await g.listFiles(repo.head(), 'nope')).toEqual([]);
+  });
+
+  it('finds the paths changed between two commits, as git does', async () => {
+    const g = GitRepository.openLocal(repo.dir);
+    const a = repo.head();
+    const b = repo.commit({ 'stacks/a/deep/y.yml': 'b: 3\n', 'stacks/b/new.yaml': 'n: 1\n', 'README.md': null });
+    const ours = await g.changedPaths(a, b);
+    const theirs = repo.git('diff', '--name-only', a, b).split('\n').sort();
+    expect(ours).toEqual(theirs);
+    expect(await g.changedPaths(b, b)).toEqual([]);
+  });
+
+  it('refuses a directory that is not a repository', () => {
+    expect(() => GitRepository.openLocal(tempDir())).toThrow(/not a git repository/);
+  });
+});
+
+describe('git: remote mirror over smart HTTP (git http-backend)', () => {
+  let server: GitHttpServer;
+  let root: string;
+  let work: TestRepo;
+  const token = 'tok-' + Math.random().toString(36).slice(2);
+
+  beforeAll(async () => {
+    work = TestRepo.create({ 'driftless.yaml': 'version: 1\n', 'stacks/a/x.yaml': 'a: 1\n' });
+    root = tempDir('driftless-remote-');
+    execFileSync('git', ['clone', '-q', '--bare', work.dir, `${root}/infra.git`]);
+    server = await startGitHttpServer(root, { token });
+  });
+  afterAll(async () => {
+    await server.close();
+    work.remove();
+  });
+
+  it('clones once without checkout, then fetches new commits incrementally, sending the token up front', async () => {
+    const dataDir = tempDir();
+    const m = await Mirror.open(`${server.url}/infra.git`, dataDir, token);
+    expect(await m.resolve('main')).toBe(work.head());
+    expect(server.authHeaders.every((h) => h?.startsWith('Basic '))).toBe(true);
+    const sha = work.commit({ 'stacks/a/x.yaml': 'a: 2\n' });
+    execFileSync('git', ['push', '-q', `${root}/infra.git`, 'main'], { cwd: work.dir });
+    const before = server.requests.length;
+    await m.fetch();
+    expect(server.requests.length - before).toBeLessThanOrEqual(3);
+    expect(await m.resolve('main')).toBe(sha);
+    expect((await m.readFileAt(sha, 'stacks/a/x.yaml'))!.content.toString()).toBe('a: 2\n');
+    // A second open reuses the mirror instead of cloning again.
+    const again = await Mirror.open(`${server.url}/infra.git`, dataDir, token);
+    expect(await again.resolve('main')).toBe(sha);
+  });
+
+  it('says clearly when the token is wrong, without printing it', async () => {
+    const err = await Mirror.open(`${server.url}/infra.git`, tempDir(), 'wrong-token').catch((e: Error) => e);
+    expect(String(err)).toMatch(/cannot clone .*infra\.git: HTTP 401/);
+    expect(String(err)).not.toContain('wrong-token');
+  });
+});
