@@ -1,0 +1,63 @@
+/**
+ * Work the bench runs in a fresh process (a cold engine, a clean heap, its own peak RSS):
+ * `node dist/bench/child.js TASK` with a JSON request on stdin; the last stdout line is the JSON answer.
+ */
+import { readFileSync } from 'node:fs';
+import { Workspace } from '../engine/workspace.js';
+import { Mirror } from '../git/mirror.js';
+import { benchConfig } from './engine.js';
+import { STACK } from './generate.js';
+
+interface ColdPlanRequest { repoPath: string; dataDir: string; targetRoot: string }
+
+async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
+  const t0 = performance.now();
+  const ws = await Workspace.open(benchConfig({ repoPath: req.repoPath, dataDir: req.dataDir, targetRoot: req.targetRoot }), 'bench cold-plan');
+  try {
+    // The state store is opened at service start, before any plan: timed apart.
+    await ws.store();
+    const t1 = performance.now();
+    // What planAll(ws, commit, { refresh: false }) does, phase by phase.
+    const commit = await ws.resolve(undefined, false);
+    const at = await ws.repoAt(commit);
+    if (!at.repoConfig || at.diagnostics.length) throw new Error(`repository diagnostics: ${JSON.stringify(at.diagnostics)}`);
+    const t2 = performance.now();
+    const inputs = await ws.stackInputs(commit, at.repoConfig, at.registry, STACK);
+    if (inputs.diagnostics.length) throw new Error(`stack diagnostics: ${JSON.stringify(inputs.diagnostics.slice(0, 3))}`);
+    const t3 = performance.now();
+    const r = await ws.planStack(inputs, { refresh: false });
+    const t4 = performance.now();
+    const mem = process.memoryUsage();
+    return {
+      storeOpenMs: t1 - t0,
+      planMs: t4 - t1,
+      phases: { repoConfigMs: t2 - t1, loadValidateMs: t3 - t2, planMs: t4 - t3 },
+      summary: r.planned?.plan.summary,
+      resources: inputs.desired?.resources.size,
+      loader: ws.loader.stats,
+      heapUsedMB: mem.heapUsed / 2 ** 20,
+    };
+  } finally {
+    await ws.close();
+  }
+}
+
+async function mirrorClone(req: { url: string; dataDir: string }): Promise<unknown> {
+  const t0 = performance.now();
+  const m = await Mirror.open(req.url, req.dataDir);
+  const ms = performance.now() - t0;
+  const head = await m.resolve('main');
+  return { ms, head };
+}
+
+const tasks: Record<string, (req: never) => Promise<unknown>> = { 'cold-plan': coldPlan, 'mirror-clone': mirrorClone };
+
+const task = process.argv[2];
+const fn = tasks[task];
+if (!fn) {
+  process.stderr.write(`unknown task ${task}; known: ${Object.keys(tasks).join(', ')}\n`);
+  process.exit(2);
+}
+const request = JSON.parse(readFileSync(0, 'utf8') || '{}') as never;
+const answer = await fn(request);
+process.stdout.write(JSON.stringify(answer) + '\n');

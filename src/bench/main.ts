@@ -1,0 +1,87 @@
+/**
+ * driftless benchmark harness: `npm run bench [-- --scenario NAME] [--quick] [--iterations N]`.
+ * Generates its inputs under bench/work/, runs each scenario after a warm-up, prints the table,
+ * writes bench/results/*.json and (full runs) rewrites BENCHMARKS.md.
+ */
+import type { BenchContext, Scenario, ScenarioResult } from './types.js';
+import { coldPlan } from './scenarios/cold-plan.js';
+import { incremental } from './scenarios/incremental.js';
+import { mirror } from './scenarios/mirror.js';
+import { convergeScenario } from './scenarios/converge.js';
+import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
+import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
+import { log } from './util.js';
+
+const serviceWhy = () => {
+  const s = serviceParts();
+  return s.ready ? 'the service exists but its bench harness is not written yet' : `the service is not built yet (${s.missing.join(', ')} missing)`;
+};
+
+export const SCENARIOS: Scenario[] = [
+  coldPlan,
+  incremental,
+  notYetMeasurable('webhook', '3 webhook → PR comment', 'Webhook to PR comment', 'report', serviceWhy),
+  mirror,
+  convergeScenario,
+  notYetMeasurable('postgres', '6 postgres refresh 1k', 'PostgreSQL refresh of 1,000 resources', '< 1 s, ≥ 10× faster', () => 'the harness for it is not written yet'),
+  notYetMeasurable('throughput', '7 100 PR events / min', 'Throughput: 100 pull-request events in a minute', 'all posted; p50/p99', serviceWhy),
+];
+
+function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean } {
+  const out = { scenarios: [] as string[], quick: false, iterations: undefined as number | undefined, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') out.quick = true;
+    else if (a === '--scenario' || a === '-s') out.scenarios.push(...(argv[++i] ?? '').split(',').filter(Boolean));
+    else if (a.startsWith('--scenario=')) out.scenarios.push(...a.slice(11).split(',').filter(Boolean));
+    else if (a === '--iterations' || a === '-n') out.iterations = Number(argv[++i]);
+    else if (a === '--help' || a === '-h') out.help = true;
+    else throw new Error(`unknown argument ${a} (try --help)`);
+  }
+  return out;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(`usage: npm run bench [-- --scenario NAME[,NAME]] [--quick] [--iterations N]\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    return 0;
+  }
+  const unknown = args.scenarios.filter((s) => !SCENARIOS.some((x) => x.name === s));
+  if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  const selected = args.scenarios.length ? SCENARIOS.filter((s) => args.scenarios.includes(s.name)) : SCENARIOS;
+  const ctx: BenchContext = { quick: args.quick, iterations: args.iterations ?? (args.quick ? 1 : 5), warmup: args.quick ? 0 : 1 };
+  const info = runInfo(ctx.quick, ctx.iterations, ctx.warmup);
+  const t0 = performance.now();
+  const results: ScenarioResult[] = [];
+  let failed = 0;
+  for (const s of selected) {
+    log(`scenario ${s.name}: ${s.title}${ctx.quick ? ' (quick)' : ''}`);
+    const ts = performance.now();
+    try {
+      results.push(await s.run(ctx));
+    } catch (err) {
+      failed++;
+      log(`scenario ${s.name} failed: ${(err as Error).stack ?? err}`);
+      results.push({ name: s.name, title: s.title, rows: [{ scenario: s.name, metric: 'FAILED', unit: 'ms', driftless: null, peer: null, target: '', pass: false, note: (err as Error).message }], notes: [`The harness failed: ${(err as Error).message}`] });
+    }
+    log(`scenario ${s.name} done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
+  }
+  process.stdout.write(`\ndriftless benchmarks — ${info.date}, commit ${info.commit}\n${info.machine}; Node ${info.node}, git ${info.git}` +
+    `${ctx.quick ? '; QUICK run (small inputs, timings not judged)' : `; median of ${ctx.iterations} runs after ${ctx.warmup} warm-up`}\n\n`);
+  process.stdout.write(textTable(results) + '\n\n');
+  for (const r of results) for (const n of r.notes) process.stdout.write(`- [${r.name}] ${n}\n`);
+  const file = writeResults(info, results.filter((r) => !r.rows.some((x) => x.metric === 'FAILED')));
+  process.stdout.write(`\nresults: ${file}\n`);
+  if (!ctx.quick) {
+    writeBenchmarksMd(SCENARIOS.map((s) => s.name));
+    process.stdout.write('BENCHMARKS.md updated\n');
+  }
+  process.stdout.write(`total ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  return failed ? 1 : 0;
+}
+
+main().then((code) => process.exit(code), (err) => {
+  process.stderr.write(`bench: ${(err as Error).message}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
+import type { Row, Scenario, ScenarioResult } from '../types.js';
+import { generatedRepo, manifests, STACK, type ManifestSpec } from '../generate.js';
+import { benchConfig, freshDataDir } from '../engine.js';
+import { ensureAnsible, writePlaybook, runPlaybook } from '../ansible.js';
+import { Workspace } from '../../engine/workspace.js';
+import { applyStack } from '../../engine/operations.js';
+import type { ServerConfig } from '../../config/server-config.js';
+import { median, spread, log, fmtMs, WORK_DIR } from '../util.js';
+
+/** One `driftless apply` as the CLI does it: open the workspace and state, plan with refresh, apply, close. */
+async function converge(config: ServerConfig): Promise<{ ms: number; changes: number }> {
+  const t0 = performance.now();
+  const ws = await Workspace.open(config, 'bench converge');
+  try {
+    const commit = await ws.resolve(undefined, false);
+    const r = await applyStack(ws, { commit, stack: STACK, trigger: 'bench', refresh: true });
+    if (r.diagnostics.length || r.refused) throw new Error(`apply failed: ${r.refused ?? JSON.stringify(r.diagnostics.slice(0, 3))}`);
+    const outcome = r.result?.outcome;
+    if (outcome !== 'succeeded' && outcome !== 'no-changes') throw new Error(`apply ${outcome}: ${JSON.stringify(r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3))}`);
+    return { ms: performance.now() - t0, changes: r.plan?.changes.length ?? 0 };
+  } finally {
+    await ws.close();
+  }
+}
+
+/** Edit `count` managed files in place (outside driftless / Ansible), as drift to repair. */
+function editFiles(root: string, files: ManifestSpec[], count: number, stamp: string): number {
+  const n = Math.min(count, files.length);
+  const step = Math.max(1, Math.floor(files.length / n));
+  for (let i = 0; i < n; i++) appendFileSync(join(root, files[i * step].path), `# edited by hand ${stamp}\n`);
+  return n;
+}
+
+/** The Ansible subset: the first `nFiles` files/links and the directories they live in. */
+function subset(all: ManifestSpec[], nFiles: number): ManifestSpec[] {
+  const leaves = all.filter((m) => m.kind !== 'Directory').slice(0, nFiles);
+  const dirs = new Set<string>();
+  for (const l of leaves) {
+    const segs = l.path.split('/');
+    for (let i = 1; i < segs.length; i++) dirs.add(segs.slice(0, i).join('/'));
+  }
+  return [...all.filter((m) => m.kind === 'Directory' && dirs.has(m.path)), ...leaves];
+}
+
+export const convergeScenario: Scenario = {
+  name: 'converge',
+  title: 'Converge files (fs provider) vs Ansible copy/file on localhost',
+  async run(ctx): Promise<ScenarioResult> {
+    const n = ctx.quick ? 100 : 1000;
+    const ansibleFiles = ctx.quick ? 3 : 200;
+    const repo = await generatedRepo(n);
+    const all = manifests(n);
+    const base = join(WORK_DIR, 'runs', 'converge');
+    rmSync(base, { recursive: true, force: true });
+    const phases = ['from empty', 'no-op re-run', 'repair 10 edited'] as const;
+    const d: Record<string, number[]> = { 'from empty': [], 'no-op re-run': [], 'repair 10 edited': [] };
+    const files = all.filter((m) => m.kind === 'File');
+    for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
+      const targetRoot = join(base, `target-${i}`);
+      mkdirSync(targetRoot, { recursive: true });
+      const dataDir = await freshDataDir(join(base, `data-${i}`));
+      const config = benchConfig({ repoPath: repo.dir, dataDir, targetRoot });
+      const empty = await converge(config);
+      if (empty.changes !== repo.resources) throw new Error(`expected ${repo.resources} creates, got ${empty.changes}`);
+      const noop = await converge(config);
+      if (noop.changes !== 0) throw new Error(`expected a no-op re-run, got ${noop.changes} changes`);
+      editFiles(targetRoot, files, 10, `run ${i}`);
+      const repair = await converge(config);
+      if (repair.changes !== 10) throw new Error(`expected 10 repairs, got ${repair.changes}`);
+      rmSync(targetRoot, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+      if (i < ctx.warmup) continue;
+      d['from empty'].push(empty.ms);
+      d['no-op re-run'].push(noop.ms);
+      d['repair 10 edited'].push(repair.ms);
+      log(`  converge ${i - ctx.warmup + 1}/${ctx.iterations}: empty ${fmtMs(empty.ms)}, no-op ${fmtMs(noop.ms)}, repair ${fmtMs(repair.ms)}`);
+    }
+
+    const notes: string[] = [];
+    const a: Record<string, number> = {};
+    let ansibleCount = 0;
+    const ansible = await ensureAnsible(!ctx.quick);
+    if (ansible.path) {
+      const sub = subset(all, ansibleFiles);
+      ansibleCount = sub.length;
+      const root = join(base, 'ansible-target');
+      mkdirSync(root, { recursive: true });
+      const playbook = writePlaybook(join(base, 'ansible'), root, sub);
+      const empty = await runPlaybook(ansible.path, playbook);
+      const noop = await runPlaybook(ansible.path, playbook);
+      const edited = editFiles(root, sub.filter((m) => m.kind === 'File'), 10, 'ansible');
+      const repair = await runPlaybook(ansible.path, playbook);
+      if (empty.changed !== sub.length || noop.changed !== 0 || repair.changed !== edited) {
+        throw new Error(`Ansible changed ${empty.changed}/${noop.changed}/${repair.changed} items, expected ${sub.length}/0/${edited}`);
+      }
+      a['from empty'] = empty.ms;
+      a['no-op re-run'] = noop.ms;
+      a['repair 10 edited'] = repair.ms;
+      log(`  ansible (${sub.length} resources): empty ${fmtMs(empty.ms)}, no-op ${fmtMs(noop.ms)}, repair ${fmtMs(repair.ms)}`);
+      rmSync(root, { recursive: true, force: true });
+    } else {
+      notes.push(`Ansible peer not run: ${ansible.why}.`);
+    }
+    rmSync(base, { recursive: true, force: true });
+
+    const rows: Row[] = phases.map((p) => {
+      const per = median(d[p]) / repo.resources;
+      const peer = ansibleCount ? a[p] / ansibleCount : null;
+      const ratio = peer ? per / peer : null;
+      return {
+        scenario: `5 converge ${n} files`, metric: `${p} (per resource)`, unit: 'ms/resource', driftless: per, peer, peerName: 'ansible-playbook copy/file',
+        ratio, target: '≥ 20× faster', pass: ctx.quick || ratio === null ? null : ratio <= 1 / 20,
+        samples: { driftless: d[p].map((x) => x / repo.resources), peer: peer === null ? [] : [peer] },
+        note: `driftless total ${fmtMs(median(d[p]))} for ${repo.resources}; Ansible ${ansibleCount ? fmtMs(a[p]) + ' for ' + ansibleCount : 'n/a'}`,
+      };
+    });
+    notes.unshift(
+      `driftless: ${repo.resources} resources (${Object.entries(repo.kinds).map(([k, v]) => `${v} ${k}`).join(', ')}), one full \`apply\` each ` +
+        `(open workspace + embedded state, plan with refresh, execute with journal, close), fresh target and state per run. ` +
+        `Ansible: one run of each phase on ${ansibleCount || ansibleFiles + '+'} of the same resources (ansible-playbook -c local, process start included); ` +
+        `rates compared per resource. Totals: ${phases.map((p) => `${p} ${fmtMs(median(d[p]))}${a[p] ? ' vs ' + fmtMs(a[p]) : ''}`).join('; ')}. ` +
+        `Spread: ${phases.map((p) => (spread(d[p]) * 100).toFixed(0) + '%').join(' / ')}.`,
+    );
+    return { name: this.name, title: `${this.title}, ${n} resources`, rows, notes, details: { n, d, a, ansibleCount } };
+  },
+};
