@@ -58,7 +58,7 @@ export function lockDataDir(dataDir: string, command: string): () => void {
       } catch {
         holder = null; // half-written or corrupt: treat as stale
       }
-      if (holder && (holder.host !== me.host || alive(holder.pid)) && holder.pid !== process.pid) {
+      if (holder && (holder.host !== me.host || alive(holder.pid))) {
         throw new DataDirLockedError(
           `the data dir ${dataDir} is in use by process ${holder.pid} on ${holder.host} (driftless ${holder.command}, since ${holder.startedAt}). ` +
             'The embedded store allows one process at a time: stop that process, use its HTTP API, or give this command another --data-dir.',

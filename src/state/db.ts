@@ -65,6 +65,7 @@ export async function openPostgres(url: string): Promise<Db> {
       await c.query(sql);
     },
   });
+  const held = new Set<pg.PoolClient>(); // clients holding advisory locks
   const self: Db = {
     kind: 'postgres',
     ...fromClient(pool),
@@ -89,15 +90,24 @@ export async function openPostgres(url: string): Promise<Db> {
         c.release();
         return null;
       }
+      held.add(c);
+      c.on('error', (err) => {
+        if (held.delete(c)) c.release(err); // the session died: so did its lock
+      });
       return async () => {
+        if (!held.delete(c)) return;
         try {
           await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
-        } finally {
           c.release();
+        } catch (err) {
+          c.release(err as Error);
         }
       };
     },
     async close() {
+      // Ending the sessions that hold locks releases the locks, as a dead process would.
+      for (const c of held) c.release(true);
+      held.clear();
       await pool.end();
     },
   };
