@@ -4,6 +4,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { mapLimit } from '../util/concurrency.js';
+import { ObjectStore, parseTree } from './object-store.js';
 
 export interface TreeFile {
   path: string; // repository-relative, forward slashes
@@ -24,12 +25,16 @@ export class GitRepository {
   readonly cache: object = {};
   private writes: Promise<unknown> = Promise.resolve();
   private treeCache = new Map<string, { path: string; oid: string; type: string }[]>();
+  /** Fast reads of packed and loose objects; isomorphic-git reads whatever this cannot. */
+  readonly objects: ObjectStore;
 
   constructor(
     readonly gitdir: string,
     /** Prefix under which branches are found (`refs/remotes/origin/` for a mirror). */
     readonly branchPrefix = 'refs/heads/',
-  ) {}
+  ) {
+    this.objects = new ObjectStore(gitdir);
+  }
 
   /** Open a local repository (work tree or bare) in place. */
   static openLocal(path: string): GitRepository {
@@ -91,8 +96,13 @@ export class GitRepository {
   private async readTreeEntries(oid: string): Promise<{ path: string; oid: string; type: string }[]> {
     let entries = this.treeCache.get(oid);
     if (!entries) {
-      const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
-      entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
+      const obj = await this.objects.read(oid);
+      if (obj?.type === 'tree') {
+        entries = parseTree(obj.data).map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
+      } else {
+        const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+        entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
+      }
       if (this.treeCache.size > 50_000) this.treeCache.clear();
       this.treeCache.set(oid, entries);
     }
@@ -146,13 +156,31 @@ export class GitRepository {
   }
 
   async readBlob(oid: string): Promise<Buffer> {
+    const obj = await this.objects.read(oid);
+    if (obj?.type === 'blob') return obj.data;
     const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
-  /** Read many blobs with bounded concurrency. */
+  /**
+   * Read many blobs. Packed ones are read in pack order (delta bases stay cached), yielding to the
+   * event loop now and then; the rest (loose, or anything the fast path cannot read) one by one.
+   */
   async readBlobs(oids: string[], concurrency = 16): Promise<Buffer[]> {
-    return mapLimit(oids, concurrency, (oid) => this.readBlob(oid));
+    const out = new Array<Buffer>(oids.length);
+    const order = oids.map((oid, i) => ({ i, at: this.objects.packOrder(oid) })).sort((a, b) => a.at - b.at);
+    const rest: number[] = [];
+    let n = 0;
+    for (const { i, at } of order) {
+      const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
+      if (obj?.type === 'blob') out[i] = obj.data;
+      else rest.push(i);
+      if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await mapLimit(rest, concurrency, async (i) => {
+      out[i] = await this.readBlob(oids[i]);
+    });
+    return out;
   }
 
   /**
