@@ -61,6 +61,14 @@ export function validateDocument(value: unknown, registry: SchemaRegistry): DocR
       issues.push(...toIssues(errs, resourceId, ['spec']));
     }
   }
+  for (const pointer of entry.sensitive) {
+    const path = pointerToPath(pointer);
+    let v: unknown = doc;
+    for (const seg of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
+    if (v !== undefined && v !== null && !(v instanceof SecretRef)) {
+      issues.push({ path, target: 'value', resourceId, message: `${path.join('.')}: is sensitive: give it with !secret NAME, never as a value in git` });
+    }
+  }
   if (issues.length) return { issues };
   const refs: { path: string; ref: Ref }[] = [];
   const secretPaths: string[] = [];

@@ -109,6 +109,13 @@ describe('validation: every error says where and what', () => {
     expect(errs2[0]).toBe('stacks/web/a.yaml:6:3: Widget/w: spec.size: is required');
   });
 
+  it('refuses a literal value in a sensitive (writeOnly) field', async () => {
+    const role = 'apiVersion: postgres.driftless.dev/v1\nkind: PostgresRole\nmetadata:\n  name: app\nspec:\n  login: true\n  password: hunter2\n';
+    const errs = await validateFiles({ 'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: {postgres: db}\n', [F]: role });
+    expect(errs[0]).toBe('stacks/web/a.yaml:7:13: PostgresRole/app: spec.password: is sensitive: give it with !secret NAME, never as a value in git');
+    expect(errs.join('\n')).not.toContain('hunter2');
+  });
+
   it('rejects a !secret with a bad name', async () => {
     const errs = await validateFiles(file(good('a', 'a').replace('content: hi', 'content: !secret "not ok"')));
     expect(errs[0]).toMatch(/^stacks\/web\/a\.yaml:7:12: !secret takes a name/);

@@ -13,6 +13,7 @@ import type { KindImpl } from './kind.js';
 import { role } from './role.js';
 import { schema } from './schema.js';
 import { byGroup } from './util.js';
+import { KeyedMutex } from '../../util/concurrency.js';
 
 const KINDS: Record<string, KindImpl> = {
   PostgresRole: role,
@@ -37,6 +38,12 @@ async function tagged<T>(id: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export class PostgresSession implements Session {
+  /**
+   * Catalog writes run one at a time per server: concurrent GRANTs on one database, or role changes,
+   * update the same catalog rows and fail with "tuple concurrently updated". DDL is fast; reads stay parallel.
+   */
+  private readonly writes = new KeyedMutex();
+
   constructor(readonly conn: Connection) {}
 
   /** Statements sent so far (for tests and the benchmark). */
@@ -56,15 +63,15 @@ export class PostgresSession implements Session {
   }
 
   create(r: Desired): Promise<Outputs> {
-    return tagged(r.id, () => kindOf(r).create(this.conn, r));
+    return this.writes.run('ddl', () => tagged(r.id, () => kindOf(r).create(this.conn, r)));
   }
 
   update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs> {
-    return tagged(r.id, () => kindOf(r).update(this.conn, r, prior, changed));
+    return this.writes.run('ddl', () => tagged(r.id, () => kindOf(r).update(this.conn, r, prior, changed)));
   }
 
   delete(prior: Recorded): Promise<void> {
-    return tagged(prior.id, () => kindOf(prior).delete(this.conn, prior));
+    return this.writes.run('ddl', () => tagged(prior.id, () => kindOf(prior).delete(this.conn, prior)));
   }
 
   close(): Promise<void> {
