@@ -19,6 +19,7 @@ const options = {
   'auto-approve': { type: 'boolean' },
   'allow-delete-all': { type: 'boolean' },
   remediate: { type: 'boolean' },
+  demo: { type: 'boolean' },
   'no-color': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -26,7 +27,7 @@ const options = {
 export type Flags = {
   config?: string; repo?: string; 'data-dir'?: string; ref?: string; stack?: string; format?: string; out?: string; plan?: string;
   parallelism?: string; limit?: string; 'detailed-exitcode'?: boolean; 'no-refresh'?: boolean; 'auto-approve'?: boolean;
-  'allow-delete-all'?: boolean; remediate?: boolean; 'no-color'?: boolean; help?: boolean;
+  'allow-delete-all'?: boolean; remediate?: boolean; demo?: boolean; 'no-color'?: boolean; help?: boolean;
 };
 
 export class UsageError extends Error {
@@ -82,4 +83,5 @@ Options:
   --detailed-exitcode   plan: exit 2 when there are changes
   --remediate           drift: re-apply the recorded desired state
   --limit N             history: how many runs (default 20)
+  --demo                serve: run on the demo repository, embedded state, polling (what npm start does)
 `;

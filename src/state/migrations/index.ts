@@ -2,6 +2,8 @@
  * Versioned migrations, plain PostgreSQL, run unchanged on PGlite and on a server.
  * Append only: never edit a released migration.
  */
+import { serviceMigration } from './service.js';
+
 export interface Migration {
   version: number;
   name: string;
@@ -76,4 +78,5 @@ CREATE TABLE locks (
 );
 `,
   },
+  serviceMigration,
 ];

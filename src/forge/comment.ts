@@ -1,0 +1,166 @@
+import type { Diagnostic } from '../manifests/diagnostics.js';
+import { formatDiagnostic } from '../manifests/diagnostics.js';
+import type { Plan, Summary } from '../plan/model.js';
+import { summaryLine } from '../plan/model.js';
+import { renderMarkdown } from '../plan/render/markdown.js';
+
+/** GitHub refuses bodies over 65,536 characters; parts stay under this (leaving room for a marker). */
+export const COMMENT_LIMIT = 60_000;
+
+export interface StackOutcome {
+  stack: string;
+  plan?: Plan;
+  diagnostics: Diagnostic[];
+}
+
+export interface PlanReport {
+  pr: number;
+  /** The commit planned (the merge ref's commit, or the head). */
+  commit: string;
+  headSha: string;
+  at: 'merge' | 'head';
+  /** Problems with driftless.yaml or the repository's schemas. */
+  repoDiagnostics: Diagnostic[];
+  stacks: StackOutcome[];
+}
+
+export function totalSummary(stacks: StackOutcome[]): Summary {
+  const t: Summary = { create: 0, update: 0, replace: 0, delete: 0, noop: 0 };
+  for (const s of stacks) {
+    if (!s.plan) continue;
+    for (const k of Object.keys(t) as (keyof Summary)[]) t[k] += s.plan.summary[k];
+  }
+  return t;
+}
+
+export function reportFailed(r: PlanReport): boolean {
+  return r.repoDiagnostics.length > 0 || r.stacks.some((s) => s.diagnostics.length > 0 || (s.plan?.errors.length ?? 0) > 0);
+}
+
+/** One line for a commit status (GitHub keeps 140 characters). */
+export function statusDescription(r: PlanReport): string {
+  const errors = r.repoDiagnostics.length + r.stacks.reduce((n, s) => n + s.diagnostics.length + (s.plan?.errors.length ?? 0), 0);
+  const line = errors ? `${errors} error${errors === 1 ? '' : 's'}: the plan cannot be applied` : r.stacks.length ? summaryLine(totalSummary(r.stacks)) : 'No stacks affected.';
+  return line.length > 140 ? line.slice(0, 139) + '…' : line;
+}
+
+function diagnosticList(ds: Diagnostic[]): string[] {
+  return ds.map((d) => `- \`${formatDiagnostic(d).replace(/`/g, "'")}\``);
+}
+
+/** The plan comment's Markdown (before splitting): summary first, then a section per stack. Pure. */
+export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {}): string {
+  const foldOver = opts.foldOver ?? 40;
+  const out: string[] = [];
+  const failed = reportFailed(r);
+  out.push(`## ${failed ? '❌' : '📋'} driftless plan for #${r.pr}`);
+  out.push('');
+  out.push(`Planned at \`${r.commit.slice(0, 12)}\` (${r.at === 'merge' ? `the merge of \`${r.headSha.slice(0, 12)}\` into the base branch` : `the head \`${r.headSha.slice(0, 12)}\`; the pull request does not merge cleanly`}).`);
+  out.push('');
+  if (r.repoDiagnostics.length) {
+    out.push('**The repository configuration is invalid:**', '', ...diagnosticList(r.repoDiagnostics), '');
+  }
+  if (r.stacks.length === 0 && !r.repoDiagnostics.length) out.push('This pull request changes no stack.', '');
+  if (r.stacks.length) {
+    out.push('| Stack | Result |', '|---|---|');
+    for (const s of r.stacks) {
+      const result = s.diagnostics.length ? `❌ ${s.diagnostics.length} validation error${s.diagnostics.length === 1 ? '' : 's'}`
+        : s.plan!.errors.length ? `⛔ cannot be applied: ${s.plan!.errors.length} problem${s.plan!.errors.length === 1 ? '' : 's'}`
+        : summaryLine(s.plan!.summary);
+      out.push(`| \`${s.stack}\` | ${result} |`);
+    }
+    out.push('');
+  }
+  for (const s of r.stacks) {
+    let section: string[];
+    if (s.diagnostics.length) section = [`### ❌ Stack \`${s.stack}\``, '', '**Validation errors:**', '', ...diagnosticList(s.diagnostics), ''];
+    else section = renderMarkdown(s.plan!, { foldOver: Number.MAX_SAFE_INTEGER }).split('\n');
+    const lines = section.length;
+    if (lines > foldOver) {
+      const [title, ...rest] = section;
+      out.push(title, '', `<details><summary>Show the plan (${lines} lines)</summary>`, '', ...rest, '', '</details>', '');
+    } else out.push(...section, '');
+  }
+  out.push('---');
+  out.push('<sub>Comment `/driftless plan` to plan again, `/driftless help` for the commands. After the merge this plan is applied if it is still the same.</sub>');
+  return out.join('\n');
+}
+
+const FENCE = /^```/;
+
+/**
+ * Split a Markdown body into parts of at most `limit` characters on line boundaries. A code fence
+ * open at a cut is closed and reopened (with its info string) in the next part, and open
+ * `<details>` blocks are closed and reopened likewise, so each part renders on its own. `header(i)`
+ * is prepended to parts after the first. Pure.
+ */
+export function splitComment(body: string, limit = COMMENT_LIMIT, header: (i: number) => string = (i) => `*(continued, part ${i + 1})*\n\n`): string[] {
+  const parts: string[] = [];
+  let cur: string[] = [];
+  let size = 0;
+  let fence: string | null = null; // the opening line of the fence we are in
+  let details = 0;
+  const closing = (): string[] => [...(fence ? ['```'] : []), ...Array(details).fill('</details>')];
+  const closingSize = (): number => closing().reduce((n, l) => n + l.length + 1, 0);
+  const reopen = (): string[] => [...Array(details).fill('<details><summary>(continued)</summary>\n'), ...(fence ? [fence] : [])];
+  const startPart = (): void => {
+    const h = header(parts.length);
+    cur = [];
+    size = 0;
+    for (const l of [...h.replace(/\n$/, '').split('\n'), ...reopen()]) {
+      cur.push(l);
+      size += l.length + 1;
+    }
+  };
+  const cut = (): void => {
+    parts.push([...cur, ...closing()].join('\n'));
+    startPart();
+  };
+  cur = [];
+  // A single line longer than half a part is cut into pieces first (it cannot share a part).
+  const lines = body.split('\n').flatMap((l) => {
+    const max = Math.floor(limit / 2);
+    if (l.length <= max) return [l];
+    const pieces: string[] = [];
+    for (let i = 0; i < l.length; i += max) pieces.push(l.slice(i, i + max));
+    return pieces;
+  });
+  // Room left for content: the limit less the lines that close what is open.
+  const room = (): number => limit - closingSize() - 16;
+  let fresh = true; // the current part holds only its header and reopening lines
+  for (const raw of lines) {
+    if (size + raw.length + 1 > room() && !fresh) {
+      cut();
+      fresh = true;
+    }
+    cur.push(raw);
+    size += raw.length + 1;
+    fresh = false;
+    if (FENCE.test(raw)) fence = fence ? null : raw;
+    else if (!fence) {
+      details += (raw.match(/<details>/g) ?? []).length;
+      details = Math.max(0, details - (raw.match(/<\/details>/g) ?? []).length);
+    }
+  }
+  parts.push(cur.join('\n'));
+  return parts;
+}
+
+/** The hidden marker of part `i` of a comment family (say `driftless:plan`). */
+export function partMarker(base: string, i: number): string {
+  return i === 0 ? `<!-- ${base} -->` : `<!-- ${base} part=${i + 1} -->`;
+}
+
+/** Which part of `base` a comment body is, or -1. */
+export function markerPart(body: string, base: string): number {
+  const first = body.split('\n', 1)[0];
+  if (first === `<!-- ${base} -->`) return 0;
+  const m = new RegExp(`^<!-- ${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} part=(\\d+) -->$`).exec(first);
+  return m ? Number(m[1]) - 1 : -1;
+}
+
+/** Split `body` and put each part's marker on its first line; every part stays within `limit`. */
+export function markedParts(base: string, body: string, limit = COMMENT_LIMIT): string[] {
+  const reserve = partMarker(base, 999).length + 1;
+  return splitComment(body, limit - reserve).map((p, i) => `${partMarker(base, i)}\n${p}`);
+}

@@ -1,0 +1,115 @@
+import type { Annotation, CommitState, Forge, Permission, PullRequestInfo } from '../forge.js';
+import type { GitHubClient } from './client.js';
+
+/** Check runs take at most 50 annotations per request. */
+export const ANNOTATIONS_PER_REQUEST = 50;
+
+type PullData = {
+  number: number; head: { sha: string }; base: { ref: string; sha: string }; mergeable?: boolean | null; merged?: boolean | null;
+  merged_at?: string | null; merge_commit_sha?: string | null; draft?: boolean; state: string; user?: { login: string } | null;
+};
+
+function pullInfo(p: PullData): PullRequestInfo {
+  return {
+    number: p.number, headSha: p.head.sha, baseRef: p.base.ref, baseSha: p.base.sha, mergeable: p.mergeable ?? null,
+    merged: !!(p.merged ?? p.merged_at), mergeCommitSha: p.merge_commit_sha ?? null, draft: !!p.draft,
+    state: p.state === 'closed' ? 'closed' : 'open', author: p.user?.login ?? null,
+  };
+}
+
+/** The Forge on GitHub's REST API (github.com or Enterprise), through octokit. */
+export class GitHubForge implements Forge {
+  readonly name = 'github';
+  constructor(private readonly gh: GitHubClient, readonly owner: string, readonly repo: string) {}
+
+  private get r(): { owner: string; repo: string } {
+    return { owner: this.owner, repo: this.repo };
+  }
+
+  async listOpenPulls(base: string): Promise<PullRequestInfo[]> {
+    const pulls = await this.gh.paginate(this.gh.rest.pulls.list, { ...this.r, state: 'open', base, per_page: 100 });
+    return pulls.map((p) => pullInfo(p as PullData));
+  }
+
+  async getPull(number: number): Promise<PullRequestInfo> {
+    const { data } = await this.gh.rest.pulls.get({ ...this.r, pull_number: number });
+    return pullInfo(data as PullData);
+  }
+
+  async pullsForCommit(sha: string): Promise<number[]> {
+    const { data } = await this.gh.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.r, commit_sha: sha, per_page: 100 });
+    return data.filter((p) => p.merged_at).map((p) => p.number);
+  }
+
+  async permission(user: string): Promise<Permission> {
+    try {
+      const { data } = await this.gh.rest.repos.getCollaboratorPermissionLevel({ ...this.r, username: user });
+      const role = (data as { role_name?: string }).role_name;
+      if (role === 'maintain' || role === 'triage') return role;
+      return (data.permission as Permission) ?? 'none';
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return 'none';
+      throw err;
+    }
+  }
+
+  async upsertComments(issue: number, isPart: (body: string) => number, bodies: string[], onlyIfExists = false): Promise<void> {
+    const existing = await this.gh.paginate(this.gh.rest.issues.listComments, { ...this.r, issue_number: issue, per_page: 100 });
+    const ours = new Map<number, { id: number; body: string }>();
+    for (const c of existing) {
+      const part = isPart(c.body ?? '');
+      if (part >= 0 && !ours.has(part)) ours.set(part, { id: c.id, body: c.body ?? '' });
+    }
+    if (onlyIfExists && ours.size === 0) return;
+    for (let i = 0; i < bodies.length; i++) {
+      const have = ours.get(i);
+      if (have && have.body === bodies[i]) continue;
+      if (have) await this.gh.rest.issues.updateComment({ ...this.r, comment_id: have.id, body: bodies[i] });
+      else await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body: bodies[i] });
+    }
+    for (const [part, c] of ours) {
+      if (part >= bodies.length) await this.gh.rest.issues.deleteComment({ ...this.r, comment_id: c.id });
+    }
+  }
+
+  async createComment(issue: number, body: string): Promise<void> {
+    await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body });
+  }
+
+  async setStatus(sha: string, context: string, state: CommitState, description: string): Promise<void> {
+    await this.gh.rest.repos.createCommitStatus({ ...this.r, sha, state, context, description: description.slice(0, 140) });
+  }
+
+  async createCheckRun(sha: string, name: string, conclusion: 'success' | 'failure' | 'neutral', title: string, summary: string, annotations: Annotation[]): Promise<void> {
+    const toGh = (a: Annotation): { path: string; start_line: number; end_line: number; annotation_level: 'failure'; message: string } =>
+      ({ path: a.path, start_line: a.line, end_line: a.line, annotation_level: 'failure', message: a.message });
+    const batches: Annotation[][] = [];
+    for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+    const output = (batch: Annotation[] = []) => ({ title, summary: summary.slice(0, 65_000), annotations: batch.map(toGh) });
+    const { data } = await this.gh.rest.checks.create({ ...this.r, name, head_sha: sha, status: 'completed', conclusion, output: output(batches[0]) });
+    for (const batch of batches.slice(1)) {
+      await this.gh.rest.checks.update({ ...this.r, check_run_id: data.id, output: output(batch) });
+    }
+  }
+
+  async createDeployment(sha: string, environment: string, description: string): Promise<number> {
+    const { data } = await this.gh.rest.repos.createDeployment({
+      ...this.r, ref: sha, environment, description: description.slice(0, 140), auto_merge: false, required_contexts: [], task: 'deploy', production_environment: false,
+    });
+    if (!('id' in data)) throw new Error(`GitHub did not create the deployment: ${(data as { message?: string }).message ?? 'no id'}`);
+    return data.id;
+  }
+
+  async setDeploymentStatus(id: number, environment: string, state: 'success' | 'failure' | 'error', description: string): Promise<void> {
+    await this.gh.rest.repos.createDeploymentStatus({ ...this.r, deployment_id: id, state, environment, description: description.slice(0, 140), auto_inactive: true });
+  }
+
+  async openIssue(title: string, body: string): Promise<number> {
+    const { data } = await this.gh.rest.issues.create({ ...this.r, title, body });
+    return data.number;
+  }
+
+  async updateIssue(number: number, change: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void> {
+    await this.gh.rest.issues.update({ ...this.r, issue_number: number, ...change });
+  }
+}

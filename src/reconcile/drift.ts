@@ -1,0 +1,43 @@
+import { driftStack } from '../engine/operations.js';
+import { summaryLine } from '../plan/model.js';
+import type { ServiceContext } from './context.js';
+import { driftEntry, driftGoneEntry } from './report.js';
+import { LockedError } from '../state/store.js';
+import { RetryLater } from './apply.js';
+
+/**
+ * A stack's scheduled drift check: refresh the live state and compare it with what was applied.
+ * Drift opens (or updates) one issue per stack; `remediate: true` re-applies the recorded desired
+ * state and says so; when the drift is gone the issue is closed.
+ */
+export async function runDrift(ctx: ServiceContext, p: { stack: string }): Promise<Record<string, unknown>> {
+  const at = await ctx.ws.repoAt(await ctx.ws.resolve(undefined, false));
+  const cfg = at.repoConfig?.stacks[p.stack];
+  if (!cfg) return { skipped: `no stack ${p.stack}` };
+  let outcome;
+  try {
+    outcome = await driftStack(ctx.ws, p.stack, { remediate: cfg.drift?.remediate ?? false, trigger: 'drift schedule' });
+  } catch (err) {
+    if (err instanceof LockedError) throw new RetryLater(err.message);
+    throw err;
+  }
+  const drifted = outcome.plan?.drift.length ?? 0;
+  const open = await ctx.records.driftIssue(p.stack);
+  if (drifted && outcome.plan) {
+    const rem = outcome.remediation;
+    const text = rem ? (rem.result ? `driftless remediated the drift (\`drift.remediate: true\`): run #${rem.result.runId}, ${rem.result.outcome}. ${summaryLine(rem.result.summary)}`
+      : `Remediation was not applied: ${rem.refused ?? 'unknown reason'}`) : null;
+    const fixed = rem?.result && (rem.result.outcome === 'succeeded' || rem.result.outcome === 'no-changes');
+    if (ctx.forge) {
+      await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text)]);
+      ctx.wake();
+    }
+    ctx.log.warn({ stack: p.stack, drifted, remediated: !!fixed }, `drift in stack ${p.stack}`);
+    return { drifted, remediated: !!fixed };
+  }
+  if (open !== null && ctx.forge && outcome.plan) {
+    await ctx.outbox.add([driftGoneEntry(p.stack)]);
+    ctx.wake();
+  }
+  return { drifted: 0 };
+}

@@ -1,0 +1,80 @@
+import { Mirror } from '../git/mirror.js';
+import { git, fs } from '../git/repository.js';
+import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
+import { planAll } from '../engine/operations.js';
+import type { PlanReport, StackOutcome } from '../forge/comment.js';
+import type { ServiceContext } from './context.js';
+import { affectedStacks } from './affected.js';
+import { scheduleDiagnostics } from './cron-check.js';
+import { planEntries, statusEntry, PLAN_CONTEXT } from './report.js';
+
+export interface PrPlanPayload {
+  pr: number;
+  headSha: string;
+  trigger: string;
+}
+
+/** The commit to plan for a pull request and the paths it changes. */
+async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergeable: boolean | null): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[] }> {
+  const repo = ctx.ws.repo;
+  const baseHead = await ctx.ws.resolve(); // fetches the branches (a mirror)
+  let head = headSha;
+  if (repo instanceof Mirror) head = await repo.fetchRef(`refs/pull/${pr}/head`, baseHead);
+  else head = await repo.resolve(`refs/pull/${pr}/head`).catch(() => headSha);
+  if (mergeable !== false) {
+    try {
+      const merge = repo instanceof Mirror ? await repo.fetchRef(`refs/pull/${pr}/merge`, head) : await repo.resolve(`refs/pull/${pr}/merge`);
+      const info = await repo.commitInfo(merge);
+      // GitHub updates the merge ref after a push in its own time: use it only when it merges this head.
+      if (info.parents.length === 2 && info.parents[1] === head) {
+        return { commit: merge, at: 'merge', head, changed: await repo.changedPaths(info.parents[0], merge) };
+      }
+    } catch (err) {
+      ctx.log.debug({ pr, err: (err as Error).message }, 'no usable merge ref; planning the head');
+    }
+  }
+  let base: string | null = null;
+  try {
+    const bases = await git.findMergeBase({ fs, gitdir: repo.gitdir, oids: [baseHead, head], cache: repo.cache });
+    base = (bases[0] as string | undefined) ?? null;
+  } catch {
+    base = null;
+  }
+  return { commit: head, at: 'head', head, changed: await repo.changedPaths(base ?? baseHead, head) };
+}
+
+/**
+ * Plan a pull request: the stacks it touches, at GitHub's merge ref when it merges cleanly (else
+ * at its head); post one comment (edited on every push), a status and a check run; remember the
+ * plan digests as the reviewed plans.
+ */
+export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<Record<string, unknown>> {
+  let headSha = p.headSha;
+  let mergeable: boolean | null = null;
+  if (ctx.forge) {
+    const pull = await ctx.forge.getPull(p.pr);
+    if (pull.state === 'closed') return { skipped: `pull request #${p.pr} is closed` };
+    if (pull.baseRef !== ctx.branch) return { skipped: `pull request #${p.pr} targets ${pull.baseRef}` };
+    headSha = pull.headSha;
+    mergeable = pull.mergeable;
+  }
+  await ctx.outbox.add([statusEntry(headSha, PLAN_CONTEXT, 'pending', 'Planning…')]);
+  ctx.wake();
+  const target = await prCommit(ctx, p.pr, headSha, mergeable);
+  const at = await ctx.ws.repoAt(target.commit);
+  const report: PlanReport = { pr: p.pr, commit: target.commit, headSha: target.head, at: target.at, repoDiagnostics: [...at.diagnostics], stacks: [] };
+  if (at.repoConfig && !at.diagnostics.length) {
+    const source = (await ctx.ws.repo.readFileAt(target.commit, REPO_CONFIG_FILE))?.content.toString('utf8') ?? '';
+    report.repoDiagnostics.push(...scheduleDiagnostics(at.repoConfig, source));
+    const stacks = affectedStacks(at.repoConfig, target.changed);
+    if (stacks.length) {
+      const planned = await planAll(ctx.ws, target.commit, { stacks });
+      report.repoDiagnostics.push(...planned.diagnostics);
+      report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+    }
+  }
+  await ctx.records.setPrPlans(p.pr, target.head, report.stacks.filter((s) => s.plan).map((s) => ({ stack: s.stack, digest: s.plan!.digest, commit: target.commit })));
+  await ctx.outbox.add(planEntries(report));
+  ctx.wake();
+  return { pr: p.pr, commit: target.commit, at: target.at, stacks: report.stacks.map((s) => ({ stack: s.stack, digest: s.plan?.digest ?? null, errors: s.diagnostics.length })) };
+}

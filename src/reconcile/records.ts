@@ -1,0 +1,82 @@
+import type { Db } from '../state/db.js';
+
+export interface Hold {
+  stack: string;
+  commit: string;
+  pr: number | null;
+  digest: string;
+  reason: string;
+}
+
+/**
+ * The service's memory of reviews and decisions, in the state store: which deliveries were seen,
+ * the plan digest last posted on each pull request per stack (the reviewed plan), applies held
+ * for a command, merge commits of pull requests, and the open drift issue of each stack.
+ */
+export class ServiceRecords {
+  constructor(readonly db: Db, readonly repo: string) {}
+
+  /** Record a delivery id; false when it was seen before. */
+  async firstDelivery(id: string, event: string, tx: Db = this.db): Promise<boolean> {
+    const r = await tx.query('INSERT INTO deliveries (id, repo, event) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING RETURNING id', [id, this.repo, event]);
+    return r.rows.length > 0;
+  }
+
+  async deliveryCount(): Promise<number> {
+    const r = await this.db.query<{ n: string }>('SELECT count(*) AS n FROM deliveries WHERE repo = $1', [this.repo]);
+    return Number(r.rows[0].n);
+  }
+
+  /** Replace the reviewed plans of a pull request with those just posted. */
+  async setPrPlans(pr: number, headSha: string, plans: { stack: string; digest: string; commit: string }[]): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.query('DELETE FROM pr_plans WHERE repo = $1 AND pr = $2', [this.repo, pr]);
+      for (const p of plans) {
+        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha) VALUES ($1, $2, $3, $4, $5, $6)', [this.repo, pr, p.stack, p.digest, p.commit, headSha]);
+      }
+    });
+  }
+
+  async reviewedDigest(pr: number, stack: string): Promise<string | null> {
+    const r = await this.db.query<{ digest: string }>('SELECT digest FROM pr_plans WHERE repo = $1 AND pr = $2 AND stack = $3', [this.repo, pr, stack]);
+    return r.rows[0]?.digest ?? null;
+  }
+
+  async setHold(h: Hold): Promise<void> {
+    await this.db.query(
+      `INSERT INTO holds (repo, stack, commit, pr, digest, reason) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (repo, stack) DO UPDATE SET commit = EXCLUDED.commit, pr = EXCLUDED.pr, digest = EXCLUDED.digest, reason = EXCLUDED.reason, created_at = now()`,
+      [this.repo, h.stack, h.commit, h.pr, h.digest, h.reason]);
+  }
+
+  async clearHold(stack: string, commit?: string): Promise<void> {
+    if (commit) await this.db.query('DELETE FROM holds WHERE repo = $1 AND stack = $2 AND commit = $3', [this.repo, stack, commit]);
+    else await this.db.query('DELETE FROM holds WHERE repo = $1 AND stack = $2', [this.repo, stack]);
+  }
+
+  async holds(pr?: number): Promise<Hold[]> {
+    const r = pr === undefined
+      ? await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 ORDER BY stack', [this.repo])
+      : await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 AND pr = $2 ORDER BY stack', [this.repo, pr]);
+    return r.rows.map((x) => ({ stack: x.stack as string, commit: x.commit as string, pr: x.pr == null ? null : Number(x.pr), digest: x.digest as string, reason: x.reason as string }));
+  }
+
+  async setMergedPr(sha: string, pr: number, tx: Db = this.db): Promise<void> {
+    await tx.query('INSERT INTO merged_prs (repo, sha, pr) VALUES ($1, $2, $3) ON CONFLICT (repo, sha) DO UPDATE SET pr = EXCLUDED.pr', [this.repo, sha, pr]);
+  }
+
+  async mergedPr(sha: string): Promise<number | null> {
+    const r = await this.db.query<{ pr: number }>('SELECT pr FROM merged_prs WHERE repo = $1 AND sha = $2', [this.repo, sha]);
+    return r.rows[0] ? Number(r.rows[0].pr) : null;
+  }
+
+  async driftIssue(stack: string): Promise<number | null> {
+    const r = await this.db.query<{ number: number }>('SELECT number FROM drift_issues WHERE repo = $1 AND stack = $2', [this.repo, stack]);
+    return r.rows[0] ? Number(r.rows[0].number) : null;
+  }
+
+  async setDriftIssue(stack: string, n: number | null): Promise<void> {
+    if (n === null) await this.db.query('DELETE FROM drift_issues WHERE repo = $1 AND stack = $2', [this.repo, stack]);
+    else await this.db.query('INSERT INTO drift_issues (repo, stack, number) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET number = EXCLUDED.number', [this.repo, stack, n]);
+  }
+}

@@ -1,0 +1,157 @@
+import type { OutboxEntry } from './outbox.js';
+import type { Plan } from '../plan/model.js';
+import { summaryLine } from '../plan/model.js';
+import { renderMarkdown } from '../plan/render/markdown.js';
+import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
+import type { ApplyResult } from '../apply/executor.js';
+import { markedParts, planCommentBody, reportFailed, statusDescription, type PlanReport, partMarker } from '../forge/comment.js';
+
+/** Pure builders of the outbox entries that report plans, holds, applies and drift. */
+
+export const PLAN_MARKER = 'driftless:plan';
+export const PLAN_CONTEXT = 'driftless/plan';
+export const APPLY_CONTEXT = 'driftless/apply';
+
+export function statusEntry(sha: string, context: string, state: 'pending' | 'success' | 'failure' | 'error', description: string): OutboxEntry {
+  return { op: { type: 'status', sha, context, state, description: description.slice(0, 140) }, coalesceKey: `status:${sha}:${context}` };
+}
+
+/** A single comment found again by its own marker (so a retried delivery edits instead of duplicating). */
+export function oneComment(issue: number, key: string, body: string): OutboxEntry {
+  const marker = `driftless:${key}`;
+  return { op: { type: 'comment.upsert', issue, marker, bodies: [`${partMarker(marker, 0)}\n${body}`] }, dedupeKey: `comment:${issue}:${key}`, coalesceKey: `comment:${issue}:${key}` };
+}
+
+/** The plan comment (split when long), the plan status and a check run with the validation errors. */
+export function planEntries(r: PlanReport): OutboxEntry[] {
+  const failed = reportFailed(r);
+  const body = planCommentBody(r);
+  const diagnostics: Diagnostic[] = [...r.repoDiagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
+  const entries: OutboxEntry[] = [
+    { op: { type: 'comment.upsert', issue: r.pr, marker: PLAN_MARKER, bodies: markedParts(PLAN_MARKER, body), onlyIfExists: r.stacks.length === 0 && !failed }, coalesceKey: `comment:${r.pr}:plan` },
+    statusEntry(r.headSha, PLAN_CONTEXT, failed ? 'failure' : 'success', statusDescription(r)),
+  ];
+  if (r.stacks.length || diagnostics.length) {
+    entries.push({
+      op: {
+        type: 'check-run', sha: r.headSha, name: 'driftless', conclusion: failed ? 'failure' : 'success', title: statusDescription(r),
+        summary: diagnostics.length ? diagnostics.map((d) => `- ${formatDiagnostic(d)}`).join('\n') : r.stacks.map((s) => `- ${s.stack}: ${s.plan ? summaryLine(s.plan.summary) : 'not planned'}`).join('\n'),
+        annotations: diagnostics.map((d) => ({ path: d.file, line: Math.max(1, d.line), message: formatDiagnostic(d) })),
+      },
+      dedupeKey: `check:${r.headSha}:${r.commit}:${statusDescription(r)}`,
+    });
+  }
+  return entries;
+}
+
+export interface HoldInfo {
+  stack: string;
+  commit: string;
+  pr: number | null;
+  plan: Plan;
+  reason: string;
+}
+
+/** An apply that waits for `/driftless apply`: a comment showing the new plan and a pending status. */
+export function holdEntries(h: HoldInfo): OutboxEntry[] {
+  const entries: OutboxEntry[] = [statusEntry(h.commit, APPLY_CONTEXT, 'pending', `${h.stack}: held, waiting for /driftless apply`)];
+  if (h.pr) {
+    const body = [
+      `## ⏸️ Apply of stack \`${h.stack}\` is held`,
+      '',
+      `${h.reason}`,
+      '',
+      `The plan at \`${h.commit.slice(0, 12)}\`:`,
+      '',
+      renderMarkdown(h.plan),
+      '',
+      'A user with write permission can apply this plan by commenting `/driftless apply`.',
+    ].join('\n');
+    entries.push(oneComment(h.pr, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, body));
+  }
+  return entries;
+}
+
+export interface AppliedInfo {
+  stack: string;
+  commit: string;
+  pr: number | null;
+  actor: string | null;
+  author: string | null;
+  result: ApplyResult;
+  time: string;
+}
+
+function resultLines(result: ApplyResult): string[] {
+  return result.results.map((x) => `${x.outcome === 'ok' ? 'ok' : x.outcome}: ${x.action} ${x.id}${x.error ? ` (${x.error})` : ''}`);
+}
+
+/** The git note text of one apply (what `git log --notes=driftless` shows). */
+export function noteText(a: AppliedInfo): string {
+  return [
+    `driftless: stack ${a.stack}, run ${a.result.runId}, ${a.result.outcome}`,
+    `time: ${a.time}`,
+    `pr: ${a.pr ? `#${a.pr}` : '-'}`,
+    `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
+    `summary: ${summaryLine(a.result.summary)}`,
+    `outcome: ${a.result.outcome}`,
+    ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),
+  ].join('\n');
+}
+
+export function noteMarker(stack: string, runId: number): string {
+  return `driftless: stack ${stack}, run ${runId},`;
+}
+
+/** After an apply: a result comment on the merged PR, the apply status, a deployment, the git note. */
+export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
+  const ok = a.result.outcome === 'succeeded' || a.result.outcome === 'no-changes';
+  const failed = a.result.results.filter((x) => x.outcome !== 'ok');
+  const desc = `${a.stack}: ${ok ? 'applied' : a.result.outcome}. ${summaryLine(a.result.summary)}`;
+  const entries: OutboxEntry[] = [
+    statusEntry(a.commit, APPLY_CONTEXT, ok ? 'success' : 'failure', desc),
+    { op: { type: 'git-note', commit: a.commit, text: noteText(a), marker: noteMarker(a.stack, a.result.runId) }, dedupeKey: `note:${a.result.runId}` },
+    { op: { type: 'deployment', sha: a.commit, environment: a.stack, state: ok ? 'success' : 'failure', description: desc }, dedupeKey: `deployment:${a.result.runId}` },
+  ];
+  if (a.pr) {
+    const body = [
+      `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
+      '',
+      `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
+      '',
+      ...(a.result.results.length ? ['| Resource | Action | Outcome |', '|---|---|---|', ...a.result.results.map((x) => `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`)] : ['No changes.']),
+      '',
+      failed.length ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.` : 'The audit trail is in `git log --notes=driftless`.',
+    ].join('\n');
+    entries.push(oneComment(a.pr, `result:${a.stack}:${a.result.runId}`, body));
+  }
+  return entries;
+}
+
+/** An apply that could not run (invalid manifests, a plan with errors). */
+export function refusedEntries(stack: string, commit: string, pr: number | null, why: string): OutboxEntry[] {
+  const entries = [statusEntry(commit, APPLY_CONTEXT, 'failure', `${stack}: not applied: ${why.split('\n')[0]}`)];
+  if (pr) entries.push(oneComment(pr, `refused:${stack}:${commit}`, `## ❌ Stack \`${stack}\` was not applied\n\n${why}`));
+  return entries;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function driftEntry(stack: string, plan: Plan, remediation: string | null): OutboxEntry {
+  const body = [
+    `driftless found that the live state of stack \`${stack}\` differs from what was applied at \`${plan.commit.slice(0, 12)}\`.`,
+    '',
+    renderMarkdown(plan),
+    '',
+    remediation ?? 'This stack does not remediate drift (`drift.remediate: false`): apply the manifests again or change them to match.',
+    '',
+    'This issue is updated while the drift lasts and closed when it is gone.',
+  ].join('\n');
+  return { op: { type: 'drift-issue', stack, open: true, title: `Drift in stack ${stack}`, body }, coalesceKey: `drift:${stack}` };
+}
+
+export function driftGoneEntry(stack: string): OutboxEntry {
+  return { op: { type: 'drift-issue', stack, open: false, title: `Drift in stack ${stack}`, body: `The drift of stack \`${stack}\` is gone: the live state matches what was applied.` }, coalesceKey: `drift:${stack}` };
+}

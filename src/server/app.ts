@@ -1,0 +1,30 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServiceContext } from '../reconcile/context.js';
+import { webhookPlugin } from './webhook.js';
+import { apiPlugin } from './api.js';
+import type { ServerConfig } from '../config/server-config.js';
+
+/**
+ * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints and the
+ * read-only API.
+ */
+export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, disableRequestLogging: false, return503OnClosing: true });
+  await app.register(webhookPlugin, {
+    ctx, secret: config.github?.webhookSecret?.reveal(), bodyLimit: config.server.bodyLimit,
+    events: { owner: config.github?.owner ?? '', repo: config.github?.repo ?? '', branch: config.repo.branch },
+  });
+  await app.register(apiPlugin, { ctx });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!isReady() || ctx.signal.aborted) return reply.code(503).send({ ready: false });
+    try {
+      await ctx.store.db.query('SELECT 1');
+    } catch (err) {
+      return reply.code(503).send({ ready: false, error: `state store: ${(err as Error).message}` });
+    }
+    return { ready: true, jobsPending: await ctx.queue.pending(), outboxPending: await ctx.outbox.pending() };
+  });
+  return app;
+}

@@ -1,0 +1,119 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import { Workspace } from '../engine/workspace.js';
+import { JobQueue } from '../reconcile/queue.js';
+import { Outbox } from '../reconcile/outbox.js';
+import { ServiceRecords } from '../reconcile/records.js';
+import { DEFAULT_TIMINGS, type ServiceContext, type ServiceTimings } from '../reconcile/context.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+import { Scheduler } from '../reconcile/scheduler.js';
+import { pollProblem } from '../reconcile/cron-check.js';
+import { githubClient, type GitHubTimings } from '../forge/github/client.js';
+import { GitHubForge } from '../forge/github/github-forge.js';
+import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
+import { buildApp } from './app.js';
+import { createLogger } from './logger.js';
+
+export interface ServiceOptions {
+  timings?: Partial<ServiceTimings>;
+  github?: GitHubTimings;
+  log?: Logger;
+}
+
+export interface RunningService {
+  url: string;
+  ctx: ServiceContext;
+  app: FastifyInstance;
+  reconciler: Reconciler;
+  scheduler: Scheduler;
+  /** Graceful stop: no new work, running provider steps finish, then everything closes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start `driftless serve`: the workspace (mirror, state), the forge, the reconciler's loops, the
+ * scheduler and the HTTP server. Jobs left running by a dead process are taken back: at once with
+ * the embedded store (this process holds the data dir), after their lease with PostgreSQL.
+ */
+export async function startService(config: ServerConfig, o: ServiceOptions = {}): Promise<RunningService> {
+  const log = o.log ?? createLogger();
+  const poll = pollProblem(config.poll);
+  if (poll) throw new Error(poll);
+  if (config.github && !config.github.token && !config.github.app) throw new Error('github: give a token or an app (id, privateKey, installationId)');
+  const ws = await Workspace.open(config, 'serve');
+  let store;
+  try {
+    store = await ws.store();
+  } catch (err) {
+    await ws.close();
+    throw err;
+  }
+  const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const timings: ServiceTimings = { ...DEFAULT_TIMINGS, ...o.timings };
+  const queue = new JobQueue(store.db, ws.repoName, owner);
+  const outbox = new Outbox(store.db, ws.repoName, owner);
+  const records = new ServiceRecords(store.db, ws.repoName);
+  if (store.db.kind === 'embedded') {
+    const n = await queue.recover(true);
+    await store.db.query(`UPDATE outbox SET status = 'pending', owner = NULL WHERE status = 'sending'`);
+    if (n) log.info({ jobs: n }, 'jobs left running by a previous process were queued again');
+  }
+  const forge = config.github ? new GitHubForge(githubClient(config.github, log, o.github), config.github.owner, config.github.repo) : undefined;
+  const abort = new AbortController();
+  let scheduler: Scheduler | undefined;
+  let reconciler: Reconciler | undefined;
+  const ctx: ServiceContext = {
+    ws, store, queue, outbox, records, forge, log, branch: config.repo.branch, timings, signal: abort.signal,
+    wake: () => reconciler?.wake(),
+    onRepoConfig: (cfg, source) => scheduler?.updateDrift(cfg, source),
+  };
+  reconciler = new Reconciler(ctx);
+  scheduler = new Scheduler(ctx, config.poll);
+  let ready = false;
+  const app = await buildApp(ctx, config, log, () => ready);
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port });
+  } catch (err) {
+    await ws.close();
+    throw err;
+  }
+  const addr = app.server.address() as AddressInfo;
+  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  reconciler.start();
+  scheduler.start();
+  // Catch up at start: the branch head, open pull requests, the drift schedules.
+  void (async () => {
+    try {
+      const head = await ws.resolve(undefined, false);
+      const at = await ws.repoAt(head);
+      const source = (await ws.repo.readFileAt(head, REPO_CONFIG_FILE))?.content.toString('utf8');
+      if (at.repoConfig && source) scheduler!.updateDrift(at.repoConfig, source);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'could not read the repository config at start-up');
+    }
+    await scheduler!.pollNow();
+    ready = true;
+  })();
+  log.info({ url, repo: ws.repoName, branch: config.repo.branch, forge: forge?.name ?? null, state: store.db.kind, poll: config.poll }, 'driftless serve is listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url, ctx, app, reconciler, scheduler,
+    close() {
+      closing ??= (async () => {
+        log.info('shutting down: finishing running steps');
+        ready = false;
+        abort.abort();
+        await scheduler!.stop();
+        await app.close();
+        await reconciler!.stop();
+        await ws.close();
+        log.info('stopped');
+      })();
+      return closing;
+    },
+  };
+}

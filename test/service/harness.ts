@@ -1,0 +1,229 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { TestRepo, tempDir, manifest } from '../helpers/git.js';
+import { startGitHttpServer, type GitHttpServer } from '../helpers/http-backend.js';
+import { startGitHubDouble, type GitHubDouble } from '../helpers/github-double.js';
+import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, type Delivered } from '../helpers/webhooks.js';
+import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
+import { startService, type RunningService } from '../../src/server/service.js';
+
+export const OWNER = 'acme';
+export const REPO = 'infra';
+export const GIT_TOKEN = 'git-token-SHOULD-NOT-LEAK-1234';
+export const GITHUB_TOKEN = 'ghp_SHOULD_NOT_LEAK_abcdef123456';
+export const WEBHOOK_SECRET = 'whsec-SHOULD-NOT-LEAK-98765';
+
+export const REPO_CONFIG = `version: 1
+stacks:
+  web:
+    path: stacks/web
+    targets:
+      fs: files
+    apply: auto
+  ops:
+    path: stacks/ops
+    targets:
+      fs: files
+    apply: auto
+`;
+
+export function webFile(name: string, content: string): Record<string, string> {
+  return { [`stacks/web/${name}.yaml`]: manifest('File', name, { path: `web/${name}.txt`, content }) };
+}
+
+export function opsFile(name: string, content: string): Record<string, string> {
+  return { [`stacks/ops/${name}.yaml`]: manifest('File', name, { path: `ops/${name}.txt`, content }) };
+}
+
+/** Wait until `fn` returns a truthy value (no timing is asserted; the deadline only ends a hung test). */
+export async function until<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * One world for a service test: a bare repository served by `git http-backend` (with a token), a
+ * working clone that plays the developers and GitHub's merge machinery, the GitHub double, and the
+ * service itself (in-process; its logs are captured to check that no secret appears).
+ */
+export class World {
+  readonly root = tempDir('driftless-world-');
+  readonly bare = join(this.root, 'srv', `${REPO}.git`);
+  readonly dataDir = join(this.root, 'data');
+  readonly targetRoot = join(this.root, 'target');
+  work!: TestRepo;
+  git!: GitHttpServer;
+  gh!: GitHubDouble;
+  svc?: RunningService;
+  logs: string[] = [];
+  config!: ServerConfig;
+  private deliveryN = 0;
+
+  static async create(files: Record<string, string>, opts: { poll?: string; stateUrl?: string } = {}): Promise<World> {
+    const w = new World();
+    mkdirSync(join(w.root, 'srv'), { recursive: true });
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', w.bare]);
+    execFileSync('git', ['config', 'http.receivepack', 'true'], { cwd: w.bare });
+    w.work = TestRepo.create(files);
+    w.work.git('remote', 'add', 'origin', w.bare);
+    w.work.git('push', '-q', 'origin', 'main');
+    w.git = await startGitHttpServer(join(w.root, 'srv'), { token: GIT_TOKEN });
+    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN });
+    w.gh.permissions.set('writer', 'write');
+    w.gh.permissions.set('reader', 'read');
+    w.writeConfig(opts);
+    return w;
+  }
+
+  configFile(): string {
+    return join(this.root, 'driftless.config.yaml');
+  }
+
+  writeConfig(opts: { poll?: string; stateUrl?: string } = {}): void {
+    writeFileSync(this.configFile(), [
+      'repo:',
+      `  url: ${this.git.url}/${REPO}.git`,
+      '  branch: main',
+      '  token: { fromEnv: TEST_GIT_TOKEN }',
+      'github:',
+      `  baseUrl: ${this.gh.url}`,
+      `  owner: ${OWNER}`,
+      `  repo: ${REPO}`,
+      '  token: { fromEnv: TEST_GITHUB_TOKEN }',
+      '  webhookSecret: { fromEnv: TEST_WEBHOOK_SECRET }',
+      'targets:',
+      `  files: { provider: fs, root: ${this.targetRoot} }`,
+      ...(opts.stateUrl ? ['state:', '  url: { fromEnv: TEST_STATE_URL }'] : []),
+      'server:',
+      '  host: 127.0.0.1',
+      '  port: 0',
+      `poll: "${opts.poll ?? 'off'}"`,
+      `dataDir: ${this.dataDir}`,
+      '',
+    ].join('\n'));
+  }
+
+  env(stateUrl?: string): NodeJS.ProcessEnv {
+    return { ...process.env, TEST_GIT_TOKEN: GIT_TOKEN, TEST_GITHUB_TOKEN: GITHUB_TOKEN, TEST_WEBHOOK_SECRET: WEBHOOK_SECRET, ...(stateUrl ? { TEST_STATE_URL: stateUrl } : {}) };
+  }
+
+  async start(opts: { stateUrl?: string; dataDir?: string } = {}): Promise<RunningService> {
+    this.config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
+    const sink = new Writable({ write: (chunk, _enc, cb) => { this.logs.push(String(chunk)); cb(); } });
+    const log = pino({ level: 'debug', redact: { paths: (await import('../../src/server/logger.js')).REDACT_PATHS, censor: '[redacted]' } }, sink);
+    const svc = await startService(this.config, {
+      log,
+      timings: { idleMs: 100, leaseMs: 5_000, retryBaseMs: 50, retryMaxMs: 400, jobAttempts: 5, concurrency: 4 },
+      github: { writeMinMs: 0, notificationMinMs: 0, retryBaseMs: 5, retries: 1 },
+    });
+    if (!this.svc) this.svc = svc;
+    return svc;
+  }
+
+  /** The developer's side: a pull request branch with `files`, pushed as refs/pull/N/head, and GitHub's merge ref. */
+  openPr(number: number, files: Record<string, string | null>, opts: { mergeable?: boolean } = {}): { head: string; merge: string | null } {
+    const w = this.work;
+    const branch = `pr-${number}`;
+    const exists = w.git('branch', '--list', branch) !== '';
+    w.git('checkout', '-q', ...(exists ? [branch] : ['-b', branch, 'main']));
+    const head = w.commit(files, `PR ${number}`);
+    w.git('push', '-q', '-f', 'origin', `${branch}:refs/pull/${number}/head`);
+    let merge: string | null = null;
+    if (opts.mergeable !== false) {
+      w.git('checkout', '-q', '--detach', 'main');
+      w.git('merge', '-q', '--no-ff', '-m', `Merge ${head} into main`, branch);
+      merge = w.head();
+      w.git('push', '-q', '-f', 'origin', `HEAD:refs/pull/${number}/merge`);
+    }
+    w.git('checkout', '-q', 'main');
+    const base = w.head('main');
+    const existing = this.gh.pulls.get(number);
+    this.gh.pulls.set(number, {
+      number, headSha: head, headRef: branch, baseRef: 'main', baseSha: base, mergeable: opts.mergeable ?? true, state: 'open',
+      merged: false, mergeCommitSha: merge, draft: false, user: existing?.user ?? 'alice',
+    });
+    return { head, merge };
+  }
+
+  /** Merge a pull request into main as GitHub does (a merge commit), push it; returns the merge commit. */
+  mergePr(number: number): { before: string; after: string } {
+    const w = this.work;
+    const before = w.head('main');
+    w.git('checkout', '-q', 'main');
+    w.git('merge', '-q', '--no-ff', '-m', `Merge pull request #${number}`, `pr-${number}`);
+    const after = w.head();
+    w.git('push', '-q', 'origin', 'main');
+    const pr = this.gh.pulls.get(number)!;
+    Object.assign(pr, { state: 'closed', merged: true, mergeCommitSha: after });
+    this.gh.commitPulls.set(after, [number]);
+    return { before, after };
+  }
+
+  /** Commit straight to main and push. */
+  pushMain(files: Record<string, string | null>, message = 'direct'): { before: string; after: string } {
+    const before = this.work.head('main');
+    this.work.git('checkout', '-q', 'main');
+    const after = this.work.commit(files, message);
+    this.work.git('push', '-q', 'origin', 'main');
+    return { before, after };
+  }
+
+  url(svc = this.svc!): string {
+    return svc.url;
+  }
+
+  hook(event: string, payload: unknown, o: { delivery?: string; svc?: RunningService } = {}): Promise<Delivered> {
+    return deliver(this.url(o.svc), event, payload, { secret: WEBHOOK_SECRET, delivery: o.delivery ?? `delivery-${++this.deliveryN}-${Math.random().toString(36).slice(2)}` });
+  }
+
+  prOpened(number: number, action = 'opened', o: { svc?: RunningService } = {}): Promise<Delivered> {
+    const pr = this.gh.pulls.get(number)!;
+    return this.hook('pull_request', pullRequestPayload({ owner: OWNER, repo: REPO }, action, { number, headSha: pr.headSha, baseSha: pr.baseSha }), o);
+  }
+
+  async merged(number: number, m: { before: string; after: string }, o: { svc?: RunningService } = {}): Promise<void> {
+    const pr = this.gh.pulls.get(number)!;
+    await this.hook('pull_request', pullRequestPayload({ owner: OWNER, repo: REPO }, 'closed', { number, headSha: pr.headSha, baseSha: m.before, merged: true, mergeCommitSha: m.after }), o);
+    await this.hook('push', pushPayload({ owner: OWNER, repo: REPO }, m), o);
+  }
+
+  comment(pr: number, body: string, user: string, commentId: number, o: { svc?: RunningService } = {}): Promise<Delivered> {
+    return this.hook('issue_comment', issueCommentPayload({ owner: OWNER, repo: REPO }, { pr, body, user, commentId }), o);
+  }
+
+  planComment(pr: number): string | undefined {
+    return this.gh.commentsOn(pr).find((c) => c.body.startsWith('<!-- driftless:plan -->'))?.body;
+  }
+
+  statuses(sha: string, context: string): string[] {
+    return this.gh.statuses.filter((s) => s.sha === sha && s.context === context).map((s) => s.state);
+  }
+
+  async idle(svc = this.svc!): Promise<void> {
+    await until('the service to be idle', async () => (await svc.ctx.queue.pending()) === 0 && (await svc.ctx.outbox.pending()) === 0);
+  }
+
+  async close(): Promise<void> {
+    await this.svc?.close().catch(() => undefined);
+    await this.git?.close();
+    await this.gh?.close();
+  }
+
+  /** Every secret of the world: none may appear in logs, comments, the API or stored state. */
+  secrets(): string[] {
+    return [GIT_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, Buffer.from(`x-access-token:${GIT_TOKEN}`).toString('base64')];
+  }
+}
