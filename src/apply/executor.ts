@@ -59,6 +59,18 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   }
   if (plan.errors.length) throw new StalePlanError(`the plan cannot be applied:\n- ${plan.errors.join('\n- ')}`);
 
+  // Every secret value this run resolves, so no provider error can carry one into state or output.
+  const revealed = new Set<string>();
+  const secret = (name: string): string | undefined => {
+    const v = o.secret(name);
+    if (v && v.length >= 4) revealed.add(v);
+    return v;
+  };
+  const redact = (msg: string): string => {
+    let out = msg;
+    for (const v of revealed) out = out.split(v).join('(sensitive value)');
+    return out;
+  };
   const runId = await store.startRun(key, { kind: o.kind ?? 'apply', trigger: o.trigger, commit: plan.commit, actor: o.actor, pr: o.pr, digest: plan.digest });
   const recorded = await store.resources(key);
   const outputs = new Map<string, Spec>();
@@ -115,7 +127,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
         results.push({ id: s.id, action: s.action, outcome: 'ok' });
         o.onProgress?.({ type: 'done', id: s.id, action: s.action, ms: Date.now() - t0 });
       } catch (err) {
-        const msg = (err as Error).message;
+        const msg = redact((err as Error).message);
         status.set(s.id, 'failed');
         results.push({ id: s.id, action: s.action, outcome: 'failed', error: msg });
         o.onProgress?.({ type: 'failed', id: s.id, action: s.action, ms: Date.now() - t0, error: msg });
@@ -142,7 +154,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     const missing: string[] = [];
     const resolved = resolveSpec(d.spec, {
       ref: (ref) => outputAt(outputs.get(ref.target), ref.field) ?? UNKNOWN,
-      secret: o.secret,
+      secret,
     }, missing);
     if (missing.length) throw new Error(`secret ${missing.join(', ')} is not available`);
     if (containsUnknown(resolved)) throw new Error('a !ref has no value: the referenced resource has no such output');
@@ -173,7 +185,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       await store.journalFinish(entry, 'ok');
       return r;
     } catch (err) {
-      await store.journalFinish(entry, 'failed', (err as Error).message);
+      await store.journalFinish(entry, 'failed', redact((err as Error).message));
       throw err;
     }
   };
@@ -183,7 +195,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     await Promise.all([...steps.values()].map(run));
     await syncMetadata(o, recorded, status);
   } catch (err) {
-    error = (err as Error).message;
+    error = redact((err as Error).message);
   }
   const failed = results.filter((r) => r.outcome !== 'ok').length;
   const outcome: RunOutcome = error ? 'failed'

@@ -62,4 +62,24 @@ describe('apply walks the graph', () => {
       await ws.close();
     }
   });
+
+  it('never lets a secret through a provider error into output or state', async () => {
+    const leak = '../leak-' + Math.random().toString(36).slice(2);
+    const repo = TestRepo.create({ 'driftless.yaml': FS_REPO_CONFIG, 'stacks/web/a.yaml': manifest('File', 'a', { path: '!secret WHERE', content: 'x' }) });
+    const config = testConfig(repo.dir, { secrets: { WHERE: leak } });
+    const ws = await Workspace.open(config, 'test');
+    try {
+      const r = await applyStack(ws, { commit: await ws.resolve(), stack: 'web', trigger: 'test' });
+      const failed = r.result!.results[0];
+      expect(failed.outcome).toBe('failed');
+      expect(failed.error).toContain('path "(sensitive value)"');
+      const store = await ws.store();
+      const runs = JSON.stringify(await store.runs({}));
+      const journal = JSON.stringify(await store.journal(r.result!.runId));
+      expect(runs + journal).not.toContain(leak);
+      expect(journal).toContain('(sensitive value)');
+    } finally {
+      await ws.close();
+    }
+  });
 });
