@@ -53,6 +53,11 @@ export interface GitHubDouble {
   commitPulls: Map<string, number[]>;
   /** Answer the next `times` requests of `operationId` with `status` (and no effect). */
   failNext(operationId: string, status: number, times?: number): void;
+  /** Hold every response of `operationId` until `release(operationId)` (a slow GitHub); the request is recorded on arrival. */
+  hold(operationId: string): void;
+  release(operationId: string): void;
+  /** Requests that arrived for an operation (answered or held). */
+  arrived(operationId: string): number;
   /** Requests that the double refused (404/422/401): a correct client makes none. */
   rejected(): RecordedRequest[];
   commentsOn(issue: number): Comment[];
@@ -62,6 +67,8 @@ export interface GitHubDouble {
 export async function startGitHubDouble(opts: { owner: string; repo: string; token: string }): Promise<GitHubDouble> {
   const requests: RecordedRequest[] = [];
   const failures = new Map<string, { status: number; times: number }>();
+  const held = new Map<string, (() => void)[]>();
+  const arrivals = new Map<string, number>();
   let nextId = 1000;
   const d = {
     owner: opts.owner, repo: opts.repo, requests,
@@ -188,6 +195,14 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
         send(404, { message: 'Not Found' }, op.operationId);
         return;
       }
+      arrivals.set(op.operationId, (arrivals.get(op.operationId) ?? 0) + 1);
+      const waiting = held.get(op.operationId);
+      if (waiting) {
+        waiting.push(() => answer());
+        return;
+      }
+      answer();
+      function answer(): void {
       const fail = failures.get(op.operationId);
       if (fail && fail.times > 0) {
         fail.times--;
@@ -201,6 +216,7 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
       }
       const [status, data] = h(op.params, body, u.searchParams);
       send(status, data, op.operationId);
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -211,6 +227,15 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
     failNext(operationId, status, times = 1) {
       failures.set(operationId, { status, times });
     },
+    hold(operationId) {
+      if (!held.has(operationId)) held.set(operationId, []);
+    },
+    release(operationId) {
+      const list = held.get(operationId) ?? [];
+      held.delete(operationId);
+      for (const f of list) f();
+    },
+    arrived: (operationId) => arrivals.get(operationId) ?? 0,
     rejected: () => requests.filter((r) => r.status === 404 && r.operationId === null || r.status === 422 || r.status === 401 || r.status === 501),
     commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
