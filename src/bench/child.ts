@@ -15,7 +15,9 @@ async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
   const ws = await Workspace.open(benchConfig({ repoPath: req.repoPath, dataDir: req.dataDir, targetRoot: req.targetRoot }), 'bench cold-plan');
   try {
     // The state store is opened at service start, before any plan: timed apart.
+    const rss: Record<string, number> = { afterOpen: process.memoryUsage().rss / 2 ** 20 };
     await ws.store();
+    rss.afterStoreOpen = process.memoryUsage().rss / 2 ** 20;
     const t1 = performance.now();
     // What planAll(ws, commit, { refresh: false }) does, phase by phase.
     const commit = await ws.resolve(undefined, false);
@@ -25,7 +27,9 @@ async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
     const inputs = await ws.stackInputs(commit, at.repoConfig, at.registry, STACK);
     if (inputs.diagnostics.length) throw new Error(`stack diagnostics: ${JSON.stringify(inputs.diagnostics.slice(0, 3))}`);
     const t3 = performance.now();
+    rss.afterLoad = process.memoryUsage().rss / 2 ** 20;
     const r = await ws.planStack(inputs, { refresh: false });
+    rss.afterPlan = process.memoryUsage().rss / 2 ** 20;
     const t4 = performance.now();
     const mem = process.memoryUsage();
     return {
@@ -36,6 +40,7 @@ async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
       resources: inputs.desired?.resources.size,
       loader: ws.loader.stats,
       heapUsedMB: mem.heapUsed / 2 ** 20,
+      rssMB: rss,
     };
   } finally {
     await ws.close();

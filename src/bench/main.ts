@@ -8,6 +8,7 @@ import { coldPlan } from './scenarios/cold-plan.js';
 import { incremental } from './scenarios/incremental.js';
 import { mirror } from './scenarios/mirror.js';
 import { convergeScenario } from './scenarios/converge.js';
+import { postgresScenario } from './scenarios/postgres.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -23,7 +24,7 @@ export const SCENARIOS: Scenario[] = [
   notYetMeasurable('webhook', '3 webhook → PR comment', 'Webhook to PR comment', 'report', serviceWhy),
   mirror,
   convergeScenario,
-  notYetMeasurable('postgres', '6 postgres refresh 1k', 'PostgreSQL refresh of 1,000 resources', '< 1 s, ≥ 10× faster', () => 'the harness for it is not written yet'),
+  postgresScenario,
   notYetMeasurable('throughput', '7 100 PR events / min', 'Throughput: 100 pull-request events in a minute', 'all posted; p50/p99', serviceWhy),
 ];
 

@@ -127,3 +127,28 @@ export function fmtMs(ms: number): string {
 export function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
 }
+
+/**
+ * Profile a section in-process (node:inspector), when BENCH_PROFILE_DIR is set: the measured part
+ * only, not the set-up. Writes <dir>/<name>.cpuprofile; read it with `node dist/bench/profile.js FILE`.
+ */
+export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_PROFILE_DIR;
+  if (!dir) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+    log(`  profile written to ${join(dir, `${name}.cpuprofile`)}`);
+  }
+}

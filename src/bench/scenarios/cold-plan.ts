@@ -10,6 +10,7 @@ interface ColdAnswer {
   resources: number;
   loader: { parsed: number; cached: number };
   heapUsedMB: number;
+  rssMB?: Record<string, number>;
 }
 
 export const coldPlan: Scenario = {
@@ -45,7 +46,8 @@ export const coldPlan: Scenario = {
           `(opening it took ${fmtMs(median(answers.map((a) => a.storeOpenMs)))}, once per process start). Repository: ${repo.files} files, ` +
           `${(repo.bytes / 2 ** 20).toFixed(1)} MB of YAML, packed. Phases (median): read driftless.yaml + schemas ${fmtMs(phase('repoConfigMs'))}, ` +
           `list + read + parse + validate + link ${fmtMs(phase('loadValidateMs'))}, plan against state ${fmtMs(phase('planMs'))}. ` +
-          `Spread (max-min)/median: ${(spread(times) * 100).toFixed(0)}%. Peak RSS is the whole process (includes the embedded PGlite store).`,
+          `Spread (max-min)/median: ${(spread(times) * 100).toFixed(0)}%. Peak RSS is the whole process (includes the embedded PGlite store); ` +
+          `RSS at checkpoints (median): ${['afterOpen', 'afterStoreOpen', 'afterLoad', 'afterPlan'].map((k) => `${k} ${median(answers.map((a) => a.rssMB?.[k] ?? NaN)).toFixed(0)} MB`).join(', ')}.`,
       ],
       details: { n, times, rss, answers },
     };

@@ -5,7 +5,7 @@ import { appliedStack } from './state.js';
 import { copyRepo, commitOneFileChange } from '../generate.js';
 import { benchConfig, planNoRefresh } from '../engine.js';
 import { Workspace } from '../../engine/workspace.js';
-import { median, spread, log, fmtMs, WORK_DIR, timed } from '../util.js';
+import { median, spread, log, fmtMs, WORK_DIR, timed, profiled } from '../util.js';
 
 export const incremental: Scenario = {
   name: 'incremental',
@@ -23,6 +23,7 @@ export const incremental: Scenario = {
       coldMs = first.ms;
       log(`  first (cold) plan in this process: ${fmtMs(first.ms)}`);
       const file = repo.filePaths[Math.floor(repo.filePaths.length / 2)];
+      await profiled(`incremental-${n}`, async () => {
       for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
         await commitOneFileChange(copy, file, `run ${i}`);
         const before = ws.loader.stats.parsed;
@@ -33,6 +34,7 @@ export const incremental: Scenario = {
         parsed.push(ws.loader.stats.parsed - before);
         log(`  re-plan ${i - ctx.warmup + 1}/${ctx.iterations}: ${fmtMs(r.ms)} (${parsed.at(-1)} file parsed)`);
       }
+      });
     } finally {
       await ws.close();
       rmSync(copy, { recursive: true, force: true });
