@@ -3,7 +3,14 @@ import { migrations as all, type Migration } from './migrations/index.js';
 
 /** Apply every migration not yet applied, each in its own transaction. Returns the versions applied. */
 export async function migrate(db: Db, migrations: Migration[] = all): Promise<number[]> {
-  await db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+  const create = `CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+  // Replicas starting together would race on CREATE TABLE IF NOT EXISTS (a unique violation in pg_type).
+  if (db.kind === 'postgres') {
+    await db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(4242001)');
+      await tx.exec(create);
+    });
+  } else await db.exec(create);
   const done = new Set((await db.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => Number(r.version)));
   const applied: number[] = [];
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {

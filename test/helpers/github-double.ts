@@ -180,7 +180,13 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
           return;
         }
       } else if (method === 'GET' || method === 'DELETE') hasBody = false;
-      const check = checkRequest(method, u.pathname, u.searchParams, body, hasBody);
+      let check;
+      try {
+        check = checkRequest(method, u.pathname, u.searchParams, body, hasBody);
+      } catch (err) {
+        send(500, { message: `the GitHub double could not check this request: ${(err as Error).message}` }, null);
+        return;
+      }
       if (!check.op || check.error) {
         send(check.status ?? 422, { message: check.error, documentation_url: 'https://docs.github.com/rest' }, check.op?.operationId ?? null);
         return;
@@ -236,7 +242,7 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
       for (const f of list) f();
     },
     arrived: (operationId) => arrivals.get(operationId) ?? 0,
-    rejected: () => requests.filter((r) => r.status === 404 && r.operationId === null || r.status === 422 || r.status === 401 || r.status === 501),
+    rejected: () => requests.filter((r) => (r.status === 404 && r.operationId === null) || r.status === 422 || r.status === 401 || r.status === 501 || (r.status === 500 && r.operationId === null)),
     commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };

@@ -62,9 +62,25 @@ function load(): { doc: Json; routes: Route[]; ajv: Ajv } {
   routes.sort((a, b) => b.literals - a.literals);
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
-  ajv.addSchema({ $id: 'gh', components: doc.components });
+  ajv.addSchema({ $id: 'gh', components: openApiToJsonSchema(doc.components) });
   loaded = { doc, routes, ajv };
   return loaded;
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` next to a `type` is understood by ajv; without one (beside
+ * `anyOf`, `allOf`, a `$ref`) it is not: rewrite those to `anyOf: [schema, { type: 'null' }]`.
+ */
+function openApiToJsonSchema(node: Json): Json {
+  if (Array.isArray(node)) return node.map(openApiToJsonSchema);
+  if (!node || typeof node !== 'object') return node;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) out[k] = openApiToJsonSchema(v);
+  if (out.nullable === true && out.type === undefined) {
+    delete out.nullable;
+    return { anyOf: [out, { type: 'null' }] };
+  }
+  return out;
 }
 
 const compiled = new Map<string, ValidateFunction>();
@@ -73,7 +89,7 @@ function validator(key: string, schema: Json): ValidateFunction {
   let v = compiled.get(key);
   if (!v) {
     const { ajv } = load();
-    const rewritten = JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"gh#/components/'));
+    const rewritten = openApiToJsonSchema(JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"gh#/components/')));
     v = ajv.compile(rewritten);
     compiled.set(key, v);
   }

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { World, REPO_CONFIG, webFile, until } from './harness.js';
+
+describe('serve: GitHub failures and invalid manifests', () => {
+  let w: World;
+  beforeAll(async () => {
+    w = await World.create({ 'driftless.yaml': REPO_CONFIG, ...webFile('a', 'one\n') });
+    await w.start();
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it('a 502 while commenting is retried until delivered; the apply runs once, unaffected', async () => {
+    w.openPr(8, webFile('g', 'gateway\n'));
+    await w.prOpened(8);
+    await until('plan comment', () => w.planComment(8));
+    await w.idle();
+    // GitHub fails: every comment write and the first statuses answer 502 for a while.
+    w.gh.failNext('issues/create-comment', 502, 5);
+    w.gh.failNext('repos/create-commit-status', 502, 3);
+    w.gh.failNext('issues/list-comments', 502, 2);
+    const m = w.mergePr(8);
+    await w.merged(8, m);
+    await until('result comment delivered', () => w.gh.commentsOn(8).find((c) => c.body.includes('Applied stack `web`')));
+    await until('apply status delivered', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await w.idle();
+    expect(readFileSync(join(w.targetRoot, 'web/g.txt'), 'utf8')).toBe('gateway\n');
+    const runs = (await w.svc!.ctx.store.runs({ stack: 'web' })).filter((r) => r.kind === 'apply');
+    expect(runs).toHaveLength(1);
+    expect(runs[0].outcome).toBe('succeeded');
+    expect(w.gh.commentsOn(8).filter((c) => c.body.includes('Applied stack `web`'))).toHaveLength(1);
+    expect(w.gh.requests.filter((r) => r.status === 502).length).toBe(10);
+    const outbox = await w.svc!.ctx.outbox.list(200);
+    expect(outbox.some((e) => e.op.type === 'comment.upsert' && e.attempts > 1 && e.status === 'delivered')).toBe(true);
+  });
+
+  it('invalid manifests: a failing status, the errors in the comment as file:line:col, annotations on the lines', async () => {
+    const bad = { 'stacks/web/bad.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: bad\nspec:\n  path: web/bad.txt\n  mode: "999"\n' };
+    const { head } = w.openPr(9, bad);
+    await w.prOpened(9);
+    await until('failure status', () => w.statuses(head, 'driftless/plan').includes('failure'));
+    await w.idle();
+    const body = w.planComment(9)!;
+    expect(body).toMatch(/`stacks\/web\/bad\.yaml:7:\d+: File\/bad: [^`]*mode/);
+    const run = w.gh.checkRuns.find((c) => c.sha === head)!;
+    expect(run.conclusion).toBe('failure');
+    expect(run.annotations).toEqual([expect.objectContaining({ path: 'stacks/web/bad.yaml', start_line: 7, end_line: 7, annotation_level: 'failure' })]);
+  });
+
+  it('a bad drift schedule in driftless.yaml is reported at its line, naming the stack and field', async () => {
+    const cfg = REPO_CONFIG.replace('  ops:\n', '    drift:\n      schedule: "0 0 1 * 1"\n  ops:\n');
+    const { head } = w.openPr(10, { 'driftless.yaml': cfg });
+    await w.prOpened(10);
+    await until('failure status', () => w.statuses(head, 'driftless/plan').includes('failure'));
+    await w.idle();
+    expect(w.planComment(10)).toMatch(/`driftless\.yaml:9:\d+: stacks\.web\.drift\.schedule: "0 0 1 \* 1" restricts both day-of-month/);
+    expect(w.gh.rejected()).toEqual([]);
+  });
+});
