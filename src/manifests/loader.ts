@@ -1,6 +1,7 @@
 import type { GitRepository } from '../git/repository.js';
 import type { Provider } from '../providers/sdk.js';
-import { parseManifestFile, locate } from './yaml.js';
+import { parseManifestFile, locate, type ParsedFile } from './yaml.js';
+import { parseManyManifests } from './parse-pool.js';
 import { validateDocument, type ManifestResource } from './validate.js';
 import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
 import { parseRepoConfig, REPO_CONFIG_FILE, CUSTOM_SCHEMA_DIR, type RepoConfig, type StackConfig } from './repo-config.js';
@@ -91,8 +92,10 @@ export class ManifestLoader {
     const files = await this.repo.listFiles(commit, config.path, (p) => MANIFEST_EXT.test(p));
     const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
     const blobs = await this.repo.readBlobs(missing.map((f) => f.oid));
+    const sources = blobs.map((b) => b.toString('utf8'));
+    const parsed = await parseManyManifests(missing.map((f) => f.path), sources);
     missing.forEach((f, i) => {
-      this.files.set(`${f.oid}:${registry.key}`, loadFile(f.path, blobs[i].toString('utf8'), registry));
+      this.files.set(`${f.oid}:${registry.key}`, validateParsed(parsed[i], sources[i], registry));
     });
     this.stats.parsed += missing.length;
     this.stats.cached += files.length - missing.length;
@@ -125,7 +128,11 @@ export class ManifestLoader {
 
 /** Parse and validate one file. Pure. */
 export function loadFile(file: string, source: string, registry: SchemaRegistry): FileResult {
-  const parsed = parseManifestFile(file, source);
+  return validateParsed(parseManifestFile(file, source), source, registry);
+}
+
+/** Validate one parsed file (positions of schema errors are found by re-parsing `source`). Pure. */
+export function validateParsed(parsed: ParsedFile, source: string, registry: SchemaRegistry): FileResult {
   const out: FileResult = { resources: [], diagnostics: parsed.diagnostics.map(({ file: _f, ...d }) => d) };
   for (const doc of parsed.docs) {
     const r = validateDocument(doc.value, registry);
