@@ -31,6 +31,8 @@ export interface LoadedStack {
 interface FileResult {
   resources: (ManifestResource & { docIndex: number; line: number; col: number })[];
   diagnostics: Omit<Diagnostic, 'file'>[];
+  /** The resources with their location at the path last seen (reused while the file stays put). */
+  located?: { path: string; resources: LocatedResource[] };
 }
 
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
@@ -105,10 +107,16 @@ export class ManifestLoader {
     for (const f of files) {
       const r = this.files.get(`${f.oid}:${registry.key}`)!;
       for (const d of r.diagnostics) diagnostics.push({ file: f.path, ...d });
-      for (const res of r.resources) {
-        const { docIndex, line, col, ...rest } = res;
-        resources.push({ ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } });
+      if (r.located?.path !== f.path) {
+        r.located = {
+          path: f.path,
+          resources: r.resources.map((res) => {
+            const { docIndex, line, col, ...rest } = res;
+            return { ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } };
+          }),
+        };
       }
+      for (const res of r.located.resources) resources.push(res);
     }
     const loaded = { resources, diagnostics, files: files.length, treeOid };
     if (treeOid) {
