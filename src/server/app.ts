@@ -10,7 +10,7 @@ import type { ServerConfig } from '../config/server-config.js';
  * read-only API.
  */
 export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, disableRequestLogging: false, return503OnClosing: true });
+  const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
   await app.register(webhookPlugin, {
     ctx, secret: config.github?.webhookSecret?.reveal(), bodyLimit: config.server.bodyLimit,
     events: { owner: config.github?.owner ?? '', repo: config.github?.repo ?? '', branch: config.repo.branch },

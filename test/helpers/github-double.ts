@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { checkRequest } from './openapi.js';
 
 /**
@@ -15,6 +16,8 @@ export interface RecordedRequest {
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
   authorization: string | undefined;
+  /** The double's message when it refused or failed the request. */
+  message?: string;
 }
 
 export interface Pull {
@@ -64,7 +67,26 @@ export interface GitHubDouble {
   close(): Promise<void>;
 }
 
-export async function startGitHubDouble(opts: { owner: string; repo: string; token: string }): Promise<GitHubDouble> {
+export interface DoubleOptions {
+  owner: string;
+  repo: string;
+  token: string;
+  /** Serve under a path prefix, as GitHub Enterprise Server does (`/api/v3`). */
+  prefix?: string;
+  /** A GitHub App: JWTs signed with the key of `publicKeyPem` buy installation tokens for `installationId`. */
+  app?: { id: string; installationId: string; publicKeyPem: string };
+}
+
+function verifyJwt(jwt: string, publicKeyPem: string, appId: string): boolean {
+  const [h, p, sig] = jwt.split('.');
+  if (!h || !p || !sig) return false;
+  const ok = verify('RSA-SHA256', Buffer.from(`${h}.${p}`), createPublicKey(publicKeyPem), Buffer.from(sig, 'base64url'));
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as { iss?: string | number; exp?: number };
+  return ok && String(claims.iss) === appId && (claims.exp ?? 0) * 1000 > Date.now();
+}
+
+export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDouble> {
+  const tokens = new Set<string>([opts.token]);
   const requests: RecordedRequest[] = [];
   const failures = new Map<string, { status: number; times: number }>();
   const held = new Map<string, (() => void)[]>();
@@ -77,6 +99,7 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
   };
   let url = '';
   const repoUrl = (): string => `${url}/repos/${opts.owner}/${opts.repo}`;
+  const prefix = opts.prefix ?? '';
   const pullJson = (p: Pull) => ({
     url: `${repoUrl()}/pulls/${p.number}`, id: p.number * 7, number: p.number, state: p.state, draft: p.draft, title: `PR ${p.number}`,
     user: { login: p.user, id: 1, type: 'User' }, head: { sha: p.headSha, ref: p.headRef, label: `${opts.owner}:${p.headRef}` },
@@ -150,6 +173,12 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
       d.issues.push(i);
       return [201, issueJson(i)];
     },
+    'apps/create-installation-access-token': (p) => {
+      if (!opts.app || p.installation_id !== opts.app.installationId) return [404, { message: 'Not Found' }];
+      const token = `ghs_${randomBytes(12).toString('hex')}`;
+      tokens.add(token);
+      return [201, { token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: {}, repository_selection: 'all' }];
+    },
     'issues/update': (p, b) => {
       const i = d.issues.find((x) => x.number === Number(p.issue_number));
       if (!i) return [404, { message: 'Not Found' }];
@@ -168,7 +197,8 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
       let body: unknown;
       let hasBody = raw.length > 0;
       const send = (status: number, data: unknown, operationId: string | null): void => {
-        requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization });
+        const message = status >= 400 ? (data as { message?: string } | null)?.message : undefined;
+        requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization, message });
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(status === 204 || data === null ? undefined : JSON.stringify(data));
       };
@@ -180,9 +210,14 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
           return;
         }
       } else if (method === 'GET' || method === 'DELETE') hasBody = false;
+      if (!u.pathname.startsWith(prefix + '/')) {
+        send(404, { message: `not under ${prefix}` }, null);
+        return;
+      }
+      const path = u.pathname.slice(prefix.length);
       let check;
       try {
-        check = checkRequest(method, u.pathname, u.searchParams, body, hasBody);
+        check = checkRequest(method, path, u.searchParams, body, hasBody);
       } catch (err) {
         send(500, { message: `the GitHub double could not check this request: ${(err as Error).message}` }, null);
         return;
@@ -193,7 +228,11 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
       }
       const { op } = check;
       const auth = req.headers.authorization ?? '';
-      if (auth !== `token ${opts.token}` && auth !== `bearer ${opts.token}` && auth !== `Bearer ${opts.token}`) {
+      const [scheme, credential] = auth.split(' ');
+      const authorised = op.operationId === 'apps/create-installation-access-token'
+        ? /^bearer$/i.test(scheme) && !!opts.app && verifyJwt(credential ?? '', opts.app.publicKeyPem, opts.app.id)
+        : /^(token|bearer)$/i.test(scheme) && tokens.has(credential ?? '');
+      if (!authorised) {
         send(401, { message: 'Bad credentials' }, op.operationId);
         return;
       }
@@ -226,7 +265,7 @@ export async function startGitHubDouble(opts: { owner: string; repo: string; tok
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${opts.prefix ?? ''}`;
   return {
     ...d,
     url,

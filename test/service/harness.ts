@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -72,7 +73,7 @@ export class World {
   config!: ServerConfig;
   private deliveryN = 0;
 
-  static async create(files: Record<string, string>, opts: { poll?: string; stateUrl?: string } = {}): Promise<World> {
+  static async create(files: Record<string, string>, opts: { poll?: string; stateUrl?: string; app?: boolean; prefix?: string } = {}): Promise<World> {
     const w = new World();
     mkdirSync(join(w.root, 'srv'), { recursive: true });
     execFileSync('git', ['init', '-q', '--bare', '-b', 'main', w.bare]);
@@ -81,7 +82,13 @@ export class World {
     w.work.git('remote', 'add', 'origin', w.bare);
     w.work.git('push', '-q', 'origin', 'main');
     w.git = await startGitHttpServer(join(w.root, 'srv'), { token: GIT_TOKEN });
-    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN });
+    let app: { id: string; installationId: string; publicKeyPem: string } | undefined;
+    if (opts.app) {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      writeFileSync(join(w.root, 'app-key.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
+      app = { id: '4242', installationId: '77', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+    }
+    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN, prefix: opts.prefix, app });
     w.gh.permissions.set('writer', 'write');
     w.gh.permissions.set('reader', 'read');
     w.writeConfig(opts);
@@ -92,7 +99,7 @@ export class World {
     return join(this.root, 'driftless.config.yaml');
   }
 
-  writeConfig(opts: { poll?: string; stateUrl?: string } = {}): void {
+  writeConfig(opts: { poll?: string; stateUrl?: string; app?: boolean } = {}): void {
     writeFileSync(this.configFile(), [
       'repo:',
       `  url: ${this.git.url}/${REPO}.git`,
@@ -102,7 +109,7 @@ export class World {
       `  baseUrl: ${this.gh.url}`,
       `  owner: ${OWNER}`,
       `  repo: ${REPO}`,
-      '  token: { fromEnv: TEST_GITHUB_TOKEN }',
+      ...(opts.app ? ['  app:', '    id: 4242', '    installationId: 77', `    privateKey: { fromFile: ${join(this.root, 'app-key.pem')} }`] : ['  token: { fromEnv: TEST_GITHUB_TOKEN }']),
       '  webhookSecret: { fromEnv: TEST_WEBHOOK_SECRET }',
       'targets:',
       `  files: { provider: fs, root: ${this.targetRoot} }`,

@@ -32,6 +32,7 @@ describe('serve: a pull request from open to applied', () => {
     expect(r.status).toBe(202);
     await until('plan comment', () => w.planComment(1));
     await until('plan status', () => w.statuses(head, 'driftless/plan').includes('success'));
+    await w.idle();
     const body = w.planComment(1)!;
     expect(body).toContain('Stack `web`');
     expect(body).toContain('+ File/b');
@@ -49,6 +50,7 @@ describe('serve: a pull request from open to applied', () => {
     await w.prOpened(1, 'synchronize');
     await until('updated comment', () => w.planComment(1)?.includes('File/c'));
     await until('plan status on the new head', () => w.statuses(head, 'driftless/plan').includes('success'));
+    await w.idle();
     const comments = w.gh.commentsOn(1);
     expect(comments).toHaveLength(1);
     expect(comments[0].id).toBe(before.id);
