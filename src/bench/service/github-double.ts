@@ -1,0 +1,250 @@
+// Copied from test/helpers/ (committed version) for the bench: tsc rootDir is src. Keep in step with the original.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkRequest } from './openapi.js';
+
+/**
+ * A GitHub double on loopback: a real HTTP server that checks every request against GitHub's
+ * published OpenAPI description (unknown operation: 404; invalid parameters or body: 422), records
+ * it, and keeps just enough state for driftless: pull requests, comments, statuses, check runs,
+ * deployments, issues and collaborator permissions. Failures can be injected per operation.
+ */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  operationId: string | null;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  authorization: string | undefined;
+}
+
+export interface Pull {
+  number: number;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  baseSha: string;
+  mergeable: boolean | null;
+  state: 'open' | 'closed';
+  merged: boolean;
+  mergeCommitSha: string | null;
+  draft: boolean;
+  user: string;
+}
+
+export interface Comment { id: number; issue: number; body: string; user: string; createdAt: string; updatedAt: string }
+export interface Status { sha: string; state: string; context: string; description: string }
+export interface CheckRun { id: number; sha: string; name: string; conclusion: string; title: string; annotations: any[] } // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface Deployment { id: number; sha: string; environment: string; statuses: { state: string; description: string }[] }
+export interface Issue { number: number; title: string; body: string; state: 'open' | 'closed' }
+
+export interface GitHubDouble {
+  url: string;
+  owner: string;
+  repo: string;
+  requests: RecordedRequest[];
+  pulls: Map<number, Pull>;
+  comments: Comment[];
+  statuses: Status[];
+  checkRuns: CheckRun[];
+  deployments: Deployment[];
+  issues: Issue[];
+  permissions: Map<string, string>;
+  /** Merged pull requests of a commit (GET /repos/{owner}/{repo}/commits/{sha}/pulls). */
+  commitPulls: Map<string, number[]>;
+  /** Answer the next `times` requests of `operationId` with `status` (and no effect). */
+  failNext(operationId: string, status: number, times?: number): void;
+  /** Hold every response of `operationId` until `release(operationId)` (a slow GitHub); the request is recorded on arrival. */
+  hold(operationId: string): void;
+  release(operationId: string): void;
+  /** Requests that arrived for an operation (answered or held). */
+  arrived(operationId: string): number;
+  /** Requests that the double refused (404/422/401): a correct client makes none. */
+  rejected(): RecordedRequest[];
+  commentsOn(issue: number): Comment[];
+  close(): Promise<void>;
+}
+
+export async function startGitHubDouble(opts: { owner: string; repo: string; token: string }): Promise<GitHubDouble> {
+  const requests: RecordedRequest[] = [];
+  const failures = new Map<string, { status: number; times: number }>();
+  const held = new Map<string, (() => void)[]>();
+  const arrivals = new Map<string, number>();
+  let nextId = 1000;
+  const d = {
+    owner: opts.owner, repo: opts.repo, requests,
+    pulls: new Map<number, Pull>(), comments: [] as Comment[], statuses: [] as Status[], checkRuns: [] as CheckRun[],
+    deployments: [] as Deployment[], issues: [] as Issue[], permissions: new Map<string, string>(), commitPulls: new Map<string, number[]>(),
+  };
+  let url = '';
+  const repoUrl = (): string => `${url}/repos/${opts.owner}/${opts.repo}`;
+  const pullJson = (p: Pull) => ({
+    url: `${repoUrl()}/pulls/${p.number}`, id: p.number * 7, number: p.number, state: p.state, draft: p.draft, title: `PR ${p.number}`,
+    user: { login: p.user, id: 1, type: 'User' }, head: { sha: p.headSha, ref: p.headRef, label: `${opts.owner}:${p.headRef}` },
+    base: { sha: p.baseSha, ref: p.baseRef, label: `${opts.owner}:${p.baseRef}` }, mergeable: p.mergeable, merged: p.merged,
+    merged_at: p.merged ? new Date().toISOString() : null, merge_commit_sha: p.mergeCommitSha,
+  });
+  const commentJson = (c: Comment) => ({ id: c.id, body: c.body, user: { login: c.user, type: 'Bot' }, created_at: c.createdAt, updated_at: c.updatedAt, html_url: `${url}/c/${c.id}` });
+  const issueJson = (i: Issue) => ({ id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, html_url: `${url}/i/${i.number}` });
+
+  type Handler = (params: Record<string, string>, body: any, query: URLSearchParams) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const handlers: Record<string, Handler> = {
+    'pulls/list': (_p, _b, q) => [200, [...d.pulls.values()].filter((p) => (q.get('state') ?? 'open') === 'all' || p.state === (q.get('state') ?? 'open')).filter((p) => !q.get('base') || p.baseRef === q.get('base')).map(pullJson)],
+    'pulls/get': (p) => {
+      const pr = d.pulls.get(Number(p.pull_number));
+      return pr ? [200, pullJson(pr)] : [404, { message: 'Not Found' }];
+    },
+    'repos/list-pull-requests-associated-with-commit': (p) => [200, (d.commitPulls.get(p.commit_sha) ?? []).map((n) => d.pulls.get(n)).filter(Boolean).map((x) => pullJson(x!))],
+    'repos/get-collaborator-permission-level': (p) => {
+      const perm = d.permissions.get(p.username);
+      if (!perm) return [404, { message: `${p.username} is not a user` }];
+      return [200, { permission: perm === 'maintain' ? 'write' : perm === 'triage' ? 'read' : perm, role_name: perm, user: { login: p.username } }];
+    },
+    'issues/list-comments': (p) => [200, d.comments.filter((c) => c.issue === Number(p.issue_number)).map(commentJson)],
+    'issues/create-comment': (p, b) => {
+      const now = new Date().toISOString();
+      const c: Comment = { id: nextId++, issue: Number(p.issue_number), body: b.body, user: 'driftless[bot]', createdAt: now, updatedAt: now };
+      d.comments.push(c);
+      return [201, commentJson(c)];
+    },
+    'issues/update-comment': (p, b) => {
+      const c = d.comments.find((x) => x.id === Number(p.comment_id));
+      if (!c) return [404, { message: 'Not Found' }];
+      c.body = b.body;
+      c.updatedAt = new Date().toISOString();
+      return [200, commentJson(c)];
+    },
+    'issues/delete-comment': (p) => {
+      const i = d.comments.findIndex((x) => x.id === Number(p.comment_id));
+      if (i < 0) return [404, { message: 'Not Found' }];
+      d.comments.splice(i, 1);
+      return [204, null];
+    },
+    'repos/create-commit-status': (p, b) => {
+      d.statuses.push({ sha: p.sha, state: b.state, context: b.context ?? 'default', description: b.description ?? '' });
+      return [201, { id: nextId++, state: b.state, context: b.context, description: b.description }];
+    },
+    'checks/create': (_p, b) => {
+      const run: CheckRun = { id: nextId++, sha: b.head_sha, name: b.name, conclusion: b.conclusion, title: b.output?.title ?? '', annotations: [...(b.output?.annotations ?? [])] };
+      d.checkRuns.push(run);
+      return [201, { id: run.id, head_sha: run.sha, name: run.name, status: 'completed', conclusion: run.conclusion }];
+    },
+    'checks/update': (p, b) => {
+      const run = d.checkRuns.find((r) => r.id === Number(p.check_run_id));
+      if (!run) return [404, { message: 'Not Found' }];
+      run.annotations.push(...(b.output?.annotations ?? []));
+      return [200, { id: run.id }];
+    },
+    'repos/create-deployment': (_p, b) => {
+      const dep: Deployment = { id: nextId++, sha: b.ref, environment: b.environment ?? 'production', statuses: [] };
+      d.deployments.push(dep);
+      return [201, { id: dep.id, sha: dep.sha, ref: dep.sha, environment: dep.environment }];
+    },
+    'repos/create-deployment-status': (p, b) => {
+      const dep = d.deployments.find((x) => x.id === Number(p.deployment_id));
+      if (!dep) return [404, { message: 'Not Found' }];
+      dep.statuses.push({ state: b.state, description: b.description ?? '' });
+      return [201, { id: nextId++, state: b.state }];
+    },
+    'issues/create': (_p, b) => {
+      const i: Issue = { number: d.issues.length + 1, title: b.title, body: b.body ?? '', state: 'open' };
+      d.issues.push(i);
+      return [201, issueJson(i)];
+    },
+    'issues/update': (p, b) => {
+      const i = d.issues.find((x) => x.number === Number(p.issue_number));
+      if (!i) return [404, { message: 'Not Found' }];
+      Object.assign(i, { ...(b.title ? { title: b.title } : {}), ...(b.body !== undefined ? { body: b.body } : {}), ...(b.state ? { state: b.state } : {}) });
+      return [200, issueJson(i)];
+    },
+  };
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const u = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const raw = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      let hasBody = raw.length > 0;
+      const send = (status: number, data: unknown, operationId: string | null): void => {
+        requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization });
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(status === 204 || data === null ? undefined : JSON.stringify(data));
+      };
+      if (hasBody) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          send(400, { message: 'Problems parsing JSON' }, null);
+          return;
+        }
+      } else if (method === 'GET' || method === 'DELETE') hasBody = false;
+      let check;
+      try {
+        check = checkRequest(method, u.pathname, u.searchParams, body, hasBody);
+      } catch (err) {
+        send(500, { message: `the GitHub double could not check this request: ${(err as Error).message}` }, null);
+        return;
+      }
+      if (!check.op || check.error) {
+        send(check.status ?? 422, { message: check.error, documentation_url: 'https://docs.github.com/rest' }, check.op?.operationId ?? null);
+        return;
+      }
+      const { op } = check;
+      const auth = req.headers.authorization ?? '';
+      if (auth !== `token ${opts.token}` && auth !== `bearer ${opts.token}` && auth !== `Bearer ${opts.token}`) {
+        send(401, { message: 'Bad credentials' }, op.operationId);
+        return;
+      }
+      if (op.params.owner !== undefined && (op.params.owner !== opts.owner || op.params.repo !== opts.repo)) {
+        send(404, { message: 'Not Found' }, op.operationId);
+        return;
+      }
+      arrivals.set(op.operationId, (arrivals.get(op.operationId) ?? 0) + 1);
+      const waiting = held.get(op.operationId);
+      if (waiting) {
+        waiting.push(() => answer());
+        return;
+      }
+      answer();
+      function answer(): void {
+      const fail = failures.get(op.operationId);
+      if (fail && fail.times > 0) {
+        fail.times--;
+        send(fail.status, { message: 'Server Error (injected by the GitHub double)' }, op.operationId);
+        return;
+      }
+      const h = handlers[op.operationId];
+      if (!h) {
+        send(501, { message: `the GitHub double does not implement ${op.operationId}` }, op.operationId);
+        return;
+      }
+      const [status, data] = h(op.params, body, u.searchParams);
+      send(status, data, op.operationId);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ...d,
+    url,
+    failNext(operationId, status, times = 1) {
+      failures.set(operationId, { status, times });
+    },
+    hold(operationId) {
+      if (!held.has(operationId)) held.set(operationId, []);
+    },
+    release(operationId) {
+      const list = held.get(operationId) ?? [];
+      held.delete(operationId);
+      for (const f of list) f();
+    },
+    arrived: (operationId) => arrivals.get(operationId) ?? 0,
+    rejected: () => requests.filter((r) => (r.status === 404 && r.operationId === null) || r.status === 422 || r.status === 401 || r.status === 501 || (r.status === 500 && r.operationId === null)),
+    commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
+    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+  };
+}
