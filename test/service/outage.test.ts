@@ -50,6 +50,20 @@ describe('serve: GitHub failures and invalid manifests', () => {
     expect(run.annotations).toEqual([expect.objectContaining({ path: 'stacks/web/bad.yaml', start_line: 7, end_line: 7, annotation_level: 'failure' })]);
   });
 
+  it('more than 50 validation errors: annotations are sent 50 per request', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) files[`stacks/web/bad${i}.yaml`] = `apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: bad${i}\nspec:\n  path: web/bad${i}.txt\n  mode: "999"\n`;
+    const { head } = w.openPr(11, files);
+    const before = w.gh.requests.length;
+    await w.prOpened(11);
+    await until('failure status', () => w.statuses(head, 'driftless/plan').includes('failure'));
+    await w.idle();
+    const run = w.gh.checkRuns.find((c) => c.sha === head)!;
+    expect(run.annotations).toHaveLength(60);
+    const calls = w.gh.requests.slice(before).filter((r) => r.operationId === 'checks/create' || r.operationId === 'checks/update');
+    expect(calls.map((r) => r.body.output.annotations.length).sort()).toEqual([10, 50]);
+  });
+
   it('a bad drift schedule in driftless.yaml is reported at its line, naming the stack and field', async () => {
     const cfg = REPO_CONFIG.replace('  ops:\n', '    drift:\n      schedule: "0 0 1 * 1"\n  ops:\n');
     const { head } = w.openPr(10, { 'driftless.yaml': cfg });
