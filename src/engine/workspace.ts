@@ -9,7 +9,7 @@ import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { buildDesiredSet, type DesiredSet } from '../plan/desired.js';
-import { makePlan, type PlannedStack } from '../plan/planner.js';
+import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { openState } from '../state/open.js';
@@ -37,6 +37,10 @@ export interface StackInputs {
  */
 export class Workspace {
   private sessions = new Map<string, Promise<Session>>();
+  /** Recorded resources per stack with the serial they were read at: every state write bumps the serial. */
+  private recordedCache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
+  /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
+  readonly planMemo: PlanMemo = new WeakMap();
   private storePromise?: Promise<StateStore>;
   readonly secret: (name: string) => string | undefined;
 
@@ -198,14 +202,25 @@ export class Workspace {
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
     const store = await this.store();
     const key = this.key(stack);
-    const [recorded, state] = await Promise.all([store.resources(key), store.stackState(key)]);
+    const state = await store.stackState(key);
+    const recorded = await this.recorded(key, state.serial);
     const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded);
     const planned = makePlan({
       repo: this.repoName, stack, commit: inputs.commit, prune: inputs.repoConfig.stacks[stack].prune,
       allowDeleteAll: opts.allowDeleteAll, desired: inputs.desired, recorded, serial: state.serial, appliedCommit: state.appliedCommit, live,
-      secret: this.secret,
+      secret: this.secret, memo: this.planMemo,
     });
     return { stack, diagnostics: [], planned };
+  }
+
+  /** The stack's recorded resources, read again only when the serial moved. Callers must not mutate them. */
+  private async recorded(key: StackKey, serial: number): Promise<Map<string, RecordedResource>> {
+    const k = `${key.repo}\u0000${key.stack}`;
+    const hit = this.recordedCache.get(k);
+    if (hit && hit.serial === serial) return hit.resources;
+    const resources = await (await this.store()).resources(key);
+    this.recordedCache.set(k, { serial, resources });
+    return resources;
   }
 
   /** Names of stacks to work on: all, or the one asked for (an unknown name is an error). */

@@ -27,6 +27,22 @@ export interface SetIssue {
   message: string;
 }
 
+interface KindFacts {
+  key: string;
+  refs: { kind: string; key: string }[];
+}
+
+/** Natural keys and implicit references are pure functions of an (immutable, cached) spec: computed once per spec. */
+const factsCache = new WeakMap<object, KindFacts>();
+function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
+  let f = factsCache.get(r.spec);
+  if (!f) {
+    f = { key: info.naturalKey(r.spec, r.name), refs: info.references?.(r.spec, r.name) ?? [] };
+    factsCache.set(r.spec, f);
+  }
+  return f;
+}
+
 /** Build the desired set of a stack: ids, dependencies and order. Pure. */
 export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegistry): { set?: DesiredSet; issues: SetIssue[] } {
   const issues: SetIssue[] = [];
@@ -42,15 +58,16 @@ export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegist
       continue;
     }
     const entry = registry.lookup(r.apiVersion, r.kind);
-    const sensitive = [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort();
+    const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
     const d: DesiredResource = { ...r, info: entry?.info, deps: [], sensitive };
     if (d.info) {
-      const key = `${r.kind}\u0000${d.info.naturalKey(r.spec, r.name)}`;
+      const natural = kindFacts(d.info, r).key;
+      const key = `${r.kind}\u0000${natural}`;
       const other = byKey.get(key);
       if (other) {
         issues.push({
           resource: r, path: ['spec'],
-          message: `${r.id} and ${other.id} (${other.loc.file}:${other.loc.line}:${other.loc.col}) manage the same object "${d.info.naturalKey(r.spec, r.name)}"`,
+          message: `${r.id} and ${other.id} (${other.loc.file}:${other.loc.line}:${other.loc.col}) manage the same object "${natural}"`,
         });
         continue;
       }
@@ -75,7 +92,7 @@ export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegist
         issues.push({ resource: d, path: pointerToPath(path), message: `!ref ${ref} refers to the resource itself` });
       } else deps.add(ref.target);
     }
-    for (const o of d.info?.references?.(d.spec, d.name) ?? []) {
+    for (const o of d.info ? kindFacts(d.info, d).refs : []) {
       const target = byKey.get(`${o.kind}\u0000${o.key}`);
       if (target && target.id !== d.id) deps.add(target.id);
     }

@@ -37,25 +37,26 @@ export class Graph {
     return [...(this.rdeps.get(id) ?? [])].sort();
   }
 
-  /** Every node, dependencies first; ties broken by id so the order is deterministic. Null on a cycle. */
+  /**
+   * Every node, dependencies first, layer by layer (a layer: the nodes whose dependencies are all in
+   * earlier layers), each layer sorted by id: deterministic, O(n log n). Null on a cycle.
+   */
   topologicalOrder(): string[] | null {
     const remaining = new Map<string, number>();
     for (const [id, d] of this.deps) remaining.set(id, d.size);
-    const ready = [...remaining].filter(([, n]) => n === 0).map(([id]) => id).sort();
+    let layer = [...remaining].filter(([, n]) => n === 0).map(([id]) => id).sort();
     const out: string[] = [];
-    while (ready.length) {
-      const id = ready.shift()!;
-      out.push(id);
-      const freed: string[] = [];
-      for (const r of this.rdeps.get(id)!) {
-        const n = remaining.get(r)! - 1;
-        remaining.set(r, n);
-        if (n === 0) freed.push(r);
+    while (layer.length) {
+      const next: string[] = [];
+      for (const id of layer) {
+        out.push(id);
+        for (const r of this.rdeps.get(id)!) {
+          const n = remaining.get(r)! - 1;
+          remaining.set(r, n);
+          if (n === 0) next.push(r);
+        }
       }
-      if (freed.length) {
-        ready.push(...freed);
-        ready.sort();
-      }
+      layer = next.sort();
     }
     return out.length === this.deps.size ? out : null;
   }

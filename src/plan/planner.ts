@@ -1,7 +1,7 @@
 import type { Observed, Spec } from '../providers/sdk.js';
 import { UNKNOWN } from '../manifests/values.js';
 import type { DesiredResource, DesiredSet } from './desired.js';
-import type { Change, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
+import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
 import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
 import { outputAt, resolveSpec } from './resolve.js';
 import { canonicalJson, sha256 } from './values.js';
@@ -20,7 +20,16 @@ export interface PlanRequest {
   /** Live state by id, when refreshed (null: the object is gone). */
   live?: Map<string, Observed | null>;
   secret(name: string): string | undefined;
+  /** Diffs remembered across plans (a long-lived workspace); see PlanMemo. */
+  memo?: PlanMemo;
 }
+
+/**
+ * A resource without !ref or !secret values, compared without live state, has a diff that depends
+ * only on its manifest spec and its recorded record: both are immutable cached objects, so the diff
+ * is remembered by their identity and an unchanged resource is not compared twice.
+ */
+export type PlanMemo = WeakMap<object, WeakMap<RecordedResource, DiffEntry[]>>;
 
 /** A change with what the executor needs to carry it out. */
 export interface Step extends Change {
@@ -46,6 +55,14 @@ export function makePlan(req: PlanRequest): PlannedStack {
   for (const id of desired.order) {
     const d = desired.resources.get(id)!;
     const rec = recorded.get(id);
+    const observed = live?.get(id);
+    const memoable = !live && rec && d.refs.length === 0 && d.secretPaths.length === 0 && req.memo;
+    const remembered = memoable ? req.memo!.get(d.spec)?.get(rec!) : undefined;
+    if (remembered && remembered.length === 0) {
+      summary.noop++;
+      actions.set(id, 'noop');
+      continue;
+    }
     const missing: string[] = [];
     const resolved = resolveSpec(d.spec, {
       ref: (ref) => {
@@ -55,14 +72,18 @@ export function makePlan(req: PlanRequest): PlannedStack {
       secret: req.secret,
     }, missing);
     missing.forEach((m) => missingSecrets.add(m));
-    const observed = live?.get(id);
     let step: Step | undefined;
     if (!rec) {
       step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: d.adopt ? 'new (adopting an existing object)' : 'new', desired: d };
     } else if (live && observed === null) {
       step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: 'deleted outside driftless', desired: d, recorded: rec };
     } else {
-      const diff = diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal);
+      const diff = remembered ?? diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal);
+      if (memoable && !remembered) {
+        let inner = req.memo!.get(d.spec);
+        if (!inner) req.memo!.set(d.spec, (inner = new WeakMap()));
+        inner.set(rec, diff);
+      }
       if (diff.length) {
         const forcing = diff.filter((e) => (d.info?.replaceOn ?? []).some((r) => e.path === r || e.path.startsWith(r + '/')));
         if (forcing.length) {
