@@ -17,7 +17,7 @@ export const coldPlan: Scenario = {
   name: 'cold-plan',
   title: 'Cold validate + plan (no refresh)',
   async run(ctx): Promise<ScenarioResult> {
-    const n = ctx.quick ? 500 : 10_000;
+    const n = ctx.quick ? 100 : 10_000;
     const { repo, dataDir, targetRoot } = await appliedStack(n);
     const times: number[] = [];
     const rss: number[] = [];

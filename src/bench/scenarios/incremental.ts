@@ -11,7 +11,7 @@ export const incremental: Scenario = {
   name: 'incremental',
   title: 'Incremental re-plan after a one-file commit (warm, in-process)',
   async run(ctx): Promise<ScenarioResult> {
-    const n = ctx.quick ? 500 : 10_000;
+    const n = ctx.quick ? 100 : 10_000;
     const { repo, dataDir, targetRoot } = await appliedStack(n);
     const copy = await copyRepo(repo.dir, join(WORK_DIR, 'runs', `incremental-${n}.git`));
     const ws = await Workspace.open(benchConfig({ repoPath: copy, dataDir, targetRoot }), 'bench incremental');

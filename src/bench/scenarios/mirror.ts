@@ -10,7 +10,7 @@ export const mirror: Scenario = {
   name: 'mirror',
   title: 'Mirror over git http-backend: initial clone and one-commit fetch',
   async run(ctx): Promise<ScenarioResult> {
-    const n = ctx.quick ? 500 : 10_000;
+    const n = ctx.quick ? 100 : 10_000;
     const repo = await generatedRepo(n);
     const base = join(WORK_DIR, 'runs', 'mirror');
     rmSync(base, { recursive: true, force: true });

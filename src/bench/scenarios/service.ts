@@ -109,7 +109,7 @@ export const webhookScenario: Scenario = {
   name: 'webhook',
   title: 'Webhook to PR comment (service, 1,000-manifest repository)',
   async run(ctx): Promise<ScenarioResult> {
-    const n = ctx.quick ? 200 : 1000;
+    const n = ctx.quick ? 100 : 1000;
     const w = new World();
     const lat: number[] = [];
     try {
@@ -150,9 +150,9 @@ export const throughputScenario: Scenario = {
   name: 'throughput',
   title: 'Throughput: pull-request events arriving within a minute (service, 1,000 manifests)',
   async run(ctx): Promise<ScenarioResult> {
-    const n = ctx.quick ? 200 : 1000;
-    const events = ctx.quick ? 10 : 100;
-    const windowMs = ctx.quick ? 6_000 : 60_000;
+    const n = ctx.quick ? 100 : 1000;
+    const events = ctx.quick ? 5 : 100;
+    const windowMs = ctx.quick ? 2_000 : 60_000;
     const w = new World();
     const lat: number[] = [];
     let wall = 0;
