@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
@@ -37,6 +38,28 @@ export function webFile(name: string, content: string): Record<string, string> {
 
 export function opsFile(name: string, content: string): Record<string, string> {
   return { [`stacks/ops/${name}.yaml`]: manifest('File', name, { path: `ops/${name}.txt`, content }) };
+}
+
+/**
+ * A freshly migrated embedded store, made once per machine and copied into each world's data dir:
+ * creating a PGlite database takes seconds, copying a closed one milliseconds.
+ */
+async function embeddedTemplate(): Promise<string> {
+  const { migrations } = await import('../../src/state/migrations/index.js');
+  const dir = join(tmpdir(), `driftless-test-pglite-v${Math.max(...migrations.map((m) => m.version))}-${migrations.reduce((n, m) => n + m.sql.length, 0)}`);
+  if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+  const building = `${dir}.building-${process.pid}-${Date.now()}`;
+  const { openEmbedded } = await import('../../src/state/db.js');
+  const { migrate } = await import('../../src/state/migrate.js');
+  const db = await openEmbedded(building);
+  await migrate(db);
+  await db.close();
+  try {
+    renameSync(building, dir);
+  } catch {
+    rmSync(building, { recursive: true, force: true }); // another worker made it first
+  }
+  return dir;
 }
 
 /** Wait until `fn` returns a truthy value (no timing is asserted; the deadline only ends a hung test). */
@@ -128,16 +151,25 @@ export class World {
   }
 
   async start(opts: { stateUrl?: string; dataDir?: string } = {}): Promise<RunningService> {
-    this.config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
+    const config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
+    this.config ??= config;
+    if (!config.state.url) await this.seedState(config.dataDir);
     const sink = new Writable({ write: (chunk, _enc, cb) => { this.logs.push(String(chunk)); cb(); } });
     const log = pino({ level: 'debug', redact: { paths: (await import('../../src/server/logger.js')).REDACT_PATHS, censor: '[redacted]' } }, sink);
-    const svc = await startService(this.config, {
+    const svc = await startService(config, {
       log,
       timings: { idleMs: 100, leaseMs: 5_000, retryBaseMs: 50, retryMaxMs: 400, jobAttempts: 5, concurrency: 4 },
       github: { writeMinMs: 0, notificationMinMs: 0, retryBaseMs: 5, retries: 1 },
     });
     if (!this.svc) this.svc = svc;
     return svc;
+  }
+
+  /** Give a data dir a ready, migrated embedded store (a copy of the shared template). */
+  async seedState(dataDir = this.dataDir): Promise<void> {
+    if (existsSync(join(dataDir, 'state'))) return;
+    mkdirSync(dataDir, { recursive: true });
+    cpSync(await embeddedTemplate(), join(dataDir, 'state'), { recursive: true });
   }
 
   /** The developer's side: a pull request branch with `files`, pushed as refs/pull/N/head, and GitHub's merge ref. */

@@ -30,6 +30,7 @@ describe('serve: two replicas sharing one PostgreSQL', () => {
   it('both poll, each job runs once: one plan comment, one apply run', async () => {
     w.openPr(11, webFile('r', 'replicated\n'));
     await until('plan comment', () => w.planComment(11)?.includes('File/r'));
+    expect(a.ctx.ws.repo.gitdir).not.toBe(b.ctx.ws.repo.gitdir);
     // The same delivery sent to both replicas is taken once.
     const pr = w.gh.pulls.get(11)!;
     const { pullRequestPayload } = await import('../helpers/webhooks.js');

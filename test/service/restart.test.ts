@@ -38,6 +38,7 @@ describe('serve: killed with jobs queued, restarted on the same data dir', () =>
   let second: Child | undefined;
   beforeAll(async () => {
     w = await World.create({ 'driftless.yaml': REPO_CONFIG, ...webFile('a', 'one\n') });
+    await w.seedState();
   });
   afterAll(async () => {
     first?.proc.kill('SIGKILL');
