@@ -54,27 +54,42 @@ function parseInWorker(files: string[], sources: string[]): Promise<ParsedFile[]
   });
 }
 
+/** Workers used at most (besides the calling thread). */
+const MAX_WORKERS = 3;
+
 /**
  * Parse many manifest files, the same as `parseManifestFile` on each. With many files and more than
- * one core, a share of them is parsed on a worker thread while this thread parses the rest (YAML
- * parsing dominates a cold load). Falls back to this thread whenever a worker cannot be used.
+ * one core, shares of them are parsed on worker threads (one per extra core, at most MAX_WORKERS)
+ * while this thread parses its own share (YAML parsing dominates a cold load). A share whose worker
+ * fails is parsed here instead.
  */
 export async function parseManyManifests(files: string[], sources: string[]): Promise<ParsedFile[]> {
-  const cores = availableParallelism();
+  const workers = Math.min(availableParallelism() - 1, MAX_WORKERS);
   const local = (from: number, to: number) => {
     const out: ParsedFile[] = [];
     for (let i = from; i < to; i++) out.push(parseManifestFile(files[i], sources[i]));
     return out;
   };
-  if (sources.length < MIN_FILES_FOR_WORKERS || cores < 2 || !existsSync(fileURLToPath(WORKER_SCRIPT))) return local(0, sources.length);
-  // The worker takes the larger half: it starts later, but this thread also reassembles the results.
-  const split = Math.floor(sources.length * 0.45);
-  const remote = parseInWorker(files.slice(split), sources.slice(split));
-  remote.catch(() => undefined); // handled below
-  const mine = local(0, split);
-  try {
-    return [...mine, ...(await remote)];
-  } catch {
-    return [...mine, ...local(split, sources.length)];
+  if (sources.length < MIN_FILES_FOR_WORKERS || workers < 1 || !existsSync(fileURLToPath(WORKER_SCRIPT))) return local(0, sources.length);
+  // This thread takes a slightly smaller share: the workers start later, but it also reassembles the results.
+  const mineEnd = Math.floor((sources.length / (workers + 1)) * 0.9);
+  const bounds: [number, number][] = [];
+  const per = (sources.length - mineEnd) / workers;
+  for (let k = 0; k < workers; k++) bounds.push([Math.round(mineEnd + k * per), k === workers - 1 ? sources.length : Math.round(mineEnd + (k + 1) * per)]);
+  const remote = bounds.map(([a, b]) => {
+    const p = parseInWorker(files.slice(a, b), sources.slice(a, b));
+    p.catch(() => undefined); // handled below
+    return p;
+  });
+  const out = local(0, mineEnd);
+  for (let k = 0; k < workers; k++) {
+    let part: ParsedFile[];
+    try {
+      part = await remote[k];
+    } catch {
+      part = local(bounds[k][0], bounds[k][1]);
+    }
+    for (const f of part) out.push(f);
   }
+  return out;
 }
