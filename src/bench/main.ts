@@ -37,8 +37,8 @@ export const SCENARIOS: Scenario[] = [
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
 ];
 
-function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean } {
-  const out = { scenarios: [] as string[], quick: false, iterations: undefined as number | undefined, help: false };
+function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean; report: boolean } {
+  const out = { scenarios: [] as string[], quick: false, iterations: undefined as number | undefined, help: false, report: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') out.quick = true;
@@ -46,6 +46,7 @@ function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; itera
     else if (a.startsWith('--scenario=')) out.scenarios.push(...a.slice(11).split(',').filter(Boolean));
     else if (a === '--iterations' || a === '-n') out.iterations = Number(argv[++i]);
     else if (a === '--help' || a === '-h') out.help = true;
+    else if (a === '--report') out.report = true;
     else throw new Error(`unknown argument ${a} (try --help)`);
   }
   return out;
@@ -53,8 +54,16 @@ function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; itera
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.report) {
+    writeBenchmarksMd(SCENARIOS.map((s) => s.name));
+    process.stdout.write('BENCHMARKS.md rewritten from bench/results/latest-*.json\n');
+    return 0;
+  }
   if (args.help) {
-    process.stdout.write(`usage: npm run bench [-- --scenario NAME[,NAME]] [--quick] [--iterations N]\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    process.stdout.write(`usage: npm run bench [-- --scenario NAME[,NAME]] [--quick] [--iterations N] [--report]\n` +
+      `  --report: only rewrite BENCHMARKS.md from the latest results (and bench/analysis.md)\n` +
+      `  BENCH_PROFILE_DIR=DIR: CPU-profile the measured part of in-process scenarios (results are then not recorded)\n` +
+      `  BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": profile the bench's child processes (cold plan, mirror clone)\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
     return 0;
   }
   const unknown = args.scenarios.filter((s) => !SCENARIOS.some((x) => x.name === s));
@@ -81,6 +90,11 @@ async function main(): Promise<number> {
     `${ctx.quick ? '; QUICK run (small inputs, timings not judged)' : `; median of ${ctx.iterations} runs after ${ctx.warmup} warm-up`}\n\n`);
   process.stdout.write(textTable(results) + '\n\n');
   for (const r of results) for (const n of r.notes) process.stdout.write(`- [${r.name}] ${n}\n`);
+  const profiling = Boolean(process.env.BENCH_PROFILE_DIR || process.env.BENCH_CHILD_NODE_ARGS);
+  if (profiling) {
+    process.stdout.write('\nprofiling run: results not recorded (the profiler slows what it measures)\n');
+    return failed ? 1 : 0;
+  }
   const file = writeResults(info, results.filter((r) => !r.rows.some((x) => x.metric === 'FAILED')));
   process.stdout.write(`\nresults: ${file}\n`);
   if (!ctx.quick) {
