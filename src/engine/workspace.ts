@@ -13,6 +13,7 @@ import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { openState } from '../state/open.js';
+import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { mapLimit } from '../util/concurrency.js';
 
@@ -50,17 +51,30 @@ export class Workspace {
     readonly providers: Provider[],
     readonly loader: ManifestLoader,
     readonly command: string,
+    /** Releases the data-dir lock, when this workspace holds it. */
+    private readonly releaseDataDir?: () => void,
   ) {
     this.secret = secretResolver(config);
   }
 
+  /**
+   * Open a repository's workspace. The data dir is taken exclusively whenever this process writes
+   * there: the embedded state store, and the mirror of a remote (isomorphic-git writes are not safe
+   * across processes). A local repository with PostgreSQL state leaves the data dir free.
+   */
   static async open(config: ServerConfig, command: string): Promise<Workspace> {
     const providers = await loadProviders(config.providers);
-    let repo: GitRepository;
-    if (config.repo.url) repo = await Mirror.open(config.repo.url, config.dataDir, config.repo.token?.reveal());
-    else if (config.repo.path) repo = GitRepository.openLocal(config.repo.path);
-    else throw new Error('no repository: give --repo PATH|URL or set repo.path / repo.url in the config');
-    return new Workspace(config, repo, providers, new ManifestLoader(repo, providers), command);
+    const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command) : undefined;
+    try {
+      let repo: GitRepository;
+      if (config.repo.url) repo = await Mirror.open(config.repo.url, config.dataDir, config.repo.token?.reveal());
+      else if (config.repo.path) repo = GitRepository.openLocal(config.repo.path);
+      else throw new Error('no repository: give --repo PATH|URL or set repo.path / repo.url in the config');
+      return new Workspace(config, repo, providers, new ManifestLoader(repo, providers), command, release);
+    } catch (err) {
+      release?.();
+      throw err;
+    }
   }
 
   get repoName(): string {
@@ -73,7 +87,7 @@ export class Workspace {
 
   /** The state store, opened on first use (the embedded one takes the data-dir lock). */
   store(): Promise<StateStore> {
-    this.storePromise ??= openState({ dataDir: this.config.dataDir, url: this.config.state.url?.reveal(), command: this.command });
+    this.storePromise ??= openState({ dataDir: this.config.dataDir, url: this.config.state.url?.reveal(), command: this.command, dataDirLocked: !!this.releaseDataDir });
     return this.storePromise;
   }
 
@@ -245,5 +259,6 @@ export class Workspace {
       this.storePromise = undefined;
       await store?.close();
     }
+    this.releaseDataDir?.();
   }
 }

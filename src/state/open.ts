@@ -10,6 +10,8 @@ export interface OpenStateOptions {
   url?: string;
   /** What this process is, for whoever finds the data dir locked. */
   command: string;
+  /** The caller already holds the data-dir lock (and releases it). */
+  dataDirLocked?: boolean;
 }
 
 /** Open (and migrate) the state store. The embedded store first takes the data-dir lock. */
@@ -19,7 +21,7 @@ export async function openState(opts: OpenStateOptions): Promise<StateStore> {
     await migrate(store.db);
     return store;
   }
-  const release = lockDataDir(opts.dataDir, opts.command);
+  const release = opts.dataDirLocked ? () => undefined : lockDataDir(opts.dataDir, opts.command);
   try {
     const db = await openEmbedded(join(opts.dataDir, 'state'));
     const origClose = db.close.bind(db);
