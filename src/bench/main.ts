@@ -3,7 +3,7 @@
  * Generates its inputs under bench/work/, runs each scenario after a warm-up, prints the table,
  * writes bench/results/*.json and (full runs) rewrites BENCHMARKS.md.
  */
-import type { BenchContext, Scenario, ScenarioResult } from './types.js';
+import { Unavailable, type BenchContext, type Scenario, type ScenarioResult } from './types.js';
 import { coldPlan } from './scenarios/cold-plan.js';
 import { incremental } from './scenarios/incremental.js';
 import { mirror } from './scenarios/mirror.js';
@@ -80,6 +80,11 @@ async function main(): Promise<number> {
     try {
       results.push(await s.run(ctx));
     } catch (err) {
+      if (err instanceof Unavailable) {
+        log(`scenario ${s.name} not measurable here: ${err.message}`);
+        results.push({ name: s.name, title: s.title, rows: [{ scenario: s.name, metric: 'not measurable here', unit: 'ms', driftless: null, peer: null, target: '', pass: null, note: err.message }], notes: [`Not measurable on this machine: ${err.message}.`] });
+        continue;
+      }
       failed++;
       log(`scenario ${s.name} failed: ${(err as Error).stack ?? err}`);
       results.push({ name: s.name, title: s.title, rows: [{ scenario: s.name, metric: 'FAILED', unit: 'ms', driftless: null, peer: null, target: '', pass: false, note: (err as Error).message }], notes: [`The harness failed: ${(err as Error).message}`] });

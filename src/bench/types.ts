@@ -23,6 +23,11 @@ export interface ScenarioResult {
   details?: Record<string, unknown>;
 }
 
+/** Thrown when a scenario's peer or prerequisite is missing on this machine: reported, not a failure. */
+export class Unavailable extends Error {
+  override name = 'Unavailable';
+}
+
 export interface BenchContext {
   quick: boolean;
   /** Measured runs per scenario (after warm-up). */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import type { Scenario, ScenarioResult } from '../types.js';
+import { Unavailable, type Scenario, type ScenarioResult } from '../types.js';
 import type { Desired, Recorded, Session, Spec } from '../../providers/sdk.js';
 import { startPostgres, findPostgresBin } from '../postgres-server.js';
 import { median, spread, log, fmtMs, WORK_DIR, runOk, timed } from '../util.js';
@@ -46,9 +46,9 @@ export const postgresScenario: Scenario = {
   title: 'PostgreSQL refresh (postgres provider) vs one query per resource',
   async run(ctx): Promise<ScenarioResult> {
     const n = ctx.quick ? 100 : 1000;
-    if (!findPostgresBin()) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql)');
+    if (!findPostgresBin()) throw new Unavailable('PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin (apt-get install postgresql, or set DRIFTLESS_PG_BIN)');
     const providerFile = join(PACKAGE_ROOT, 'dist', 'providers', 'postgres', 'index.js');
-    if (!existsSync(providerFile)) throw new Error('the postgres provider is not built (src/providers/postgres)');
+    if (!existsSync(providerFile)) throw new Unavailable('the postgres provider is not built (src/providers/postgres)');
     const { postgresProvider, readOneByOne } = (await import('../../providers/postgres/index.js')) as typeof import('../../providers/postgres/index.js');
     const server = await startPostgres();
     let session: Session | undefined;
