@@ -1,5 +1,5 @@
 import type { Db } from '../state/db.js';
-import { iso, parse } from './queue.js';
+import { parseJson, toIso } from '../state/sql-values.js';
 
 /** A write to the forge or the audit trail, as plain data. Delivered (and retried) by the outbox worker. */
 export type OutboxOp =
@@ -72,7 +72,7 @@ export class Outbox {
          AND status = 'pending'
          RETURNING id, op, progress, attempts`, [this.owner, leaseMs, this.repo]);
       const row = r.rows[0];
-      return row ? { id: Number(row.id), op: parse(row.op) as OutboxOp, progress: parse(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts) } : null;
+      return row ? { id: Number(row.id), op: parseJson(row.op) as OutboxOp, progress: parseJson(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts) } : null;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return null;
       throw err;
@@ -107,8 +107,8 @@ export class Outbox {
   async list(limit = 100): Promise<OutboxRow[]> {
     const r = await this.db.query<Record<string, unknown>>(`SELECT * FROM outbox WHERE repo = $1 ORDER BY id DESC LIMIT ${Math.max(1, Math.min(limit, 1000))}`, [this.repo]);
     return r.rows.map((row) => ({
-      id: Number(row.id), op: parse(row.op) as OutboxOp, progress: parse(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts),
-      status: row.status as string, lastError: (row.last_error as string) ?? null, createdAt: iso(row.created_at)!, deliveredAt: iso(row.delivered_at),
+      id: Number(row.id), op: parseJson(row.op) as OutboxOp, progress: parseJson(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts),
+      status: row.status as string, lastError: (row.last_error as string) ?? null, createdAt: toIso(row.created_at), deliveredAt: toIso(row.delivered_at, true),
     }));
   }
 }

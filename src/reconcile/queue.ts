@@ -1,4 +1,7 @@
 import type { Db } from '../state/db.js';
+import { parseJson, toIso } from '../state/sql-values.js';
+
+const isoOrNull = (v: unknown): string | null => toIso(v, true);
 
 /** What kinds of work the reconciler does. Payloads are plain data (never secrets). */
 export type JobKind = 'pr-plan' | 'branch' | 'apply' | 'command' | 'drift';
@@ -124,8 +127,8 @@ export class JobQueue {
     const r = await this.db.query<Record<string, unknown>>(
       `SELECT * FROM jobs WHERE ${where} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 100, 1000))}`, params);
     return r.rows.map((row) => ({
-      ...toJob(row), dedupeKey: (row.dedupe_key as string) ?? null, error: (row.error as string) ?? null, result: parse(row.result),
-      createdAt: iso(row.created_at)!, finishedAt: iso(row.finished_at),
+      ...toJob(row), dedupeKey: (row.dedupe_key as string) ?? null, error: (row.error as string) ?? null, result: parseJson(row.result),
+      createdAt: toIso(row.created_at), finishedAt: isoOrNull(row.finished_at),
     }));
   }
 
@@ -139,22 +142,6 @@ export class JobQueue {
 function toJob(row: Record<string, unknown>): Job {
   return {
     id: Number(row.id), repo: row.repo as string, kind: row.kind as JobKind, lane: row.lane as string,
-    payload: parse(row.payload) as Record<string, unknown>, attempts: Number(row.attempts), status: row.status as string,
+    payload: parseJson(row.payload) as Record<string, unknown>, attempts: Number(row.attempts), status: row.status as string,
   };
-}
-
-export function parse(v: unknown): unknown {
-  if (typeof v === 'string') {
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  }
-  return v ?? null;
-}
-
-export function iso(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  return v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import type { RecordedResource, Summary } from '../plan/model.js';
+import { parseJson, toIso } from './sql-values.js';
 
 export interface StackKey {
   repo: string;
@@ -203,20 +204,4 @@ export class StateStore {
   async close(): Promise<void> {
     await this.db.close();
   }
-}
-
-function parseJson(v: unknown): unknown {
-  if (typeof v === 'string') {
-    try {
-      return JSON.parse(v);
-    } catch {
-      return v;
-    }
-  }
-  return v ?? null;
-}
-
-function toIso(v: unknown): string {
-  if (v instanceof Date) return v.toISOString();
-  return new Date(String(v)).toISOString();
 }

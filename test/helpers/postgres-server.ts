@@ -4,105 +4,14 @@
  *   (initdb + pg_ctl as the `postgres` user when we are root) on a free loopback port;
  * - small builders that turn a spec into the Desired / Recorded values the engine would hand over.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import pg from 'pg';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
 import type { Desired, Json, KindInfo, Recorded, Spec } from '../../src/providers/sdk.js';
 
-const run = promisify(execFile);
 
-export interface PostgresServer {
-  /** Superuser URL (with password) of the `postgres` database. */
-  url: string;
-  host: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-const INSTALL_HINT =
-  'PostgreSQL server binaries not found under /usr/lib/postgresql/<version>/bin. ' +
-  'Install them with `apt-get install postgresql` (Debian/Ubuntu), or set DRIFTLESS_PG_BIN to the bin directory.';
-
-/** The newest Debian PostgreSQL bin directory, or DRIFTLESS_PG_BIN; null when none exists. */
-export function findPostgresBin(): string | null {
-  const env = process.env.DRIFTLESS_PG_BIN;
-  if (env) return existsSync(join(env, 'initdb')) ? env : null;
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return null;
-  const versions = readdirSync(base)
-    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions.length ? join(base, versions[0]!, 'bin') : null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function userIds(name: string): Promise<{ uid: number; gid: number }> {
-  const uid = Number((await run('id', ['-u', name])).stdout.trim());
-  const gid = Number((await run('id', ['-g', name])).stdout.trim());
-  return { uid, gid };
-}
-
-/** Start a PostgreSQL server in a temp dir. SCRAM auth on loopback TCP, trust on its private socket. */
-export async function startPostgres(): Promise<PostgresServer> {
-  const bin = findPostgresBin();
-  if (!bin) throw new Error(INSTALL_HINT);
-  const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'driftless-pg-'));
-  const data = join(dir, 'data');
-  const password = randomBytes(12).toString('hex');
-  const pwfile = join(dir, 'pw');
-  writeFileSync(pwfile, password + '\n', { mode: 0o600 });
-  if (asRoot) {
-    const { uid, gid } = await userIds('postgres');
-    chownSync(dir, uid, gid);
-    chownSync(pwfile, uid, gid);
-  }
-  const exec = (cmd: string, args: string[]) =>
-    asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args);
-
-  await exec('initdb', [
-    '-D', data, '-U', 'postgres', '--pwfile', pwfile, '-E', 'UTF8', '--locale', 'C',
-    '--auth-local', 'trust', '--auth-host', 'scram-sha-256', '--no-sync',
-  ]);
-  const port = await freePort();
-  const opts = [
-    `-p ${port}`, "-c listen_addresses=127.0.0.1", `-k ${dir}`, '-c fsync=off',
-    '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=200',
-  ].join(' ');
-  await exec('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-  const host = '127.0.0.1';
-  return {
-    url: `postgres://postgres:${password}@${host}:${port}/postgres`,
-    host,
-    port,
-    async stop() {
-      try {
-        await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    },
-  };
-}
+export { startPostgres, findPostgresBin, type PostgresServer } from '../../src/testkit/postgres-server.js';
 
 /** The same server URL for another user / database (`password` may be omitted). */
 export function urlFor(base: string, opts: { user?: string; password?: string; database?: string }): string {

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TestRepo, tempDir, manifest } from '../helpers/git.js';
-import { startGitHttpServer, type GitHttpServer } from '../helpers/http-backend.js';
-import { startGitHubDouble, type GitHubDouble } from '../helpers/github-double.js';
-import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, type Delivered } from '../helpers/webhooks.js';
+import { startGitHttpServer, type GitHttpServer } from '../../src/testkit/git-http-server.js';
+import { startGitHubDouble, type GitHubDouble } from '../../src/testkit/github-double.js';
+import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, type Delivered } from '../../src/testkit/webhooks.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 import { startService, type RunningService } from '../../src/server/service.js';
 

@@ -4,7 +4,7 @@ import { parseRepoConfig } from '../../src/manifests/repo-config.js';
 import { affectedStacks } from '../../src/reconcile/affected.js';
 import { decideEvent } from '../../src/reconcile/events.js';
 import { parseCommand } from '../../src/reconcile/commands.js';
-import { pullRequestPayload, pushPayload, issueCommentPayload } from '../helpers/webhooks.js';
+import { pullRequestPayload, pushPayload, issueCommentPayload } from '../../src/testkit/webhooks.js';
 
 const ctx = { owner: 'acme', repo: 'infra', branch: 'main' };
 const repo = { owner: 'acme', repo: 'infra' };

@@ -33,7 +33,7 @@ describe('serve: two replicas sharing one PostgreSQL', () => {
     expect(a.ctx.ws.repo.gitdir).not.toBe(b.ctx.ws.repo.gitdir);
     // The same delivery sent to both replicas is taken once.
     const pr = w.gh.pulls.get(11)!;
-    const { pullRequestPayload } = await import('../helpers/webhooks.js');
+    const { pullRequestPayload } = await import('../../src/testkit/webhooks.js');
     const payload = pullRequestPayload({ owner: 'acme', repo: 'infra' }, 'synchronize', { number: 11, headSha: pr.headSha, baseSha: pr.baseSha });
     const [ra, rb] = await Promise.all([w.hook('pull_request', payload, { delivery: 'shared-1', svc: a }), w.hook('pull_request', payload, { delivery: 'shared-1', svc: b })]);
     expect([ra.status, rb.status].sort()).toEqual([200, 202]);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
-import { deliver, pullRequestPayload, pushPayload } from '../helpers/webhooks.js';
+import { deliver, pullRequestPayload, pushPayload } from '../../src/testkit/webhooks.js';
 
 const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
 

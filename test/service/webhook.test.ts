@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { World, REPO_CONFIG, webFile, until, WEBHOOK_SECRET } from './harness.js';
-import { deliver, pullRequestPayload, issueCommentPayload } from '../helpers/webhooks.js';
+import { deliver, pullRequestPayload, issueCommentPayload } from '../../src/testkit/webhooks.js';
 
 describe('serve: the webhook receiver', () => {
   let w: World;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { Unavailable, type Scenario, type ScenarioResult } from '../types.js';
 import type { Desired, Recorded, Session, Spec } from '../../providers/sdk.js';
-import { startPostgres, findPostgresBin } from '../postgres-server.js';
+import { startPostgres, findPostgresBin } from '../../testkit/postgres-server.js';
 import { median, spread, log, fmtMs, WORK_DIR, runOk, timed } from '../util.js';
 import { PACKAGE_ROOT } from '../util.js';
 

@@ -4,7 +4,7 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident, literal } from './quote.js';
-import { byGroup, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
+import { byGroup, databaseOf, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
 
 const KIND = 'PostgresExtension';
 const NEED_CREATE = 'superuser, or CREATE on the database for a trusted extension';
@@ -12,12 +12,6 @@ const NEED_CREATE = 'superuser, or CREATE on the database for a trusted extensio
 interface LiveExtension {
   oid: number;
   spec: Spec;
-}
-
-function databaseOf(spec: Spec, id?: string): string {
-  const db = str(spec.database);
-  if (!db) throw new ProviderError('spec.database is required', id);
-  return db;
 }
 
 async function readExtensions(conn: Connection, db: string, names: string[]): Promise<Map<string, LiveExtension>> {

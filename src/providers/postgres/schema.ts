@@ -4,19 +4,13 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident } from './quote.js';
-import { byGroup, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
+import { byGroup, databaseOf, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
 
 const KIND = 'PostgresSchema';
 
 interface LiveSchema {
   oid: number;
   spec: Spec;
-}
-
-function databaseOf(spec: Spec, id?: string): string {
-  const db = str(spec.database);
-  if (!db) throw new ProviderError('spec.database is required', id);
-  return db;
 }
 
 /** Schemas of one database by name; empty when the database itself is gone. */

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Json, Spec } from '../sdk.js';
+import { ProviderError, type Json, type Spec } from '../sdk.js';
 
 /** The package root: src/providers/postgres/x.ts and dist/providers/postgres/x.js sit 3 levels below it. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -98,4 +98,11 @@ export async function byGroup<R, T>(
   };
   await Promise.all(Array.from({ length: Math.min(GROUP_CONCURRENCY, queue.length) }, worker));
   return out;
+}
+
+/** The database a schema or extension lives in (required by their schemas). */
+export function databaseOf(spec: Spec, id?: string): string {
+  const db = str(spec.database);
+  if (!db) throw new ProviderError('spec.database is required', id);
+  return db;
 }

@@ -1,6 +1,7 @@
 /**
- * A throw-away PostgreSQL server from Debian's binaries (the bench's copy of the server part of
- * test/helpers/postgres-server.ts): initdb + pg_ctl as the `postgres` user when we are root, on a free loopback port.
+ * A throw-away PostgreSQL server from Debian's binaries, for the tests and the benchmark: initdb +
+ * pg_ctl as the `postgres` user when we are root (the server refuses to run as root), in a temp dir,
+ * on a free loopback port; SCRAM auth on loopback TCP, trust on its private socket.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 export interface PostgresServer {
+  /** Superuser URL (with password) of the `postgres` database. */
   url: string;
   password: string;
   host: string;
@@ -21,6 +23,7 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
+/** The newest Debian PostgreSQL bin directory, or DRIFTLESS_PG_BIN; null when none exists. */
 export function findPostgresBin(): string | null {
   const env = process.env.DRIFTLESS_PG_BIN;
   if (env) return existsSync(join(env, 'initdb')) ? env : null;
@@ -47,7 +50,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const bin = findPostgresBin();
   if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/<version>/bin (apt-get install postgresql, or set DRIFTLESS_PG_BIN)');
   const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(tmpdir(), 'driftless-bench-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'driftless-pg-'));
   const data = join(dir, 'data');
   const password = randomBytes(12).toString('hex');
   const pwfile = join(dir, 'pw');
