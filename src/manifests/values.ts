@@ -35,19 +35,3 @@ export type Unknown = typeof UNKNOWN;
 export function isUnknown(v: unknown): v is Unknown {
   return v === UNKNOWN;
 }
-
-/** JSON replacer / reviver pair that keeps Ref and SecretRef through a persistent cache. */
-export function reviveTagged(_key: string, value: unknown): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o);
-    if (keys.length === 1 && keys[0] === '\u0000ref') return Ref.parse(String(o['\u0000ref']));
-    if (keys.length === 1 && keys[0] === '\u0000secret') return new SecretRef(String(o['\u0000secret']));
-  }
-  return value;
-}
-export function replaceTagged(_key: string, value: unknown): unknown {
-  if (value instanceof Ref) return { '\u0000ref': value.toString() };
-  if (value instanceof SecretRef) return { '\u0000secret': value.name };
-  return value;
-}
