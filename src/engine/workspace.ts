@@ -8,7 +8,7 @@ import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
-import { buildDesiredSet, type DesiredSet } from '../plan/desired.js';
+import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
 import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
@@ -42,6 +42,8 @@ export class Workspace {
   private recordedCache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
   /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
   readonly planMemo: PlanMemo = new WeakMap();
+  /** The last desired set of each stack (see buildDesiredSet). */
+  private desiredMemo = new Map<string, DesiredSetMemo>();
   private storePromise?: Promise<StateStore>;
   readonly secret: (name: string) => string | undefined;
 
@@ -116,7 +118,9 @@ export class Workspace {
     const diagnostics = [...loaded.diagnostics];
     let desired: DesiredSet | undefined;
     if (diagnostics.length === 0) {
-      const r = buildDesiredSet(loaded.resources, registry);
+      let memo = this.desiredMemo.get(stack);
+      if (!memo) this.desiredMemo.set(stack, (memo = {}));
+      const r = buildDesiredSet(loaded.resources, registry, memo);
       for (const issue of r.issues) {
         const pos = await this.loader.locate(issue.resource.loc, issue.path, issue.target);
         diagnostics.push({ file: issue.resource.loc.file, line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resource.id });

@@ -43,8 +43,76 @@ function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
   return f;
 }
 
-/** Build the desired set of a stack: ids, dependencies and order. Pure. */
-export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegistry): { set?: DesiredSet; issues: SetIssue[] } {
+/**
+ * The last desired set built for one stack, so that a commit which edits a few resources without
+ * changing what they are or depend on reuses the graph and order instead of rebuilding them.
+ */
+export interface DesiredSetMemo {
+  input?: LocatedResource[];
+  registry?: SchemaRegistry;
+  set?: DesiredSet;
+}
+
+/** At most this many changed resources take the incremental path. */
+const INCREMENTAL_LIMIT = 64;
+
+/** Build the desired set of a stack: ids, dependencies and order. Pure (the memo only saves work). */
+export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegistry, memo?: DesiredSetMemo): { set?: DesiredSet; issues: SetIssue[] } {
+  const reused = memo ? incremental(input, registry, memo) : undefined;
+  if (reused) {
+    memo!.input = input;
+    memo!.set = reused;
+    return { set: reused, issues: [] };
+  }
+  const r = buildFully(input, registry);
+  if (memo) {
+    memo.input = r.set ? input : undefined;
+    memo.registry = registry;
+    memo.set = r.set;
+  }
+  return r;
+}
+
+/**
+ * The previous set with the changed resources swapped in, when every change keeps the resource's id,
+ * natural key, explicit and implicit dependencies, references and secrets; otherwise undefined.
+ */
+function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: DesiredSetMemo): DesiredSet | undefined {
+  const prev = memo.input;
+  if (!prev || !memo.set || memo.registry !== registry || prev.length !== input.length) return undefined;
+  const changed: number[] = [];
+  for (let i = 0; i < input.length; i++) {
+    if (input[i] !== prev[i]) {
+      changed.push(i);
+      if (changed.length > INCREMENTAL_LIMIT) return undefined;
+    }
+  }
+  const resources = new Map(memo.set.resources);
+  for (const i of changed) {
+    const before = memo.set.resources.get(prev[i].id);
+    const r = input[i];
+    if (!before || r.id !== before.id || r.apiVersion !== before.apiVersion) return undefined;
+    const entry = registry.lookup(r.apiVersion, r.kind);
+    if (!sameShape(r, before, entry?.info)) return undefined;
+    const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
+    resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive });
+  }
+  return { resources, graph: memo.set.graph, order: memo.set.order };
+}
+
+function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo | undefined): boolean {
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(r.dependsOn, before.dependsOn) || !same(r.secretPaths, before.secretPaths)) return false;
+  if (!same(r.refs.map((x) => x.ref.target), before.refs.map((x) => x.ref.target))) return false;
+  if (info && before.info) {
+    const a = kindFacts(info, r);
+    const b = kindFacts(before.info, before);
+    if (a.key !== b.key || !same(a.refs, b.refs)) return false;
+  }
+  return true;
+}
+
+function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?: DesiredSet; issues: SetIssue[] } {
   const issues: SetIssue[] = [];
   const resources = new Map<string, DesiredResource>();
   const byKey = new Map<string, DesiredResource>(); // kind + natural key

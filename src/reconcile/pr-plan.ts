@@ -17,22 +17,24 @@ export interface PrPlanPayload {
 /** The commit to plan for a pull request and the paths it changes. */
 async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergeable: boolean | null): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[] }> {
   const repo = ctx.ws.repo;
-  const baseHead = await ctx.ws.resolve(); // fetches the branches (a mirror)
-  let head = headSha;
-  if (repo instanceof Mirror) head = await repo.fetchRef(`refs/pull/${pr}/head`, baseHead);
-  else head = await repo.resolve(`refs/pull/${pr}/head`).catch(() => headSha);
   if (mergeable !== false) {
+    // GitHub's merge ref carries the base and the head as its parents: one fetch is enough when it
+    // merges the head GitHub reports (it updates the ref after a push in its own time).
     try {
-      const merge = repo instanceof Mirror ? await repo.fetchRef(`refs/pull/${pr}/merge`, head) : await repo.resolve(`refs/pull/${pr}/merge`);
+      const known = await ctx.ws.resolve(undefined, false).catch(() => undefined);
+      const merge = repo instanceof Mirror ? await repo.fetchRef(`refs/pull/${pr}/merge`, known) : await repo.resolve(`refs/pull/${pr}/merge`);
       const info = await repo.commitInfo(merge);
-      // GitHub updates the merge ref after a push in its own time: use it only when it merges this head.
-      if (info.parents.length === 2 && info.parents[1] === head) {
-        return { commit: merge, at: 'merge', head, changed: await repo.changedPaths(info.parents[0], merge) };
+      if (info.parents.length === 2 && info.parents[1] === headSha) {
+        return { commit: merge, at: 'merge', head: headSha, changed: await repo.changedPaths(info.parents[0], merge) };
       }
     } catch (err) {
       ctx.log.debug({ pr, err: (err as Error).message }, 'no usable merge ref; planning the head');
     }
   }
+  const baseHead = await ctx.ws.resolve(); // fetches the branches (a mirror)
+  let head = headSha;
+  if (repo instanceof Mirror) head = await repo.fetchRef(`refs/pull/${pr}/head`, baseHead);
+  else head = await repo.resolve(`refs/pull/${pr}/head`).catch(() => headSha);
   let base: string | null = null;
   try {
     const bases = await git.findMergeBase({ fs, gitdir: repo.gitdir, oids: [baseHead, head], cache: repo.cache });
@@ -68,7 +70,11 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
     report.repoDiagnostics.push(...scheduleDiagnostics(at.repoConfig, source));
     const stacks = affectedStacks(at.repoConfig, target.changed);
     if (stacks.length) {
-      const planned = await planAll(ctx.ws, target.commit, { stacks });
+      // A PR's plan is what the PR changes, compared with the recorded state (as Argo CD diffs against
+      // its cache): reading every live object on every push would cost seconds on a large stack. Live
+      // state is read by the drift schedule and again before every apply, whose plan must still match
+      // this digest; drift found then holds the apply for review.
+      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
       report.repoDiagnostics.push(...planned.diagnostics);
       report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
     }

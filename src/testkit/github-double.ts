@@ -18,6 +18,8 @@ export interface RecordedRequest {
   authorization: string | undefined;
   /** The double's message when it refused or failed the request. */
   message?: string;
+  /** performance.now() when the request arrived (before the double looked at it). */
+  receivedAt: number;
 }
 
 export interface Pull {
@@ -188,6 +190,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   };
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = performance.now();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -198,7 +201,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       let hasBody = raw.length > 0;
       const send = (status: number, data: unknown, operationId: string | null): void => {
         const message = status >= 400 ? (data as { message?: string } | null)?.message : undefined;
-        requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization, message });
+        requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization, message, receivedAt });
         res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
         res.end(status === 204 || data === null ? undefined : JSON.stringify(data));
       };

@@ -5,6 +5,7 @@ import type { Desired, KindInfo, Observed, Provider, Recorded, Session, Spec, Ta
 import { ProviderError } from '../sdk.js';
 import { loadSchema } from '../../manifests/schema-files.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
+import { mapLimit } from '../../util/concurrency.js';
 
 function parents(path: string): { kind: string; key: string }[] {
   let n: string;
@@ -28,7 +29,8 @@ function key(spec: Spec): string {
 }
 
 const normMode = (m: unknown): unknown => (typeof m === 'string' ? m.padStart(4, '0') : m);
-const equal: KindInfo['equal'] = (path, a, b) => (path === '/spec/mode' ? normMode(a) === normMode(b) : JSON.stringify(a) === JSON.stringify(b));
+/** Every fs field is a scalar; modes compare as octal ("644" equals "0644"). */
+const equal: KindInfo['equal'] = (path, a, b) => (path === '/spec/mode' ? normMode(a) === normMode(b) : a === b);
 
 const kinds: Record<string, KindInfo> = {
   File: { schema: loadSchema('fs/File.schema.json'), replaceOn: ['/spec/path'], naturalKey: key, references: (s) => parents(String(s.path)), equal },
@@ -64,12 +66,12 @@ async function writeAtomic(abs: string, content: string, mode: number): Promise<
 class FsSession implements Session {
   constructor(readonly root: string) {}
 
-  private path(r: { id: string; spec: Spec }, linkLeaf = false): Promise<string> {
-    return confine(this.root, String(r.spec.path), r.id, linkLeaf);
+  private path(r: { id: string; spec: Spec }, linkLeaf = false, checked?: Map<string, Promise<void>>): Promise<string> {
+    return confine(this.root, String(r.spec.path), r.id, linkLeaf, checked);
   }
 
-  async read(r: Recorded): Promise<Observed | null> {
-    const abs = await this.path(r, true);
+  async read(r: Recorded, checked?: Map<string, Promise<void>>): Promise<Observed | null> {
+    const abs = await this.path(r, true, checked);
     const st = await lstatOrNull(abs);
     if (!st) return null;
     const rel = normalizeRel(String(r.spec.path));
@@ -90,8 +92,10 @@ class FsSession implements Session {
     }
   }
 
+  /** Batched refresh: each parent directory is checked against symlinks once for the whole batch. */
   async readMany(rs: Recorded[]): Promise<(Observed | null)[]> {
-    return Promise.all(rs.map((r) => this.read(r)));
+    const checked = new Map<string, Promise<void>>();
+    return mapLimit(rs, 64, (r) => this.read(r, checked));
   }
 
   async create(r: Desired): Promise<Spec> {

@@ -15,31 +15,40 @@ export function normalizeRel(p: string, id?: string): string {
 /**
  * The absolute path of `rel` under `root`, refusing anything that would leave the root: `..`,
  * absolute paths, and any existing parent directory that is a symlink. The last component may be
- * a symlink only when `allowLinkLeaf` (managing the link itself).
+ * a symlink only when `allowLinkLeaf` (managing the link itself). `checked` shares the checks of
+ * parent directories across the calls of one batch (a refresh), so each is looked at once.
  */
-export async function confine(root: string, rel: string, id?: string, allowLinkLeaf = false): Promise<string> {
+export async function confine(root: string, rel: string, id?: string, allowLinkLeaf = false, checked?: Map<string, Promise<void>>): Promise<string> {
   const n = normalizeRel(rel, id);
   const segs = n.split('/');
-  let cur = root;
-  for (let i = 0; i < segs.length; i++) {
-    cur = join(cur, segs[i]);
-    const leaf = i === segs.length - 1;
+  let parentsOk = true;
+  for (let i = 0; i < segs.length - 1 && parentsOk; i++) {
+    const dir = segs.slice(0, i + 1).join('/');
+    let check = checked?.get(dir);
+    if (!check) {
+      check = checkParent(root, dir);
+      checked?.set(dir, check);
+    }
     try {
-      const st = await lstat(cur);
-      if (st.isSymbolicLink() && !(leaf && allowLinkLeaf)) {
-        if (leaf) continue; // a symlink where a file or directory belongs: replaced, never followed
-        throw new ProviderError(`path "${rel}" goes through the symlink ${segs.slice(0, i + 1).join('/')}; refusing to follow it out of the root`, id);
-      }
-      if (!leaf && !st.isDirectory()) throw new ProviderError(`path "${rel}": ${segs.slice(0, i + 1).join('/')} is not a directory`, id);
+      await check;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-      throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') parentsOk = false;
+      else if (err instanceof ProviderError) throw new ProviderError(err.message.replace('{path}', rel), id);
+      else throw err;
     }
   }
   const abs = resolve(root, n);
   const back = relative(root, abs);
   if (back.startsWith('..') || isAbsolute(back)) throw new ProviderError(`path "${rel}" leaves the target's root`, id);
+  void allowLinkLeaf; // a symlink leaf is replaced (or managed), never followed: nothing to check here
   return abs;
+}
+
+/** A parent directory must be a real directory, not a symlink (rejects with ENOENT when absent). */
+async function checkParent(root: string, dir: string): Promise<void> {
+  const st = await lstat(join(root, dir));
+  if (st.isSymbolicLink()) throw new ProviderError(`path "{path}" goes through the symlink ${dir}; refusing to follow it out of the root`);
+  if (!st.isDirectory()) throw new ProviderError(`path "{path}": ${dir} is not a directory`);
 }
 
 /** Create the parents of `abs` (inside root), each checked against symlinks. */

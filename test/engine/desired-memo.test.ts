@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
+import { testConfig } from '../helpers/engine.js';
+import { Workspace } from '../../src/engine/workspace.js';
+import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../../src/plan/desired.js';
+
+const shape = (s: DesiredSet) => ({
+  order: s.order,
+  resources: [...s.resources.values()].map((r) => ({ id: r.id, deps: r.deps, spec: r.spec, file: r.loc.file, sensitive: r.sensitive })),
+});
+
+describe('desired set: the incremental path gives what a full build gives', () => {
+  it('reuses the graph for content edits and rebuilds when dependencies change', async () => {
+    const files: Record<string, string> = { 'driftless.yaml': FS_REPO_CONFIG };
+    for (let i = 0; i < 20; i++) {
+      files[`stacks/web/d${i % 4}/f${i}.yaml`] = manifest('Directory', `d${i}`, { path: `d${i}` }) + '---\n' + manifest('File', `f${i}`, { path: `d${i}/f.txt`, content: `v0 ${i}` });
+    }
+    const repo = TestRepo.create(files);
+    const ws = await Workspace.open(testConfig(repo.dir), 'test');
+    try {
+      const load = async () => {
+        const commit = await ws.resolve();
+        const at = await ws.repoAt(commit);
+        return { loaded: await ws.loader.loadStack(commit, 'web', at.repoConfig!.stacks.web, at.registry), registry: at.registry };
+      };
+      const memo: DesiredSetMemo = {};
+      const first = await load();
+      const ra = buildDesiredSet(first.loaded.resources, first.registry, memo);
+      expect(ra.issues.map((i) => i.message).concat(first.loaded.diagnostics.map((d) => d.message))).toEqual([]);
+      const a = ra.set!;
+
+      // A content edit: the memo path, same graph object, the new spec in place.
+      repo.commit({ 'stacks/web/d1/f5.yaml': manifest('Directory', 'd5', { path: 'd5' }) + '---\n' + manifest('File', 'f5', { path: 'd5/f.txt', content: 'v1' }) });
+      const second = await load();
+      const b = buildDesiredSet(second.loaded.resources, second.registry, memo).set!;
+      expect(b.graph).toBe(a.graph);
+      expect(b.resources.get('File/f5')!.spec.content).toBe('v1');
+      expect(shape(b)).toEqual(shape(buildDesiredSet(second.loaded.resources, second.registry).set!));
+
+      // A new dependency: rebuilt, and the order follows it.
+      repo.commit({ 'stacks/web/d1/f5.yaml': manifest('Directory', 'd5', { path: 'd5' }, { dependsOn: ['File/f7'] }) + '---\n' + manifest('File', 'f5', { path: 'd5/f.txt', content: 'v1' }) });
+      const third = await load();
+      const c = buildDesiredSet(third.loaded.resources, third.registry, memo).set!;
+      expect(c.graph).not.toBe(a.graph);
+      expect(c.resources.get('Directory/d5')!.deps).toEqual(['File/f7']);
+      expect(c.order.indexOf('File/f7')).toBeLessThan(c.order.indexOf('Directory/d5'));
+      expect(shape(c)).toEqual(shape(buildDesiredSet(third.loaded.resources, third.registry).set!));
+
+      // A path change (new natural key and parents): rebuilt too.
+      repo.commit({ 'stacks/web/d1/f5.yaml': manifest('Directory', 'd5', { path: 'd5' }, { dependsOn: ['File/f7'] }) + '---\n' + manifest('File', 'f5', { path: 'd6/g.txt', content: 'v1' }) });
+      const fourth = await load();
+      const d = buildDesiredSet(fourth.loaded.resources, fourth.registry, memo).set!;
+      expect(d.resources.get('File/f5')!.deps).toEqual(['Directory/d6']);
+      expect(shape(d)).toEqual(shape(buildDesiredSet(fourth.loaded.resources, fourth.registry).set!));
+    } finally {
+      await ws.close();
+    }
+  });
+});
