@@ -4,7 +4,7 @@ import type { DesiredResource, DesiredSet } from './desired.js';
 import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
 import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
 import { outputAt, resolveSpec } from './resolve.js';
-import { canonicalJson, sha256 } from './values.js';
+import { canonicalJson, deepEqual, sha256 } from './values.js';
 
 export interface PlanRequest {
   repo: string;
@@ -64,7 +64,8 @@ export function makePlan(req: PlanRequest): PlannedStack {
       continue;
     }
     const missing: string[] = [];
-    const resolved = resolveSpec(d.spec, {
+    // Without !ref or !secret values the spec is already resolved (and is only read from here on).
+    const resolved = d.refs.length === 0 && d.secretPaths.length === 0 ? d.spec : resolveSpec(d.spec, {
       ref: (ref) => {
         if (actions.get(ref.target) !== 'noop') return UNKNOWN;
         return outputAt(recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
@@ -78,7 +79,8 @@ export function makePlan(req: PlanRequest): PlannedStack {
     } else if (live && observed === null) {
       step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: 'deleted outside driftless', desired: d, recorded: rec };
     } else {
-      const diff = remembered ?? diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal);
+      // Equal specs (no live state to compare) have no diff: skip the field-by-field walk.
+      const diff = remembered ?? (!observed && deepEqual(resolved, rec.spec) ? [] : diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal));
       if (memoable && !remembered) {
         let inner = req.memo!.get(d.spec);
         if (!inner) req.memo!.set(d.spec, (inner = new WeakMap()));
