@@ -1,6 +1,7 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Node, type ScalarTag } from 'yaml';
 import { Ref, SecretRef } from './values.js';
 import type { Diagnostic } from './diagnostics.js';
+import { parseFastYaml } from './fast-yaml.js';
 
 /** Limits that keep a hostile manifest from exhausting the service. */
 export const LIMITS = {
@@ -60,6 +61,11 @@ export function parseManifestFile(file: string, source: string): ParsedFile {
   if (Buffer.byteLength(source) > LIMITS.maxFileBytes) {
     return { docs: [], diagnostics: [{ file, line: 1, col: 1, message: `file is larger than ${LIMITS.maxFileBytes} bytes` }] };
   }
+  // Most manifests are plain YAML: a fast parser takes those, and declines the rest to `yaml`.
+  const fast = parseFastYaml(source);
+  if (fast && fast.length <= LIMITS.maxDocuments && fast.every((d) => depthOf(d.value, 0) <= LIMITS.maxDepth)) {
+    return { docs: fast, diagnostics };
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
@@ -92,6 +98,7 @@ export function parseManifestFile(file: string, source: string): ParsedFile {
       diagnostics.push({ file, line: pos.line, col: pos.col, message: `cannot expand document: ${(err as Error).message}` });
       return;
     }
+    if (value === null || value === undefined) return; // a document of only comments, or after a trailing ---
     if (depthOf(value, 0) > LIMITS.maxDepth) {
       diagnostics.push({ file, line: pos.line, col: pos.col, message: `document nests deeper than ${LIMITS.maxDepth} levels` });
       return;

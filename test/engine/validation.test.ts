@@ -12,6 +12,10 @@ describe('validation: every error says where and what', () => {
     expect(await validateFiles(file(good('a', 'a.txt') + '---\n' + good('b', 'b.txt')))).toEqual([]);
   });
 
+  it('skips empty documents (a trailing ---, a document of only comments)', async () => {
+    expect(await validateFiles(file(good('a', 'a') + '---\n# nothing here\n---\n' + good('b', 'b') + '---\n'))).toEqual([]);
+  });
+
   it('reports YAML syntax errors at their line and column', async () => {
     const errs = await validateFiles(file('apiVersion: fs.driftless.dev/v1\nkind: [File\n'));
     expect(errs.length).toBeGreaterThan(0);

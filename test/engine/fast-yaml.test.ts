@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments, LineCounter } from 'yaml';
+import { parseFastYaml } from '../../src/manifests/fast-yaml.js';
+import { customTags } from '../../src/manifests/yaml.js';
+import { manifests, manifestYaml } from '../../src/bench/generate.js';
+
+/** What the yaml library makes of a text: each non-empty document's index, position and value. */
+function viaYaml(src: string) {
+  const lc = new LineCounter();
+  const docs = parseAllDocuments(src, { lineCounter: lc, customTags, uniqueKeys: true });
+  const list = Array.isArray(docs) ? docs : [];
+  if (list.some((d) => d.errors.length)) return 'error';
+  return list.flatMap((d, index) => {
+    if (d.contents === null) return [];
+    const value = d.toJS({ maxAliasCount: 100 });
+    if (value === null) return []; // empty documents are skipped (parseManifestFile does the same)
+    const pos = lc.linePos(d.contents.range[0]);
+    return [{ index, value, line: pos.line, col: pos.col }];
+  });
+}
+
+/** The fast parser either declines (null) or gives exactly what yaml gives. */
+function agree(src: string): 'fast' | 'declined' {
+  const fast = parseFastYaml(src);
+  if (fast === null) return 'declined';
+  expect(fast, src).toEqual(viaYaml(src));
+  return 'fast';
+}
+
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name === '.git' || name === 'dist' || name === 'bench') continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yamlFiles(p, out);
+    else if (/\.(ya?ml)$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+describe('fast YAML path: declines or agrees with the yaml library', () => {
+  it('agrees on every YAML file of the project and 3,000 generated manifests', () => {
+    let fast = 0;
+    for (const f of yamlFiles('.')) if (agree(readFileSync(f, 'utf8')) === 'fast') fast++;
+    for (const m of manifests(3000, 7)) expect(agree(manifestYaml(m))).toBe('fast');
+    expect(fast).toBeGreaterThanOrEqual(5);
+  });
+
+  const cases: string[] = [
+    'a: 1\nb: two\nc: "three"\nd: \'fo\'\'ur\'\ne: true\nf: null\ng: ~\nh: 1.5\ni: -2\nj: +3\nk: 0644\nl: .5\nm: 1e3\nn: yes\no: "0644"\n',
+    'a:\n  - x\n  - y: 1\n    z: 2\n  -\n    q: r\nb:\n- 1\n- 2\n',
+    'a: |\n  line one\n\n  line three\n    indented\nb: |-\n  stripped\nc: end\n',
+    'a: |\n\n  after a blank\n  # not a comment\nb: 1\n',
+    'a: b # comment\nc: "d" # comment\ne: #notvalue\n',
+    '# prelude\n---\na: 1\n---\n# only comments\n---\nb: 2\n---\n',
+    'a: 1\n---\nb: 2\n...\n',
+    'x: !ref File/a.outputs.sha256\ny: !secret NAME\nz: !ref not valid\n',
+    'a: [1, 2]\n', 'a: {b: 1}\n', 'a: &x 1\nb: *x\n', 'a: >\n  folded\n', 'a: |+\n  keep\n\n', 'a: |2\n   x\n',
+    'a: b\n  c\n', 'a: 1\na: 2\n', '"a": 1\na: 2\n', 'a: 0x1F\nb: 0o17\nc: .inf\nd: 1_000\n', 'a:\tb\n', 'a: 1\r\nb: 2\r\n',
+    'key with space: 1\n', 'a: "esc \\x41"\n', 'a: "json \\u0041 \\n ok"\n', "a: 'unterminated\n", 'a: "multi\n  line"\n',
+    '- a\n- b\n', '- - a\n', 'plain scalar\n', '', '\n\n# nothing\n', 'a: 12345678901234567890\n', 'a: -0\n', 'a: 1.\n',
+    'a:\n  b:\n    c:\n      d: deep\n  e: f\n', 'url: http://example.com/x?y=z#frag\n', 'a: :b\n', 'a: b:c\n', 'a: "x": y\n',
+    'list:\n  - "quoted: colon"\n  - \'single\'\n  - name: n\n    value: |\n      v1\n      v2\n  - plain\n',
+    '__proto__: 1\n', 'a: @x\n', 'a: `x\n', 'a: %x\n', '? complex\n: key\n', 'a:\n  - b\n   - c\n', 'a:\n    b: 1\n  c: 2\n',
+  ];
+  it.each(cases.map((c, i) => [i, c]))('case %i', (_i, src) => {
+    const r = agree(src as string);
+    expect(['fast', 'declined']).toContain(r);
+  });
+
+  it('takes the fast path on plain manifests and declines what it does not model', () => {
+    expect(parseFastYaml(cases[0])).not.toBeNull();
+    expect(parseFastYaml(cases[2])).not.toBeNull();
+    for (const c of ['a: [1, 2]\n', 'a: &x 1\nb: *x\n', 'a: 1\na: 2\n', 'a: >\n  folded\n', 'a: 0x1F\n']) expect(parseFastYaml(c)).toBeNull();
+  });
+});
