@@ -7,12 +7,15 @@ import { Workspace } from '../engine/workspace.js';
 import { Mirror } from '../git/mirror.js';
 import { benchConfig } from './engine.js';
 import { STACK } from './generate.js';
+import { SecretValue } from '../config/secret-value.js';
 
-interface ColdPlanRequest { repoPath: string; dataDir: string; targetRoot: string }
+interface ColdPlanRequest { repoPath: string; dataDir: string; targetRoot: string; stateUrl?: string }
 
 async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
   const t0 = performance.now();
-  const ws = await Workspace.open(benchConfig({ repoPath: req.repoPath, dataDir: req.dataDir, targetRoot: req.targetRoot }), 'bench cold-plan');
+  const config = benchConfig({ repoPath: req.repoPath, dataDir: req.dataDir, targetRoot: req.targetRoot });
+  if (req.stateUrl) config.state = { url: new SecretValue(req.stateUrl, 'bench') };
+  const ws = await Workspace.open(config, 'bench cold-plan');
   try {
     // The state store is opened at service start, before any plan: timed apart.
     const rss: Record<string, number> = { afterOpen: process.memoryUsage().rss / 2 ** 20 };
