@@ -72,7 +72,8 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     return out;
   };
   const runId = await store.startRun(key, { kind: o.kind ?? 'apply', trigger: o.trigger, commit: plan.commit, actor: o.actor, pr: o.pr, digest: plan.digest });
-  const recorded = await store.resources(key);
+  // The serial matched: the state is the one the plan was made from.
+  const recorded = planned.recorded;
   const outputs = new Map<string, Spec>();
   for (const r of recorded.values()) outputs.set(r.id, r.outputs);
 

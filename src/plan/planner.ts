@@ -41,6 +41,8 @@ export interface PlannedStack {
   plan: Plan;
   steps: Map<string, Step>;
   desired: DesiredSet;
+  /** The recorded state the plan was made from (at plan.stateSerial); read-only. */
+  recorded: Map<string, RecordedResource>;
 }
 
 /** Desired vs recorded vs live -> Plan. Pure and deterministic. */
@@ -159,7 +161,7 @@ export function makePlan(req: PlanRequest): PlannedStack {
     summary,
     digest,
   };
-  return { plan, steps, desired };
+  return { plan, steps, desired, recorded };
 }
 
 /** The digest covers what the plan would do, nothing else: stack and each change's id, action and diff. */
