@@ -4,7 +4,7 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident, literal } from './quote.js';
-import { byGroup, databaseOf, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
+import { databaseOf, loadKindSchema, objectName, readPerDatabase, str } from './util.js';
 
 const KIND = 'PostgresExtension';
 const NEED_CREATE = 'superuser, or CREATE on the database for a trusted extension';
@@ -126,13 +126,7 @@ export const extension: KindImpl = {
     },
   },
   readMany(conn, rs) {
-    return byGroup(rs, (r) => databaseOf(r.spec, r.id), async (db, members) => {
-      const live = await readExtensions(conn, db, sortedUnique(members.map((r) => objectName(r.spec, r.name))));
-      return members.map((r) => {
-        const l = live.get(objectName(r.spec, r.name));
-        return l ? { spec: shapeLike(l.spec, r.spec), outputs: outputs(l) } : null;
-      });
-    });
+    return readPerDatabase(rs, (db, names) => readExtensions(conn, db, names), outputs);
   },
   create,
   update: (conn, r) => update(conn, r),

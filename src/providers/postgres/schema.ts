@@ -4,7 +4,7 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident } from './quote.js';
-import { byGroup, databaseOf, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
+import { databaseOf, loadKindSchema, objectName, readPerDatabase, sortedUnique, str } from './util.js';
 
 const KIND = 'PostgresSchema';
 
@@ -129,13 +129,7 @@ export const schema: KindImpl = {
     },
   },
   readMany(conn, rs) {
-    return byGroup(rs, (r) => databaseOf(r.spec, r.id), async (db, members) => {
-      const live = await readSchemas(conn, db, sortedUnique(members.map((r) => objectName(r.spec, r.name))));
-      return members.map((r) => {
-        const l = live.get(objectName(r.spec, r.name));
-        return l ? { spec: shapeLike(l.spec, r.spec), outputs: outputs(l) } : null;
-      });
-    });
+    return readPerDatabase(rs, (db, names) => readSchemas(conn, db, names), outputs);
   },
   create,
   update: (conn, r, prior) => update(conn, r, prior),

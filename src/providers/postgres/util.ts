@@ -106,3 +106,21 @@ export function databaseOf(spec: Spec, id?: string): string {
   if (!db) throw new ProviderError('spec.database is required', id);
   return db;
 }
+
+/**
+ * Batched refresh of objects that live in a database (schemas, extensions): one `read` per
+ * database for all the names asked there, results mapped back in input order (null = gone).
+ */
+export function readPerDatabase<L extends { spec: Spec }>(
+  rs: { id: string; name: string; spec: Spec }[],
+  read: (db: string, names: string[]) => Promise<Map<string, L>>,
+  outputs: (live: L) => Spec,
+): Promise<({ spec: Spec; outputs: Spec } | null)[]> {
+  return byGroup(rs, (r) => databaseOf(r.spec, r.id), async (db, members) => {
+    const live = await read(db, sortedUnique(members.map((r) => objectName(r.spec, r.name))));
+    return members.map((r) => {
+      const l = live.get(objectName(r.spec, r.name));
+      return l ? { spec: shapeLike(l.spec, r.spec), outputs: outputs(l) } : null;
+    });
+  });
+}
