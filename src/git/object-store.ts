@@ -19,7 +19,11 @@ export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
 /** Packs up to this size are held in memory (isomorphic-git holds them whole too); larger ones are read per object. */
 const IN_MEMORY_PACK_LIMIT = 256 * 1024 * 1024;
-/** Resolved delta bases kept across reads (bytes). */
+/**
+ * Resolved delta bases kept during a read (bytes), least recently used out first. Read in pack
+ * order, a delta's base is nearly always among the last objects read (git deltifies against a window
+ * of 10 neighbours), so a small cache serves a bulk read of 10,000 blobs.
+ */
 const BASE_CACHE_BYTES = 32 * 1024 * 1024;
 
 class PackIndex {
@@ -107,6 +111,15 @@ class Pack {
   }
 }
 
+/**
+ * Inflate an entry whose inflated size the pack header gives. zlib's default output chunk is 16 KB
+ * and a one-chunk result is a view of it, so every small object kept in a cache held 16 KB; an
+ * output buffer of the right size keeps only the object.
+ */
+function inflateExact(deflated: Buffer, size: number): Buffer {
+  return inflateSync(deflated, { chunkSize: Math.max(64, size + 1) });
+}
+
 function readWhole(path: string): Buffer {
   const size = statSync(path).size;
   const out = Buffer.allocUnsafe(size);
@@ -180,7 +193,7 @@ export class ObjectStore {
   private baseCache = new Map<string, GitObject>();
   private baseBytes = 0;
 
-  constructor(readonly gitdir: string) {}
+  constructor(readonly gitdir: string, private readonly baseCacheBytes = BASE_CACHE_BYTES) {}
 
   /** (Re)list objects/pack: new packs are indexed, vanished ones dropped. */
   private rescan(): void {
@@ -263,27 +276,37 @@ export class ObjectStore {
     }
   }
 
+  /** Least recently used first (a Map keeps insertion order; a hit moves the entry to the end). */
   private cacheBase(key: string, obj: GitObject): void {
-    if (obj.data.length > BASE_CACHE_BYTES / 4) return;
-    if (this.baseBytes + obj.data.length > BASE_CACHE_BYTES) {
-      this.baseCache.clear();
-      this.baseBytes = 0;
-    }
+    if (obj.data.length > this.baseCacheBytes / 4) return;
     this.baseCache.set(key, obj);
     this.baseBytes += obj.data.length;
+    for (const [k, v] of this.baseCache) {
+      if (this.baseBytes <= this.baseCacheBytes) break;
+      this.baseCache.delete(k);
+      this.baseBytes -= v.data.length;
+    }
   }
 
   private readAt(pack: Pack, offset: number, depth: number): GitObject {
     if (depth > 10_000) throw new Error('delta chain too deep');
     const key = `${pack.name}:${offset}`;
     const cached = this.baseCache.get(key);
-    if (cached) return cached;
+    if (cached) {
+      this.baseCache.delete(key);
+      this.baseCache.set(key, cached);
+      return cached;
+    }
     const end = pack.index.endOf(offset);
     const buf = pack.bytes(offset, end);
     let p = 0;
     let c = buf[p++];
     const typeNum = (c >> 4) & 7;
-    while (c & 0x80) c = buf[p++]; // the inflated size: zlib knows it
+    let size = c & 0x0f;
+    for (let shift = 4; c & 0x80; shift += 7) {
+      c = buf[p++];
+      size += (c & 0x7f) * 2 ** shift;
+    }
     const type = TYPES[typeNum];
     let obj: GitObject;
     if (type === 'ofs_delta') {
@@ -294,22 +317,31 @@ export class ObjectStore {
         rel = (rel + 1) * 128 + (c & 0x7f);
       }
       const base = this.readAt(pack, offset - rel, depth + 1);
-      obj = { type: base.type, data: applyDelta(inflateSync(buf.subarray(p)), base.data) };
+      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(p), size), base.data) };
     } else if (type === 'ref_delta') {
       const baseOid = buf.subarray(p, p + 20);
       p += 20;
       const at = this.locate(baseOid);
       if (!at) throw new Error('ref-delta base outside the packs');
       const base = this.readAt(at.pack, at.offset, depth + 1);
-      obj = { type: base.type, data: applyDelta(inflateSync(buf.subarray(p)), base.data) };
+      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(p), size), base.data) };
     } else if (type === 'commit' || type === 'tree' || type === 'blob' || type === 'tag') {
-      obj = { type, data: inflateSync(buf.subarray(p)) };
+      obj = { type, data: inflateExact(buf.subarray(p), size) };
     } else {
       throw new Error(`unknown pack object type ${typeNum}`);
     }
     // Every object may be a delta base of a later one; most chains are short-lived, so cache all (bounded).
     this.cacheBase(key, obj);
     return obj;
+  }
+
+  /**
+   * Forget the resolved delta bases. They speed up one bulk read (neighbouring objects are deltas of
+   * each other); kept afterwards they hold up to the cache's budget for nothing.
+   */
+  dropBaseCache(): void {
+    this.baseCache.clear();
+    this.baseBytes = 0;
   }
 
   /** Offsets for ordering bulk reads (pack order keeps delta bases hot); -1 when not packed. */

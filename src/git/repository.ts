@@ -57,11 +57,17 @@ export class GitRepository {
   async resolve(ref: string): Promise<string> {
     const candidates = ref.startsWith('refs/') ? [ref] : [this.branchPrefix + ref, `refs/tags/${ref}`, ref];
     for (const c of candidates) {
+      let oid: string;
       try {
-        const oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: c });
-        return await this.peel(oid);
+        oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: c });
       } catch {
-        /* try the next form */
+        continue; // try the next form
+      }
+      try {
+        return await this.peel(oid);
+      } catch (err) {
+        if (err instanceof GitError) throw err; // a ref that names no commit is an error of its own
+        // the object is missing (a full sha resolves to itself): try the next form
       }
     }
     if (/^[0-9a-f]{4,40}$/i.test(ref)) {
@@ -77,15 +83,26 @@ export class GitRepository {
 
   private async peel(oid: string): Promise<string> {
     for (let i = 0; i < 10; i++) {
-      const obj = await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' });
-      if (obj.type === 'commit') return oid;
-      if (obj.type === 'tag') {
-        oid = (obj.object as { object: string }).object;
+      const obj = await this.objects.read(oid);
+      const type = obj ? obj.type : (await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' })).type;
+      if (type === 'commit') return oid;
+      if (type === 'tag') {
+        oid = obj ? headerField(obj.data, 'object') : ((await git.readTag({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tag.object);
         continue;
       }
-      throw new GitError(`${oid} is a ${obj.type}, not a commit`);
+      throw new GitError(`${oid} is a ${type}, not a commit`);
     }
     throw new GitError(`tag chain too long at ${oid}`);
+  }
+
+  /**
+   * The root tree of a commit. Read through the object store: going through isomorphic-git here
+   * would make it load and index the whole pack a second time.
+   */
+  private async commitTree(commit: string): Promise<string> {
+    const obj = await this.objects.read(commit);
+    if (obj?.type === 'commit') return headerField(obj.data, 'tree');
+    return (await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache })).commit.tree;
   }
 
   async commitInfo(sha: string): Promise<{ sha: string; message: string; author: string; email: string; time: number; parents: string[] }> {
@@ -111,8 +128,7 @@ export class GitRepository {
 
   /** The oid of the tree at `dir` (repository-relative, '' for the root) in `commit`, or null. */
   async treeOid(commit: string, dir: string): Promise<string | null> {
-    const { commit: c } = await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache });
-    let oid = c.tree;
+    let oid = await this.commitTree(commit);
     for (const seg of splitPath(dir)) {
       const entries = await this.readTreeEntries(oid);
       const e = entries.find((x) => x.path === seg);
@@ -167,18 +183,28 @@ export class GitRepository {
    * event loop now and then; the rest (loose, or anything the fast path cannot read) one by one.
    */
   async readBlobs(oids: string[], concurrency = 16): Promise<Buffer[]> {
-    const out = new Array<Buffer>(oids.length);
+    return this.readBlobsAs(oids, (b) => b, concurrency);
+  }
+
+  /** Read many blobs as UTF-8 text, each decoded as it is read (the bytes are not kept). */
+  async readTexts(oids: string[], concurrency = 16): Promise<string[]> {
+    return this.readBlobsAs(oids, (b) => b.toString('utf8'), concurrency);
+  }
+
+  private async readBlobsAs<T>(oids: string[], as: (b: Buffer) => T, concurrency: number): Promise<T[]> {
+    const out = new Array<T>(oids.length);
     const order = oids.map((oid, i) => ({ i, at: this.objects.packOrder(oid) })).sort((a, b) => a.at - b.at);
     const rest: number[] = [];
     let n = 0;
     for (const { i, at } of order) {
       const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
-      if (obj?.type === 'blob') out[i] = obj.data;
+      if (obj?.type === 'blob') out[i] = as(obj.data);
       else rest.push(i);
       if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
     }
+    this.objects.dropBaseCache();
     await mapLimit(rest, concurrency, async (i) => {
-      out[i] = await this.readBlob(oids[i]);
+      out[i] = as(await this.readBlob(oids[i]));
     });
     return out;
   }
@@ -188,8 +214,8 @@ export class GitRepository {
    * tree ids and descending only into subtrees whose ids differ.
    */
   async changedPaths(from: string | null, to: string): Promise<string[]> {
-    const toTree = (await git.readCommit({ fs, gitdir: this.gitdir, oid: to, cache: this.cache })).commit.tree;
-    const fromTree = from ? (await git.readCommit({ fs, gitdir: this.gitdir, oid: from, cache: this.cache })).commit.tree : null;
+    const toTree = await this.commitTree(to);
+    const fromTree = from ? await this.commitTree(from) : null;
     const out: string[] = [];
     await this.diffTrees(fromTree, toTree, '', out);
     return out.sort();
@@ -222,3 +248,10 @@ export function splitPath(p: string): string[] {
 }
 
 export { git, http, fs };
+
+/** The first header line of a commit (`tree <sha>`) or an annotated tag (`object <sha>`). */
+function headerField(data: Buffer, name: 'tree' | 'object'): string {
+  const m = new RegExp(`^${name} ([0-9a-f]{40})\n`).exec(data.toString('latin1', 0, 64));
+  if (!m) throw new GitError(`malformed git object: it does not start with a ${name} line`);
+  return m[1];
+}

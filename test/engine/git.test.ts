@@ -20,6 +20,22 @@ describe('git: local repositories read in place', () => {
     expect(await g.resolve(head)).toBe(head);
     expect(await g.resolve(head.slice(0, 8))).toBe(head);
     await expect(g.resolve('no-such-branch')).rejects.toThrow(/cannot resolve "no-such-branch"/);
+    await expect(g.resolve('0'.repeat(40))).rejects.toThrow(/cannot resolve "0{40}"/);
+  });
+
+  it('peels annotated tags (a tag of a tag too), loose and packed, and refuses a tag of a tree', async () => {
+    const head = repo.head();
+    repo.git('tag', '-a', 'inner', '-m', 'inner');
+    repo.git('tag', '-a', 'outer', '-m', 'outer', 'inner');
+    repo.git('tag', '-a', 'a-tree', '-m', 'tree', `${head}^{tree}`);
+    for (const packed of [false, true]) {
+      if (packed) repo.git('gc', '-q');
+      const g = GitRepository.openLocal(repo.dir);
+      expect(await g.resolve('inner')).toBe(head);
+      expect(await g.resolve('outer')).toBe(head);
+      await expect(g.resolve('a-tree')).rejects.toThrow(/^[0-9a-f]{40} is a tree, not a commit$/);
+      expect(await g.treeOid(await g.resolve('outer'), 'stacks/a')).toBe(repo.git('rev-parse', `${head}:stacks/a`));
+    }
   });
 
   it('lists files below a directory with their blob ids', async () => {
