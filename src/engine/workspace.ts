@@ -8,7 +8,7 @@ import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
-import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
+import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
 import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
@@ -221,7 +221,7 @@ export class Workspace {
     const store = await this.store();
     const key = this.key(stack);
     const state = await store.stackState(key);
-    const recorded = await this.recorded(key, state.serial);
+    const recorded = await this.recorded(key, state.serial, inputs.desired);
     const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded);
     const planned = makePlan({
       repo: this.repoName, stack, commit: inputs.commit, prune: inputs.repoConfig.stacks[stack].prune,
@@ -232,11 +232,11 @@ export class Workspace {
   }
 
   /** The stack's recorded resources, read again only when the serial moved. Callers must not mutate them. */
-  private async recorded(key: StackKey, serial: number): Promise<Map<string, RecordedResource>> {
+  private async recorded(key: StackKey, serial: number, desired?: DesiredSet): Promise<Map<string, RecordedResource>> {
     const k = `${key.repo}\u0000${key.stack}`;
     const hit = this.recordedCache.get(k);
     if (hit && hit.serial === serial) return hit.resources;
-    const resources = await (await this.store()).resources(key);
+    const resources = await (await this.store()).resources(key, desired ? (r) => shareEqualSpec(r, desired) : undefined);
     this.recordedCache.set(k, { serial, resources });
     return resources;
   }

@@ -3,6 +3,8 @@ import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import { pointerToPath } from '../manifests/validate.js';
 import { Graph } from './graph.js';
+import type { RecordedResource } from './model.js';
+import { deepEqual } from './values.js';
 
 export interface DesiredResource extends LocatedResource {
   info?: KindInfo;
@@ -178,4 +180,15 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
     return { issues };
   }
   return { set: { resources, graph, order }, issues };
+}
+
+/**
+ * A recorded resource whose spec equals its manifest's (the common case: nothing changed) takes the
+ * manifest's spec object, so a large stack's specs are held once rather than twice. Both are
+ * immutable; equality is unaffected. Resources with !ref or !secret values are left alone.
+ */
+export function shareEqualSpec(r: RecordedResource, desired: DesiredSet): RecordedResource {
+  const d = desired.resources.get(r.id);
+  if (d && d.refs.length === 0 && d.secretPaths.length === 0 && deepEqual(d.spec, r.spec)) r.spec = d.spec;
+  return r;
 }

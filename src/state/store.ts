@@ -59,6 +59,9 @@ export const PROCESS_HOLDER = `pid ${process.pid} on ${hostname()} (${process.ar
  * State: resources, runs, the journal and locks, keyed by repository + stack. Plain SQL over a Db
  * (embedded PGlite or PostgreSQL).
  */
+/** Rows per query when reading a stack's resources. */
+const RESOURCE_PAGE = 1000;
+
 export class StateStore {
   constructor(readonly db: Db) {}
 
@@ -72,18 +75,36 @@ export class StateStore {
     return r.rows[0] ? { serial: Number(r.rows[0].serial), appliedCommit: r.rows[0].applied_commit } : { serial: 0, appliedCommit: null };
   }
 
-  async resources(k: StackKey): Promise<Map<string, RecordedResource>> {
-    const r = await this.db.query<{ id: string; api_version: string; kind: string; name: string; spec: unknown; outputs: unknown; deps: unknown; protect: boolean }>(
-      'SELECT id, api_version, kind, name, spec, outputs, deps, protect FROM resources WHERE repo = $1 AND stack = $2 ORDER BY id', [k.repo, k.stack]);
+  /**
+   * Every recorded resource of a stack, read in pages of RESOURCE_PAGE rows (keyset on id) so that
+   * a large stack's rows never sit in memory twice over: as one result message and as objects.
+   * The pages are read in one repeatable-read transaction: one snapshot, as a single query gives.
+   * `each` sees every row as it is read (and may return it with shared values).
+   */
+  async resources(k: StackKey, each: (r: RecordedResource) => RecordedResource = (r) => r): Promise<Map<string, RecordedResource>> {
+    return this.db.transaction(async (tx) => {
+      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      return this.readResources(tx, k, each);
+    });
+  }
+
+  private async readResources(db: Db, k: StackKey, each: (r: RecordedResource) => RecordedResource): Promise<Map<string, RecordedResource>> {
     const out = new Map<string, RecordedResource>();
-    for (const row of r.rows) {
-      out.set(row.id, {
-        id: row.id, apiVersion: row.api_version, kind: row.kind, name: row.name,
-        spec: parseJson(row.spec) as RecordedResource['spec'], outputs: parseJson(row.outputs) as RecordedResource['outputs'],
-        deps: parseJson(row.deps) as string[], protect: row.protect,
-      });
+    let after = '';
+    for (;;) {
+      const r = await db.query<{ id: string; api_version: string; kind: string; name: string; spec: unknown; outputs: unknown; deps: unknown; protect: boolean }>(
+        `SELECT id, api_version, kind, name, spec, outputs, deps, protect FROM resources
+         WHERE repo = $1 AND stack = $2 AND id > $3 ORDER BY id LIMIT ${RESOURCE_PAGE}`, [k.repo, k.stack, after]);
+      for (const row of r.rows) {
+        out.set(row.id, each({
+          id: row.id, apiVersion: row.api_version, kind: row.kind, name: row.name,
+          spec: parseJson(row.spec) as RecordedResource['spec'], outputs: parseJson(row.outputs) as RecordedResource['outputs'],
+          deps: parseJson(row.deps) as string[], protect: row.protect,
+        }));
+      }
+      if (r.rows.length < RESOURCE_PAGE) return out;
+      after = r.rows[r.rows.length - 1].id;
     }
-    return out;
   }
 
   private async bump(tx: Db, k: StackKey): Promise<number> {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../../src/plan/desired.js';
+import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../../src/plan/desired.js';
+import type { RecordedResource } from '../../src/plan/model.js';
 
 const shape = (s: DesiredSet) => ({
   order: s.order,
@@ -54,6 +55,38 @@ describe('desired set: the incremental path gives what a full build gives', () =
       expect(shape(d)).toEqual(shape(buildDesiredSet(fourth.loaded.resources, fourth.registry).set!));
     } finally {
       await ws.close();
+    }
+  });
+});
+
+describe('recorded specs equal to their manifests are shared, not held twice', () => {
+  it('shares equal specs only, and leaves !ref and !secret resources alone', async () => {
+    const files: Record<string, string> = {
+      'driftless.yaml': FS_REPO_CONFIG,
+      'stacks/web/a.yaml': manifest('File', 'same', { path: 'same.txt', content: 'x' }) + '---\n' + manifest('File', 'edited', { path: 'edited.txt', content: 'new' }),
+      'stacks/web/b.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: linked\nspec:\n  path: linked.txt\n  content: !ref File/same.outputs.sha256\n',
+    };
+    const repo = TestRepo.create(files);
+    const ws = await Workspace.open(testConfig(repo.dir), 'test');
+    try {
+      const commit = await ws.resolve();
+      const at = await ws.repoAt(commit);
+      const loaded = await ws.loader.loadStack(commit, 'web', at.repoConfig!.stacks.web, at.registry);
+      const set = buildDesiredSet(loaded.resources, at.registry).set!;
+      const rec = (id: string, spec: Record<string, unknown>): RecordedResource => ({ id, apiVersion: 'fs.driftless.dev/v1', kind: 'File', name: id.slice(5), spec: spec as never, outputs: {}, deps: [], protect: false });
+      const copy = (id: string) => JSON.parse(JSON.stringify(set.resources.get(id)!.spec)) as Record<string, unknown>;
+      const same = shareEqualSpec(rec('File/same', copy('File/same')), set);
+      expect(same.spec).toBe(set.resources.get('File/same')!.spec);
+      const edited = shareEqualSpec(rec('File/edited', { ...copy('File/edited'), content: 'old' }), set);
+      expect(edited.spec.content).toBe('old');
+      expect(edited.spec).not.toBe(set.resources.get('File/edited')!.spec);
+      const linked = shareEqualSpec(rec('File/linked', { path: 'linked.txt', content: 'abc' }), set);
+      expect(linked.spec).toEqual({ path: 'linked.txt', content: 'abc' });
+      const gone = shareEqualSpec(rec('File/gone', { path: 'g' }), set);
+      expect(gone.spec).toEqual({ path: 'g' });
+    } finally {
+      await ws.close();
+      repo.remove();
     }
   });
 });

@@ -43,6 +43,29 @@ for (const backend of ['embedded', 'postgres'] as const) {
       expect(rs.get('File/a')!.spec).toEqual({ path: 'a' });
     });
 
+    it('reads a stack larger than one page whole, in id order, handing each row to `each`', async () => {
+      const k = { repo: 'r1', stack: 'big' };
+      // 2,345 rows (three pages), with ids whose order is not their insertion order.
+      await store.db.exec(`INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
+        SELECT 'r1', 'big', 'File/f' || lpad(((g * 7919) % 2345)::text, 5, '0'), 'fs.driftless.dev/v1', 'File',
+               'f' || g, jsonb_build_object('n', g), '{}'::jsonb, '[]'::jsonb, false
+        FROM generate_series(0, 2344) AS g`);
+      await store.putResource(k, rec("File/it's ünïcode", { path: 'u' }));
+      const seen: string[] = [];
+      const rs = await store.resources(k, (r) => {
+        seen.push(r.id);
+        return { ...r, protect: true };
+      });
+      expect(rs.size).toBe(2346);
+      expect(seen).toEqual([...rs.keys()]);
+      const expected = Array.from({ length: 2345 }, (_, i) => `File/f${String(i).padStart(5, '0')}`);
+      expect(seen.slice(0, 2345)).toEqual(expected);
+      expect(seen[2345]).toBe("File/it's ünïcode");
+      // Each row kept its own spec: f{(n * 7919) mod 2345} holds n.
+      for (const r of [...rs.values()].slice(0, 2345)) expect(r.id).toBe(`File/f${String(((r.spec as { n: number }).n * 7919) % 2345).padStart(5, '0')}`);
+      expect([...rs.values()].every((r) => r.protect)).toBe(true);
+    });
+
     it('keeps runs and the journal, and lists unfinished entries', async () => {
       const k = { repo: 'r1', stack: 'j' };
       const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1', actor: 'me', pr: 7, digest: 'sha256:x' });
@@ -66,6 +89,13 @@ for (const backend of ['embedded', 'postgres'] as const) {
       const again = await store.lockStack(k, 'holder-two');
       await again.release();
     });
+
+    if (backend === 'embedded') {
+      it('runs the embedded server with a small buffer pool (it is resident for the whole process)', async () => {
+        const r = await store.db.query<{ shared_buffers: string }>('SHOW shared_buffers');
+        expect(r.rows[0].shared_buffers).toBe('4MB');
+      });
+    }
 
     if (backend === 'postgres') {
       it('a lock dies with its holder session (another replica can take it)', async () => {
