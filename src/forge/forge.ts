@@ -38,6 +38,8 @@ export interface Forge {
   /** Create or edit in place the comments of a family (found by their hidden markers). */
   upsertComments(issue: number, isPart: (body: string) => number, bodies: string[], onlyIfExists?: boolean): Promise<void>;
   createComment(issue: number, body: string): Promise<void>;
+  /** The same for the comments on a commit (a push straight to the branch has no pull request). */
+  upsertCommitComments(sha: string, isPart: (body: string) => number, bodies: string[]): Promise<void>;
   setStatus(sha: string, context: string, state: CommitState, description: string): Promise<void>;
   /** A completed check run; annotations beyond the per-request maximum are sent in follow-up updates. */
   createCheckRun(sha: string, name: string, conclusion: 'success' | 'failure' | 'neutral', title: string, summary: string, annotations: Annotation[]): Promise<void>;

@@ -19,6 +19,9 @@ export async function deliver(ctx: ServiceContext, item: OutboxItem): Promise<vo
     case 'comment.upsert':
       await forge.upsertComments(op.issue, (body) => markerPart(body, op.marker), op.bodies, op.onlyIfExists);
       return;
+    case 'commit-comment.upsert':
+      await forge.upsertCommitComments(op.sha, (body) => markerPart(body, op.marker), op.bodies);
+      return;
     case 'status':
       await forge.setStatus(op.sha, op.context, op.state, op.description);
       return;

@@ -75,6 +75,22 @@ export function decideEvent(event: string, payload: Payload, ctx: EventContext):
         }],
       };
     }
+    case 'commit_comment': {
+      // `/driftless apply` on a commit releases an apply held for it (a push without a pull request).
+      if (payload.action !== 'created') return { ignored: `commit_comment action ${payload.action}`, jobs: [] };
+      if (payload.comment?.user?.type === 'Bot' || payload.sender?.type === 'Bot') return { ignored: 'comment by a bot', jobs: [] };
+      const cmd = parseCommand(String(payload.comment?.body ?? ''));
+      if (!cmd) return { ignored: 'not a driftless command', jobs: [] };
+      const commit = String(payload.comment?.commit_id ?? '');
+      if (!/^[0-9a-f]{40}$/.test(commit)) return { ignored: 'commit_comment without a commit', jobs: [] };
+      const commentId = Number(payload.comment.id);
+      return {
+        jobs: [{
+          kind: 'command', lane: `commit:${commit}`, dedupeKey: `commit-command:${commentId}`,
+          payload: { pr: null, commit, commentId, user: String(payload.comment.user?.login ?? payload.sender?.login ?? ''), command: cmd },
+        }],
+      };
+    }
     default:
       return { ignored: `event ${event}`, jobs: [] };
   }

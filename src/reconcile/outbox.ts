@@ -4,6 +4,7 @@ import { parseJson, toIso } from '../state/sql-values.js';
 /** A write to the forge or the audit trail, as plain data. Delivered (and retried) by the outbox worker. */
 export type OutboxOp =
   | { type: 'comment.upsert'; issue: number; marker: string; bodies: string[]; onlyIfExists?: boolean }
+  | { type: 'commit-comment.upsert'; sha: string; marker: string; bodies: string[] }
   | { type: 'status'; sha: string; context: string; state: 'pending' | 'success' | 'failure' | 'error'; description: string }
   | { type: 'check-run'; sha: string; name: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: { path: string; line: number; message: string }[] }
   | { type: 'deployment'; sha: string; environment: string; state: 'success' | 'failure' | 'error'; description: string }

@@ -61,6 +61,11 @@ export class ServiceRecords {
     return r.rows.map((x) => ({ stack: x.stack as string, commit: x.commit as string, pr: x.pr == null ? null : Number(x.pr), digest: x.digest as string, reason: x.reason as string }));
   }
 
+  /** Applies held at one commit (released by `/driftless apply` commented on that commit). */
+  async holdsAt(commit: string): Promise<Hold[]> {
+    return (await this.holds()).filter((h) => h.commit === commit);
+  }
+
   async setMergedPr(sha: string, pr: number, tx: Db = this.db): Promise<void> {
     await tx.query('INSERT INTO merged_prs (repo, sha, pr) VALUES ($1, $2, $3) ON CONFLICT (repo, sha) DO UPDATE SET pr = EXCLUDED.pr', [this.repo, sha, pr]);
   }

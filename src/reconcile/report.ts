@@ -22,6 +22,17 @@ export function oneComment(issue: number, key: string, body: string): OutboxEntr
   return { op: { type: 'comment.upsert', issue, marker, bodies: [`${partMarker(marker, 0)}\n${body}`] }, dedupeKey: `comment:${issue}:${key}`, coalesceKey: `comment:${issue}:${key}` };
 }
 
+/** The same on a commit: where driftless reports on a push that came without a pull request. */
+export function oneCommitComment(sha: string, key: string, body: string): OutboxEntry {
+  const marker = `driftless:${key}`;
+  return { op: { type: 'commit-comment.upsert', sha, marker, bodies: markedParts(marker, body) }, dedupeKey: `commit-comment:${sha}:${key}`, coalesceKey: `commit-comment:${sha}:${key}` };
+}
+
+/** A comment on the pull request when there is one, else on the commit. */
+function commentFor(pr: number | null, commit: string, key: string, body: string): OutboxEntry {
+  return pr ? oneComment(pr, key, body) : oneCommitComment(commit, key, body);
+}
+
 /** The plan comment (split when long), the plan status and a check run with the validation errors. */
 export function planEntries(r: PlanReport): OutboxEntry[] {
   const failed = reportFailed(r);
@@ -52,24 +63,26 @@ export interface HoldInfo {
   reason: string;
 }
 
-/** An apply that waits for `/driftless apply`: a comment showing the new plan and a pending status. */
+/**
+ * An apply that waits for `/driftless apply`: a pending status and a comment showing the new plan,
+ * on the pull request, or on the commit itself when it was pushed without one.
+ */
 export function holdEntries(h: HoldInfo): OutboxEntry[] {
-  const entries: OutboxEntry[] = [statusEntry(h.commit, APPLY_CONTEXT, 'pending', `${h.stack}: held, waiting for /driftless apply`)];
-  if (h.pr) {
-    const body = [
-      `## ⏸️ Apply of stack \`${h.stack}\` is held`,
-      '',
-      `${h.reason}`,
-      '',
-      `The plan at \`${h.commit.slice(0, 12)}\`:`,
-      '',
-      renderMarkdown(h.plan),
-      '',
-      'A user with write permission can apply this plan by commenting `/driftless apply`.',
-    ].join('\n');
-    entries.push(oneComment(h.pr, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, body));
-  }
-  return entries;
+  const body = [
+    `## ⏸️ Apply of stack \`${h.stack}\` is held`,
+    '',
+    `${h.reason}`,
+    '',
+    `The plan at \`${h.commit.slice(0, 12)}\`:`,
+    '',
+    renderMarkdown(h.plan),
+    '',
+    `A user with write permission can apply this plan by commenting \`/driftless apply\` on ${h.pr ? 'this pull request' : 'this commit'}.`,
+  ].join('\n');
+  return [
+    statusEntry(h.commit, APPLY_CONTEXT, 'pending', `${h.stack}: held, waiting for /driftless apply`),
+    commentFor(h.pr, h.commit, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, body),
+  ];
 }
 
 export interface AppliedInfo {
@@ -103,7 +116,7 @@ export function noteMarker(stack: string, runId: number): string {
   return `driftless: stack ${stack}, run ${runId},`;
 }
 
-/** After an apply: a result comment on the merged PR, the apply status, a deployment, the git note. */
+/** After an apply: a result comment (on the PR, or on the commit pushed without one), the apply status, a deployment, the git note. */
 export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
   const ok = a.result.outcome === 'succeeded' || a.result.outcome === 'no-changes';
   const failed = a.result.results.filter((x) => x.outcome !== 'ok');
@@ -113,26 +126,25 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
     { op: { type: 'git-note', commit: a.commit, text: noteText(a), marker: noteMarker(a.stack, a.result.runId) }, dedupeKey: `note:${a.result.runId}` },
     { op: { type: 'deployment', sha: a.commit, environment: a.stack, state: ok ? 'success' : 'failure', description: desc }, dedupeKey: `deployment:${a.result.runId}` },
   ];
-  if (a.pr) {
-    const body = [
-      `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
-      '',
-      `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
-      '',
-      ...(a.result.results.length ? ['| Resource | Action | Outcome |', '|---|---|---|', ...a.result.results.map((x) => `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`)] : ['No changes.']),
-      '',
-      failed.length ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.` : 'The audit trail is in `git log --notes=driftless`.',
-    ].join('\n');
-    entries.push(oneComment(a.pr, `result:${a.stack}:${a.result.runId}`, body));
-  }
+  const body = [
+    `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
+    '',
+    `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
+    '',
+    ...(a.result.results.length ? ['| Resource | Action | Outcome |', '|---|---|---|', ...a.result.results.map((x) => `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`)] : ['No changes.']),
+    '',
+    failed.length ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.` : 'The audit trail is in `git log --notes=driftless`.',
+  ].join('\n');
+  entries.push(commentFor(a.pr, a.commit, `result:${a.stack}:${a.result.runId}`, body));
   return entries;
 }
 
 /** An apply that could not run (invalid manifests, a plan with errors). */
 export function refusedEntries(stack: string, commit: string, pr: number | null, why: string): OutboxEntry[] {
-  const entries = [statusEntry(commit, APPLY_CONTEXT, 'failure', `${stack}: not applied: ${why.split('\n')[0]}`)];
-  if (pr) entries.push(oneComment(pr, `refused:${stack}:${commit}`, `## ❌ Stack \`${stack}\` was not applied\n\n${why}`));
-  return entries;
+  return [
+    statusEntry(commit, APPLY_CONTEXT, 'failure', `${stack}: not applied: ${why.split('\n')[0]}`),
+    commentFor(pr, commit, `refused:${stack}:${commit}`, `## ❌ Stack \`${stack}\` was not applied\n\n${why}`),
+  ];
 }
 
 function escapeCell(s: string): string {

@@ -37,6 +37,7 @@ export interface Pull {
 }
 
 export interface Comment { id: number; issue: number; body: string; user: string; createdAt: string; updatedAt: string }
+export interface CommitComment { id: number; sha: string; body: string; user: string; createdAt: string; updatedAt: string }
 export interface Status { sha: string; state: string; context: string; description: string }
 export interface CheckRun { id: number; sha: string; name: string; conclusion: string; title: string; annotations: any[] } // eslint-disable-line @typescript-eslint/no-explicit-any
 export interface Deployment { id: number; sha: string; environment: string; statuses: { state: string; description: string }[] }
@@ -49,6 +50,7 @@ export interface GitHubDouble {
   requests: RecordedRequest[];
   pulls: Map<number, Pull>;
   comments: Comment[];
+  commitComments: CommitComment[];
   statuses: Status[];
   checkRuns: CheckRun[];
   deployments: Deployment[];
@@ -66,6 +68,7 @@ export interface GitHubDouble {
   /** Requests that the double refused (404/422/401): a correct client makes none. */
   rejected(): RecordedRequest[];
   commentsOn(issue: number): Comment[];
+  commentsOnCommit(sha: string): CommitComment[];
   close(): Promise<void>;
 }
 
@@ -96,7 +99,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   let nextId = 1000;
   const d = {
     owner: opts.owner, repo: opts.repo, requests,
-    pulls: new Map<number, Pull>(), comments: [] as Comment[], statuses: [] as Status[], checkRuns: [] as CheckRun[],
+    pulls: new Map<number, Pull>(), comments: [] as Comment[], commitComments: [] as CommitComment[], statuses: [] as Status[], checkRuns: [] as CheckRun[],
     deployments: [] as Deployment[], issues: [] as Issue[], permissions: new Map<string, string>(), commitPulls: new Map<string, number[]>(),
   };
   let url = '';
@@ -109,6 +112,10 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     merged_at: p.merged ? new Date().toISOString() : null, merge_commit_sha: p.mergeCommitSha,
   });
   const commentJson = (c: Comment) => ({ id: c.id, body: c.body, user: { login: c.user, type: 'Bot' }, created_at: c.createdAt, updated_at: c.updatedAt, html_url: `${url}/c/${c.id}` });
+  const commitCommentJson = (c: CommitComment) => ({
+    id: c.id, body: c.body, commit_id: c.sha, user: { login: c.user, type: 'Bot' }, created_at: c.createdAt, updated_at: c.updatedAt,
+    html_url: `${url}/commit/${c.sha}#commitcomment-${c.id}`, path: null, position: null, line: null,
+  });
   const issueJson = (i: Issue) => ({ id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, html_url: `${url}/i/${i.number}` });
 
   type Handler = (params: Record<string, string>, body: any, query: URLSearchParams) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -142,6 +149,26 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const i = d.comments.findIndex((x) => x.id === Number(p.comment_id));
       if (i < 0) return [404, { message: 'Not Found' }];
       d.comments.splice(i, 1);
+      return [204, null];
+    },
+    'repos/list-comments-for-commit': (p) => [200, d.commitComments.filter((c) => c.sha === p.commit_sha).map(commitCommentJson)],
+    'repos/create-commit-comment': (p, b) => {
+      const now = new Date().toISOString();
+      const c: CommitComment = { id: nextId++, sha: p.commit_sha, body: b.body, user: 'driftless[bot]', createdAt: now, updatedAt: now };
+      d.commitComments.push(c);
+      return [201, commitCommentJson(c)];
+    },
+    'repos/update-commit-comment': (p, b) => {
+      const c = d.commitComments.find((x) => x.id === Number(p.comment_id));
+      if (!c) return [404, { message: 'Not Found' }];
+      c.body = b.body;
+      c.updatedAt = new Date().toISOString();
+      return [200, commitCommentJson(c)];
+    },
+    'repos/delete-commit-comment': (p) => {
+      const i = d.commitComments.findIndex((x) => x.id === Number(p.comment_id));
+      if (i < 0) return [404, { message: 'Not Found' }];
+      d.commitComments.splice(i, 1);
       return [204, null];
     },
     'repos/create-commit-status': (p, b) => {
@@ -286,6 +313,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     arrived: (operationId) => arrivals.get(operationId) ?? 0,
     rejected: () => requests.filter((r) => (r.status === 404 && r.operationId === null) || r.status === 422 || r.status === 401 || r.status === 501 || (r.status === 500 && r.operationId === null)),
     commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
+    commentsOnCommit: (sha) => d.commitComments.filter((c) => c.sha === sha),
     close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
   };
 }

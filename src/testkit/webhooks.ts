@@ -67,6 +67,19 @@ export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; u
   return p;
 }
 
+export function commitCommentPayload(r: RepoRef, c: { sha: string; body: string; user: string; commentId: number }): Json {
+  const p = example('commit_comment', 'created');
+  setRepository(p, r);
+  p.comment.id = c.commentId;
+  p.comment.commit_id = c.sha;
+  p.comment.body = c.body;
+  p.comment.user.login = c.user;
+  p.comment.user.type = 'User';
+  p.sender.login = c.user;
+  p.sender.type = 'User';
+  return p;
+}
+
 export interface Delivered {
   status: number;
   body: Json;

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { TestRepo, tempDir, manifest } from '../helpers/git.js';
 import { startGitHttpServer, type GitHttpServer } from '../../src/testkit/git-http-server.js';
 import { startGitHubDouble, type GitHubDouble } from '../../src/testkit/github-double.js';
-import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, type Delivered } from '../../src/testkit/webhooks.js';
+import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload, type Delivered } from '../../src/testkit/webhooks.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 import { startService, type RunningService } from '../../src/server/service.js';
 
@@ -241,6 +241,10 @@ export class World {
 
   comment(pr: number, body: string, user: string, commentId: number, o: { svc?: RunningService } = {}): Promise<Delivered> {
     return this.hook('issue_comment', issueCommentPayload({ owner: OWNER, repo: REPO }, { pr, body, user, commentId }), o);
+  }
+
+  commitComment(sha: string, body: string, user: string, commentId: number, o: { svc?: RunningService } = {}): Promise<Delivered> {
+    return this.hook('commit_comment', commitCommentPayload({ owner: OWNER, repo: REPO }, { sha, body, user, commentId }), o);
   }
 
   planComment(pr: number): string | undefined {

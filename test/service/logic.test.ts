@@ -4,7 +4,7 @@ import { parseRepoConfig } from '../../src/manifests/repo-config.js';
 import { affectedStacks } from '../../src/reconcile/affected.js';
 import { decideEvent } from '../../src/reconcile/events.js';
 import { parseCommand } from '../../src/reconcile/commands.js';
-import { pullRequestPayload, pushPayload, issueCommentPayload } from '../../src/testkit/webhooks.js';
+import { pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload } from '../../src/testkit/webhooks.js';
 
 const ctx = { owner: 'acme', repo: 'infra', branch: 'main' };
 const repo = { owner: 'acme', repo: 'infra' };
@@ -77,6 +77,19 @@ describe('webhook events to jobs', () => {
     const d = decideEvent('issue_comment', issueCommentPayload(repo, { pr: 9, body: '/driftless apply\nplease', user: 'bob', commentId: 55 }), ctx);
     expect(d.jobs).toEqual([{ kind: 'command', lane: 'pr:9', dedupeKey: 'command:55', payload: { pr: 9, commentId: 55, user: 'bob', command: { name: 'apply' } } }]);
     expect(decideEvent('issue_comment', issueCommentPayload(repo, { pr: 9, body: 'looks good', user: 'bob', commentId: 56 }), ctx).jobs).toEqual([]);
+  });
+  it('comment commands on a commit become command jobs for that commit; edits, bots and chatter do not', () => {
+    const sha = 'a'.repeat(40);
+    const d = decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'bob', commentId: 77 }), ctx);
+    expect(d.jobs).toEqual([{ kind: 'command', lane: `commit:${sha}`, dedupeKey: 'commit-command:77', payload: { pr: null, commit: sha, commentId: 77, user: 'bob', command: { name: 'apply' } } }]);
+    expect(decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: 'nice', user: 'bob', commentId: 78 }), ctx).ignored).toBe('not a driftless command');
+    const edited = { ...commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'bob', commentId: 79 }), action: 'edited' };
+    expect(decideEvent('commit_comment', edited, ctx).ignored).toBe('commit_comment action edited');
+    const bot = commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'driftless[bot]', commentId: 80 });
+    bot.comment.user.type = 'Bot';
+    expect(decideEvent('commit_comment', bot, ctx).ignored).toBe('comment by a bot');
+    const other = commitCommentPayload({ owner: 'someone', repo: 'else' }, { sha, body: '/driftless apply', user: 'bob', commentId: 81 });
+    expect(decideEvent('commit_comment', other, ctx).jobs).toEqual([]);
   });
   it('parses commands from the first line only', () => {
     expect(parseCommand('/driftless plan')).toEqual({ name: 'plan' });

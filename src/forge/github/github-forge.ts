@@ -72,6 +72,24 @@ export class GitHubForge implements Forge {
     }
   }
 
+  async upsertCommitComments(sha: string, isPart: (body: string) => number, bodies: string[]): Promise<void> {
+    const existing = await this.gh.paginate(this.gh.rest.repos.listCommentsForCommit, { ...this.r, commit_sha: sha, per_page: 100 });
+    const ours = new Map<number, { id: number; body: string }>();
+    for (const c of existing) {
+      const part = isPart(c.body ?? '');
+      if (part >= 0 && !ours.has(part)) ours.set(part, { id: c.id, body: c.body ?? '' });
+    }
+    for (let i = 0; i < bodies.length; i++) {
+      const have = ours.get(i);
+      if (have && have.body === bodies[i]) continue;
+      if (have) await this.gh.rest.repos.updateCommitComment({ ...this.r, comment_id: have.id, body: bodies[i] });
+      else await this.gh.rest.repos.createCommitComment({ ...this.r, commit_sha: sha, body: bodies[i] });
+    }
+    for (const [part, c] of ours) {
+      if (part >= bodies.length) await this.gh.rest.repos.deleteCommitComment({ ...this.r, comment_id: c.id });
+    }
+  }
+
   async createComment(issue: number, body: string): Promise<void> {
     await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body });
   }
