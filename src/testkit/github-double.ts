@@ -60,6 +60,11 @@ export interface GitHubDouble {
   commitPulls: Map<string, number[]>;
   /** Answer the next `times` requests of `operationId` with `status` (and no effect). */
   failNext(operationId: string, status: number, times?: number): void;
+  /**
+   * Answer the next `times` requests of `operationId` as GitHub does when a rate limit is hit:
+   * primary (403, `x-ratelimit-remaining: 0`, reset in `waitS`) or secondary (403 with `retry-after`).
+   */
+  rateLimitNext(operationId: string, o: { kind: 'primary' | 'secondary'; waitS: number; times?: number }): void;
   /** Hold every response of `operationId` until `release(operationId)` (a slow GitHub); the request is recorded on arrival. */
   hold(operationId: string): void;
   release(operationId: string): void;
@@ -94,6 +99,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   const tokens = new Set<string>([opts.token]);
   const requests: RecordedRequest[] = [];
   const failures = new Map<string, { status: number; times: number }>();
+  const rateLimits = new Map<string, { kind: 'primary' | 'secondary'; waitS: number; times: number }>();
   const held = new Map<string, (() => void)[]>();
   const arrivals = new Map<string, number>();
   let nextId = 1000;
@@ -226,10 +232,10 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const raw = Buffer.concat(chunks).toString('utf8');
       let body: unknown;
       let hasBody = raw.length > 0;
-      const send = (status: number, data: unknown, operationId: string | null): void => {
+      const send = (status: number, data: unknown, operationId: string | null, headers: Record<string, string> = {}): void => {
         const message = status >= 400 ? (data as { message?: string } | null)?.message : undefined;
         requests.push({ method, path: u.pathname + u.search, operationId, body, status, authorization: req.headers.authorization, message, receivedAt });
-        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
         res.end(status === 204 || data === null ? undefined : JSON.stringify(data));
       };
       if (hasBody) {
@@ -278,6 +284,22 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       }
       answer();
       function answer(): void {
+      const limited = rateLimits.get(op.operationId);
+      if (limited && limited.times > 0) {
+        limited.times--;
+        const docs = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+        if (limited.kind === 'primary') {
+          send(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: docs }, op.operationId, {
+            'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-resource': 'core',
+            'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limited.waitS),
+          });
+        } else {
+          send(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs }, op.operationId, {
+            'retry-after': String(limited.waitS),
+          });
+        }
+        return;
+      }
       const fail = failures.get(op.operationId);
       if (fail && fail.times > 0) {
         fail.times--;
@@ -301,6 +323,9 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     url,
     failNext(operationId, status, times = 1) {
       failures.set(operationId, { status, times });
+    },
+    rateLimitNext(operationId, o) {
+      rateLimits.set(operationId, { kind: o.kind, waitS: o.waitS, times: o.times ?? 1 });
     },
     hold(operationId) {
       if (!held.has(operationId)) held.set(operationId, []);

@@ -73,4 +73,41 @@ describe('serve: GitHub failures and invalid manifests', () => {
     expect(w.planComment(10)).toMatch(/`driftless\.yaml:9:\d+: stacks\.web\.drift\.schedule: "0 0 1 \* 1" restricts both day-of-month/);
     expect(w.gh.rejected()).toEqual([]);
   });
+  it('rate limits: octokit waits out a near reset; a far one is left to the outbox; nothing is lost or sent twice', async () => {
+    const planComments = (): { id: number; body: string }[] => w.gh.commentsOn(12).filter((c) => c.body.startsWith('<!-- driftless:plan -->'));
+    // Near: a primary limit on the comment (reset in 1 s), a secondary one on the status (retry-after
+    // 40 s, within the client's 60 s). The harness scales octokit's waits to 5 ms per second.
+    w.gh.rateLimitNext('issues/create-comment', { kind: 'primary', waitS: 1 });
+    w.gh.rateLimitNext('repos/create-commit-status', { kind: 'secondary', waitS: 40 });
+    const first = w.openPr(12, webFile('r', 'rate\n'));
+    await w.prOpened(12);
+    await until('plan comment', () => w.planComment(12));
+    await until('plan status', () => w.statuses(first.head, 'driftless/plan').includes('success'));
+    await w.idle();
+    const statusTries = w.gh.requests.filter((r) => r.operationId === 'repos/create-commit-status' && r.status === 403);
+    expect(statusTries).toHaveLength(1);
+    const statusRetry = w.gh.requests.find((r) => r.operationId === 'repos/create-commit-status' && r.receivedAt > statusTries[0].receivedAt)!;
+    expect(statusRetry.status).toBe(201);
+    expect(statusRetry.receivedAt - statusTries[0].receivedAt).toBeGreaterThanOrEqual(190); // retry-after: 40 honoured (40 × 5 ms)
+    expect(w.gh.requests.filter((r) => r.operationId === 'issues/create-comment' && r.status === 403)).toHaveLength(1);
+    expect(planComments()).toHaveLength(1);
+    expect(w.logs.join('')).toContain('GitHub rate limit reached');
+    expect(w.logs.join('')).toContain('GitHub secondary rate limit reached');
+    const outbox = await w.svc!.ctx.outbox.list(500);
+    const created = outbox.filter((e) => e.op.type === 'comment.upsert' && e.op.issue === 12);
+    expect(created.map((e) => [e.status, e.attempts])).toEqual([['delivered', 1]]); // octokit handled it in one delivery
+
+    // Far: the reset is an hour away, longer than the client will wait; the outbox retries later.
+    w.gh.rateLimitNext('issues/update-comment', { kind: 'primary', waitS: 3600 });
+    w.openPr(12, webFile('r', 'rate limited\n'));
+    await w.prOpened(12, 'synchronize');
+    await until('plan comment updated', () => w.planComment(12)?.includes('rate limited'));
+    await w.idle();
+    expect(w.gh.requests.filter((r) => r.operationId === 'issues/update-comment' && r.status === 403)).toHaveLength(1);
+    expect(planComments()).toHaveLength(1);
+    const updated = (await w.svc!.ctx.outbox.list(500)).filter((e) => e.op.type === 'comment.upsert' && e.op.issue === 12 && e.status === 'delivered');
+    expect(Math.max(...updated.map((e) => e.attempts))).toBe(2);
+    for (const secret of w.secrets()) expect(w.logs.join('')).not.toContain(secret);
+    expect(w.gh.rejected()).toEqual([]);
+  });
 });
