@@ -10,7 +10,13 @@ import { markedParts, planCommentBody, reportFailed, statusDescription, type Pla
 
 export const PLAN_MARKER = 'driftless:plan';
 export const PLAN_CONTEXT = 'driftless/plan';
+/** The apply status of the repository as a whole (driftless.yaml itself is invalid). */
 export const APPLY_CONTEXT = 'driftless/apply';
+
+/** One apply status per stack, so that two stacks changed by one commit do not overwrite each other. */
+export function applyContext(stack: string): string {
+  return `${APPLY_CONTEXT}: ${stack}`;
+}
 
 export function statusEntry(sha: string, context: string, state: 'pending' | 'success' | 'failure' | 'error', description: string): OutboxEntry {
   return { op: { type: 'status', sha, context, state, description: description.slice(0, 140) }, coalesceKey: `status:${sha}:${context}` };
@@ -80,7 +86,7 @@ export function holdEntries(h: HoldInfo): OutboxEntry[] {
     `A user with write permission can apply this plan by commenting \`/driftless apply\` on ${h.pr ? 'this pull request' : 'this commit'}.`,
   ].join('\n');
   return [
-    statusEntry(h.commit, APPLY_CONTEXT, 'pending', `${h.stack}: held, waiting for /driftless apply`),
+    statusEntry(h.commit, applyContext(h.stack), 'pending', `${h.stack}: held, waiting for /driftless apply`),
     commentFor(h.pr, h.commit, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, body),
   ];
 }
@@ -122,7 +128,7 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
   const failed = a.result.results.filter((x) => x.outcome !== 'ok');
   const desc = `${a.stack}: ${ok ? 'applied' : a.result.outcome}. ${summaryLine(a.result.summary)}`;
   const entries: OutboxEntry[] = [
-    statusEntry(a.commit, APPLY_CONTEXT, ok ? 'success' : 'failure', desc),
+    statusEntry(a.commit, applyContext(a.stack), ok ? 'success' : 'failure', desc),
     { op: { type: 'git-note', commit: a.commit, text: noteText(a), marker: noteMarker(a.stack, a.result.runId) }, dedupeKey: `note:${a.result.runId}` },
     { op: { type: 'deployment', sha: a.commit, environment: a.stack, state: ok ? 'success' : 'failure', description: desc }, dedupeKey: `deployment:${a.result.runId}` },
   ];
@@ -142,7 +148,7 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
 /** An apply that could not run (invalid manifests, a plan with errors). */
 export function refusedEntries(stack: string, commit: string, pr: number | null, why: string): OutboxEntry[] {
   return [
-    statusEntry(commit, APPLY_CONTEXT, 'failure', `${stack}: not applied: ${why.split('\n')[0]}`),
+    statusEntry(commit, applyContext(stack), 'failure', `${stack}: not applied: ${why.split('\n')[0]}`),
     commentFor(pr, commit, `refused:${stack}:${commit}`, `## ❌ Stack \`${stack}\` was not applied\n\n${why}`),
   ];
 }

@@ -14,7 +14,7 @@ describe('serve: a push without a pull request is held, and released on the comm
     const first = w.work.head('main');
     await until('hold on the first commit', () => w.gh.commentsOnCommit(first).find((c) => c.body.includes('is held')));
     await w.commitComment(first, '/driftless apply', 'writer', 6999);
-    await until('first commit applied', () => w.statuses(first, 'driftless/apply').includes('success'));
+    await until('first commit applied', () => w.statuses(first, 'driftless/apply: web').includes('success'));
     await w.idle();
   });
   afterAll(async () => {
@@ -30,7 +30,7 @@ describe('serve: a push without a pull request is held, and released on the comm
     expect(hold).toContain('the commit was not merged through a pull request');
     expect(hold).toContain('+ File/b');
     expect(hold).toContain('commenting `/driftless apply` on this commit');
-    expect(w.statuses(push.after, 'driftless/apply')).toEqual(['pending']);
+    expect(w.statuses(push.after, 'driftless/apply: web')).toEqual(['pending']);
     expect(existsSync(join(w.targetRoot, 'web/b.txt'))).toBe(false);
     expect((await w.svc!.ctx.records.holdsAt(push.after)).map((h) => ({ stack: h.stack, pr: h.pr }))).toEqual([{ stack: 'web', pr: null }]);
   });
@@ -56,12 +56,12 @@ describe('serve: a push without a pull request is held, and released on the comm
     const again = w.gh.commentsOnCommit(push.after).find((c) => c.body.includes('The plan changed again'))!.body;
     expect(again).toContain('File/a');
     expect(again).toContain('File/b');
-    expect(w.statuses(push.after, 'driftless/apply').at(-1)).toBe('pending');
+    expect(w.statuses(push.after, 'driftless/apply: web').at(-1)).toBe('pending');
   });
 
   it('applies the reviewed plan on /driftless apply by a writer, and reports it on the commit', async () => {
     await w.commitComment(push.after, '/driftless apply', 'writer', 7003);
-    await until('apply status', () => w.statuses(push.after, 'driftless/apply').includes('success'));
+    await until('apply status', () => w.statuses(push.after, 'driftless/apply: web').includes('success'));
     await w.idle();
     expect(readFileSync(join(w.targetRoot, 'web/b.txt'), 'utf8')).toBe('two\n');
     expect(readFileSync(join(w.targetRoot, 'web/a.txt'), 'utf8')).toBe('one\n');

@@ -26,7 +26,7 @@ describe('serve: scheduled drift checks', () => {
     await w.idle();
     const m = w.mergePr(1);
     await w.merged(1, m);
-    await until('applied', () => w.statuses(m.after, 'driftless/apply').filter((s) => s === 'success').length >= 2);
+    await until('applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success') && w.statuses(m.after, 'driftless/apply: ops').includes('success'));
   });
   afterAll(async () => {
     await w.close();

@@ -25,7 +25,7 @@ describe('serve: GitHub failures and invalid manifests', () => {
     const m = w.mergePr(8);
     await w.merged(8, m);
     await until('result comment delivered', () => w.gh.commentsOn(8).find((c) => c.body.includes('Applied stack `web`')));
-    await until('apply status delivered', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('apply status delivered', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     await w.idle();
     expect(readFileSync(join(w.targetRoot, 'web/g.txt'), 'utf8')).toBe('gateway\n');
     const runs = (await w.svc!.ctx.store.runs({ stack: 'web' })).filter((r) => r.kind === 'apply');

@@ -19,7 +19,7 @@ describe('serve: polling catches what webhooks missed', () => {
     await until('plan status', () => w.statuses(head, 'driftless/plan').includes('success'));
     const m = w.mergePr(5);
     // No pull_request closed, no push: the poll sees the new head and finds the PR through the API.
-    await until('applied by polling', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('applied by polling', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     expect(readFileSync(join(w.targetRoot, 'web/p.txt'), 'utf8')).toBe('polled\n');
     expect(w.gh.requests.some((r) => r.operationId === 'repos/list-pull-requests-associated-with-commit')).toBe(true);
     expect(w.gh.requests.some((r) => r.operationId === 'pulls/list')).toBe(true);

@@ -22,7 +22,8 @@ describe('serve: a pull request from open to applied', () => {
     const head = w.work.head('main');
     const holds = await w.svc!.ctx.records.holds();
     expect(holds.map((h) => h.stack).sort()).toEqual(['ops', 'web']);
-    expect(w.statuses(head, 'driftless/apply')).toContain('pending');
+    expect(w.statuses(head, 'driftless/apply: web')).toContain('pending');
+    expect(w.statuses(head, 'driftless/apply: ops')).toContain('pending');
     expect(existsSync(join(w.targetRoot, 'web/a.txt'))).toBe(false);
   });
 
@@ -63,7 +64,7 @@ describe('serve: a pull request from open to applied', () => {
   it('merge: the reviewed plan is applied, the note pushed, statuses and a deployment set', async () => {
     const m = w.mergePr(1);
     await w.merged(1, m);
-    await until('apply status', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('apply status', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     await w.idle();
     expect(readFileSync(join(w.targetRoot, 'web/b.txt'), 'utf8')).toBe('two\n');
     expect(readFileSync(join(w.targetRoot, 'web/c.txt'), 'utf8')).toBe('three\n');

@@ -38,7 +38,7 @@ describe('serve: two replicas sharing one PostgreSQL', () => {
     const [ra, rb] = await Promise.all([w.hook('pull_request', payload, { delivery: 'shared-1', svc: a }), w.hook('pull_request', payload, { delivery: 'shared-1', svc: b })]);
     expect([ra.status, rb.status].sort()).toEqual([200, 202]);
     const m = w.mergePr(11);
-    await until('applied', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     await w.idle(a);
     expect(readFileSync(join(w.targetRoot, 'web/r.txt'), 'utf8')).toBe('replicated\n');
     const runs = (await a.ctx.store.runs({ stack: 'web' })).filter((r) => r.kind === 'apply');

@@ -74,7 +74,7 @@ describe('serve: killed with jobs queued, restarted on the same data dir', () =>
     second = serve(w);
     await second.url;
     await until('plan comment of #7', () => w.planComment(7)?.includes('File/q'));
-    await until('merge of #6 applied', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('merge of #6 applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     expect(readFileSync(join(w.targetRoot, 'web/k.txt'), 'utf8')).toBe('kept\n');
     expect(second.output()).toMatch(/jobs left running by a previous process were queued again/);
     second.proc.kill('SIGTERM');

@@ -16,7 +16,7 @@ describe('serve: the reviewed-plan guard and comment commands', () => {
     await w.idle();
     const m = w.mergePr(1);
     await w.merged(1, m);
-    await until('web applied', () => w.statuses(m.after, 'driftless/apply').includes('success'));
+    await until('web applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
     await w.idle();
   });
   afterAll(async () => {
@@ -48,7 +48,7 @@ describe('serve: the reviewed-plan guard and comment commands', () => {
     const hold = w.gh.commentsOn(2).find((c) => c.body.includes('is held'))!.body;
     expect(hold).toContain('differs from the plan reviewed on #2');
     expect(hold).toContain('+ File/d'); // the new plan is shown
-    expect(w.statuses(merge2.after, 'driftless/apply')).toEqual(['pending']);
+    expect(w.statuses(merge2.after, 'driftless/apply: web')).toEqual(['pending']);
     expect(existsSync(join(w.targetRoot, 'web/c.txt'))).toBe(false);
   });
 
@@ -63,7 +63,7 @@ describe('serve: the reviewed-plan guard and comment commands', () => {
 
   it('applies the held plan on /driftless apply by a writer, and reports it', async () => {
     await w.comment(2, '/driftless apply', 'writer', 9004);
-    await until('apply status', () => w.statuses(merge2.after, 'driftless/apply').includes('success'));
+    await until('apply status', () => w.statuses(merge2.after, 'driftless/apply: web').includes('success'));
     await w.idle();
     expect(readFileSync(join(w.targetRoot, 'web/c.txt'), 'utf8')).toBe('three\n');
     expect(readFileSync(join(w.targetRoot, 'web/d.txt'), 'utf8')).toBe('four\n');
