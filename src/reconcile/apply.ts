@@ -4,6 +4,7 @@ import { LockedError } from '../state/store.js';
 import type { Plan } from '../plan/model.js';
 import type { ServiceContext } from './context.js';
 import { appliedEntries, holdEntries, refusedEntries } from './report.js';
+import { prPlanJob } from './events.js';
 
 export interface ApplyPayload {
   stack: string;
@@ -23,16 +24,31 @@ export class RetryLater extends Error {
 
 async function hold(ctx: ServiceContext, p: ApplyPayload, plan: Plan, reason: string): Promise<Record<string, unknown>> {
   await ctx.records.setHold({ stack: p.stack, commit: p.commit, pr: p.pr, digest: plan.digest, reason });
+  if (p.pr && p.mode === 'merge') await ctx.records.forgetPrPlan(p.pr, p.stack); // the hold keeps its own digest
   if (ctx.forge) await ctx.outbox.add(holdEntries({ stack: p.stack, commit: p.commit, pr: p.pr, plan, reason }));
   ctx.log.info({ stack: p.stack, commit: p.commit, pr: p.pr }, `apply held: ${reason}`);
   ctx.wake();
   return { held: reason, digest: plan.digest };
 }
 
+/**
+ * The stack's recorded state moved: the plans posted on other open pull requests that include it
+ * were made against the old state, so they are planned again (their comments are edited).
+ */
+async function replanOpenPulls(ctx: ServiceContext, p: ApplyPayload, runId: number): Promise<void> {
+  if (!ctx.forge) return;
+  const stale = (await ctx.records.prsPlanning(p.stack)).filter((x) => x.pr !== p.pr);
+  if (!stale.length) return;
+  await ctx.queue.enqueue(stale.map((x) => prPlanJob(x.pr, x.headSha, `stack ${p.stack} applied at ${p.commit.slice(0, 12)}`, `pr-plan:${x.pr}:after-run:${runId}`, p.commit)));
+  ctx.log.info({ stack: p.stack, prs: stale.map((x) => x.pr) }, 'planning open pull requests again: the stack changed under them');
+}
+
 async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Promise<Record<string, unknown>> {
   const result = r.result!;
   await ctx.records.clearHold(p.stack);
+  if (p.pr) await ctx.records.forgetPrPlan(p.pr, p.stack);
   if (result.outcome !== 'no-changes') {
+    await replanOpenPulls(ctx, p, result.runId);
     const info = await ctx.ws.repo.commitInfo(p.commit).catch(() => null);
     const entries = appliedEntries({ stack: p.stack, commit: p.commit, pr: p.pr, actor: p.actor ?? null, author: info ? `${info.author} <${info.email}>` : null, result, time: new Date().toISOString() });
     // Without a forge only the audit note is written.

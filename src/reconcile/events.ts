@@ -26,8 +26,9 @@ export function isOurRepository(payload: Payload, ctx: EventContext): boolean {
   return typeof full === 'string' && full.toLowerCase() === `${ctx.owner}/${ctx.repo}`.toLowerCase();
 }
 
-export function prPlanJob(pr: number, headSha: string, trigger: string, dedupe?: string): JobSpec {
-  return { kind: 'pr-plan', lane: `pr:${pr}`, dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`, supersede: true, payload: { pr, headSha, trigger } };
+/** Plan a pull request; with `base`, only at a merge ref that includes that commit of the branch. */
+export function prPlanJob(pr: number, headSha: string, trigger: string, dedupe?: string, base?: string): JobSpec {
+  return { kind: 'pr-plan', lane: `pr:${pr}`, dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`, supersede: true, payload: { pr, headSha, trigger, ...(base ? { base } : {}) } };
 }
 
 export function branchJob(sha: string, trigger: string): JobSpec {

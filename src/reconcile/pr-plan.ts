@@ -12,10 +12,16 @@ export interface PrPlanPayload {
   pr: number;
   headSha: string;
   trigger: string;
+  /**
+   * Planning again because the branch moved to this commit (an apply changed the recorded state):
+   * only at GitHub's merge ref once it includes this commit, since a plan of the PR without what was
+   * merged since would show it deleted.
+   */
+  base?: string;
 }
 
 /** The commit to plan for a pull request and the paths it changes. */
-async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergeable: boolean | null): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[] }> {
+async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergeable: boolean | null): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[]; base?: string }> {
   const repo = ctx.ws.repo;
   if (mergeable !== false) {
     // GitHub's merge ref carries the base and the head as its parents: one fetch is enough when it
@@ -25,7 +31,7 @@ async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergea
       const merge = repo instanceof Mirror ? await repo.fetchRef(`refs/pull/${pr}/merge`, known) : await repo.resolve(`refs/pull/${pr}/merge`);
       const info = await repo.commitInfo(merge);
       if (info.parents.length === 2 && info.parents[1] === headSha) {
-        return { commit: merge, at: 'merge', head: headSha, changed: await repo.changedPaths(info.parents[0], merge) };
+        return { commit: merge, at: 'merge', head: headSha, changed: await repo.changedPaths(info.parents[0], merge), base: info.parents[0] };
       }
     } catch (err) {
       ctx.log.debug({ pr, err: (err as Error).message }, 'no usable merge ref; planning the head');
@@ -55,14 +61,26 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
   let mergeable: boolean | null = null;
   if (ctx.forge) {
     const pull = await ctx.forge.getPull(p.pr);
-    if (pull.state === 'closed') return { skipped: `pull request #${p.pr} is closed` };
+    if (pull.state === 'closed') {
+      // A merged PR's plans are the reviewed ones its apply compares with; a closed one's are no use.
+      if (!pull.merged) await ctx.records.setPrPlans(p.pr, pull.headSha, []);
+      return { skipped: `pull request #${p.pr} is closed` };
+    }
     if (pull.baseRef !== ctx.branch) return { skipped: `pull request #${p.pr} targets ${pull.baseRef}` };
     headSha = pull.headSha;
     mergeable = pull.mergeable;
   }
-  await ctx.outbox.add([statusEntry(headSha, PLAN_CONTEXT, 'pending', 'Planning…')]);
-  ctx.wake();
+  if (!p.base) {
+    await ctx.outbox.add([statusEntry(headSha, PLAN_CONTEXT, 'pending', 'Planning…')]);
+    ctx.wake();
+  }
   const target = await prCommit(ctx, p.pr, headSha, mergeable);
+  if (p.base) {
+    if (target.at !== 'merge') return { skipped: `pull request #${p.pr} has no merge ref with the branch; it is planned again on its next push` };
+    if (!(await includesCommit(ctx, target.base!, p.base))) {
+      throw new Error(`GitHub has not yet updated refs/pull/${p.pr}/merge to include ${p.base.slice(0, 12)}; the plan is made once it has`);
+    }
+  }
   const at = await ctx.ws.repoAt(target.commit);
   const report: PlanReport = { pr: p.pr, commit: target.commit, headSha: target.head, at: target.at, repoDiagnostics: [...at.diagnostics], stacks: [] };
   if (at.repoConfig && !at.diagnostics.length) {
@@ -83,4 +101,15 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
   await ctx.outbox.add(planEntries(report));
   ctx.wake();
   return { pr: p.pr, commit: target.commit, at: target.at, stacks: report.stacks.map((s) => ({ stack: s.stack, digest: s.plan?.digest ?? null, errors: s.diagnostics.length })) };
+}
+
+/** Is `ancestor` the commit `oid` or one of its ancestors? */
+async function includesCommit(ctx: ServiceContext, oid: string, ancestor: string): Promise<boolean> {
+  if (oid === ancestor) return true;
+  const repo = ctx.ws.repo;
+  try {
+    return await git.isDescendent({ fs, gitdir: repo.gitdir, oid, ancestor, depth: -1, cache: repo.cache });
+  } catch {
+    return false;
+  }
 }

@@ -42,6 +42,17 @@ export class ServiceRecords {
     return r.rows[0]?.digest ?? null;
   }
 
+  /** Open questions about a stack: the pull requests whose posted plans include it. */
+  async prsPlanning(stack: string): Promise<{ pr: number; headSha: string }[]> {
+    const r = await this.db.query<{ pr: number; head_sha: string }>('SELECT pr, head_sha FROM pr_plans WHERE repo = $1 AND stack = $2 ORDER BY pr', [this.repo, stack]);
+    return r.rows.map((x) => ({ pr: Number(x.pr), headSha: x.head_sha }));
+  }
+
+  /** The reviewed plan of one stack of a merged pull request has been used (applied, or held with its own digest). */
+  async forgetPrPlan(pr: number, stack: string): Promise<void> {
+    await this.db.query('DELETE FROM pr_plans WHERE repo = $1 AND pr = $2 AND stack = $3', [this.repo, pr, stack]);
+  }
+
   async setHold(h: Hold): Promise<void> {
     await this.db.query(
       `INSERT INTO holds (repo, stack, commit, pr, digest, reason) VALUES ($1, $2, $3, $4, $5, $6)

@@ -197,6 +197,18 @@ export class World {
     return { head, merge };
   }
 
+  /** What GitHub does in its own time after the base branch moved: merge the PR into the new base again. */
+  refreshMergeRef(number: number): string {
+    const w = this.work;
+    w.git('checkout', '-q', '--detach', 'main');
+    w.git('merge', '-q', '--no-ff', '-m', `Merge pr-${number} into main`, `pr-${number}`);
+    const merge = w.head();
+    w.git('push', '-q', '-f', 'origin', `HEAD:refs/pull/${number}/merge`);
+    w.git('checkout', '-q', 'main');
+    Object.assign(this.gh.pulls.get(number)!, { baseSha: w.head('main'), mergeCommitSha: merge });
+    return merge;
+  }
+
   /** Merge a pull request into main as GitHub does (a merge commit), push it; returns the merge commit. */
   mergePr(number: number): { before: string; after: string } {
     const w = this.work;
