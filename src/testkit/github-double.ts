@@ -125,6 +125,32 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   const issueJson = (i: Issue) => ({ id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, html_url: `${url}/i/${i.number}` });
 
   type Handler = (params: Record<string, string>, body: any, query: URLSearchParams) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Create, edit and delete over one list of comments (on issues and pull requests, or on commits). */
+  const commentsOf = <C extends { id: number; body: string; createdAt: string; updatedAt: string }>(
+    list: C[], json: (c: C) => unknown, make: (params: Record<string, string>, base: Omit<Comment, 'issue'>) => C,
+  ): { create: Handler; update: Handler; remove: Handler } => ({
+    create: (p, b) => {
+      const now = new Date().toISOString();
+      const c = make(p, { id: nextId++, body: b.body, user: 'driftless[bot]', createdAt: now, updatedAt: now });
+      list.push(c);
+      return [201, json(c)];
+    },
+    update: (p, b) => {
+      const c = list.find((x) => x.id === Number(p.comment_id));
+      if (!c) return [404, { message: 'Not Found' }];
+      c.body = b.body;
+      c.updatedAt = new Date().toISOString();
+      return [200, json(c)];
+    },
+    remove: (p) => {
+      const i = list.findIndex((x) => x.id === Number(p.comment_id));
+      if (i < 0) return [404, { message: 'Not Found' }];
+      list.splice(i, 1);
+      return [204, null];
+    },
+  });
+  const issueComments = commentsOf(d.comments, commentJson, (p, c) => ({ ...c, issue: Number(p.issue_number) }));
+  const commitComments = commentsOf(d.commitComments, commitCommentJson, (p, c) => ({ ...c, sha: p.commit_sha }));
   const handlers: Record<string, Handler> = {
     'pulls/list': (_p, _b, q) => [200, [...d.pulls.values()].filter((p) => (q.get('state') ?? 'open') === 'all' || p.state === (q.get('state') ?? 'open')).filter((p) => !q.get('base') || p.baseRef === q.get('base')).map(pullJson)],
     'pulls/get': (p) => {
@@ -138,45 +164,13 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       return [200, { permission: perm === 'maintain' ? 'write' : perm === 'triage' ? 'read' : perm, role_name: perm, user: { login: p.username } }];
     },
     'issues/list-comments': (p) => [200, d.comments.filter((c) => c.issue === Number(p.issue_number)).map(commentJson)],
-    'issues/create-comment': (p, b) => {
-      const now = new Date().toISOString();
-      const c: Comment = { id: nextId++, issue: Number(p.issue_number), body: b.body, user: 'driftless[bot]', createdAt: now, updatedAt: now };
-      d.comments.push(c);
-      return [201, commentJson(c)];
-    },
-    'issues/update-comment': (p, b) => {
-      const c = d.comments.find((x) => x.id === Number(p.comment_id));
-      if (!c) return [404, { message: 'Not Found' }];
-      c.body = b.body;
-      c.updatedAt = new Date().toISOString();
-      return [200, commentJson(c)];
-    },
-    'issues/delete-comment': (p) => {
-      const i = d.comments.findIndex((x) => x.id === Number(p.comment_id));
-      if (i < 0) return [404, { message: 'Not Found' }];
-      d.comments.splice(i, 1);
-      return [204, null];
-    },
+    'issues/create-comment': issueComments.create,
+    'issues/update-comment': issueComments.update,
+    'issues/delete-comment': issueComments.remove,
     'repos/list-comments-for-commit': (p) => [200, d.commitComments.filter((c) => c.sha === p.commit_sha).map(commitCommentJson)],
-    'repos/create-commit-comment': (p, b) => {
-      const now = new Date().toISOString();
-      const c: CommitComment = { id: nextId++, sha: p.commit_sha, body: b.body, user: 'driftless[bot]', createdAt: now, updatedAt: now };
-      d.commitComments.push(c);
-      return [201, commitCommentJson(c)];
-    },
-    'repos/update-commit-comment': (p, b) => {
-      const c = d.commitComments.find((x) => x.id === Number(p.comment_id));
-      if (!c) return [404, { message: 'Not Found' }];
-      c.body = b.body;
-      c.updatedAt = new Date().toISOString();
-      return [200, commitCommentJson(c)];
-    },
-    'repos/delete-commit-comment': (p) => {
-      const i = d.commitComments.findIndex((x) => x.id === Number(p.comment_id));
-      if (i < 0) return [404, { message: 'Not Found' }];
-      d.commitComments.splice(i, 1);
-      return [204, null];
-    },
+    'repos/create-commit-comment': commitComments.create,
+    'repos/update-commit-comment': commitComments.update,
+    'repos/delete-commit-comment': commitComments.remove,
     'repos/create-commit-status': (p, b) => {
       d.statuses.push({ sha: p.sha, state: b.state, context: b.context ?? 'default', description: b.description ?? '' });
       return [201, { id: nextId++, state: b.state, context: b.context, description: b.description }];

@@ -53,30 +53,30 @@ export function pushPayload(r: RepoRef, push: { ref?: string; before: string; af
   return p;
 }
 
-export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; user: string; commentId: number }): Json {
-  const p = example('issue_comment', 'created');
-  setRepository(p, r);
-  p.issue.number = c.pr;
-  p.issue.pull_request = { url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`, html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}` };
+/** A comment written by a person (`user`), as the sender of the event. */
+function setComment(p: Json, c: { body: string; user: string; commentId: number }): void {
   p.comment.id = c.commentId;
   p.comment.body = c.body;
   p.comment.user.login = c.user;
   p.comment.user.type = 'User';
   p.sender.login = c.user;
   p.sender.type = 'User';
+}
+
+export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; user: string; commentId: number }): Json {
+  const p = example('issue_comment', 'created');
+  setRepository(p, r);
+  p.issue.number = c.pr;
+  p.issue.pull_request = { url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`, html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}` };
+  setComment(p, c);
   return p;
 }
 
 export function commitCommentPayload(r: RepoRef, c: { sha: string; body: string; user: string; commentId: number }): Json {
   const p = example('commit_comment', 'created');
   setRepository(p, r);
-  p.comment.id = c.commentId;
+  setComment(p, c);
   p.comment.commit_id = c.sha;
-  p.comment.body = c.body;
-  p.comment.user.login = c.user;
-  p.comment.user.type = 'User';
-  p.sender.login = c.user;
-  p.sender.type = 'User';
   return p;
 }
 

@@ -17,6 +17,31 @@ function pullInfo(p: PullData): PullRequestInfo {
   };
 }
 
+/**
+ * Make a family of comments (found among `existing` by `isPart`) read `bodies`: unchanged parts are
+ * left alone, changed ones edited, missing ones created, parts beyond the new count deleted.
+ */
+async function syncComments(
+  existing: { id: number; body?: string | null }[], isPart: (body: string) => number, bodies: string[], onlyIfExists: boolean,
+  api: { create(body: string): Promise<void>; update(id: number, body: string): Promise<void>; remove(id: number): Promise<void> },
+): Promise<void> {
+  const ours = new Map<number, { id: number; body: string }>();
+  for (const c of existing) {
+    const part = isPart(c.body ?? '');
+    if (part >= 0 && !ours.has(part)) ours.set(part, { id: c.id, body: c.body ?? '' });
+  }
+  if (onlyIfExists && ours.size === 0) return;
+  for (let i = 0; i < bodies.length; i++) {
+    const have = ours.get(i);
+    if (have && have.body === bodies[i]) continue;
+    if (have) await api.update(have.id, bodies[i]);
+    else await api.create(bodies[i]);
+  }
+  for (const [part, c] of ours) {
+    if (part >= bodies.length) await api.remove(c.id);
+  }
+}
+
 /** The Forge on GitHub's REST API (github.com or Enterprise), through octokit. */
 export class GitHubForge implements Forge {
   readonly name = 'github';
@@ -55,39 +80,20 @@ export class GitHubForge implements Forge {
 
   async upsertComments(issue: number, isPart: (body: string) => number, bodies: string[], onlyIfExists = false): Promise<void> {
     const existing = await this.gh.paginate(this.gh.rest.issues.listComments, { ...this.r, issue_number: issue, per_page: 100 });
-    const ours = new Map<number, { id: number; body: string }>();
-    for (const c of existing) {
-      const part = isPart(c.body ?? '');
-      if (part >= 0 && !ours.has(part)) ours.set(part, { id: c.id, body: c.body ?? '' });
-    }
-    if (onlyIfExists && ours.size === 0) return;
-    for (let i = 0; i < bodies.length; i++) {
-      const have = ours.get(i);
-      if (have && have.body === bodies[i]) continue;
-      if (have) await this.gh.rest.issues.updateComment({ ...this.r, comment_id: have.id, body: bodies[i] });
-      else await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body: bodies[i] });
-    }
-    for (const [part, c] of ours) {
-      if (part >= bodies.length) await this.gh.rest.issues.deleteComment({ ...this.r, comment_id: c.id });
-    }
+    await syncComments(existing, isPart, bodies, onlyIfExists, {
+      create: async (body) => void (await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body })),
+      update: async (id, body) => void (await this.gh.rest.issues.updateComment({ ...this.r, comment_id: id, body })),
+      remove: async (id) => void (await this.gh.rest.issues.deleteComment({ ...this.r, comment_id: id })),
+    });
   }
 
   async upsertCommitComments(sha: string, isPart: (body: string) => number, bodies: string[]): Promise<void> {
     const existing = await this.gh.paginate(this.gh.rest.repos.listCommentsForCommit, { ...this.r, commit_sha: sha, per_page: 100 });
-    const ours = new Map<number, { id: number; body: string }>();
-    for (const c of existing) {
-      const part = isPart(c.body ?? '');
-      if (part >= 0 && !ours.has(part)) ours.set(part, { id: c.id, body: c.body ?? '' });
-    }
-    for (let i = 0; i < bodies.length; i++) {
-      const have = ours.get(i);
-      if (have && have.body === bodies[i]) continue;
-      if (have) await this.gh.rest.repos.updateCommitComment({ ...this.r, comment_id: have.id, body: bodies[i] });
-      else await this.gh.rest.repos.createCommitComment({ ...this.r, commit_sha: sha, body: bodies[i] });
-    }
-    for (const [part, c] of ours) {
-      if (part >= bodies.length) await this.gh.rest.repos.deleteCommitComment({ ...this.r, comment_id: c.id });
-    }
+    await syncComments(existing, isPart, bodies, false, {
+      create: async (body) => void (await this.gh.rest.repos.createCommitComment({ ...this.r, commit_sha: sha, body })),
+      update: async (id, body) => void (await this.gh.rest.repos.updateCommitComment({ ...this.r, comment_id: id, body })),
+      remove: async (id) => void (await this.gh.rest.repos.deleteCommitComment({ ...this.r, comment_id: id })),
+    });
   }
 
   async createComment(issue: number, body: string): Promise<void> {
