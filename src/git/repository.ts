@@ -179,32 +179,24 @@ export class GitRepository {
   }
 
   /**
-   * Read many blobs. Packed ones are read in pack order (delta bases stay cached), yielding to the
-   * event loop now and then; the rest (loose, or anything the fast path cannot read) one by one.
+   * Read many blobs as UTF-8 text, each decoded as it is read (the bytes are not kept). Packed ones
+   * are read in pack order (delta bases stay cached), yielding to the event loop now and then; the
+   * rest (loose, or anything the fast path cannot read) one by one.
    */
-  async readBlobs(oids: string[], concurrency = 16): Promise<Buffer[]> {
-    return this.readBlobsAs(oids, (b) => b, concurrency);
-  }
-
-  /** Read many blobs as UTF-8 text, each decoded as it is read (the bytes are not kept). */
   async readTexts(oids: string[], concurrency = 16): Promise<string[]> {
-    return this.readBlobsAs(oids, (b) => b.toString('utf8'), concurrency);
-  }
-
-  private async readBlobsAs<T>(oids: string[], as: (b: Buffer) => T, concurrency: number): Promise<T[]> {
-    const out = new Array<T>(oids.length);
+    const out = new Array<string>(oids.length);
     const order = oids.map((oid, i) => ({ i, at: this.objects.packOrder(oid) })).sort((a, b) => a.at - b.at);
     const rest: number[] = [];
     let n = 0;
     for (const { i, at } of order) {
       const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
-      if (obj?.type === 'blob') out[i] = as(obj.data);
+      if (obj?.type === 'blob') out[i] = obj.data.toString('utf8');
       else rest.push(i);
       if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
     }
     this.objects.dropBaseCache();
     await mapLimit(rest, concurrency, async (i) => {
-      out[i] = as(await this.readBlob(oids[i]));
+      out[i] = (await this.readBlob(oids[i])).toString('utf8');
     });
     return out;
   }

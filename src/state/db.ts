@@ -17,7 +17,7 @@ export interface Db {
  * Settings for the embedded server. PostgreSQL's default buffer pool (128 MB) is touched when the
  * server starts, so it stays resident for the life of the process. The store's pages are in the OS
  * page cache anyway; measured on a 10,000-resource state, 4 MB reads and writes as fast as 128 MB
- * and takes ~135 MB off the process (bench/analysis.md).
+ * and takes ~130 MB off the process (bench/analysis.md).
  */
 const EMBEDDED_SETTINGS = ['shared_buffers=4MB'];
 

@@ -55,13 +55,13 @@ export class LockedError extends Error {
 /** The identity of this process, as shown to whoever finds a lock it holds. */
 export const PROCESS_HOLDER = `pid ${process.pid} on ${hostname()} (${process.argv.slice(2, 3).join(' ') || 'driftless'})`;
 
+/** Rows per query when reading a stack's resources. */
+const RESOURCE_PAGE = 1000;
+
 /**
  * State: resources, runs, the journal and locks, keyed by repository + stack. Plain SQL over a Db
  * (embedded PGlite or PostgreSQL).
  */
-/** Rows per query when reading a stack's resources. */
-const RESOURCE_PAGE = 1000;
-
 export class StateStore {
   constructor(readonly db: Db) {}
 
