@@ -26,9 +26,12 @@ export function isOurRepository(payload: Payload, ctx: EventContext): boolean {
   return typeof full === 'string' && full.toLowerCase() === `${ctx.owner}/${ctx.repo}`.toLowerCase();
 }
 
-/** Plan a pull request; with `base`, only at a merge ref that includes that commit of the branch. */
+/**
+ * Plan a pull request. With `base`, only at a merge ref that includes that commit of the branch; such
+ * a job does not supersede a queued plan of the PR (which may not wait for GitHub's merge ref).
+ */
 export function prPlanJob(pr: number, headSha: string, trigger: string, dedupe?: string, base?: string): JobSpec {
-  return { kind: 'pr-plan', lane: `pr:${pr}`, dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`, supersede: true, payload: { pr, headSha, trigger, ...(base ? { base } : {}) } };
+  return { kind: 'pr-plan', lane: `pr:${pr}`, dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`, supersede: !base, payload: { pr, headSha, trigger, ...(base ? { base } : {}) } };
 }
 
 export function branchJob(sha: string, trigger: string): JobSpec {
