@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { main } from '../dist/src/cli/main.js';
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (err) => {
-    process.stderr.write(`driftless: ${err && err.message ? err.message : String(err)}\n`);
+    process.stderr.write(`driftless: ${err?.message ? err.message : String(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -1,4 +1,4 @@
-import type { Desired, Session, Spec } from '../providers/sdk.js';
+import type { Desired, Session, Spec } from '../sdk/provider.js';
 import type { Plan, RecordedResource, Summary } from '../plan/model.js';
 import type { PlannedStack, Step } from '../plan/planner.js';
 import { diffSpecs } from '../plan/compare.js';
@@ -55,7 +55,9 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const { plan, steps } = planned;
   const current = await store.stackState(key);
   if (current.serial !== plan.stateSerial) {
-    throw new StalePlanError(`the plan was made from state serial ${plan.stateSerial} but the state is now at ${current.serial}: something was applied since. Plan again.`);
+    throw new StalePlanError(
+      `the plan was made from state serial ${plan.stateSerial} but the state is now at ${current.serial}: something was applied since. Plan again.`,
+    );
   }
   if (plan.errors.length) throw new StalePlanError(`the plan cannot be applied:\n- ${plan.errors.join('\n- ')}`);
 
@@ -153,10 +155,14 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     }
     const d = s.desired!;
     const missing: string[] = [];
-    const resolved = resolveSpec(d.spec, {
-      ref: (ref) => outputAt(outputs.get(ref.target), ref.field) ?? UNKNOWN,
-      secret,
-    }, missing);
+    const resolved = resolveSpec(
+      d.spec,
+      {
+        ref: (ref) => outputAt(outputs.get(ref.target), ref.field) ?? UNKNOWN,
+        secret,
+      },
+      missing,
+    );
     if (missing.length) throw new Error(`secret ${missing.join(', ')} is not available`);
     if (containsUnknown(resolved)) throw new Error('a !ref has no value: the referenced resource has no such output');
     const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: resolved, adopt: d.adopt };
@@ -199,11 +205,17 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     error = redact((err as Error).message);
   }
   const failed = results.filter((r) => r.outcome !== 'ok').length;
-  const outcome: RunOutcome = error ? 'failed'
-    : steps.size === 0 ? 'no-changes'
-    : failed === 0 ? 'succeeded'
-    : failed === steps.size ? 'failed'
-    : o.signal?.aborted ? 'interrupted' : 'partial';
+  const outcome: RunOutcome = error
+    ? 'failed'
+    : steps.size === 0
+      ? 'no-changes'
+      : failed === 0
+        ? 'succeeded'
+        : failed === steps.size
+          ? 'failed'
+          : o.signal?.aborted
+            ? 'interrupted'
+            : 'partial';
   if (outcome === 'succeeded' || outcome === 'no-changes') await store.setAppliedCommit(key, plan.commit);
   results.sort((a, b) => (a.id < b.id ? -1 : 1));
   await store.finishRun(runId, outcome, plan.summary, results, error);

@@ -1,5 +1,5 @@
-import type { Outputs, Spec } from '../providers/sdk.js';
-import { isSensitiveMask } from '../providers/sdk.js';
+import type { Outputs, Spec } from '../sdk/provider.js';
+import { isSensitiveMask } from '../sdk/provider.js';
 import type { DesiredResource } from '../plan/desired.js';
 import type { RecordedResource } from '../plan/model.js';
 import { flatten, getPointer, setPointer } from '../plan/values.js';
@@ -19,7 +19,10 @@ export function maskSpec(resolved: Spec, sensitive: readonly string[], prior?: S
 /** The state record of a desired resource after a provider call. */
 export function toRecorded(d: DesiredResource, resolved: Spec, outputs: Outputs, prior?: RecordedResource): RecordedResource {
   return {
-    id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name,
+    id: d.id,
+    apiVersion: d.apiVersion,
+    kind: d.kind,
+    name: d.name,
     spec: maskSpec(resolved, d.sensitive, prior?.spec),
     outputs: outputs ?? {},
     deps: d.deps,

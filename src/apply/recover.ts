@@ -1,4 +1,4 @@
-import type { Session } from '../providers/sdk.js';
+import type { Session } from '../sdk/provider.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { overlay } from './record.js';
 
@@ -44,7 +44,8 @@ export async function recoverStack(store: StateStore, key: StackKey, sessionFor:
   }
   for (const id of runs) {
     const [run] = await store.runs({ id });
-    if (run && run.outcome === 'running') await store.finishRun(id, 'interrupted', run.summary, run.results, 'the process stopped during the apply; recovered by a later run');
+    if (run && run.outcome === 'running')
+      await store.finishRun(id, 'interrupted', run.summary, run.results, 'the process stopped during the apply; recovered by a later run');
   }
   // Runs that died before their first journal entry.
   for (const run of await store.runs({ repo: key.repo, stack: key.stack, limit: 20 })) {

@@ -25,9 +25,24 @@ const options = {
 } as const;
 
 export type Flags = {
-  config?: string; repo?: string; 'data-dir'?: string; ref?: string; stack?: string; format?: string; out?: string; plan?: string;
-  parallelism?: string; limit?: string; 'detailed-exitcode'?: boolean; 'no-refresh'?: boolean; 'auto-approve'?: boolean;
-  'allow-delete-all'?: boolean; remediate?: boolean; demo?: boolean; 'no-color'?: boolean; help?: boolean;
+  config?: string;
+  repo?: string;
+  'data-dir'?: string;
+  ref?: string;
+  stack?: string;
+  format?: string;
+  out?: string;
+  plan?: string;
+  parallelism?: string;
+  limit?: string;
+  'detailed-exitcode'?: boolean;
+  'no-refresh'?: boolean;
+  'auto-approve'?: boolean;
+  'allow-delete-all'?: boolean;
+  remediate?: boolean;
+  demo?: boolean;
+  'no-color'?: boolean;
+  help?: boolean;
 };
 
 export class UsageError extends Error {
@@ -35,7 +50,7 @@ export class UsageError extends Error {
 }
 
 export function parseCommandLine(argv: string[]): { command: Command; flags: Flags } {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ValidateFunction } from 'ajv';
-import type { TargetConfig } from '../providers/sdk.js';
+import type { TargetConfig } from '../sdk/provider.js';
 import { newAjv } from '../manifests/schema-registry.js';
 import { loadSchema } from '../manifests/schema-files.js';
 import { parseManifestFile, locate } from '../manifests/yaml.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
 import { pointerToPath } from '../manifests/validate.js';
-import { SecretValue } from './secret-value.js';
+import { SecretValue } from '../sdk/secret-value.js';
 
 export const DEFAULT_CONFIG_FILE = 'driftless.config.yaml';
 
@@ -74,18 +74,20 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
   }
   validator ??= newAjv().compile(loadSchema('server-config.schema.json'));
   if (!validator(raw)) {
-    const ds: Diagnostic[] = (validator.errors ?? []).filter((e) => e.keyword !== 'oneOf').map((e) => {
-      const p = pointerToPath(e.instancePath);
-      let target: 'value' | 'key' = 'value';
-      let msg = e.message ?? 'is invalid';
-      if (e.keyword === 'additionalProperties') {
-        p.push((e.params as { additionalProperty: string }).additionalProperty);
-        target = 'key';
-        msg = 'unknown property';
-      }
-      const pos = source ? locate(source, 0, p, target) : { line: 1, col: 1 };
-      return { file: path, line: pos.line, col: pos.col, message: `${p.join('.') || '(root)'}: ${msg}` };
-    });
+    const ds: Diagnostic[] = (validator.errors ?? [])
+      .filter((e) => e.keyword !== 'oneOf')
+      .map((e) => {
+        const p = pointerToPath(e.instancePath);
+        let target: 'value' | 'key' = 'value';
+        let msg = e.message ?? 'is invalid';
+        if (e.keyword === 'additionalProperties') {
+          p.push((e.params as { additionalProperty: string }).additionalProperty);
+          target = 'key';
+          msg = 'unknown property';
+        }
+        const pos = source ? locate(source, 0, p, target) : { line: 1, col: 1 };
+        return { file: path, line: pos.line, col: pos.col, message: `${p.join('.') || '(root)'}: ${msg}` };
+      });
     throw new ConfigError(ds.map(formatDiagnostic).join('\n'));
   }
   const secret = (v: unknown, where: string): SecretValue | undefined => readSecret(v as SecretSource | undefined, where, env, base);
@@ -97,7 +99,8 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     else repo.path = resolve(repoArg);
   }
   repo.name = (!o.repo && (repoRaw.name as string)) || deriveRepoName(repo.url ?? repo.path ?? 'repo');
-  repo.token = secret(repoRaw.token, 'repo.token') ?? (env.DRIFTLESS_GIT_TOKEN ? new SecretValue(env.DRIFTLESS_GIT_TOKEN, 'env DRIFTLESS_GIT_TOKEN') : undefined);
+  repo.token =
+    secret(repoRaw.token, 'repo.token') ?? (env.DRIFTLESS_GIT_TOKEN ? new SecretValue(env.DRIFTLESS_GIT_TOKEN, 'env DRIFTLESS_GIT_TOKEN') : undefined);
 
   let github: ServerConfig['github'];
   if (raw.github) {
@@ -133,7 +136,11 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     secrets: (raw.secrets ?? {}) as Record<string, SecretSource>,
     providers: (raw.providers ?? []) as string[],
     state: { url: secret(state.url, 'state.url') },
-    server: { host: (server.host as string) ?? '127.0.0.1', port: (server.port as number) ?? 8080, bodyLimit: (server.bodyLimit as number) ?? 25 * 1024 * 1024 },
+    server: {
+      host: (server.host as string) ?? '127.0.0.1',
+      port: (server.port as number) ?? 8080,
+      bodyLimit: (server.bodyLimit as number) ?? 25 * 1024 * 1024,
+    },
     poll: (raw.poll as string) ?? '* * * * *',
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : resolve(base, '.driftless'))),
     parallelism: (raw.parallelism as number) ?? 8,

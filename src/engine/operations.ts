@@ -12,7 +12,11 @@ export interface PlanAllResult {
 }
 
 /** Validate and plan every selected stack at a commit. */
-export async function planAll(ws: Workspace, commit: string, opts: { stack?: string; stacks?: string[]; refresh?: boolean; validateOnly?: boolean } = {}): Promise<PlanAllResult> {
+export async function planAll(
+  ws: Workspace,
+  commit: string,
+  opts: { stack?: string; stacks?: string[]; refresh?: boolean; validateOnly?: boolean } = {},
+): Promise<PlanAllResult> {
   const at = await ws.repoAt(commit);
   if (!at.repoConfig || at.diagnostics.length) return { commit, diagnostics: at.diagnostics, stacks: [] };
   const names = opts.stacks ?? ws.selectStacks(at.repoConfig, opts.stack);
@@ -78,16 +82,36 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
     const plan = planned!.plan;
     if (req.expectDigest && plan.digest !== req.expectDigest) {
-      return { diagnostics: [], plan, recovered, refused: `the plan at ${req.commit.slice(0, 12)} (${plan.digest.slice(7, 19)}) differs from the reviewed plan (${req.expectDigest.slice(7, 19)})` };
+      return {
+        diagnostics: [],
+        plan,
+        recovered,
+        refused: `the plan at ${req.commit.slice(0, 12)} (${plan.digest.slice(7, 19)}) differs from the reviewed plan (${req.expectDigest.slice(7, 19)})`,
+      };
     }
     if (req.expectSerial !== undefined && plan.stateSerial !== req.expectSerial) {
-      return { diagnostics: [], plan, recovered, refused: `the saved plan was made from state serial ${req.expectSerial}; the state is now at ${plan.stateSerial}. Plan again.` };
+      return {
+        diagnostics: [],
+        plan,
+        recovered,
+        refused: `the saved plan was made from state serial ${req.expectSerial}; the state is now at ${plan.stateSerial}. Plan again.`,
+      };
     }
     if (plan.errors.length) return { diagnostics: [], plan, recovered, refused: `the plan cannot be applied:\n- ${plan.errors.join('\n- ')}` };
     if (req.confirm && plan.changes.length && !(await req.confirm(plan))) return { diagnostics: [], plan, recovered, refused: 'cancelled' };
     const result = await executePlan({
-      store, key, planned: planned!, sessionFor, secret: ws.secret, parallelism: req.parallelism ?? ws.config.parallelism,
-      trigger: req.trigger, kind: req.kind, actor: req.actor, pr: req.pr, onProgress: req.onProgress, signal: req.signal,
+      store,
+      key,
+      planned: planned!,
+      sessionFor,
+      secret: ws.secret,
+      parallelism: req.parallelism ?? ws.config.parallelism,
+      trigger: req.trigger,
+      kind: req.kind,
+      actor: req.actor,
+      pr: req.pr,
+      onProgress: req.onProgress,
+      signal: req.signal,
     });
     return { diagnostics: [], plan, recovered, result };
   } finally {
@@ -111,7 +135,7 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
   const state = await store.stackState(ws.key(stack));
   if (!state.appliedCommit) return { stack, diagnostics: [] };
   const at = await ws.repoAt(state.appliedCommit);
-  if (!at.repoConfig || !at.repoConfig.stacks[stack]) return { stack, diagnostics: at.diagnostics };
+  if (!at.repoConfig?.stacks[stack]) return { stack, diagnostics: at.diagnostics };
   const inputs = await ws.stackInputs(state.appliedCommit, at.repoConfig, at.registry, stack);
   const r = await ws.planStack(inputs, { refresh: true });
   if (!r.planned) return { stack, diagnostics: r.diagnostics };
@@ -119,9 +143,20 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
   if (plan.drift.length === 0) return { stack, diagnostics: [], plan };
   if (!opts.remediate) {
     const id = await store.startRun(ws.key(stack), { kind: 'drift', trigger: opts.trigger ?? 'drift check', commit: state.appliedCommit });
-    await store.finishRun(id, 'drifted', plan.summary, plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })));
+    await store.finishRun(
+      id,
+      'drifted',
+      plan.summary,
+      plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })),
+    );
     return { stack, diagnostics: [], plan };
   }
-  const remediation = await applyStack(ws, { commit: state.appliedCommit, stack, trigger: opts.trigger ?? 'drift remediation', kind: 'remediate', expectDigest: plan.digest });
+  const remediation = await applyStack(ws, {
+    commit: state.appliedCommit,
+    stack,
+    trigger: opts.trigger ?? 'drift remediation',
+    kind: 'remediate',
+    expectDigest: plan.digest,
+  });
   return { stack, diagnostics: [], plan, remediation };
 }

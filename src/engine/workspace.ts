@@ -1,4 +1,4 @@
-import type { Observed, Provider, Session } from '../providers/sdk.js';
+import type { Observed, Provider, Session } from '../sdk/provider.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
 import { Mirror } from '../git/mirror.js';
@@ -15,7 +15,7 @@ import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { openState } from '../state/open.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
-import { mapLimit } from '../util/concurrency.js';
+import { mapLimit } from '../sdk/concurrency.js';
 
 export interface StackPlanResult {
   stack: string;
@@ -89,7 +89,12 @@ export class Workspace {
 
   /** The state store, opened on first use (the embedded one takes the data-dir lock). */
   store(): Promise<StateStore> {
-    this.storePromise ??= openState({ dataDir: this.config.dataDir, url: this.config.state.url?.reveal(), command: this.command, dataDirLocked: !!this.releaseDataDir });
+    this.storePromise ??= openState({
+      dataDir: this.config.dataDir,
+      url: this.config.state.url?.reveal(),
+      command: this.command,
+      dataDirLocked: !!this.releaseDataDir,
+    });
     return this.storePromise;
   }
 
@@ -144,7 +149,13 @@ export class Workspace {
     for (const d of desired.resources.values()) {
       const provider = registry.providerFor(d.apiVersion);
       if (!provider) {
-        out.push({ file: d.loc.file, line: d.loc.line, col: d.loc.col, resourceId: d.id, message: `no provider serves ${d.apiVersion} (known: ${this.providers.map((p) => p.group).join(', ')})` });
+        out.push({
+          file: d.loc.file,
+          line: d.loc.line,
+          col: d.loc.col,
+          resourceId: d.id,
+          message: `no provider serves ${d.apiVersion} (known: ${this.providers.map((p) => p.group).join(', ')})`,
+        });
         continue;
       }
       const targetName = cfg.targets[provider.name];
@@ -152,7 +163,12 @@ export class Workspace {
         if (!reported.has(`p:${provider.name}`)) {
           reported.add(`p:${provider.name}`);
           const pos = await configPos(['stacks', stack, 'targets']);
-          out.push({ file: REPO_CONFIG_FILE, line: pos.line, col: pos.col, message: `stack ${stack} uses provider ${provider.name} (${d.id}) but names no target for it under stacks.${stack}.targets` });
+          out.push({
+            file: REPO_CONFIG_FILE,
+            line: pos.line,
+            col: pos.col,
+            message: `stack ${stack} uses provider ${provider.name} (${d.id}) but names no target for it under stacks.${stack}.targets`,
+          });
         }
         continue;
       }
@@ -160,9 +176,13 @@ export class Workspace {
       if ((!target || target.provider !== provider.name) && !reported.has(`t:${targetName}`)) {
         reported.add(`t:${targetName}`);
         const pos = await configPos(['stacks', stack, 'targets', provider.name]);
-        const known = Object.entries(this.config.targets).filter(([, t]) => t.provider === provider.name).map(([n]) => n);
+        const known = Object.entries(this.config.targets)
+          .filter(([, t]) => t.provider === provider.name)
+          .map(([n]) => n);
         out.push({
-          file: REPO_CONFIG_FILE, line: pos.line, col: pos.col,
+          file: REPO_CONFIG_FILE,
+          line: pos.line,
+          col: pos.col,
           message: target
             ? `target ${targetName} is a ${target.provider} target, not ${provider.name}`
             : `unknown target ${targetName}: the server config defines ${known.length ? known.join(', ') : 'no ' + provider.name + ' targets'}`,
@@ -224,9 +244,18 @@ export class Workspace {
     const recorded = await this.recorded(key, state.serial, inputs.desired);
     const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded);
     const planned = makePlan({
-      repo: this.repoName, stack, commit: inputs.commit, prune: inputs.repoConfig.stacks[stack].prune,
-      allowDeleteAll: opts.allowDeleteAll, desired: inputs.desired, recorded, serial: state.serial, appliedCommit: state.appliedCommit, live,
-      secret: this.secret, memo: this.planMemo,
+      repo: this.repoName,
+      stack,
+      commit: inputs.commit,
+      prune: inputs.repoConfig.stacks[stack].prune,
+      allowDeleteAll: opts.allowDeleteAll,
+      desired: inputs.desired,
+      recorded,
+      serial: state.serial,
+      appliedCommit: state.appliedCommit,
+      live,
+      secret: this.secret,
+      memo: this.planMemo,
     });
     return { stack, diagnostics: [], planned };
   }

@@ -40,7 +40,11 @@ export function reportFailed(r: PlanReport): boolean {
 /** One line for a commit status (GitHub keeps 140 characters). */
 export function statusDescription(r: PlanReport): string {
   const errors = r.repoDiagnostics.length + r.stacks.reduce((n, s) => n + s.diagnostics.length + (s.plan?.errors.length ?? 0), 0);
-  const line = errors ? `${errors} error${errors === 1 ? '' : 's'}: the plan cannot be applied` : r.stacks.length ? summaryLine(totalSummary(r.stacks)) : 'No stacks affected.';
+  const line = errors
+    ? `${errors} error${errors === 1 ? '' : 's'}: the plan cannot be applied`
+    : r.stacks.length
+      ? summaryLine(totalSummary(r.stacks))
+      : 'No stacks affected.';
   return line.length > 140 ? line.slice(0, 139) + '…' : line;
 }
 
@@ -55,7 +59,9 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
   const failed = reportFailed(r);
   out.push(`## ${failed ? '❌' : '📋'} driftless plan for #${r.pr}`);
   out.push('');
-  out.push(`Planned at \`${r.commit.slice(0, 12)}\` (${r.at === 'merge' ? `the merge of \`${r.headSha.slice(0, 12)}\` into the base branch` : `the head \`${r.headSha.slice(0, 12)}\`; the pull request does not merge cleanly`}).`);
+  out.push(
+    `Planned at \`${r.commit.slice(0, 12)}\` (${r.at === 'merge' ? `the merge of \`${r.headSha.slice(0, 12)}\` into the base branch` : `the head \`${r.headSha.slice(0, 12)}\`; the pull request does not merge cleanly`}).`,
+  );
   out.push('');
   if (r.repoDiagnostics.length) {
     out.push('**The repository configuration is invalid:**', '', ...diagnosticList(r.repoDiagnostics), '');
@@ -64,9 +70,11 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
   if (r.stacks.length) {
     out.push('| Stack | Result |', '|---|---|');
     for (const s of r.stacks) {
-      const result = s.diagnostics.length ? `❌ ${s.diagnostics.length} validation error${s.diagnostics.length === 1 ? '' : 's'}`
-        : s.plan!.errors.length ? `⛔ cannot be applied: ${s.plan!.errors.length} problem${s.plan!.errors.length === 1 ? '' : 's'}`
-        : summaryLine(s.plan!.summary);
+      const result = s.diagnostics.length
+        ? `❌ ${s.diagnostics.length} validation error${s.diagnostics.length === 1 ? '' : 's'}`
+        : s.plan!.errors.length
+          ? `⛔ cannot be applied: ${s.plan!.errors.length} problem${s.plan!.errors.length === 1 ? '' : 's'}`
+          : summaryLine(s.plan!.summary);
       out.push(`| \`${s.stack}\` | ${result} |`);
     }
     out.push('');
@@ -82,7 +90,9 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
     } else out.push(...section, '');
   }
   out.push('---');
-  out.push('<sub>Comment `/driftless plan` to plan again, `/driftless help` for the commands. After the merge this plan is applied if it is still the same.</sub>');
+  out.push(
+    '<sub>Comment `/driftless plan` to plan again, `/driftless help` for the commands. After the merge this plan is applied if it is still the same.</sub>',
+  );
   return out.join('\n');
 }
 

@@ -42,7 +42,14 @@ export interface Forge {
   upsertCommitComments(sha: string, isPart: (body: string) => number, bodies: string[]): Promise<void>;
   setStatus(sha: string, context: string, state: CommitState, description: string): Promise<void>;
   /** A completed check run; annotations beyond the per-request maximum are sent in follow-up updates. */
-  createCheckRun(sha: string, name: string, conclusion: 'success' | 'failure' | 'neutral', title: string, summary: string, annotations: Annotation[]): Promise<void>;
+  createCheckRun(
+    sha: string,
+    name: string,
+    conclusion: 'success' | 'failure' | 'neutral',
+    title: string,
+    summary: string,
+    annotations: Annotation[],
+  ): Promise<void>;
   createDeployment(sha: string, environment: string, description: string): Promise<number>;
   setDeploymentStatus(id: number, environment: string, state: 'success' | 'failure' | 'error', description: string): Promise<void>;
   openIssue(title: string, body: string): Promise<number>;

@@ -25,7 +25,11 @@ export function redactUrl(url: string): string {
 export class Mirror extends GitRepository {
   private readonly headers: Record<string, string>;
 
-  private constructor(gitdir: string, readonly url: string, token?: string) {
+  private constructor(
+    gitdir: string,
+    readonly url: string,
+    token?: string,
+  ) {
     super(gitdir, 'refs/remotes/origin/');
     this.headers = { 'user-agent': 'driftless' };
     if (token) this.headers.authorization = `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
@@ -33,7 +37,10 @@ export class Mirror extends GitRepository {
 
   static dirFor(dataDir: string, url: string): string {
     const u = new URL(url);
-    const slug = `${u.host}${u.pathname}`.replace(/\.git$/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+    const slug = `${u.host}${u.pathname}`
+      .replace(/\.git$/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(0, 80);
     const hash = createHash('sha256').update(url).digest('hex').slice(0, 8);
     return join(dataDir, 'mirrors', `${slug}-${hash}.git`);
   }
@@ -59,7 +66,17 @@ export class Mirror extends GitRepository {
   async fetch(): Promise<void> {
     await this.serialize(async () => {
       try {
-        await git.fetch({ fs, http, gitdir: this.gitdir, url: this.url, singleBranch: false, tags: true, prune: true, headers: this.headers, cache: this.cache });
+        await git.fetch({
+          fs,
+          http,
+          gitdir: this.gitdir,
+          url: this.url,
+          singleBranch: false,
+          tags: true,
+          prune: true,
+          headers: this.headers,
+          cache: this.cache,
+        });
       } catch (err) {
         throw new GitError(`cannot fetch ${redactUrl(this.url)}: ${describe(err)}`);
       }
@@ -77,7 +94,16 @@ export class Mirror extends GitRepository {
       }
       try {
         const r = await git.fetch({
-          fs, http, gitdir: this.gitdir, url: this.url, ref: remoteRef, remoteRef, singleBranch: true, tags: false, headers: this.headers, cache: this.cache,
+          fs,
+          http,
+          gitdir: this.gitdir,
+          url: this.url,
+          ref: remoteRef,
+          remoteRef,
+          singleBranch: true,
+          tags: false,
+          headers: this.headers,
+          cache: this.cache,
         });
         const sha = r.fetchHead;
         if (!sha) throw new GitError(`remote has no ${remoteRef}`);

@@ -1,4 +1,4 @@
-import { GitRepository, git, http, fs } from './repository.js';
+import { type GitRepository, git, http, fs } from './repository.js';
 import { Mirror } from './mirror.js';
 
 /** Where driftless records applies: `git log --notes=driftless` shows them. */

@@ -35,7 +35,10 @@ class PackIndex {
   /** Object offsets in pack order (each object ends where the next begins). */
   private sortedOffsets?: Float64Array;
 
-  constructor(private readonly buf: Buffer, readonly packSize: number) {
+  constructor(
+    private readonly buf: Buffer,
+    readonly packSize: number,
+  ) {
     if (buf.readUInt32BE(0) !== 0xff744f63 || buf.readUInt32BE(4) !== 2) throw new Error('unsupported pack index version');
     this.fanout = new Uint32Array(256);
     for (let i = 0; i < 256; i++) this.fanout[i] = buf.readUInt32BE(8 + i * 4);
@@ -88,7 +91,11 @@ class PackIndex {
 
 class Pack {
   private data?: Buffer;
-  constructor(readonly name: string, readonly path: string, readonly index: PackIndex) {}
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    readonly index: PackIndex,
+  ) {}
 
   bytes(start: number, end: number): Buffer {
     if (this.index.packSize <= IN_MEMORY_PACK_LIMIT) {
@@ -193,7 +200,10 @@ export class ObjectStore {
   private baseCache = new Map<string, GitObject>();
   private baseBytes = 0;
 
-  constructor(readonly gitdir: string, private readonly baseCacheBytes = BASE_CACHE_BYTES) {}
+  constructor(
+    readonly gitdir: string,
+    private readonly baseCacheBytes = BASE_CACHE_BYTES,
+  ) {}
 
   /** (Re)list objects/pack: new packs are indexed, vanished ones dropped. */
   private rescan(): void {

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
-import { mapLimit } from '../util/concurrency.js';
+import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
 
 export interface TreeFile {
@@ -87,7 +87,7 @@ export class GitRepository {
       const type = obj ? obj.type : (await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' })).type;
       if (type === 'commit') return oid;
       if (type === 'tag') {
-        oid = obj ? headerField(obj.data, 'object') : ((await git.readTag({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tag.object);
+        oid = obj ? headerField(obj.data, 'object') : (await git.readTag({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tag.object;
         continue;
       }
       throw new GitError(`${oid} is a ${type}, not a commit`);
@@ -132,7 +132,7 @@ export class GitRepository {
     for (const seg of splitPath(dir)) {
       const entries = await this.readTreeEntries(oid);
       const e = entries.find((x) => x.path === seg);
-      if (!e || e.type !== 'tree') return null;
+      if (e?.type !== 'tree') return null;
       oid = e.oid;
     }
     return oid;

@@ -144,7 +144,7 @@ class Parser {
       }
       const { key, rest } = splitKey(text);
       text = undefined;
-      if (Object.prototype.hasOwnProperty.call(out, key) || key === '__proto__') fallback(); // duplicates: yaml reports them
+      if (Object.hasOwn(out, key) || key === '__proto__') fallback(); // duplicates: yaml reports them
       const value = rest.trim();
       if (value === '' || value.startsWith('#')) {
         const next = this.peek();
@@ -251,7 +251,13 @@ function splitKey(t: string): { key: string; rest: string } {
     i = t.indexOf(':');
     if (i <= 0) fallback();
     key = t.slice(0, i);
-    if (!PLAIN_KEY.test(key) || ['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', '~'].includes(key) || INT.test(key) || FLOAT.test(key)) fallback();
+    if (
+      !PLAIN_KEY.test(key) ||
+      ['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', '~'].includes(key) ||
+      INT.test(key) ||
+      FLOAT.test(key)
+    )
+      fallback();
   }
   if (t[i] !== ':' || (i + 1 < t.length && t[i + 1] !== ' ')) fallback();
   return { key, rest: t.slice(i + 1) };

@@ -1,5 +1,5 @@
 import type { GitRepository } from '../git/repository.js';
-import type { Provider } from '../providers/sdk.js';
+import type { Provider } from '../sdk/provider.js';
 import { parseManifestFile, locate, type ParsedFile } from './yaml.js';
 import { validateDocument, type ManifestResource } from './validate.js';
 import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
@@ -47,7 +47,10 @@ export class ManifestLoader {
   private registries = new Map<string, SchemaRegistry>();
   stats = { parsed: 0, cached: 0 };
 
-  constructor(readonly repo: GitRepository, readonly providers: Provider[]) {}
+  constructor(
+    readonly repo: GitRepository,
+    readonly providers: Provider[],
+  ) {}
 
   async repoConfig(commit: string): Promise<{ config?: RepoConfig; diagnostics: Diagnostic[] }> {
     const f = await this.repo.readFileAt(commit, REPO_CONFIG_FILE);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
-/** The package root: src/x/y.ts and dist/x/y.js both sit two levels below it. */
-export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { PACKAGE_ROOT } from '../sdk/package-root.js';
+
+export { PACKAGE_ROOT };
 
 const cache = new Map<string, Record<string, unknown>>();
 

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { createHash } from 'node:crypto';
-import type { KindInfo, Provider } from '../providers/sdk.js';
+import type { KindInfo, Provider } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -39,7 +39,10 @@ export class SchemaRegistry {
   readonly envelope: ValidateFunction;
   readonly problems: { file: string; message: string }[] = [];
 
-  constructor(readonly providers: Provider[], custom: CustomSchema[] = []) {
+  constructor(
+    readonly providers: Provider[],
+    custom: CustomSchema[] = [],
+  ) {
     this.envelope = this.ajv.compile(loadSchema('manifest.schema.json'));
     for (const p of providers) {
       for (const [kind, info] of Object.entries(p.kinds)) {
@@ -47,7 +50,12 @@ export class SchemaRegistry {
           const apiVersion = `${p.group}/${v}`;
           const validate = this.compile(info.schema);
           this.kinds.set(`${apiVersion} ${kind}`, {
-            apiVersion, kind, provider: p, info, validators: [validate], sensitive: writeOnlyPaths(info.schema, '/spec'),
+            apiVersion,
+            kind,
+            provider: p,
+            info,
+            validators: [validate],
+            sensitive: writeOnlyPaths(info.schema, '/spec'),
           });
         }
       }

@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import type { Spec } from '../providers/sdk.js';
+import type { Spec } from '../sdk/provider.js';
 import { Ref, SecretRef } from './values.js';
 import type { SchemaRegistry } from './schema-registry.js';
 
@@ -121,7 +121,10 @@ export function escapePointer(seg: string | number): string {
 
 export function pointerToPath(pointer: string): string[] {
   if (!pointer) return [];
-  return pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function toIssues(errors: ErrorObject[], resourceId: string | undefined, prefix: (string | number)[]): Issue[] {

@@ -4,7 +4,10 @@ const REF_RE = /^([A-Za-z][A-Za-z0-9]*)\/([^\s.][^\s]*?)\.outputs\.([A-Za-z0-9_-
 
 /** `!ref Kind/name.outputs.field`: a value taken from another resource's outputs. */
 export class Ref {
-  constructor(readonly target: string, readonly field: string[]) {}
+  constructor(
+    readonly target: string,
+    readonly field: string[],
+  ) {}
   static parse(text: string): Ref | null {
     const m = REF_RE.exec(text.trim());
     if (!m) return null;

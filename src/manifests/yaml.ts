@@ -121,7 +121,10 @@ function depthOf(v: unknown, d: number): number {
 
 function cleanMessage(message: string): string {
   // yaml appends " at line X, column Y" and a code frame; we print our own location.
-  return message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '').trim();
+  return message
+    .split('\n')[0]
+    .replace(/ at line \d+, column \d+:?$/, '')
+    .trim();
 }
 
 /**
@@ -129,12 +132,7 @@ function cleanMessage(message: string): string {
  * key of the last segment (for "unknown property" errors). A path that does not exist stops at
  * the deepest node that does (a missing required property points at its parent map).
  */
-export function locate(
-  source: string,
-  docIndex: number,
-  path: (string | number)[],
-  target: 'value' | 'key' = 'value',
-): { line: number; col: number } {
+export function locate(source: string, docIndex: number, path: (string | number)[], target: 'value' | 'key' = 'value'): { line: number; col: number } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [];

@@ -1,5 +1,5 @@
-import type { Json, KindInfo, Spec } from '../providers/sdk.js';
-import { isSensitiveMask } from '../providers/sdk.js';
+import type { Json, KindInfo, Spec } from '../sdk/provider.js';
+import { isSensitiveMask } from '../sdk/provider.js';
 import { isUnknown } from '../manifests/values.js';
 import type { DiffEntry } from './model.js';
 import { deepEqual, flatten } from './values.js';
@@ -39,7 +39,7 @@ export function diffSpecs(desired: Spec, recorded: Spec | undefined, live: Spec 
   const out: DiffEntry[] = [];
   for (const p of paths) {
     const want = d.get(p);
-    const current = l && l.has(p) ? l.get(p) : r.get(p);
+    const current = l?.has(p) ? l.get(p) : r.get(p);
     const sens = isSensitivePath(p, sensitive) || isSensitiveMask(current);
     if (!isUnknown(want) && want !== undefined && current !== undefined && same(p, want, current, equal)) continue;
     if (want === undefined && current === undefined) continue;

@@ -1,4 +1,4 @@
-import type { KindInfo } from '../providers/sdk.js';
+import type { KindInfo } from '../sdk/provider.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import { pointerToPath } from '../manifests/validate.js';
@@ -105,7 +105,13 @@ function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: D
 function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo | undefined): boolean {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   if (!same(r.dependsOn, before.dependsOn) || !same(r.secretPaths, before.secretPaths)) return false;
-  if (!same(r.refs.map((x) => x.ref.target), before.refs.map((x) => x.ref.target))) return false;
+  if (
+    !same(
+      r.refs.map((x) => x.ref.target),
+      before.refs.map((x) => x.ref.target),
+    )
+  )
+    return false;
   if (info && before.info) {
     const a = kindFacts(info, r);
     const b = kindFacts(before.info, before);
@@ -122,7 +128,8 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
     const prior = resources.get(r.id);
     if (prior) {
       issues.push({
-        resource: r, path: ['metadata', 'name'],
+        resource: r,
+        path: ['metadata', 'name'],
         message: `duplicate id ${r.id}: also declared at ${prior.loc.file}:${prior.loc.line}:${prior.loc.col}`,
       });
       continue;
@@ -136,7 +143,8 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       const other = byKey.get(key);
       if (other) {
         issues.push({
-          resource: r, path: ['spec'],
+          resource: r,
+          path: ['spec'],
           message: `${r.id} and ${other.id} (${other.loc.file}:${other.loc.line}:${other.loc.col}) manage the same object "${natural}"`,
         });
         continue;

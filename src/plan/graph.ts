@@ -44,7 +44,10 @@ export class Graph {
   topologicalOrder(): string[] | null {
     const remaining = new Map<string, number>();
     for (const [id, d] of this.deps) remaining.set(id, d.size);
-    let layer = [...remaining].filter(([, n]) => n === 0).map(([id]) => id).sort();
+    let layer = [...remaining]
+      .filter(([, n]) => n === 0)
+      .map(([id]) => id)
+      .sort();
     const out: string[] = [];
     while (layer.length) {
       const next: string[] = [];

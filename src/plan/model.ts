@@ -1,4 +1,4 @@
-import type { Json, Spec } from '../providers/sdk.js';
+import type { Json, Spec } from '../sdk/provider.js';
 
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
 

@@ -1,4 +1,4 @@
-import type { Observed, Spec } from '../providers/sdk.js';
+import type { Observed, Spec } from '../sdk/provider.js';
 import { UNKNOWN } from '../manifests/values.js';
 import type { DesiredResource, DesiredSet } from './desired.js';
 import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
@@ -67,19 +67,41 @@ export function makePlan(req: PlanRequest): PlannedStack {
     }
     const missing: string[] = [];
     // Without !ref or !secret values the spec is already resolved (and is only read from here on).
-    const resolved = d.refs.length === 0 && d.secretPaths.length === 0 ? d.spec : resolveSpec(d.spec, {
-      ref: (ref) => {
-        if (actions.get(ref.target) !== 'noop') return UNKNOWN;
-        return outputAt(recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
-      },
-      secret: req.secret,
-    }, missing);
+    const resolved =
+      d.refs.length === 0 && d.secretPaths.length === 0
+        ? d.spec
+        : resolveSpec(
+            d.spec,
+            {
+              ref: (ref) => {
+                if (actions.get(ref.target) !== 'noop') return UNKNOWN;
+                return outputAt(recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
+              },
+              secret: req.secret,
+            },
+            missing,
+          );
     missing.forEach((m) => missingSecrets.add(m));
     let step: Step | undefined;
     if (!rec) {
-      step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: d.adopt ? 'new (adopting an existing object)' : 'new', desired: d };
+      step = {
+        id,
+        action: 'create',
+        diff: diffCreate(resolved, d.sensitive),
+        dependsOn: d.deps,
+        reason: d.adopt ? 'new (adopting an existing object)' : 'new',
+        desired: d,
+      };
     } else if (live && observed === null) {
-      step = { id, action: 'create', diff: diffCreate(resolved, d.sensitive), dependsOn: d.deps, reason: 'deleted outside driftless', desired: d, recorded: rec };
+      step = {
+        id,
+        action: 'create',
+        diff: diffCreate(resolved, d.sensitive),
+        dependsOn: d.deps,
+        reason: 'deleted outside driftless',
+        desired: d,
+        recorded: rec,
+      };
     } else {
       // Equal specs (no live state to compare) have no diff: skip the field-by-field walk.
       const diff = remembered ?? (!observed && deepEqual(resolved, rec.spec) ? [] : diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal));
@@ -91,8 +113,17 @@ export function makePlan(req: PlanRequest): PlannedStack {
       if (diff.length) {
         const forcing = diff.filter((e) => (d.info?.replaceOn ?? []).some((r) => e.path === r || e.path.startsWith(r + '/')));
         if (forcing.length) {
-          step = { id, action: 'replace', diff, dependsOn: d.deps, reason: `${forcing.map((e) => e.path).join(', ')} cannot change in place`, desired: d, recorded: rec };
-          if (d.protect || rec.protect) errors.push(`${id} is protected and would be replaced (${step.reason}); remove metadata.protect first if that is intended`);
+          step = {
+            id,
+            action: 'replace',
+            diff,
+            dependsOn: d.deps,
+            reason: `${forcing.map((e) => e.path).join(', ')} cannot change in place`,
+            desired: d,
+            recorded: rec,
+          };
+          if (d.protect || rec.protect)
+            errors.push(`${id} is protected and would be replaced (${step.reason}); remove metadata.protect first if that is intended`);
         } else {
           const drifted = observed ? diffDrift(rec.spec, observed.spec, d.info?.equal).length > 0 : false;
           step = { id, action: 'update', diff, dependsOn: d.deps, reason: drifted ? 'changed outside driftless' : 'spec changed', desired: d, recorded: rec };
@@ -128,7 +159,8 @@ export function makePlan(req: PlanRequest): PlannedStack {
   if (recorded.size > 0 && desired.resources.size === 0 && req.prune && !req.allowDeleteAll) {
     errors.push(`this plan would delete every resource of stack ${req.stack} (${recorded.size}); refused. If that is intended, apply with --allow-delete-all`);
   }
-  for (const name of [...missingSecrets].sort()) errors.push(`secret ${name} is not available: list it under "secrets" in the server config and set its source`);
+  for (const name of [...missingSecrets].sort())
+    errors.push(`secret ${name} is not available: list it under "secrets" in the server config and set its source`);
 
   const drift: DriftEntry[] = [];
   if (live) {

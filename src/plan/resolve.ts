@@ -1,4 +1,4 @@
-import type { Json, Spec } from '../providers/sdk.js';
+import type { Json, Spec } from '../sdk/provider.js';
 import { Ref, SecretRef, UNKNOWN, isUnknown } from '../manifests/values.js';
 
 export interface Resolvers {

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SENSITIVE_PREFIX, isSensitiveMask } from '../providers/sdk.js';
+import { SENSITIVE_PREFIX, isSensitiveMask } from '../sdk/provider.js';
 
 /** A salted hash that state keeps instead of a sensitive value: enough to see a change, never the value. */
 export function maskValue(clear: unknown, salt = randomBytes(12).toString('hex')): string {
@@ -21,7 +21,11 @@ export function saltOf(mask: unknown): string | undefined {
 }
 
 function hashWith(salt: string, clear: unknown): string {
-  return createHash('sha256').update(salt).update('\0').update(JSON.stringify(clear) ?? 'undefined').digest('hex');
+  return createHash('sha256')
+    .update(salt)
+    .update('\0')
+    .update(JSON.stringify(clear) ?? 'undefined')
+    .digest('hex');
 }
 
 /** Is `pointer` sensitive given the sensitive pointers of its resource (itself, above, or below one)? */

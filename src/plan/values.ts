@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Json } from '../providers/sdk.js';
+import type { Json } from '../sdk/provider.js';
 import { escapePointer } from '../manifests/validate.js';
 import { isUnknown } from '../manifests/values.js';
 
@@ -27,7 +27,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ka = Object.keys(a as object);
   const kb = Object.keys(b as object);
   if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  return ka.every((k) => Object.hasOwn(b as object, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** JSON with object keys sorted: the same value always gives the same bytes. */
@@ -64,7 +64,10 @@ export function getPointer(v: unknown, pointer: string): unknown {
 
 /** Set a value at a JSON pointer (creating objects on the way) in place. */
 export function setPointer(v: Record<string, unknown>, pointer: string, value: unknown): void {
-  const segs = pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segs = pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let cur: Record<string, unknown> = v;
   for (const seg of segs.slice(0, -1)) {
     if (!cur[seg] || typeof cur[seg] !== 'object') cur[seg] = {};

@@ -1,4 +1,4 @@
-import type { Provider } from './sdk.js';
+import type { Provider } from '../sdk/provider.js';
 import { fsProvider } from './fs/index.js';
 
 /** The built-in providers plus any third-party modules named in the server config. */
@@ -13,7 +13,8 @@ export async function loadProviders(modules: string[] = []): Promise<Provider[]>
       throw new Error(`cannot load provider module ${m}: ${(err as Error).message}`);
     }
     const p = (mod.default ?? mod.provider) as Provider | undefined;
-    if (!p || typeof p.connect !== 'function' || !p.group || !p.kinds) throw new Error(`module ${m} does not export a provider (default export with name, group, versions, kinds, connect)`);
+    if (!p || typeof p.connect !== 'function' || !p.group || !p.kinds)
+      throw new Error(`module ${m} does not export a provider (default export with name, group, versions, kinds, connect)`);
     if (out.some((x) => x.group === p.group || x.name === p.name)) throw new Error(`provider ${p.name} (${p.group}) from ${m} clashes with one already loaded`);
     out.push(p);
   }

@@ -39,7 +39,9 @@ async function replanOpenPulls(ctx: ServiceContext, p: ApplyPayload, runId: numb
   if (!ctx.forge) return;
   const stale = (await ctx.records.prsPlanning(p.stack)).filter((x) => x.pr !== p.pr);
   if (!stale.length) return;
-  await ctx.queue.enqueue(stale.map((x) => prPlanJob(x.pr, x.headSha, `stack ${p.stack} applied at ${p.commit.slice(0, 12)}`, `pr-plan:${x.pr}:after-run:${runId}`, p.commit)));
+  await ctx.queue.enqueue(
+    stale.map((x) => prPlanJob(x.pr, x.headSha, `stack ${p.stack} applied at ${p.commit.slice(0, 12)}`, `pr-plan:${x.pr}:after-run:${runId}`, p.commit)),
+  );
   ctx.log.info({ stack: p.stack, prs: stale.map((x) => x.pr) }, 'planning open pull requests again: the stack changed under them');
 }
 
@@ -50,7 +52,15 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
   if (result.outcome !== 'no-changes') {
     await replanOpenPulls(ctx, p, result.runId);
     const info = await ctx.ws.repo.commitInfo(p.commit).catch(() => null);
-    const entries = appliedEntries({ stack: p.stack, commit: p.commit, pr: p.pr, actor: p.actor ?? null, author: info ? `${info.author} <${info.email}>` : null, result, time: new Date().toISOString() });
+    const entries = appliedEntries({
+      stack: p.stack,
+      commit: p.commit,
+      pr: p.pr,
+      actor: p.actor ?? null,
+      author: info ? `${info.author} <${info.email}>` : null,
+      result,
+      time: new Date().toISOString(),
+    });
     // Without a forge only the audit note is written.
     await ctx.outbox.add(ctx.forge ? entries : entries.filter((e) => e.op.type === 'git-note'));
     ctx.wake();
@@ -83,8 +93,11 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Re
       if (problems.length || !s?.planned) return refuse(ctx, p, problems.map(formatDiagnostic).join('\n') || 'the stack could not be planned');
       const plan = s.planned.plan;
       if (plan.changes.length || plan.errors.length) {
-        const reason = !auto ? 'This stack applies on command only (`apply: manual`).'
-          : p.pr ? `No plan for stack \`${p.stack}\` was reviewed on #${p.pr}.` : 'No reviewed plan: the commit was not merged through a pull request.';
+        const reason = !auto
+          ? 'This stack applies on command only (`apply: manual`).'
+          : p.pr
+            ? `No plan for stack \`${p.stack}\` was reviewed on #${p.pr}.`
+            : 'No reviewed plan: the commit was not merged through a pull request.';
         return hold(ctx, p, plan, reason);
       }
       expectDigest = plan.digest; // nothing to change: record the commit as applied
@@ -98,8 +111,15 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Re
   let r: ApplyOutcome;
   try {
     r = await applyStack(ctx.ws, {
-      commit: p.commit, stack: p.stack, expectDigest, trigger: p.trigger, actor: p.actor ?? null, pr: p.pr, signal: ctx.signal,
-      onProgress: (e) => ctx.log.info({ stack: p.stack, resource: e.id, action: e.action, event: e.type, ms: e.ms, error: e.error }, `${e.type} ${e.action} ${e.id}`),
+      commit: p.commit,
+      stack: p.stack,
+      expectDigest,
+      trigger: p.trigger,
+      actor: p.actor ?? null,
+      pr: p.pr,
+      signal: ctx.signal,
+      onProgress: (e) =>
+        ctx.log.info({ stack: p.stack, resource: e.id, action: e.action, event: e.type, ms: e.ms, error: e.error }, `${e.type} ${e.action} ${e.id}`),
     });
   } catch (err) {
     if (err instanceof LockedError) throw new RetryLater(err.message);
@@ -108,9 +128,10 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Re
   if (r.diagnostics.length) return refuse(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
   if (r.refused) {
     if (r.plan && expectDigest && r.plan.digest !== expectDigest && !r.plan.errors.length) {
-      const reason = p.mode === 'release'
-        ? `The plan changed again since the apply was requested (${r.refused}).`
-        : `The plan at the merge commit differs from the plan reviewed on #${p.pr} (${r.refused}).`;
+      const reason =
+        p.mode === 'release'
+          ? `The plan changed again since the apply was requested (${r.refused}).`
+          : `The plan at the merge commit differs from the plan reviewed on #${p.pr} (${r.refused}).`;
       return hold(ctx, p, r.plan, reason);
     }
     return refuse(ctx, p, r.refused);

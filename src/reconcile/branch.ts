@@ -58,7 +58,13 @@ export async function runBranch(ctx: ServiceContext, p: { sha: string; trigger: 
     const touching = await lastTouchingCommit(ctx.ws.repo, head, state.appliedCommit, at.repoConfig.stacks[stack].path);
     let pr = await ctx.records.mergedPr(touching);
     if (pr === null && ctx.forge) pr = (await ctx.forge.pullsForCommit(touching))[0] ?? null;
-    jobs.push({ kind: 'apply', lane: `stack:${stack}`, dedupeKey: `apply:${stack}:${head}`, supersede: true, payload: { stack, commit: head, pr, mode: 'merge', trigger: p.trigger } });
+    jobs.push({
+      kind: 'apply',
+      lane: `stack:${stack}`,
+      dedupeKey: `apply:${stack}:${head}`,
+      supersede: true,
+      payload: { stack, commit: head, pr, mode: 'merge', trigger: p.trigger },
+    });
   }
   const ids = await ctx.queue.enqueue(jobs);
   if (ids.length) ctx.wake();

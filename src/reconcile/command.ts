@@ -54,10 +54,23 @@ export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promis
         return { answered: 'apply', holds: 0 };
       }
       const key = p.pr !== null ? `release:${p.commentId}` : `release-commit:${p.commentId}`;
-      await ctx.queue.enqueue(holds.map((h) => ({
-        kind: 'apply' as const, lane: `stack:${h.stack}`, dedupeKey: `apply:${h.stack}:${h.commit}:${key}`, supersede: true,
-        payload: { stack: h.stack, commit: h.commit, pr: h.pr, mode: 'release', expectDigest: h.digest, actor: p.user, trigger: `/driftless apply by ${p.user}` },
-      })));
+      await ctx.queue.enqueue(
+        holds.map((h) => ({
+          kind: 'apply' as const,
+          lane: `stack:${h.stack}`,
+          dedupeKey: `apply:${h.stack}:${h.commit}:${key}`,
+          supersede: true,
+          payload: {
+            stack: h.stack,
+            commit: h.commit,
+            pr: h.pr,
+            mode: 'release',
+            expectDigest: h.digest,
+            actor: p.user,
+            trigger: `/driftless apply by ${p.user}`,
+          },
+        })),
+      );
       await reply(`applying ${holds.map((h) => `\`${h.stack}\` at \`${h.commit.slice(0, 12)}\``).join(', ')}; the result will be posted here.`);
       return { answered: 'apply', stacks: holds.map((h) => h.stack) };
     }

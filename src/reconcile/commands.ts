@@ -6,7 +6,10 @@ export type CommentCommand = { name: 'plan' | 'apply' | 'help' } | { name: 'unkn
  * comment is not addressed to driftless. Pure.
  */
 export function parseCommand(body: string): CommentCommand | null {
-  const first = body.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0);
+  const first = body
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l.length > 0);
   if (!first) return null;
   const m = /^\/driftless(?:\s+(\S+))?/i.exec(first);
   if (!m) return null;

@@ -24,7 +24,12 @@ export interface ServiceTimings {
 }
 
 export const DEFAULT_TIMINGS: ServiceTimings = {
-  leaseMs: 60_000, idleMs: 2_000, retryBaseMs: 2_000, retryMaxMs: 5 * 60_000, jobAttempts: 5, concurrency: 4,
+  leaseMs: 60_000,
+  idleMs: 2_000,
+  retryBaseMs: 2_000,
+  retryMaxMs: 5 * 60_000,
+  jobAttempts: 5,
+  concurrency: 4,
 };
 
 /** Everything a job handler may use. No handler keeps state of its own between jobs. */

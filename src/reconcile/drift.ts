@@ -14,7 +14,7 @@ export async function runDrift(ctx: ServiceContext, p: { stack: string }): Promi
   const at = await ctx.ws.repoAt(await ctx.ws.resolve(undefined, false));
   const cfg = at.repoConfig?.stacks[p.stack];
   if (!cfg) return { skipped: `no stack ${p.stack}` };
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof driftStack>>;
   try {
     outcome = await driftStack(ctx.ws, p.stack, { remediate: cfg.drift?.remediate ?? false, trigger: 'drift schedule' });
   } catch (err) {
@@ -25,8 +25,11 @@ export async function runDrift(ctx: ServiceContext, p: { stack: string }): Promi
   const open = await ctx.records.driftIssue(p.stack);
   if (drifted && outcome.plan) {
     const rem = outcome.remediation;
-    const text = rem ? (rem.result ? `driftless remediated the drift (\`drift.remediate: true\`): run #${rem.result.runId}, ${rem.result.outcome}. ${summaryLine(rem.result.summary)}`
-      : `Remediation was not applied: ${rem.refused ?? 'unknown reason'}`) : null;
+    const text = rem
+      ? rem.result
+        ? `driftless remediated the drift (\`drift.remediate: true\`): run #${rem.result.runId}, ${rem.result.outcome}. ${summaryLine(rem.result.summary)}`
+        : `Remediation was not applied: ${rem.refused ?? 'unknown reason'}`
+      : null;
     const fixed = rem?.result && (rem.result.outcome === 'succeeded' || rem.result.outcome === 'no-changes');
     if (ctx.forge) {
       await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text)]);

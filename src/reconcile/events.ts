@@ -31,7 +31,13 @@ export function isOurRepository(payload: Payload, ctx: EventContext): boolean {
  * a job does not supersede a queued plan of the PR (which may not wait for GitHub's merge ref).
  */
 export function prPlanJob(pr: number, headSha: string, trigger: string, dedupe?: string, base?: string): JobSpec {
-  return { kind: 'pr-plan', lane: `pr:${pr}`, dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`, supersede: !base, payload: { pr, headSha, trigger, ...(base ? { base } : {}) } };
+  return {
+    kind: 'pr-plan',
+    lane: `pr:${pr}`,
+    dedupeKey: dedupe ?? `pr-plan:${pr}:${headSha}`,
+    supersede: !base,
+    payload: { pr, headSha, trigger, ...(base ? { base } : {}) },
+  };
 }
 
 export function branchJob(sha: string, trigger: string): JobSpec {
@@ -73,10 +79,14 @@ export function decideEvent(event: string, payload: Payload, ctx: EventContext):
       const pr = Number(payload.issue.number);
       const commentId = Number(payload.comment.id);
       return {
-        jobs: [{
-          kind: 'command', lane: `pr:${pr}`, dedupeKey: `command:${commentId}`,
-          payload: { pr, commentId, user: String(payload.comment.user?.login ?? payload.sender?.login ?? ''), command: cmd },
-        }],
+        jobs: [
+          {
+            kind: 'command',
+            lane: `pr:${pr}`,
+            dedupeKey: `command:${commentId}`,
+            payload: { pr, commentId, user: String(payload.comment.user?.login ?? payload.sender?.login ?? ''), command: cmd },
+          },
+        ],
       };
     }
     case 'commit_comment': {
@@ -89,10 +99,14 @@ export function decideEvent(event: string, payload: Payload, ctx: EventContext):
       if (!/^[0-9a-f]{40}$/.test(commit)) return { ignored: 'commit_comment without a commit', jobs: [] };
       const commentId = Number(payload.comment.id);
       return {
-        jobs: [{
-          kind: 'command', lane: `commit:${commit}`, dedupeKey: `commit-command:${commentId}`,
-          payload: { pr: null, commit, commentId, user: String(payload.comment.user?.login ?? payload.sender?.login ?? ''), command: cmd },
-        }],
+        jobs: [
+          {
+            kind: 'command',
+            lane: `commit:${commit}`,
+            dedupeKey: `commit-command:${commentId}`,
+            payload: { pr: null, commit, commentId, user: String(payload.comment.user?.login ?? payload.sender?.login ?? ''), command: cmd },
+          },
+        ],
       };
     }
     default:

@@ -6,7 +6,15 @@ export type OutboxOp =
   | { type: 'comment.upsert'; issue: number; marker: string; bodies: string[]; onlyIfExists?: boolean }
   | { type: 'commit-comment.upsert'; sha: string; marker: string; bodies: string[] }
   | { type: 'status'; sha: string; context: string; state: 'pending' | 'success' | 'failure' | 'error'; description: string }
-  | { type: 'check-run'; sha: string; name: string; conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; annotations: { path: string; line: number; message: string }[] }
+  | {
+      type: 'check-run';
+      sha: string;
+      name: string;
+      conclusion: 'success' | 'failure' | 'neutral';
+      title: string;
+      summary: string;
+      annotations: { path: string; line: number; message: string }[];
+    }
   | { type: 'deployment'; sha: string; environment: string; state: 'success' | 'failure' | 'error'; description: string }
   | { type: 'drift-issue'; stack: string; open: boolean; title: string; body: string }
   | { type: 'git-note'; commit: string; text: string; marker: string };
@@ -39,7 +47,11 @@ export interface OutboxEntry {
  * forge (or the git remote) takes them. A GitHub outage therefore never blocks or repeats an apply.
  */
 export class Outbox {
-  constructor(readonly db: Db, readonly repo: string, readonly owner: string) {}
+  constructor(
+    readonly db: Db,
+    readonly repo: string,
+    readonly owner: string,
+  ) {}
 
   async add(entries: OutboxEntry[], tx: Db = this.db): Promise<number> {
     let n = 0;
@@ -48,7 +60,8 @@ export class Outbox {
       const r = await tx.query<{ id: string }>(
         `INSERT INTO outbox (repo, kind, coalesce_key, dedupe_key, op) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-        [this.repo, e.op.type, coalesce, e.dedupeKey ? `${this.repo}:${e.dedupeKey}` : null, JSON.stringify(e.op)]);
+        [this.repo, e.op.type, coalesce, e.dedupeKey ? `${this.repo}:${e.dedupeKey}` : null, JSON.stringify(e.op)],
+      );
       if (!r.rows.length) continue;
       n++;
       if (coalesce) {
@@ -71,9 +84,18 @@ export class Outbox {
              AND (o.coalesce_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox s WHERE s.coalesce_key = o.coalesce_key AND s.status = 'sending'))
            ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
          AND status = 'pending'
-         RETURNING id, op, progress, attempts`, [this.owner, leaseMs, this.repo]);
+         RETURNING id, op, progress, attempts`,
+        [this.owner, leaseMs, this.repo],
+      );
       const row = r.rows[0];
-      return row ? { id: Number(row.id), op: parseJson(row.op) as OutboxOp, progress: parseJson(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts) } : null;
+      return row
+        ? {
+            id: Number(row.id),
+            op: parseJson(row.op) as OutboxOp,
+            progress: parseJson(row.progress) as Record<string, unknown> | null,
+            attempts: Number(row.attempts),
+          }
+        : null;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') return null;
       throw err;
@@ -95,7 +117,9 @@ export class Outbox {
     } else {
       await this.db.query(
         `UPDATE outbox SET status = 'pending', owner = NULL, lease_until = NULL, last_error = $2,
-                next_at = now() + ($3::double precision * interval '1 millisecond') WHERE id = $1`, [id, error, retryInMs]);
+                next_at = now() + ($3::double precision * interval '1 millisecond') WHERE id = $1`,
+        [id, error, retryInMs],
+      );
     }
   }
 
@@ -106,10 +130,19 @@ export class Outbox {
   }
 
   async list(limit = 100): Promise<OutboxRow[]> {
-    const r = await this.db.query<Record<string, unknown>>(`SELECT * FROM outbox WHERE repo = $1 ORDER BY id DESC LIMIT ${Math.max(1, Math.min(limit, 1000))}`, [this.repo]);
+    const r = await this.db.query<Record<string, unknown>>(
+      `SELECT * FROM outbox WHERE repo = $1 ORDER BY id DESC LIMIT ${Math.max(1, Math.min(limit, 1000))}`,
+      [this.repo],
+    );
     return r.rows.map((row) => ({
-      id: Number(row.id), op: parseJson(row.op) as OutboxOp, progress: parseJson(row.progress) as Record<string, unknown> | null, attempts: Number(row.attempts),
-      status: row.status as string, lastError: (row.last_error as string) ?? null, createdAt: toIso(row.created_at), deliveredAt: toIso(row.delivered_at, true),
+      id: Number(row.id),
+      op: parseJson(row.op) as OutboxOp,
+      progress: parseJson(row.progress) as Record<string, unknown> | null,
+      attempts: Number(row.attempts),
+      status: row.status as string,
+      lastError: (row.last_error as string) ?? null,
+      createdAt: toIso(row.created_at),
+      deliveredAt: toIso(row.delivered_at, true),
     }));
   }
 }

@@ -21,7 +21,12 @@ export interface PrPlanPayload {
 }
 
 /** The commit to plan for a pull request and the paths it changes. */
-async function prCommit(ctx: ServiceContext, pr: number, headSha: string, mergeable: boolean | null): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[]; base?: string }> {
+async function prCommit(
+  ctx: ServiceContext,
+  pr: number,
+  headSha: string,
+  mergeable: boolean | null,
+): Promise<{ commit: string; at: 'merge' | 'head'; head: string; changed: string[]; base?: string }> {
   const repo = ctx.ws.repo;
   if (mergeable !== false) {
     // GitHub's merge ref carries the base and the head as its parents: one fetch is enough when it
@@ -97,10 +102,19 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
     }
   }
-  await ctx.records.setPrPlans(p.pr, target.head, report.stacks.filter((s) => s.plan).map((s) => ({ stack: s.stack, digest: s.plan!.digest, commit: target.commit })));
+  await ctx.records.setPrPlans(
+    p.pr,
+    target.head,
+    report.stacks.filter((s) => s.plan).map((s) => ({ stack: s.stack, digest: s.plan!.digest, commit: target.commit })),
+  );
   await ctx.outbox.add(planEntries(report));
   ctx.wake();
-  return { pr: p.pr, commit: target.commit, at: target.at, stacks: report.stacks.map((s) => ({ stack: s.stack, digest: s.plan?.digest ?? null, errors: s.diagnostics.length })) };
+  return {
+    pr: p.pr,
+    commit: target.commit,
+    at: target.at,
+    stacks: report.stacks.map((s) => ({ stack: s.stack, digest: s.plan?.digest ?? null, errors: s.diagnostics.length })),
+  };
 }
 
 /** Is `ancestor` the commit `oid` or one of its ancestors? */

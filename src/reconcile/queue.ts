@@ -42,7 +42,11 @@ export interface JobRow extends Job {
  * work of a dead one.
  */
 export class JobQueue {
-  constructor(readonly db: Db, readonly repo: string, readonly owner: string) {}
+  constructor(
+    readonly db: Db,
+    readonly repo: string,
+    readonly owner: string,
+  ) {}
 
   /** Queue jobs (in the given transaction, if any). Returns the ids of those actually queued. */
   async enqueue(specs: JobSpec[], tx: Db = this.db): Promise<number[]> {
@@ -51,7 +55,8 @@ export class JobQueue {
       const r = await tx.query<{ id: string }>(
         `INSERT INTO jobs (repo, kind, lane, dedupe_key, payload) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-        [this.repo, s.kind, `${this.repo}:${s.lane}`, s.dedupeKey ? `${this.repo}:${s.dedupeKey}` : null, JSON.stringify(s.payload)]);
+        [this.repo, s.kind, `${this.repo}:${s.lane}`, s.dedupeKey ? `${this.repo}:${s.dedupeKey}` : null, JSON.stringify(s.payload)],
+      );
       if (!r.rows.length) continue;
       const id = Number(r.rows[0].id);
       ids.push(id);
@@ -59,7 +64,8 @@ export class JobQueue {
         await tx.query(
           `UPDATE jobs SET status = 'superseded', finished_at = now(), error = $4
            WHERE lane = $1 AND kind = $2 AND status = 'queued' AND id < $3`,
-          [`${this.repo}:${s.lane}`, s.kind, id, `superseded by job ${id}`]);
+          [`${this.repo}:${s.lane}`, s.kind, id, `superseded by job ${id}`],
+        );
       }
     }
     return ids;
@@ -69,7 +75,9 @@ export class JobQueue {
   async recover(all = false): Promise<number> {
     const r = await this.db.query<{ id: string }>(
       `UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL
-       WHERE status = 'running' AND ($1 OR lease_until < now()) RETURNING id`, [all]);
+       WHERE status = 'running' AND ($1 OR lease_until < now()) RETURNING id`,
+      [all],
+    );
     return r.rows.length;
   }
 
@@ -90,7 +98,8 @@ export class JobQueue {
            FOR UPDATE SKIP LOCKED)
          AND status = 'queued'
          RETURNING id, repo, kind, lane, payload, attempts, status`,
-        [this.owner, leaseMs]);
+        [this.owner, leaseMs],
+      );
       const row = r.rows[0];
       return row ? toJob(row) : null;
     } catch (err) {
@@ -104,20 +113,27 @@ export class JobQueue {
     if (!ids.length) return;
     await this.db.query(
       `UPDATE jobs SET lease_until = now() + ($2::double precision * interval '1 millisecond')
-       WHERE id = ANY($1::bigint[]) AND status = 'running' AND owner = $3`, [ids, leaseMs, this.owner]);
+       WHERE id = ANY($1::bigint[]) AND status = 'running' AND owner = $3`,
+      [ids, leaseMs, this.owner],
+    );
   }
 
   async finish(id: number, status: 'done' | 'failed', result?: unknown, error?: string): Promise<void> {
-    await this.db.query(
-      `UPDATE jobs SET status = $2, finished_at = now(), lease_until = NULL, result = $3, error = $4 WHERE id = $1`,
-      [id, status, result === undefined ? null : JSON.stringify(result), error ?? null]);
+    await this.db.query(`UPDATE jobs SET status = $2, finished_at = now(), lease_until = NULL, result = $3, error = $4 WHERE id = $1`, [
+      id,
+      status,
+      result === undefined ? null : JSON.stringify(result),
+      error ?? null,
+    ]);
   }
 
   /** Put a job back for another attempt after `delayMs`. */
   async retry(id: number, delayMs: number, error: string): Promise<void> {
     await this.db.query(
       `UPDATE jobs SET status = 'queued', owner = NULL, lease_until = NULL, error = $3,
-              run_after = now() + ($2::double precision * interval '1 millisecond') WHERE id = $1`, [id, delayMs, error]);
+              run_after = now() + ($2::double precision * interval '1 millisecond') WHERE id = $1`,
+      [id, delayMs, error],
+    );
   }
 
   async list(filter: { status?: string; limit?: number } = {}): Promise<JobRow[]> {
@@ -125,10 +141,16 @@ export class JobQueue {
     let where = 'repo = $1';
     if (filter.status) where += ` AND status = $${params.push(filter.status)}`;
     const r = await this.db.query<Record<string, unknown>>(
-      `SELECT * FROM jobs WHERE ${where} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 100, 1000))}`, params);
+      `SELECT * FROM jobs WHERE ${where} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 100, 1000))}`,
+      params,
+    );
     return r.rows.map((row) => ({
-      ...toJob(row), dedupeKey: (row.dedupe_key as string) ?? null, error: (row.error as string) ?? null, result: parseJson(row.result),
-      createdAt: toIso(row.created_at), finishedAt: isoOrNull(row.finished_at),
+      ...toJob(row),
+      dedupeKey: (row.dedupe_key as string) ?? null,
+      error: (row.error as string) ?? null,
+      result: parseJson(row.result),
+      createdAt: toIso(row.created_at),
+      finishedAt: isoOrNull(row.finished_at),
     }));
   }
 
@@ -141,7 +163,12 @@ export class JobQueue {
 
 function toJob(row: Record<string, unknown>): Job {
   return {
-    id: Number(row.id), repo: row.repo as string, kind: row.kind as JobKind, lane: row.lane as string,
-    payload: parseJson(row.payload) as Record<string, unknown>, attempts: Number(row.attempts), status: row.status as string,
+    id: Number(row.id),
+    repo: row.repo as string,
+    kind: row.kind as JobKind,
+    lane: row.lane as string,
+    payload: parseJson(row.payload) as Record<string, unknown>,
+    attempts: Number(row.attempts),
+    status: row.status as string,
   };
 }

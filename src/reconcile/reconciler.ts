@@ -14,11 +14,16 @@ import { isPermanent } from '../forge/forge.js';
 async function runJob(ctx: ServiceContext, job: Job): Promise<Record<string, unknown>> {
   const p = job.payload;
   switch (job.kind) {
-    case 'pr-plan': return runPrPlan(ctx, p as unknown as PrPlanPayload);
-    case 'branch': return runBranch(ctx, p as { sha: string; trigger: string });
-    case 'apply': return runApply(ctx, p as unknown as ApplyPayload);
-    case 'command': return runCommand(ctx, p as unknown as CommandPayload);
-    case 'drift': return runDrift(ctx, p as { stack: string });
+    case 'pr-plan':
+      return runPrPlan(ctx, p as unknown as PrPlanPayload);
+    case 'branch':
+      return runBranch(ctx, p as { sha: string; trigger: string });
+    case 'apply':
+      return runApply(ctx, p as unknown as ApplyPayload);
+    case 'command':
+      return runCommand(ctx, p as unknown as CommandPayload);
+    case 'drift':
+      return runDrift(ctx, p as { stack: string });
   }
 }
 
@@ -39,13 +44,21 @@ export class Reconciler {
   constructor(private readonly ctx: ServiceContext) {
     const t = ctx.timings;
     this.jobs = new WorkLoop<Job>({
-      name: 'jobs', log: ctx.log, concurrency: t.concurrency, idleMs: t.idleMs, leaseMs: t.leaseMs,
+      name: 'jobs',
+      log: ctx.log,
+      concurrency: t.concurrency,
+      idleMs: t.idleMs,
+      leaseMs: t.leaseMs,
       claim: () => (ctx.signal.aborted ? Promise.resolve(null) : ctx.queue.claim(t.leaseMs)),
       renew: (ids) => ctx.queue.renew(ids, t.leaseMs),
       run: (job) => this.runJob(job),
     });
     this.deliveries = new WorkLoop<OutboxItem>({
-      name: 'outbox', log: ctx.log, concurrency: 2, idleMs: t.idleMs, leaseMs: t.leaseMs,
+      name: 'outbox',
+      log: ctx.log,
+      concurrency: 2,
+      idleMs: t.idleMs,
+      leaseMs: t.leaseMs,
       claim: () => ctx.outbox.claim(t.leaseMs),
       renew: async () => undefined,
       run: (item) => this.deliver(item),

@@ -14,7 +14,10 @@ export interface Hold {
  * for a command, merge commits of pull requests, and the open drift issue of each stack.
  */
 export class ServiceRecords {
-  constructor(readonly db: Db, readonly repo: string) {}
+  constructor(
+    readonly db: Db,
+    readonly repo: string,
+  ) {}
 
   /** Record a delivery id; false when it was seen before. */
   async firstDelivery(id: string, event: string, tx: Db = this.db): Promise<boolean> {
@@ -32,7 +35,14 @@ export class ServiceRecords {
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM pr_plans WHERE repo = $1 AND pr = $2', [this.repo, pr]);
       for (const p of plans) {
-        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha) VALUES ($1, $2, $3, $4, $5, $6)', [this.repo, pr, p.stack, p.digest, p.commit, headSha]);
+        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha) VALUES ($1, $2, $3, $4, $5, $6)', [
+          this.repo,
+          pr,
+          p.stack,
+          p.digest,
+          p.commit,
+          headSha,
+        ]);
       }
     });
   }
@@ -44,7 +54,10 @@ export class ServiceRecords {
 
   /** Open questions about a stack: the pull requests whose posted plans include it. */
   async prsPlanning(stack: string): Promise<{ pr: number; headSha: string }[]> {
-    const r = await this.db.query<{ pr: number; head_sha: string }>('SELECT pr, head_sha FROM pr_plans WHERE repo = $1 AND stack = $2 ORDER BY pr', [this.repo, stack]);
+    const r = await this.db.query<{ pr: number; head_sha: string }>('SELECT pr, head_sha FROM pr_plans WHERE repo = $1 AND stack = $2 ORDER BY pr', [
+      this.repo,
+      stack,
+    ]);
     return r.rows.map((x) => ({ pr: Number(x.pr), headSha: x.head_sha }));
   }
 
@@ -57,7 +70,8 @@ export class ServiceRecords {
     await this.db.query(
       `INSERT INTO holds (repo, stack, commit, pr, digest, reason) VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (repo, stack) DO UPDATE SET commit = EXCLUDED.commit, pr = EXCLUDED.pr, digest = EXCLUDED.digest, reason = EXCLUDED.reason, created_at = now()`,
-      [this.repo, h.stack, h.commit, h.pr, h.digest, h.reason]);
+      [this.repo, h.stack, h.commit, h.pr, h.digest, h.reason],
+    );
   }
 
   async clearHold(stack: string, commit?: string): Promise<void> {
@@ -66,10 +80,17 @@ export class ServiceRecords {
   }
 
   async holds(pr?: number): Promise<Hold[]> {
-    const r = pr === undefined
-      ? await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 ORDER BY stack', [this.repo])
-      : await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 AND pr = $2 ORDER BY stack', [this.repo, pr]);
-    return r.rows.map((x) => ({ stack: x.stack as string, commit: x.commit as string, pr: x.pr == null ? null : Number(x.pr), digest: x.digest as string, reason: x.reason as string }));
+    const r =
+      pr === undefined
+        ? await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 ORDER BY stack', [this.repo])
+        : await this.db.query<Record<string, unknown>>('SELECT * FROM holds WHERE repo = $1 AND pr = $2 ORDER BY stack', [this.repo, pr]);
+    return r.rows.map((x) => ({
+      stack: x.stack as string,
+      commit: x.commit as string,
+      pr: x.pr == null ? null : Number(x.pr),
+      digest: x.digest as string,
+      reason: x.reason as string,
+    }));
   }
 
   /** Applies held at one commit (released by `/driftless apply` commented on that commit). */
@@ -93,6 +114,10 @@ export class ServiceRecords {
 
   async setDriftIssue(stack: string, n: number | null): Promise<void> {
     if (n === null) await this.db.query('DELETE FROM drift_issues WHERE repo = $1 AND stack = $2', [this.repo, stack]);
-    else await this.db.query('INSERT INTO drift_issues (repo, stack, number) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET number = EXCLUDED.number', [this.repo, stack, n]);
+    else
+      await this.db.query(
+        'INSERT INTO drift_issues (repo, stack, number) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET number = EXCLUDED.number',
+        [this.repo, stack, n],
+      );
   }
 }

@@ -25,13 +25,21 @@ export function statusEntry(sha: string, context: string, state: 'pending' | 'su
 /** A single comment found again by its own marker (so a retried delivery edits instead of duplicating). */
 export function oneComment(issue: number, key: string, body: string): OutboxEntry {
   const marker = `driftless:${key}`;
-  return { op: { type: 'comment.upsert', issue, marker, bodies: [`${partMarker(marker, 0)}\n${body}`] }, dedupeKey: `comment:${issue}:${key}`, coalesceKey: `comment:${issue}:${key}` };
+  return {
+    op: { type: 'comment.upsert', issue, marker, bodies: [`${partMarker(marker, 0)}\n${body}`] },
+    dedupeKey: `comment:${issue}:${key}`,
+    coalesceKey: `comment:${issue}:${key}`,
+  };
 }
 
 /** The same on a commit: where driftless reports on a push that came without a pull request. */
 export function oneCommitComment(sha: string, key: string, body: string): OutboxEntry {
   const marker = `driftless:${key}`;
-  return { op: { type: 'commit-comment.upsert', sha, marker, bodies: markedParts(marker, body) }, dedupeKey: `commit-comment:${sha}:${key}`, coalesceKey: `commit-comment:${sha}:${key}` };
+  return {
+    op: { type: 'commit-comment.upsert', sha, marker, bodies: markedParts(marker, body) },
+    dedupeKey: `commit-comment:${sha}:${key}`,
+    coalesceKey: `commit-comment:${sha}:${key}`,
+  };
 }
 
 /** A comment on the pull request when there is one, else on the commit. */
@@ -45,14 +53,23 @@ export function planEntries(r: PlanReport): OutboxEntry[] {
   const body = planCommentBody(r);
   const diagnostics: Diagnostic[] = [...r.repoDiagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
   const entries: OutboxEntry[] = [
-    { op: { type: 'comment.upsert', issue: r.pr, marker: PLAN_MARKER, bodies: markedParts(PLAN_MARKER, body), onlyIfExists: r.stacks.length === 0 && !failed }, coalesceKey: `comment:${r.pr}:plan` },
+    {
+      op: { type: 'comment.upsert', issue: r.pr, marker: PLAN_MARKER, bodies: markedParts(PLAN_MARKER, body), onlyIfExists: r.stacks.length === 0 && !failed },
+      coalesceKey: `comment:${r.pr}:plan`,
+    },
     statusEntry(r.headSha, PLAN_CONTEXT, failed ? 'failure' : 'success', statusDescription(r)),
   ];
   if (r.stacks.length || diagnostics.length) {
     entries.push({
       op: {
-        type: 'check-run', sha: r.headSha, name: 'driftless', conclusion: failed ? 'failure' : 'success', title: statusDescription(r),
-        summary: diagnostics.length ? diagnostics.map((d) => `- ${formatDiagnostic(d)}`).join('\n') : r.stacks.map((s) => `- ${s.stack}: ${s.plan ? summaryLine(s.plan.summary) : 'not planned'}`).join('\n'),
+        type: 'check-run',
+        sha: r.headSha,
+        name: 'driftless',
+        conclusion: failed ? 'failure' : 'success',
+        title: statusDescription(r),
+        summary: diagnostics.length
+          ? diagnostics.map((d) => `- ${formatDiagnostic(d)}`).join('\n')
+          : r.stacks.map((s) => `- ${s.stack}: ${s.plan ? summaryLine(s.plan.summary) : 'not planned'}`).join('\n'),
         annotations: diagnostics.map((d) => ({ path: d.file, line: Math.max(1, d.line), message: formatDiagnostic(d) })),
       },
       dedupeKey: `check:${r.headSha}:${r.commit}:${statusDescription(r)}`,
@@ -130,16 +147,30 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
   const entries: OutboxEntry[] = [
     statusEntry(a.commit, applyContext(a.stack), ok ? 'success' : 'failure', desc),
     { op: { type: 'git-note', commit: a.commit, text: noteText(a), marker: noteMarker(a.stack, a.result.runId) }, dedupeKey: `note:${a.result.runId}` },
-    { op: { type: 'deployment', sha: a.commit, environment: a.stack, state: ok ? 'success' : 'failure', description: desc }, dedupeKey: `deployment:${a.result.runId}` },
+    {
+      op: { type: 'deployment', sha: a.commit, environment: a.stack, state: ok ? 'success' : 'failure', description: desc },
+      dedupeKey: `deployment:${a.result.runId}`,
+    },
   ];
   const body = [
     `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
     '',
     `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
     '',
-    ...(a.result.results.length ? ['| Resource | Action | Outcome |', '|---|---|---|', ...a.result.results.map((x) => `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`)] : ['No changes.']),
+    ...(a.result.results.length
+      ? [
+          '| Resource | Action | Outcome |',
+          '|---|---|---|',
+          ...a.result.results.map(
+            (x) =>
+              `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`,
+          ),
+        ]
+      : ['No changes.']),
     '',
-    failed.length ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.` : 'The audit trail is in `git log --notes=driftless`.',
+    failed.length
+      ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.`
+      : 'The audit trail is in `git log --notes=driftless`.',
   ].join('\n');
   entries.push(commentFor(a.pr, a.commit, `result:${a.stack}:${a.result.runId}`, body));
   return entries;
@@ -171,5 +202,14 @@ export function driftEntry(stack: string, plan: Plan, remediation: string | null
 }
 
 export function driftGoneEntry(stack: string): OutboxEntry {
-  return { op: { type: 'drift-issue', stack, open: false, title: `Drift in stack ${stack}`, body: `The drift of stack \`${stack}\` is gone: the live state matches what was applied.` }, coalesceKey: `drift:${stack}` };
+  return {
+    op: {
+      type: 'drift-issue',
+      stack,
+      open: false,
+      title: `Drift in stack ${stack}`,
+      body: `The drift of stack \`${stack}\` is gone: the live state matches what was applied.`,
+    },
+    coalesceKey: `drift:${stack}`,
+  };
 }

@@ -26,7 +26,10 @@ export class Scheduler {
   private drift = new Map<string, { expr: string; task: ScheduledTask }>();
   private polling: Promise<void> | null = null;
 
-  constructor(private readonly ctx: ServiceContext, private readonly pollExpr: string) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly pollExpr: string,
+  ) {}
 
   start(): void {
     if (this.pollExpr !== 'off') {
@@ -84,7 +87,11 @@ export class Scheduler {
     for (const [name, expr] of wanted) {
       if (this.drift.has(name)) continue;
       const unit = expr.trim().split(/\s+/).length === 6 ? 1000 : 60_000;
-      const task = cron.schedule(expr, (c) => this.queueDrift(name, c.date, unit), { name: `driftless-drift-${name}`, noOverlap: true, logger: cronLogger(this.ctx.log) });
+      const task = cron.schedule(expr, (c) => this.queueDrift(name, c.date, unit), {
+        name: `driftless-drift-${name}`,
+        noOverlap: true,
+        logger: cronLogger(this.ctx.log),
+      });
       this.drift.set(name, { expr, task });
     }
   }

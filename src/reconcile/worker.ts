@@ -33,9 +33,12 @@ export class WorkLoop<T extends Claimed> {
   start(): void {
     if (this.loop) return;
     this.loop = this.main();
-    this.renewTimer = setInterval(() => {
-      this.o.renew([...this.running.keys()]).catch((err) => this.o.log.warn({ err: (err as Error).message }, `${this.o.name}: lease renewal failed`));
-    }, Math.max(50, Math.floor(this.o.leaseMs / 3)));
+    this.renewTimer = setInterval(
+      () => {
+        this.o.renew([...this.running.keys()]).catch((err) => this.o.log.warn({ err: (err as Error).message }, `${this.o.name}: lease renewal failed`));
+      },
+      Math.max(50, Math.floor(this.o.leaseMs / 3)),
+    );
     this.renewTimer.unref();
   }
 
@@ -62,10 +65,13 @@ export class WorkLoop<T extends Claimed> {
         if (!item) break;
         claimed = true;
         const id = item.id;
-        const p = this.o.run(item).catch((err) => this.o.log.error({ err: (err as Error).message, id }, `${this.o.name}: item failed`)).finally(() => {
-          this.running.delete(id);
-          this.wake();
-        });
+        const p = this.o
+          .run(item)
+          .catch((err) => this.o.log.error({ err: (err as Error).message, id }, `${this.o.name}: item failed`))
+          .finally(() => {
+            this.running.delete(id);
+            this.wake();
+          });
         this.running.set(id, p);
       }
       if (this.stopped) break;

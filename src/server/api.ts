@@ -25,7 +25,13 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
       const state = await ctx.store.stackState(ctx.ws.key(name));
       const hold = holds.get(name);
       stacks.push({
-        name, path: cfg.path, apply: cfg.apply, prune: cfg.prune, drift: cfg.drift ?? null, serial: state.serial, appliedCommit: state.appliedCommit,
+        name,
+        path: cfg.path,
+        apply: cfg.apply,
+        prune: cfg.prune,
+        drift: cfg.drift ?? null,
+        serial: state.serial,
+        appliedCommit: state.appliedCommit,
         held: hold ? { commit: hold.commit, pr: hold.pr, reason: hold.reason } : null,
       });
     }
@@ -35,6 +41,14 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
   app.get('/api/jobs', async (req) => ({ jobs: await ctx.queue.list({ status: (req.query as { status?: string }).status, limit: limit(req.query) }) }));
 
   app.get('/api/outbox', async (req) => ({
-    outbox: (await ctx.outbox.list(limit(req.query))).map((e) => ({ id: e.id, type: e.op.type, status: e.status, attempts: e.attempts, lastError: e.lastError, createdAt: e.createdAt, deliveredAt: e.deliveredAt })),
+    outbox: (await ctx.outbox.list(limit(req.query))).map((e) => ({
+      id: e.id,
+      type: e.op.type,
+      status: e.status,
+      attempts: e.attempts,
+      lastError: e.lastError,
+      createdAt: e.createdAt,
+      deliveredAt: e.deliveredAt,
+    })),
   }));
 }

@@ -12,7 +12,9 @@ import type { ServerConfig } from '../config/server-config.js';
 export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
   await app.register(webhookPlugin, {
-    ctx, secret: config.github?.webhookSecret?.reveal(), bodyLimit: config.server.bodyLimit,
+    ctx,
+    secret: config.github?.webhookSecret?.reveal(),
+    bodyLimit: config.server.bodyLimit,
     events: { owner: config.github?.owner ?? '', repo: config.github?.repo ?? '', branch: config.repo.branch },
   });
   await app.register(apiPlugin, { ctx });

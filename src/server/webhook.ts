@@ -55,7 +55,10 @@ export async function webhookPlugin(app: FastifyInstance, o: WebhookOptions): Pr
       return reply.code(200).send({ duplicate: true });
     }
     if (result.queued.length) ctx.wake();
-    req.log.info({ delivery, event, action: payload.action, jobs: result.queued, ignored: decision.ignored }, decision.ignored ? `webhook ignored: ${decision.ignored}` : 'webhook queued jobs');
+    req.log.info(
+      { delivery, event, action: payload.action, jobs: result.queued, ignored: decision.ignored },
+      decision.ignored ? `webhook ignored: ${decision.ignored}` : 'webhook queued jobs',
+    );
     return reply.code(202).send({ queued: result.queued, ignored: decision.ignored });
   });
 }

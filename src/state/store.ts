@@ -71,7 +71,10 @@ export class StateStore {
   }
 
   async stackState(k: StackKey): Promise<{ serial: number; appliedCommit: string | null }> {
-    const r = await this.db.query<{ serial: string; applied_commit: string | null }>('SELECT serial, applied_commit FROM stacks WHERE repo = $1 AND stack = $2', [k.repo, k.stack]);
+    const r = await this.db.query<{ serial: string; applied_commit: string | null }>(
+      'SELECT serial, applied_commit FROM stacks WHERE repo = $1 AND stack = $2',
+      [k.repo, k.stack],
+    );
     return r.rows[0] ? { serial: Number(r.rows[0].serial), appliedCommit: r.rows[0].applied_commit } : { serial: 0, appliedCommit: null };
   }
 
@@ -92,15 +95,34 @@ export class StateStore {
     const out = new Map<string, RecordedResource>();
     let after = '';
     for (;;) {
-      const r = await db.query<{ id: string; api_version: string; kind: string; name: string; spec: unknown; outputs: unknown; deps: unknown; protect: boolean }>(
+      const r = await db.query<{
+        id: string;
+        api_version: string;
+        kind: string;
+        name: string;
+        spec: unknown;
+        outputs: unknown;
+        deps: unknown;
+        protect: boolean;
+      }>(
         `SELECT id, api_version, kind, name, spec, outputs, deps, protect FROM resources
-         WHERE repo = $1 AND stack = $2 AND id > $3 ORDER BY id LIMIT ${RESOURCE_PAGE}`, [k.repo, k.stack, after]);
+         WHERE repo = $1 AND stack = $2 AND id > $3 ORDER BY id LIMIT ${RESOURCE_PAGE}`,
+        [k.repo, k.stack, after],
+      );
       for (const row of r.rows) {
-        out.set(row.id, each({
-          id: row.id, apiVersion: row.api_version, kind: row.kind, name: row.name,
-          spec: parseJson(row.spec) as RecordedResource['spec'], outputs: parseJson(row.outputs) as RecordedResource['outputs'],
-          deps: parseJson(row.deps) as string[], protect: row.protect,
-        }));
+        out.set(
+          row.id,
+          each({
+            id: row.id,
+            apiVersion: row.api_version,
+            kind: row.kind,
+            name: row.name,
+            spec: parseJson(row.spec) as RecordedResource['spec'],
+            outputs: parseJson(row.outputs) as RecordedResource['outputs'],
+            deps: parseJson(row.deps) as string[],
+            protect: row.protect,
+          }),
+        );
       }
       if (r.rows.length < RESOURCE_PAGE) return out;
       after = r.rows[r.rows.length - 1].id;
@@ -110,7 +132,9 @@ export class StateStore {
   private async bump(tx: Db, k: StackKey): Promise<number> {
     const r = await tx.query<{ serial: string }>(
       `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
-       ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`, [k.repo, k.stack]);
+       ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`,
+      [k.repo, k.stack],
+    );
     return Number(r.rows[0].serial);
   }
 
@@ -122,7 +146,19 @@ export class StateStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
            spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`,
-        [k.repo, k.stack, res.id, res.apiVersion, res.kind, res.name, JSON.stringify(res.spec), JSON.stringify(res.outputs), JSON.stringify(res.deps), res.protect]);
+        [
+          k.repo,
+          k.stack,
+          res.id,
+          res.apiVersion,
+          res.kind,
+          res.name,
+          JSON.stringify(res.spec),
+          JSON.stringify(res.outputs),
+          JSON.stringify(res.deps),
+          res.protect,
+        ],
+      );
       return this.bump(tx, k);
     });
   }
@@ -137,19 +173,30 @@ export class StateStore {
   async setAppliedCommit(k: StackKey, commit: string): Promise<void> {
     await this.db.query(
       `INSERT INTO stacks (repo, stack, serial, applied_commit) VALUES ($1, $2, 0, $3)
-       ON CONFLICT (repo, stack) DO UPDATE SET applied_commit = EXCLUDED.applied_commit, updated_at = now()`, [k.repo, k.stack, commit]);
+       ON CONFLICT (repo, stack) DO UPDATE SET applied_commit = EXCLUDED.applied_commit, updated_at = now()`,
+      [k.repo, k.stack, commit],
+    );
   }
 
-  async startRun(k: StackKey, info: { kind: RunRecord['kind']; trigger: string; commit: string | null; actor?: string | null; pr?: number | null; digest?: string | null }): Promise<number> {
+  async startRun(
+    k: StackKey,
+    info: { kind: RunRecord['kind']; trigger: string; commit: string | null; actor?: string | null; pr?: number | null; digest?: string | null },
+  ): Promise<number> {
     const r = await this.db.query<{ id: string }>(
       'INSERT INTO runs (repo, stack, kind, trigger, commit, actor, pr, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id',
-      [k.repo, k.stack, info.kind, info.trigger, info.commit, info.actor ?? null, info.pr ?? null, info.digest ?? null]);
+      [k.repo, k.stack, info.kind, info.trigger, info.commit, info.actor ?? null, info.pr ?? null, info.digest ?? null],
+    );
     return Number(r.rows[0].id);
   }
 
   async finishRun(id: number, outcome: RunOutcome, summary: Summary | null, results: ResultChange[] | null, error?: string): Promise<void> {
-    await this.db.query('UPDATE runs SET finished_at = now(), outcome = $2, summary = $3, results = $4, error = $5 WHERE id = $1',
-      [id, outcome, summary ? JSON.stringify(summary) : null, results ? JSON.stringify(results) : null, error ?? null]);
+    await this.db.query('UPDATE runs SET finished_at = now(), outcome = $2, summary = $3, results = $4, error = $5 WHERE id = $1', [
+      id,
+      outcome,
+      summary ? JSON.stringify(summary) : null,
+      results ? JSON.stringify(results) : null,
+      error ?? null,
+    ]);
   }
 
   async runs(filter: { repo?: string; stack?: string; limit?: number; id?: number } = {}): Promise<RunRecord[]> {
@@ -161,10 +208,21 @@ export class StateStore {
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 50, 1000))}`;
     const r = await this.db.query<Record<string, unknown>>(sql, params);
     return r.rows.map((row) => ({
-      id: Number(row.id), repo: row.repo as string, stack: row.stack as string, kind: row.kind as RunRecord['kind'], trigger: row.trigger as string,
-      commit: (row.commit as string) ?? null, actor: (row.actor as string) ?? null, pr: row.pr == null ? null : Number(row.pr), digest: (row.digest as string) ?? null,
-      startedAt: toIso(row.started_at), finishedAt: row.finished_at ? toIso(row.finished_at) : null, outcome: row.outcome as RunOutcome,
-      summary: parseJson(row.summary) as Summary | null, results: parseJson(row.results) as ResultChange[] | null, error: (row.error as string) ?? null,
+      id: Number(row.id),
+      repo: row.repo as string,
+      stack: row.stack as string,
+      kind: row.kind as RunRecord['kind'],
+      trigger: row.trigger as string,
+      commit: (row.commit as string) ?? null,
+      actor: (row.actor as string) ?? null,
+      pr: row.pr == null ? null : Number(row.pr),
+      digest: (row.digest as string) ?? null,
+      startedAt: toIso(row.started_at),
+      finishedAt: row.finished_at ? toIso(row.finished_at) : null,
+      outcome: row.outcome as RunOutcome,
+      summary: parseJson(row.summary) as Summary | null,
+      results: parseJson(row.results) as ResultChange[] | null,
+      error: (row.error as string) ?? null,
     }));
   }
 
@@ -172,7 +230,8 @@ export class StateStore {
   async journalStart(runId: number, k: StackKey, resourceId: string, operation: string, resource: RecordedResource): Promise<number> {
     const r = await this.db.query<{ id: string }>(
       'INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-      [runId, k.repo, k.stack, resourceId, operation, JSON.stringify(resource)]);
+      [runId, k.repo, k.stack, resourceId, operation, JSON.stringify(resource)],
+    );
     return Number(r.rows[0].id);
   }
 
@@ -182,16 +241,27 @@ export class StateStore {
 
   async unfinishedJournal(k: StackKey): Promise<JournalEntry[]> {
     const r = await this.db.query<Record<string, unknown>>(
-      'SELECT id, run_id, resource_id, operation, resource, started_at FROM journal WHERE repo = $1 AND stack = $2 AND outcome IS NULL ORDER BY id', [k.repo, k.stack]);
+      'SELECT id, run_id, resource_id, operation, resource, started_at FROM journal WHERE repo = $1 AND stack = $2 AND outcome IS NULL ORDER BY id',
+      [k.repo, k.stack],
+    );
     return r.rows.map((row) => ({
-      id: Number(row.id), runId: Number(row.run_id), resourceId: row.resource_id as string, operation: row.operation as string,
-      resource: parseJson(row.resource) as RecordedResource, startedAt: toIso(row.started_at),
+      id: Number(row.id),
+      runId: Number(row.run_id),
+      resourceId: row.resource_id as string,
+      operation: row.operation as string,
+      resource: parseJson(row.resource) as RecordedResource,
+      startedAt: toIso(row.started_at),
     }));
   }
 
   async journal(runId: number): Promise<{ resourceId: string; operation: string; outcome: string | null; error: string | null }[]> {
     const r = await this.db.query<Record<string, unknown>>('SELECT resource_id, operation, outcome, error FROM journal WHERE run_id = $1 ORDER BY id', [runId]);
-    return r.rows.map((row) => ({ resourceId: row.resource_id as string, operation: row.operation as string, outcome: (row.outcome as string) ?? null, error: (row.error as string) ?? null }));
+    return r.rows.map((row) => ({
+      resourceId: row.resource_id as string,
+      operation: row.operation as string,
+      outcome: (row.outcome as string) ?? null,
+      error: (row.error as string) ?? null,
+    }));
   }
 
   /** Take the stack's apply lock, or throw LockedError naming the holder. */
@@ -201,9 +271,16 @@ export class StateStore {
     if (this.db.advisoryLock) {
       releaseAdvisory = await this.db.advisoryLock(key);
       if (!releaseAdvisory) throw new LockedError(`stack ${k.stack} is locked by ${await this.lockHolder(k)}`);
-      await this.db.query(`INSERT INTO locks (repo, stack, holder) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now()`, [k.repo, k.stack, holder]);
+      await this.db.query(
+        `INSERT INTO locks (repo, stack, holder) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = now()`,
+        [k.repo, k.stack, holder],
+      );
     } else {
-      const r = await this.db.query('INSERT INTO locks (repo, stack, holder) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO NOTHING RETURNING holder', [k.repo, k.stack, holder]);
+      const r = await this.db.query('INSERT INTO locks (repo, stack, holder) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO NOTHING RETURNING holder', [
+        k.repo,
+        k.stack,
+        holder,
+      ]);
       if (r.rows.length === 0) throw new LockedError(`stack ${k.stack} is locked by ${await this.lockHolder(k)}`);
     }
     let released = false;
@@ -218,7 +295,10 @@ export class StateStore {
   }
 
   private async lockHolder(k: StackKey): Promise<string> {
-    const r = await this.db.query<{ holder: string; acquired_at: unknown }>('SELECT holder, acquired_at FROM locks WHERE repo = $1 AND stack = $2', [k.repo, k.stack]);
+    const r = await this.db.query<{ holder: string; acquired_at: unknown }>('SELECT holder, acquired_at FROM locks WHERE repo = $1 AND stack = $2', [
+      k.repo,
+      k.stack,
+    ]);
     return r.rows[0] ? `${r.rows[0].holder} since ${toIso(r.rows[0].acquired_at)}` : 'another process';
   }
 

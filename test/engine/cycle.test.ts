@@ -11,7 +11,10 @@ function setup(files: Record<string, string>) {
   const dir = tempDir('driftless-cycle-');
   const root = join(dir, 'root');
   const config = join(dir, 'driftless.config.yaml');
-  writeFileSync(config, `repo:\n  path: ${repo.dir}\n  name: infra\ntargets:\n  files: { provider: fs, root: ${root} }\nsecrets:\n  API_KEY: { fromEnv: TEST_API_KEY }\ndataDir: ${join(dir, 'data')}\n`);
+  writeFileSync(
+    config,
+    `repo:\n  path: ${repo.dir}\n  name: infra\ntargets:\n  files: { provider: fs, root: ${root} }\nsecrets:\n  API_KEY: { fromEnv: TEST_API_KEY }\ndataDir: ${join(dir, 'data')}\n`,
+  );
   const cli = (...args: string[]) => runCli(['--config', config, ...args], { env: { TEST_API_KEY: SECRET } });
   return { repo, dir, root, config, cli };
 }
@@ -120,7 +123,10 @@ describe('the whole cycle through the CLI: validate, plan, apply, drift, history
 
   it('refuses to delete a protected resource, or every resource of a stack', async () => {
     const { repo, cli, root } = setup({
-      'stacks/web/a.yaml': manifest('File', 'keep', { path: 'keep.txt', content: 'k' }, { protect: true }) + '---\n' + manifest('File', 'other', { path: 'other.txt', content: 'o' }),
+      'stacks/web/a.yaml':
+        manifest('File', 'keep', { path: 'keep.txt', content: 'k' }, { protect: true }) +
+        '---\n' +
+        manifest('File', 'other', { path: 'other.txt', content: 'o' }),
     });
     expect((await cli('apply', '--auto-approve')).code).toBe(0);
     repo.commit({ 'stacks/web/a.yaml': manifest('File', 'other', { path: 'other.txt', content: 'o' }) });
@@ -129,7 +135,10 @@ describe('the whole cycle through the CLI: validate, plan, apply, drift, history
     expect(r.out + r.err).toContain('File/keep is protected and would be deleted; set metadata.protect: false in a commit before removing it');
     expect(existsSync(join(root, 'keep.txt'))).toBe(true);
 
-    repo.commit({ 'stacks/web/a.yaml': manifest('File', 'keep', { path: 'keep.txt', content: 'k' }) + '---\n' + manifest('File', 'other', { path: 'other.txt', content: 'o' }) });
+    repo.commit({
+      'stacks/web/a.yaml':
+        manifest('File', 'keep', { path: 'keep.txt', content: 'k' }) + '---\n' + manifest('File', 'other', { path: 'other.txt', content: 'o' }),
+    });
     expect((await cli('apply', '--auto-approve')).code).toBe(0); // protect now recorded false
     repo.commit({ 'stacks/web/a.yaml': null, 'stacks/web/README.md': 'empty' });
     const all = await cli('apply', '--auto-approve');

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ObjectStore } from '../../src/git/object-store.js';
-import { parseManifestFile } from '../../src/manifests/yaml.js';
 import { TestRepo } from '../helpers/git.js';
 
 function allObjects(dir: string): { oid: string; type: string }[] {
   const out = execFileSync('git', ['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd: dir, encoding: 'utf8' });
-  return out.trim().split('\n').map((l) => {
-    const [oid, type] = l.split(' ');
-    return { oid, type };
-  });
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const [oid, type] = l.split(' ');
+      return { oid, type };
+    });
 }
 
 function gitBytes(dir: string, type: string, oid: string): Buffer {
@@ -33,7 +35,11 @@ describe('git object store: the fast read path gives what git gives', () => {
     repo.commit({ 'loose.txt': 'a loose object after the pack\n' }, 'loose');
     const objects = allObjects(repo.dir);
     expect(objects.length).toBeGreaterThan(100);
-    const deltas = execFileSync('git', ['verify-pack', '-v', ...execFileSync('sh', ['-c', 'ls .git/objects/pack/*.idx'], { cwd: repo.dir, encoding: 'utf8' }).trim().split('\n')], { cwd: repo.dir, encoding: 'utf8' });
+    const deltas = execFileSync(
+      'git',
+      ['verify-pack', '-v', ...execFileSync('sh', ['-c', 'ls .git/objects/pack/*.idx'], { cwd: repo.dir, encoding: 'utf8' }).trim().split('\n')],
+      { cwd: repo.dir, encoding: 'utf8' },
+    );
     expect(deltas).toMatch(/chain length = [2-9]/); // there are real delta chains to resolve
     // The default delta-base cache, one that evicts nearly every base, and reads after dropping it.
     for (const store of [new ObjectStore(join(repo.dir, '.git')), new ObjectStore(join(repo.dir, '.git'), 8 * 1024)]) {

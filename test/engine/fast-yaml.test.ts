@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, LineCounter } from 'yaml';
 import { parseFastYaml } from '../../src/manifests/fast-yaml.js';
 import { customTags } from '../../src/manifests/yaml.js';
-import { manifests, manifestYaml } from '../../src/bench/generate.js';
+import { manifests, manifestYaml } from '../../bench/generate.js';
 
 /** What the yaml library makes of a text: each non-empty document's index, position and value. */
 function viaYaml(src: string) {
@@ -56,13 +56,44 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
     '# prelude\n---\na: 1\n---\n# only comments\n---\nb: 2\n---\n',
     'a: 1\n---\nb: 2\n...\n',
     'x: !ref File/a.outputs.sha256\ny: !secret NAME\nz: !ref not valid\n',
-    'a: [1, 2]\n', 'a: {b: 1}\n', 'a: &x 1\nb: *x\n', 'a: >\n  folded\n', 'a: |+\n  keep\n\n', 'a: |2\n   x\n',
-    'a: b\n  c\n', 'a: 1\na: 2\n', '"a": 1\na: 2\n', 'a: 0x1F\nb: 0o17\nc: .inf\nd: 1_000\n', 'a:\tb\n', 'a: 1\r\nb: 2\r\n',
-    'key with space: 1\n', 'a: "esc \\x41"\n', 'a: "json \\u0041 \\n ok"\n', "a: 'unterminated\n", 'a: "multi\n  line"\n',
-    '- a\n- b\n', '- - a\n', 'plain scalar\n', '', '\n\n# nothing\n', 'a: 12345678901234567890\n', 'a: -0\n', 'a: 1.\n',
-    'a:\n  b:\n    c:\n      d: deep\n  e: f\n', 'url: http://example.com/x?y=z#frag\n', 'a: :b\n', 'a: b:c\n', 'a: "x": y\n',
+    'a: [1, 2]\n',
+    'a: {b: 1}\n',
+    'a: &x 1\nb: *x\n',
+    'a: >\n  folded\n',
+    'a: |+\n  keep\n\n',
+    'a: |2\n   x\n',
+    'a: b\n  c\n',
+    'a: 1\na: 2\n',
+    '"a": 1\na: 2\n',
+    'a: 0x1F\nb: 0o17\nc: .inf\nd: 1_000\n',
+    'a:\tb\n',
+    'a: 1\r\nb: 2\r\n',
+    'key with space: 1\n',
+    'a: "esc \\x41"\n',
+    'a: "json \\u0041 \\n ok"\n',
+    "a: 'unterminated\n",
+    'a: "multi\n  line"\n',
+    '- a\n- b\n',
+    '- - a\n',
+    'plain scalar\n',
+    '',
+    '\n\n# nothing\n',
+    'a: 12345678901234567890\n',
+    'a: -0\n',
+    'a: 1.\n',
+    'a:\n  b:\n    c:\n      d: deep\n  e: f\n',
+    'url: http://example.com/x?y=z#frag\n',
+    'a: :b\n',
+    'a: b:c\n',
+    'a: "x": y\n',
     'list:\n  - "quoted: colon"\n  - \'single\'\n  - name: n\n    value: |\n      v1\n      v2\n  - plain\n',
-    '__proto__: 1\n', 'a: @x\n', 'a: `x\n', 'a: %x\n', '? complex\n: key\n', 'a:\n  - b\n   - c\n', 'a:\n    b: 1\n  c: 2\n',
+    '__proto__: 1\n',
+    'a: @x\n',
+    'a: `x\n',
+    'a: %x\n',
+    '? complex\n: key\n',
+    'a:\n  - b\n   - c\n',
+    'a:\n    b: 1\n  c: 2\n',
   ];
   it.each(cases.map((c, i) => [i, c]))('case %i', (_i, src) => {
     const r = agree(src as string);

@@ -2,10 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsProvider } from '../../src/providers/fs/index.js';
-import type { Desired, Recorded, Session } from '../../src/providers/sdk.js';
+import type { Desired, Recorded, Session } from '../../src/sdk/provider.js';
 import { tempDir } from '../helpers/git.js';
 
-const desired = (kind: string, name: string, spec: Record<string, unknown>): Desired => ({ id: `${kind}/${name}`, apiVersion: 'fs.driftless.dev/v1', kind, name, spec: spec as never });
+const desired = (kind: string, name: string, spec: Record<string, unknown>): Desired => ({
+  id: `${kind}/${name}`,
+  apiVersion: 'fs.driftless.dev/v1',
+  kind,
+  name,
+  spec: spec as never,
+});
 const recorded = (d: Desired): Recorded => ({ ...d, outputs: {} });
 
 async function session(): Promise<{ s: Session; root: string; outside: string }> {

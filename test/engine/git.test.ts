@@ -3,10 +3,16 @@ import { execFileSync } from 'node:child_process';
 import { GitRepository } from '../../src/git/repository.js';
 import { Mirror } from '../../src/git/mirror.js';
 import { TestRepo, tempDir } from '../helpers/git.js';
-import { startGitHttpServer, type GitHttpServer } from '../../src/testkit/git-http-server.js';
+import { startGitHttpServer, type GitHttpServer } from '../../testkit/git-http-server.js';
 
 describe('git: local repositories read in place', () => {
-  const repo = TestRepo.create({ 'driftless.yaml': 'version: 1\n', 'stacks/a/x.yaml': 'a: 1\n', 'stacks/a/deep/y.yml': 'b: 2\n', 'stacks/b/z.json': '{}', 'README.md': 'hi' });
+  const repo = TestRepo.create({
+    'driftless.yaml': 'version: 1\n',
+    'stacks/a/x.yaml': 'a: 1\n',
+    'stacks/a/deep/y.yml': 'b: 2\n',
+    'stacks/b/z.json': '{}',
+    'README.md': 'hi',
+  });
   afterAll(() => repo.remove());
 
   it('resolves branches, tags, full and short shas', async () => {

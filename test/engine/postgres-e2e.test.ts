@@ -34,15 +34,18 @@ describe('fixtures/postgres through the engine: plan, apply, no-op, drift, repai
     repo.git('commit', '-qm', 'postgres example');
     const dir = tempDir('driftless-pgcfg-');
     const config = join(dir, 'driftless.config.yaml');
-    writeFileSync(config, [
-      `repo: { path: ${repo.dir}, name: pg-example }`,
-      'targets:',
-      '  main-db: { provider: postgres, url: { fromEnv: TEST_PG_URL } }',
-      'secrets:',
-      '  APP_DB_PASSWORD: { fromEnv: APP_DB_PASSWORD }',
-      '  REPORTING_DB_PASSWORD: { fromEnv: REPORTING_DB_PASSWORD }',
-      `dataDir: ${join(dir, 'data')}`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      config,
+      [
+        `repo: { path: ${repo.dir}, name: pg-example }`,
+        'targets:',
+        '  main-db: { provider: postgres, url: { fromEnv: TEST_PG_URL } }',
+        'secrets:',
+        '  APP_DB_PASSWORD: { fromEnv: APP_DB_PASSWORD }',
+        '  REPORTING_DB_PASSWORD: { fromEnv: REPORTING_DB_PASSWORD }',
+        `dataDir: ${join(dir, 'data')}`,
+      ].join('\n') + '\n',
+    );
     const env = { TEST_PG_URL: server.url, APP_DB_PASSWORD: APP_PW, REPORTING_DB_PASSWORD: REP_PW };
     const cli = (...a: string[]) => runCli(['--config', config, ...a], { env });
 

@@ -24,7 +24,10 @@ describe('crash recovery: nothing created is ever forgotten', () => {
     const root = join(dir, 'root');
     const dataDir = join(dir, 'data');
     const config = join(dir, 'driftless.config.yaml');
-    writeFileSync(config, `repo: { path: ${repo.dir}, name: crash }\nproviders: [${CRASH_PROVIDER}]\ntargets:\n  markers: { provider: crashy, root: ${root} }\ndataDir: ${dataDir}\nparallelism: 1\n`);
+    writeFileSync(
+      config,
+      `repo: { path: ${repo.dir}, name: crash }\nproviders: [${CRASH_PROVIDER}]\ntargets:\n  markers: { provider: crashy, root: ${root} }\ndataDir: ${dataDir}\nparallelism: 1\n`,
+    );
     require_dir(root);
     writeFileSync(join(root, 'CRASH_ON_c'), '');
 
@@ -81,7 +84,10 @@ describe('the data dir belongs to one process', () => {
     const dataDir = tempDir('driftless-lock-');
     const dead = spawn(process.execPath, ['-e', '0']);
     await new Promise((r) => dead.on('exit', r));
-    writeFileSync(join(dataDir, 'driftless.lock'), JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), command: 'serve', startedAt: new Date().toISOString() }));
+    writeFileSync(
+      join(dataDir, 'driftless.lock'),
+      JSON.stringify({ pid: dead.pid, host: (await import('node:os')).hostname(), command: 'serve', startedAt: new Date().toISOString() }),
+    );
     const store = await openState({ dataDir, command: 'plan' });
     await store.close();
   });

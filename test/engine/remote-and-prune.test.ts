@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestRepo, tempDir, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
-import { startGitHttpServer, type GitHttpServer } from '../../src/testkit/git-http-server.js';
+import { startGitHttpServer, type GitHttpServer } from '../../testkit/git-http-server.js';
 import { runCli } from '../helpers/cli.js';
 
 describe('the CLI on a remote repository over smart HTTP', () => {

@@ -5,7 +5,14 @@ import type { StateStore } from '../../src/state/store.js';
 import { tempDir } from '../helpers/git.js';
 
 const rec = (id: string, spec: Record<string, unknown> = {}) => ({
-  id, apiVersion: 'fs.driftless.dev/v1', kind: id.split('/')[0], name: id.split('/')[1], spec: spec as never, outputs: {}, deps: [], protect: false,
+  id,
+  apiVersion: 'fs.driftless.dev/v1',
+  kind: id.split('/')[0],
+  name: id.split('/')[1],
+  spec: spec as never,
+  outputs: {},
+  deps: [],
+  protect: false,
 });
 
 async function pgDatabase(): Promise<string> {

@@ -29,7 +29,10 @@ describe('validation: every error says where and what', () => {
 
   it('stops alias bombs', async () => {
     let y = 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n';
-    for (let i = 1; i < 12; i++) y += `a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 12; i++)
+      y += `a${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     const errs = await validateFiles(file(y));
     expect(errs[0]).toMatch(/stacks\/web\/a\.yaml:1:1: cannot expand document: .*alias/i);
   });
@@ -49,7 +52,8 @@ describe('validation: every error says where and what', () => {
   });
 
   it('reports every schema error, each at its field (key for unknown properties, parent for missing ones)', async () => {
-    const body = 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: a\nspec:\n  path: a\n  mode: rwx\n  colour: red\n' +
+    const body =
+      'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: a\nspec:\n  path: a\n  mode: rwx\n  colour: red\n' +
       '---\napiVersion: fs.driftless.dev/v1\nkind: Directory\nmetadata:\n  name: d\nspec:\n  mode: "0755"\n';
     const errs = await validateFiles(file(body));
     expect(errs).toEqual([
@@ -84,32 +88,51 @@ describe('validation: every error says where and what', () => {
 
   it('reports a !ref to a missing resource, and a malformed !ref, at the value', async () => {
     const body = 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: a\nspec:\n  path: a\n  content: !ref File/zz.outputs.sha256\n';
-    expect(await validateFiles(file(body))).toEqual(['stacks/web/a.yaml:7:17: File/a: !ref File/zz.outputs.sha256 names File/zz, which is not declared in this stack']);
+    expect(await validateFiles(file(body))).toEqual([
+      'stacks/web/a.yaml:7:17: File/a: !ref File/zz.outputs.sha256 names File/zz, which is not declared in this stack',
+    ]);
     const bad = body.replace('File/zz.outputs.sha256', 'nonsense');
     expect((await validateFiles(file(bad)))[0]).toMatch(/^stacks\/web\/a\.yaml:7:12: !ref must look like Kind\/name\.outputs\.field/);
   });
 
   it('names a dependency cycle in order', async () => {
-    const body = good('a', 'a', '  dependsOn: [File/b]\n') + '---\n' + good('b', 'b', '  dependsOn: [File/c]\n') + '---\n' + good('c', 'c', '  dependsOn: [File/a]\n');
+    const body =
+      good('a', 'a', '  dependsOn: [File/b]\n') + '---\n' + good('b', 'b', '  dependsOn: [File/c]\n') + '---\n' + good('c', 'c', '  dependsOn: [File/a]\n');
     expect(await validateFiles(file(body))).toEqual(['stacks/web/a.yaml:1:1: File/a: dependency cycle: File/a -> File/b -> File/c -> File/a']);
   });
 
   it('validates driftless.yaml itself with positions', async () => {
-    const errs = await validateFiles({ 'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: {fs: files}\n    apply: sometimes\n', [F]: good('a', 'a') });
+    const errs = await validateFiles({
+      'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: {fs: files}\n    apply: sometimes\n',
+      [F]: good('a', 'a'),
+    });
     expect(errs).toEqual(['driftless.yaml:6:12: stacks.web.apply: must be one of ["auto","manual"]']);
   });
 
   it('reports an unknown target at driftless.yaml', async () => {
-    const errs = await validateFiles({ 'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets:\n      fs: elsewhere\n', [F]: good('a', 'a') });
+    const errs = await validateFiles({
+      'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets:\n      fs: elsewhere\n',
+      [F]: good('a', 'a'),
+    });
     expect(errs).toEqual(['driftless.yaml:6:11: unknown target elsewhere: the server config defines files']);
   });
 
   it('applies repository schemas from .driftless/schemas as policy on built-in kinds and for custom kinds', async () => {
-    const policy = JSON.stringify({ 'x-driftless-kind': { apiVersion: 'fs.driftless.dev/v1', kind: 'File' }, type: 'object', properties: { mode: { enum: ['0644'] } } });
-    const errs = await validateFiles({ '.driftless/schemas/file-policy.json': policy, [F]: good('a', 'a').replace('content: hi', 'content: hi\n  mode: "0777"') });
+    const policy = JSON.stringify({
+      'x-driftless-kind': { apiVersion: 'fs.driftless.dev/v1', kind: 'File' },
+      type: 'object',
+      properties: { mode: { enum: ['0644'] } },
+    });
+    const errs = await validateFiles({
+      '.driftless/schemas/file-policy.json': policy,
+      [F]: good('a', 'a').replace('content: hi', 'content: hi\n  mode: "0777"'),
+    });
     expect(errs).toEqual(['stacks/web/a.yaml:8:9: File/a: spec.mode: must be one of ["0644"]']);
     const custom = JSON.stringify({ 'x-driftless-kind': { apiVersion: 'acme.dev/v1', kind: 'Widget' }, type: 'object', required: ['size'] });
-    const errs2 = await validateFiles({ '.driftless/schemas/widget.json': custom, [F]: 'apiVersion: acme.dev/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n' });
+    const errs2 = await validateFiles({
+      '.driftless/schemas/widget.json': custom,
+      [F]: 'apiVersion: acme.dev/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  colour: red\n',
+    });
     expect(errs2[0]).toBe('stacks/web/a.yaml:6:3: Widget/w: spec.size: is required');
   });
 

@@ -16,7 +16,10 @@ export async function runCli(args: string[], opts: { tty?: boolean; answer?: str
   out.on('data', (c) => (chunks.out += c));
   err.on('data', (c) => (chunks.err += c));
   const io: Io = {
-    out, err, stdinIsTTY: !!opts.tty, env: { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) },
+    out,
+    err,
+    stdinIsTTY: !!opts.tty,
+    env: { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) },
     async ask() {
       return opts.answer ?? '';
     },

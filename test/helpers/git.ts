@@ -53,7 +53,13 @@ export function tempDir(prefix = 'driftless-'): string {
 }
 
 /** A manifest document as YAML text. */
-export function manifest(kind: string, name: string, spec: Record<string, unknown>, meta: Record<string, unknown> = {}, apiVersion = 'fs.driftless.dev/v1'): string {
+export function manifest(
+  kind: string,
+  name: string,
+  spec: Record<string, unknown>,
+  meta: Record<string, unknown> = {},
+  apiVersion = 'fs.driftless.dev/v1',
+): string {
   const lines = [`apiVersion: ${apiVersion}`, `kind: ${kind}`, 'metadata:', `  name: ${name}`];
   for (const [k, v] of Object.entries(meta)) lines.push(`  ${k}: ${JSON.stringify(v)}`);
   lines.push('spec:');

@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { postgresProvider, readOneByOne, type PostgresSession } from '../../src/providers/postgres/index.js';
-import type { Desired, Recorded, Spec } from '../../src/providers/sdk.js';
+import type { Desired, Recorded, Spec } from '../../src/sdk/provider.js';
 import { Admin, desired, recorded, startPostgres, withDefaults } from './postgres-server.js';
 
 const make = (kind: string, name: string, spec: Spec): Desired => desired(kind, name, withDefaults(kind, spec));
@@ -23,9 +23,17 @@ function stack(): Desired[] {
     } else if (i % 2 === 0) {
       out.push(make('PostgresGrant', `g${i}`, { role, database: dbs[i % 4]!, on: 'schema', schema: `s${i}`, privileges: ['usage'] }));
     } else {
-      out.push(make('PostgresGrant', `g${i}`, {
-        role, database: dbs[i % 4]!, on: 'tables', schema: `s${i}`, privileges: ['select'], defaultPrivileges: true, forRole: 'bench_r1',
-      }));
+      out.push(
+        make('PostgresGrant', `g${i}`, {
+          role,
+          database: dbs[i % 4]!,
+          on: 'tables',
+          schema: `s${i}`,
+          privileges: ['select'],
+          defaultPrivileges: true,
+          forRole: 'bench_r1',
+        }),
+      );
     }
   }
   for (const db of dbs) for (const e of ['citext', 'pgcrypto', 'hstore', 'ltree']) out.push(make('PostgresExtension', `${db}-${e}`, { name: e, database: db }));

@@ -8,10 +8,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Ajv } from 'ajv';
 import pg from 'pg';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
-import type { Desired, Json, KindInfo, Recorded, Spec } from '../../src/providers/sdk.js';
+import type { Desired, Json, KindInfo, Recorded, Spec } from '../../src/sdk/provider.js';
 
-
-export { startPostgres, findPostgresBin, type PostgresServer } from '../../src/testkit/postgres-server.js';
+export { startPostgres, findPostgresBin, type PostgresServer } from '../../testkit/postgres-server.js';
 
 /** The same server URL for another user / database (`password` may be omitted). */
 export function urlFor(base: string, opts: { user?: string; password?: string; database?: string }): string {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postgresProvider, readOneByOne, type PostgresSession } from '../../src/providers/postgres/index.js';
-import type { Desired, Recorded, Spec } from '../../src/providers/sdk.js';
+import type { Desired, Recorded, Spec } from '../../src/sdk/provider.js';
 import { Admin, desired, recorded, specDiff, uniquePrefix, withDefaults } from '../helpers/postgres-server.js';
 
 const url = inject('pgUrl');
@@ -20,9 +20,17 @@ function stack(): Desired[] {
   for (const db of DBS) {
     out.push(make('PostgresGrant', `${db}/connect`, { role: `${P}_r3`, database: db, on: 'database', privileges: ['connect'] }));
     out.push(make('PostgresGrant', `${db}/usage`, { role: `${P}_r4`, database: db, on: 'schema', schema: 'app', privileges: ['usage', 'create'] }));
-    out.push(make('PostgresGrant', `${db}/tables`, {
-      role: `${P}_r5`, database: db, on: 'tables', schema: 'app', privileges: ['select'], defaultPrivileges: true, forRole: `${P}_r1`,
-    }));
+    out.push(
+      make('PostgresGrant', `${db}/tables`, {
+        role: `${P}_r5`,
+        database: db,
+        on: 'tables',
+        schema: 'app',
+        privileges: ['select'],
+        defaultPrivileges: true,
+        forRole: `${P}_r1`,
+      }),
+    );
   }
   out.push(make('PostgresExtension', `${DBS[0]}/citext`, { name: 'citext', database: DBS[0]!, schema: 'app' }));
   out.push(make('PostgresExtension', `${DBS[1]}/pgcrypto`, { name: 'pgcrypto', database: DBS[1]! }));

@@ -1,9 +1,9 @@
 import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SecretValue } from '../../src/config/secret-value.js';
+import { SecretValue } from '../../src/sdk/secret-value.js';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
-import { ProviderError, type Session } from '../../src/providers/sdk.js';
+import { ProviderError, type Session } from '../../src/sdk/provider.js';
 import { Admin, desired, recorded, uniquePrefix, urlFor, withDefaults } from '../helpers/postgres-server.js';
 
 const url = inject('pgUrl');
@@ -28,7 +28,10 @@ async function closedPort(): Promise<number> {
 }
 
 async function failure(p: Promise<unknown>): Promise<ProviderError> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ProviderError);
   return err as ProviderError;
 }
@@ -79,10 +82,25 @@ describe('postgres provider errors', () => {
     const d = await failure(s.create(desired('PostgresDatabase', `${P}_newdb`, withDefaults('PostgresDatabase', {}))));
     expect(d.message).toMatch(/permission denied: CREATE DATABASE .* it needs the CREATEDB attribute/);
 
-    const g = await failure(s.create(desired('PostgresGrant', 'g', withDefaults('PostgresGrant', {
-      role: `${P}_limited`, database: `${P}_db`, on: 'tables', schema: 'public', objects: ['secret_table'], privileges: ['select'],
-    }))));
-    expect(g.message).toMatch(/permission denied: GRANT SELECT ON TABLE "public"\."secret_table" .* needs ownership of the tables or the privileges WITH GRANT OPTION/);
+    const g = await failure(
+      s.create(
+        desired(
+          'PostgresGrant',
+          'g',
+          withDefaults('PostgresGrant', {
+            role: `${P}_limited`,
+            database: `${P}_db`,
+            on: 'tables',
+            schema: 'public',
+            objects: ['secret_table'],
+            privileges: ['select'],
+          }),
+        ),
+      ),
+    );
+    expect(g.message).toMatch(
+      /permission denied: GRANT SELECT ON TABLE "public"\."secret_table" .* needs ownership of the tables or the privileges WITH GRANT OPTION/,
+    );
   });
 
   it('refuses a target without a url and kinds it does not know', async () => {

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { parse, parseAllDocuments, type ScalarTag } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresProvider, type PostgresSession } from '../../src/providers/postgres/index.js';
-import type { Desired, Recorded, Spec } from '../../src/providers/sdk.js';
+import type { Desired, Recorded, Spec } from '../../src/sdk/provider.js';
 import { desired, pgClientFor, recorded, specDiff, startPostgres, withDefaults, type PostgresServer } from '../helpers/postgres-server.js';
 
 const ROOT = join(import.meta.dirname, '../../fixtures/postgres');
@@ -15,7 +15,9 @@ const secretTag: ScalarTag = { tag: '!secret', resolve: (name: string) => SECRET
 function load(): Desired[] {
   const dir = join(ROOT, 'stacks/db');
   const out: Desired[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.yaml')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((x) => x.endsWith('.yaml'))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(dir, f), 'utf8'), { customTags: [secretTag] })) {
       expect(doc.errors, f).toEqual([]);
       const m = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string }; spec: Spec };
@@ -77,8 +79,7 @@ describe('fixtures/postgres', () => {
     ds.forEach((d, i) => expect(specDiff(d.kind, d.spec, obs[i]!.spec), d.id).toEqual([]));
 
     // the app creates a table later; reporting may read it, not write it
-    const as = (user: string, password: string) =>
-      new pg.Client({ ...pgClientFor(server.url, 'app'), user, password, options: '-c search_path=main' });
+    const as = (user: string, password: string) => new pg.Client({ ...pgClientFor(server.url, 'app'), user, password, options: '-c search_path=main' });
     const app = as('app', 'app-secret');
     await app.connect();
     try {

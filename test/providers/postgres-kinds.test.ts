@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
-import type { Spec } from '../../src/providers/sdk.js';
+import type { Spec } from '../../src/sdk/provider.js';
 import { withDefaults } from '../helpers/postgres-server.js';
 
 const kinds = postgresProvider.kinds;
@@ -37,12 +37,24 @@ describe('postgres provider: kinds', () => {
 
   it('fills defaults so desired specs are complete', () => {
     expect(withDefaults('PostgresRole', {})).toEqual({
-      login: false, superuser: false, createdb: false, createrole: false, inherit: true,
-      replication: false, bypassRls: false, connectionLimit: -1, memberOf: [],
+      login: false,
+      superuser: false,
+      createdb: false,
+      createrole: false,
+      inherit: true,
+      replication: false,
+      bypassRls: false,
+      connectionLimit: -1,
+      memberOf: [],
     });
     expect(withDefaults('PostgresDatabase', {})).toEqual({ connectionLimit: -1, allowConnections: true });
     expect(withDefaults('PostgresGrant', { role: 'r', database: 'd', on: 'database', privileges: ['connect'] })).toEqual({
-      role: 'r', database: 'd', on: 'database', privileges: ['connect'], withGrantOption: false, defaultPrivileges: false,
+      role: 'r',
+      database: 'd',
+      on: 'database',
+      privileges: ['connect'],
+      withGrantOption: false,
+      defaultPrivileges: false,
     });
   });
 

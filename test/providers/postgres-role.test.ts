@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { SecretValue } from '../../src/config/secret-value.js';
+import { SecretValue } from '../../src/sdk/secret-value.js';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
-import { ProviderError, type Session, type Spec } from '../../src/providers/sdk.js';
+import { ProviderError, type Session, type Spec } from '../../src/sdk/provider.js';
 import { Admin, desired, pgClientFor, recorded, specDiff, uniquePrefix, withDefaults } from '../helpers/postgres-server.js';
 
 const KIND = 'PostgresRole';
@@ -56,7 +56,14 @@ describe('PostgresRole', () => {
     expect(String(stored!.rolpassword)).toMatch(/^SCRAM-SHA-256\$4096:/);
 
     const d2 = role(name, { login: true, password: 'second-pw', superuser: true, createdb: true, connectionLimit: 10, validUntil: 'infinity' });
-    const out2 = await session.update(d2, rec, ['/spec/connectionLimit', '/spec/createdb', '/spec/memberOf', '/spec/password', '/spec/superuser', '/spec/validUntil']);
+    const out2 = await session.update(d2, rec, [
+      '/spec/connectionLimit',
+      '/spec/createdb',
+      '/spec/memberOf',
+      '/spec/password',
+      '/spec/superuser',
+      '/spec/validUntil',
+    ]);
     expect(out2.oid).toBe(out1.oid);
     rec = recorded(d2, out2);
     obs = await session.read(rec);
@@ -102,13 +109,13 @@ describe('PostgresRole', () => {
     const group = `${P} g"r'p; --`;
     const name = `${P} we"ird'; DROP ROLE postgres; -- ✓名`;
     await session.create(role('hg', { name: group }));
-    const d = role('hostile', { name, login: true, password: "pa'ss\"word;", memberOf: [group] });
+    const d = role('hostile', { name, login: true, password: 'pa\'ss"word;', memberOf: [group] });
     const out = await session.create(d);
     const rec = recorded(d, out);
     const obs = await session.read(rec);
     expect(obs!.spec.name).toBe(name);
     expect(specDiff(KIND, d.spec, obs!.spec)).toEqual([]);
-    expect(await canLogin(name, "pa'ss\"word;")).toBe(true);
+    expect(await canLogin(name, 'pa\'ss"word;')).toBe(true);
     const [pgrole] = await admin.query(undefined, "SELECT count(*)::int AS n FROM pg_roles WHERE rolname = 'postgres'");
     expect(pgrole!.n).toBe(1);
     await session.delete(rec);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { postgresProvider } from '../../src/providers/postgres/index.js';
-import { ProviderError, type Session, type Spec } from '../../src/providers/sdk.js';
+import { ProviderError, type Session, type Spec } from '../../src/sdk/provider.js';
 import { Admin, desired, recorded, specDiff, uniquePrefix, withDefaults } from '../helpers/postgres-server.js';
 
 const KIND = 'PostgresSchema';

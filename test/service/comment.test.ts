@@ -12,12 +12,28 @@ function details(part: string): number {
 
 function plan(stack: string, n: number): Plan {
   const changes = Array.from({ length: n }, (_, i) => ({
-    id: `File/f${i}`, action: 'create' as const, reason: 'new', dependsOn: [],
-    diff: [{ path: '/spec/content', after: `line ${i} `.repeat(20) }, { path: '/spec/path', after: `dir/f${i}.txt` }],
+    id: `File/f${i}`,
+    action: 'create' as const,
+    reason: 'new',
+    dependsOn: [],
+    diff: [
+      { path: '/spec/content', after: `line ${i} `.repeat(20) },
+      { path: '/spec/path', after: `dir/f${i}.txt` },
+    ],
   }));
   return {
-    formatVersion: 1, repo: 'r', stack, commit: 'a'.repeat(40), appliedCommit: null, stateSerial: 0, changes, drift: [], orphans: [], errors: [],
-    summary: { create: n, update: 0, replace: 0, delete: 0, noop: 0 }, digest: 'sha256:' + 'b'.repeat(64),
+    formatVersion: 1,
+    repo: 'r',
+    stack,
+    commit: 'a'.repeat(40),
+    appliedCommit: null,
+    stateSerial: 0,
+    changes,
+    drift: [],
+    orphans: [],
+    errors: [],
+    summary: { create: n, update: 0, replace: 0, delete: 0, noop: 0 },
+    digest: 'sha256:' + 'b'.repeat(64),
   };
 }
 
@@ -36,13 +52,24 @@ describe('plan comments: splitting at 60,000 characters', () => {
     }
     for (const p of parts.slice(1)) expect(p).toMatch(/^\*\(continued, part \d+\)\*\n\n```diff\n/);
     // Nothing is lost: the content lines, in order, are all there.
-    const content = parts.join('\n').split('\n').filter((l) => l.startsWith('+ resource'));
+    const content = parts
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.startsWith('+ resource'));
     expect(content).toHaveLength(5000);
     expect(content[4999]).toContain('resource 4999');
   });
 
   it('closes and reopens <details> blocks cut in the middle', () => {
-    const body = ['<details><summary>big</summary>', '', '```diff', ...Array.from({ length: 3000 }, (_, i) => `+ r${i} ${'y'.repeat(20)}`), '```', '', '</details>'].join('\n');
+    const body = [
+      '<details><summary>big</summary>',
+      '',
+      '```diff',
+      ...Array.from({ length: 3000 }, (_, i) => `+ r${i} ${'y'.repeat(20)}`),
+      '```',
+      '',
+      '</details>',
+    ].join('\n');
     const parts = splitComment(body, 15_000);
     expect(parts.length).toBeGreaterThan(3);
     for (const p of parts) {
@@ -51,11 +78,18 @@ describe('plan comments: splitting at 60,000 characters', () => {
     }
   });
 
-  it('a whole plan comment of many stacks: every part within GitHub\'s limit, marked, fences intact', () => {
-    const report: PlanReport = { pr: 7, commit: 'c'.repeat(40), headSha: 'd'.repeat(40), at: 'merge', repoDiagnostics: [], stacks: [
-      { stack: 'big', plan: plan('big', 900), diagnostics: [] },
-      { stack: 'bad', diagnostics: [{ file: 'stacks/bad/x.yaml', line: 3, col: 5, message: 'spec.mode: must match pattern' }] },
-    ] };
+  it("a whole plan comment of many stacks: every part within GitHub's limit, marked, fences intact", () => {
+    const report: PlanReport = {
+      pr: 7,
+      commit: 'c'.repeat(40),
+      headSha: 'd'.repeat(40),
+      at: 'merge',
+      repoDiagnostics: [],
+      stacks: [
+        { stack: 'big', plan: plan('big', 900), diagnostics: [] },
+        { stack: 'bad', diagnostics: [{ file: 'stacks/bad/x.yaml', line: 3, col: 5, message: 'spec.mode: must match pattern' }] },
+      ],
+    };
     const body = planCommentBody(report);
     expect(body.length).toBeGreaterThan(COMMENT_LIMIT);
     expect(body.indexOf('| `big` |')).toBeLessThan(body.indexOf('### 📝 Stack `big`')); // summary first
@@ -74,7 +108,12 @@ describe('plan comments: splitting at 60,000 characters', () => {
   it('cuts a single enormous line rather than exceed the limit', () => {
     const parts = splitComment('z'.repeat(50_000), 10_000);
     for (const p of parts) expect(p.length).toBeLessThanOrEqual(10_000);
-    expect(parts.join('').replace(/\*\(continued, part \d+\)\*\n\n/g, '').replace(/\n/g, '')).toBe('z'.repeat(50_000));
+    expect(
+      parts
+        .join('')
+        .replace(/\*\(continued, part \d+\)\*\n\n/g, '')
+        .replace(/\n/g, ''),
+    ).toBe('z'.repeat(50_000));
   });
 
   it('markers: part 1 and continuation parts are recognised, other comments are not', () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, REPO_CONFIG, OWNER, REPO, webFile, until } from './harness.js';
-import { pushPayload } from '../../src/testkit/webhooks.js';
+import { pushPayload } from '../../testkit/webhooks.js';
 
 describe('serve: a push without a pull request is held, and released on the commit', () => {
   let w: World;
@@ -40,7 +40,10 @@ describe('serve: a push without a pull request is held, and released on the comm
     await w.commitComment(push.after, '/driftless apply', 'reader', 7002);
     await until('two replies', () => w.gh.commentsOnCommit(push.after).filter((c) => c.body.includes('@reader')).length === 2 || undefined);
     await w.idle();
-    const replies = w.gh.commentsOnCommit(push.after).filter((c) => c.body.includes('@reader')).map((c) => c.body);
+    const replies = w.gh
+      .commentsOnCommit(push.after)
+      .filter((c) => c.body.includes('@reader'))
+      .map((c) => c.body);
     expect(replies.find((b) => b.includes('> /driftless plan'))).toContain('plans are made for pull requests');
     expect(replies.find((b) => b.includes('> /driftless apply'))).toContain('needs write permission');
     expect(existsSync(join(w.targetRoot, 'web/b.txt'))).toBe(false);

@@ -26,7 +26,10 @@ describe('serve: scheduled drift checks', () => {
     await w.idle();
     const m = w.mergePr(1);
     await w.merged(1, m);
-    await until('applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success') && w.statuses(m.after, 'driftless/apply: ops').includes('success'));
+    await until(
+      'applied',
+      () => w.statuses(m.after, 'driftless/apply: web').includes('success') && w.statuses(m.after, 'driftless/apply: ops').includes('success'),
+    );
   });
   afterAll(async () => {
     await w.close();

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { TestRepo, tempDir, manifest } from '../helpers/git.js';
-import { startGitHttpServer, type GitHttpServer } from '../../src/testkit/git-http-server.js';
-import { startGitHubDouble, type GitHubDouble } from '../../src/testkit/github-double.js';
-import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload, type Delivered } from '../../src/testkit/webhooks.js';
+import { startGitHttpServer, type GitHttpServer } from '../../testkit/git-http-server.js';
+import { startGitHubDouble, type GitHubDouble } from '../../testkit/github-double.js';
+import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload, type Delivered } from '../../testkit/webhooks.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
-import { startService, type RunningService } from '../../src/server/service.js';
+import { startService, type RunningService } from '../../src/service.js';
 
 export const OWNER = 'acme';
 export const REPO = 'infra';
@@ -123,38 +123,54 @@ export class World {
   }
 
   writeConfig(opts: { poll?: string; stateUrl?: string; app?: boolean } = {}): void {
-    writeFileSync(this.configFile(), [
-      'repo:',
-      `  url: ${this.git.url}/${REPO}.git`,
-      '  branch: main',
-      '  token: { fromEnv: TEST_GIT_TOKEN }',
-      'github:',
-      `  baseUrl: ${this.gh.url}`,
-      `  owner: ${OWNER}`,
-      `  repo: ${REPO}`,
-      ...(opts.app ? ['  app:', '    id: 4242', '    installationId: 77', `    privateKey: { fromFile: ${join(this.root, 'app-key.pem')} }`] : ['  token: { fromEnv: TEST_GITHUB_TOKEN }']),
-      '  webhookSecret: { fromEnv: TEST_WEBHOOK_SECRET }',
-      'targets:',
-      `  files: { provider: fs, root: ${this.targetRoot} }`,
-      ...(opts.stateUrl ? ['state:', '  url: { fromEnv: TEST_STATE_URL }'] : []),
-      'server:',
-      '  host: 127.0.0.1',
-      '  port: 0',
-      `poll: "${opts.poll ?? 'off'}"`,
-      `dataDir: ${this.dataDir}`,
-      '',
-    ].join('\n'));
+    writeFileSync(
+      this.configFile(),
+      [
+        'repo:',
+        `  url: ${this.git.url}/${REPO}.git`,
+        '  branch: main',
+        '  token: { fromEnv: TEST_GIT_TOKEN }',
+        'github:',
+        `  baseUrl: ${this.gh.url}`,
+        `  owner: ${OWNER}`,
+        `  repo: ${REPO}`,
+        ...(opts.app
+          ? ['  app:', '    id: 4242', '    installationId: 77', `    privateKey: { fromFile: ${join(this.root, 'app-key.pem')} }`]
+          : ['  token: { fromEnv: TEST_GITHUB_TOKEN }']),
+        '  webhookSecret: { fromEnv: TEST_WEBHOOK_SECRET }',
+        'targets:',
+        `  files: { provider: fs, root: ${this.targetRoot} }`,
+        ...(opts.stateUrl ? ['state:', '  url: { fromEnv: TEST_STATE_URL }'] : []),
+        'server:',
+        '  host: 127.0.0.1',
+        '  port: 0',
+        `poll: "${opts.poll ?? 'off'}"`,
+        `dataDir: ${this.dataDir}`,
+        '',
+      ].join('\n'),
+    );
   }
 
   env(stateUrl?: string): NodeJS.ProcessEnv {
-    return { ...process.env, TEST_GIT_TOKEN: GIT_TOKEN, TEST_GITHUB_TOKEN: GITHUB_TOKEN, TEST_WEBHOOK_SECRET: WEBHOOK_SECRET, ...(stateUrl ? { TEST_STATE_URL: stateUrl } : {}) };
+    return {
+      ...process.env,
+      TEST_GIT_TOKEN: GIT_TOKEN,
+      TEST_GITHUB_TOKEN: GITHUB_TOKEN,
+      TEST_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      ...(stateUrl ? { TEST_STATE_URL: stateUrl } : {}),
+    };
   }
 
   async start(opts: { stateUrl?: string; dataDir?: string } = {}): Promise<RunningService> {
     const config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
     this.config ??= config;
     if (!config.state.url) await this.seedState(config.dataDir);
-    const sink = new Writable({ write: (chunk, _enc, cb) => { this.logs.push(String(chunk)); cb(); } });
+    const sink = new Writable({
+      write: (chunk, _enc, cb) => {
+        this.logs.push(String(chunk));
+        cb();
+      },
+    });
     const log = pino({ level: 'debug', redact: { paths: (await import('../../src/server/logger.js')).REDACT_PATHS, censor: '[redacted]' } }, sink);
     const svc = await startService(config, {
       log,
@@ -191,8 +207,17 @@ export class World {
     const base = w.head('main');
     const existing = this.gh.pulls.get(number);
     this.gh.pulls.set(number, {
-      number, headSha: head, headRef: branch, baseRef: 'main', baseSha: base, mergeable: opts.mergeable ?? true, state: 'open',
-      merged: false, mergeCommitSha: merge, draft: false, user: existing?.user ?? 'alice',
+      number,
+      headSha: head,
+      headRef: branch,
+      baseRef: 'main',
+      baseSha: base,
+      mergeable: opts.mergeable ?? true,
+      state: 'open',
+      merged: false,
+      mergeCommitSha: merge,
+      draft: false,
+      user: existing?.user ?? 'alice',
     });
     return { head, merge };
   }
@@ -237,7 +262,10 @@ export class World {
   }
 
   hook(event: string, payload: unknown, o: { delivery?: string; svc?: RunningService } = {}): Promise<Delivered> {
-    return deliver(this.url(o.svc), event, payload, { secret: WEBHOOK_SECRET, delivery: o.delivery ?? `delivery-${++this.deliveryN}-${Math.random().toString(36).slice(2)}` });
+    return deliver(this.url(o.svc), event, payload, {
+      secret: WEBHOOK_SECRET,
+      delivery: o.delivery ?? `delivery-${++this.deliveryN}-${Math.random().toString(36).slice(2)}`,
+    });
   }
 
   prOpened(number: number, action = 'opened', o: { svc?: RunningService } = {}): Promise<Delivered> {
@@ -247,7 +275,11 @@ export class World {
 
   async merged(number: number, m: { before: string; after: string }, o: { svc?: RunningService } = {}): Promise<void> {
     const pr = this.gh.pulls.get(number)!;
-    await this.hook('pull_request', pullRequestPayload({ owner: OWNER, repo: REPO }, 'closed', { number, headSha: pr.headSha, baseSha: m.before, merged: true, mergeCommitSha: m.after }), o);
+    await this.hook(
+      'pull_request',
+      pullRequestPayload({ owner: OWNER, repo: REPO }, 'closed', { number, headSha: pr.headSha, baseSha: m.before, merged: true, mergeCommitSha: m.after }),
+      o,
+    );
     await this.hook('push', pushPayload({ owner: OWNER, repo: REPO }, m), o);
   }
 

@@ -4,7 +4,7 @@ import { parseRepoConfig } from '../../src/manifests/repo-config.js';
 import { affectedStacks } from '../../src/reconcile/affected.js';
 import { decideEvent } from '../../src/reconcile/events.js';
 import { parseCommand } from '../../src/reconcile/commands.js';
-import { pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload } from '../../src/testkit/webhooks.js';
+import { pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload } from '../../testkit/webhooks.js';
 
 const ctx = { owner: 'acme', repo: 'infra', branch: 'main' };
 const repo = { owner: 'acme', repo: 'infra' };
@@ -27,7 +27,8 @@ describe('cron schedules', () => {
   });
 
   it('reports a bad drift.schedule at driftless.yaml:line:col, naming the stack and field', () => {
-    const source = 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: { fs: files }\n    drift:\n      schedule: "0 0 1 * 1"\n  ok:\n    path: stacks/ok\n    targets: { fs: files }\n    drift:\n      schedule: "*/5 * * * *"\n';
+    const source =
+      'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: { fs: files }\n    drift:\n      schedule: "0 0 1 * 1"\n  ok:\n    path: stacks/ok\n    targets: { fs: files }\n    drift:\n      schedule: "*/5 * * * *"\n';
     const { config, diagnostics } = parseRepoConfig(source);
     expect(diagnostics).toEqual([]);
     const ds = scheduleDiagnostics(config!, source);
@@ -38,7 +39,9 @@ describe('cron schedules', () => {
 });
 
 describe('stacks touched by a change', () => {
-  const { config } = parseRepoConfig('version: 1\nstacks:\n  web: { path: stacks/web, targets: { fs: f } }\n  webx: { path: stacks/webx, targets: { fs: f } }\n  ops: { path: ./stacks/ops/, targets: { fs: f } }\n');
+  const { config } = parseRepoConfig(
+    'version: 1\nstacks:\n  web: { path: stacks/web, targets: { fs: f } }\n  webx: { path: stacks/webx, targets: { fs: f } }\n  ops: { path: ./stacks/ops/, targets: { fs: f } }\n',
+  );
   it('selects stacks with a changed path below their directory', () => {
     expect(affectedStacks(config!, ['stacks/web/a.yaml'])).toEqual(['web']);
     expect(affectedStacks(config!, ['stacks/webx/a.yaml', 'stacks/ops/deep/b.yml'])).toEqual(['ops', 'webx']);
@@ -54,35 +57,58 @@ describe('webhook events to jobs', () => {
   it('plans a pull request on opened / synchronize / reopened / ready_for_review, one job per head', () => {
     for (const action of ['opened', 'synchronize', 'reopened', 'ready_for_review']) {
       const d = decideEvent('pull_request', pullRequestPayload(repo, action, { number: 4, headSha: 'h1', baseSha: 'b1' }), ctx);
-      expect(d.jobs).toEqual([{ kind: 'pr-plan', lane: 'pr:4', dedupeKey: 'pr-plan:4:h1', supersede: true, payload: { pr: 4, headSha: 'h1', trigger: `pull_request ${action}` } }]);
+      expect(d.jobs).toEqual([
+        { kind: 'pr-plan', lane: 'pr:4', dedupeKey: 'pr-plan:4:h1', supersede: true, payload: { pr: 4, headSha: 'h1', trigger: `pull_request ${action}` } },
+      ]);
     }
   });
   it('ignores other repositories, other base branches, drafts and unhandled actions', () => {
-    expect(decideEvent('pull_request', pullRequestPayload({ owner: 'evil', repo: 'infra' }, 'opened', { number: 4, headSha: 'h', baseSha: 'b' }), ctx).ignored).toMatch(/evil\/infra is not acme\/infra/);
+    expect(
+      decideEvent('pull_request', pullRequestPayload({ owner: 'evil', repo: 'infra' }, 'opened', { number: 4, headSha: 'h', baseSha: 'b' }), ctx).ignored,
+    ).toMatch(/evil\/infra is not acme\/infra/);
     expect(decideEvent('pull_request', pullRequestPayload(repo, 'opened', { number: 4, headSha: 'h', baseSha: 'b', baseRef: 'dev' }), ctx).jobs).toEqual([]);
     expect(decideEvent('pull_request', pullRequestPayload(repo, 'opened', { number: 4, headSha: 'h', baseSha: 'b', draft: true }), ctx).jobs).toEqual([]);
     expect(decideEvent('pull_request', pullRequestPayload(repo, 'labeled', { number: 4, headSha: 'h', baseSha: 'b' }), ctx).jobs).toEqual([]);
   });
   it('a merged pull request remembers its merge commit and queues the branch', () => {
-    const d = decideEvent('pull_request', pullRequestPayload(repo, 'closed', { number: 4, headSha: 'h', baseSha: 'b', merged: true, mergeCommitSha: 'm1' }), ctx);
+    const d = decideEvent(
+      'pull_request',
+      pullRequestPayload(repo, 'closed', { number: 4, headSha: 'h', baseSha: 'b', merged: true, mergeCommitSha: 'm1' }),
+      ctx,
+    );
     expect(d.merged).toEqual({ sha: 'm1', pr: 4 });
     expect(d.jobs[0]).toMatchObject({ kind: 'branch', dedupeKey: 'branch:m1' });
     expect(decideEvent('pull_request', pullRequestPayload(repo, 'closed', { number: 4, headSha: 'h', baseSha: 'b' }), ctx).jobs).toEqual([]);
   });
   it('a push to the tracked branch queues the branch; other branches do not', () => {
-    expect(decideEvent('push', pushPayload(repo, { before: 'a', after: 'c' }), ctx).jobs[0]).toMatchObject({ kind: 'branch', dedupeKey: 'branch:c', supersede: true });
+    expect(decideEvent('push', pushPayload(repo, { before: 'a', after: 'c' }), ctx).jobs[0]).toMatchObject({
+      kind: 'branch',
+      dedupeKey: 'branch:c',
+      supersede: true,
+    });
     expect(decideEvent('push', pushPayload(repo, { ref: 'refs/heads/dev', before: 'a', after: 'c' }), ctx).jobs).toEqual([]);
   });
   it('comment commands on pull requests become command jobs', () => {
     const d = decideEvent('issue_comment', issueCommentPayload(repo, { pr: 9, body: '/driftless apply\nplease', user: 'bob', commentId: 55 }), ctx);
-    expect(d.jobs).toEqual([{ kind: 'command', lane: 'pr:9', dedupeKey: 'command:55', payload: { pr: 9, commentId: 55, user: 'bob', command: { name: 'apply' } } }]);
+    expect(d.jobs).toEqual([
+      { kind: 'command', lane: 'pr:9', dedupeKey: 'command:55', payload: { pr: 9, commentId: 55, user: 'bob', command: { name: 'apply' } } },
+    ]);
     expect(decideEvent('issue_comment', issueCommentPayload(repo, { pr: 9, body: 'looks good', user: 'bob', commentId: 56 }), ctx).jobs).toEqual([]);
   });
   it('comment commands on a commit become command jobs for that commit; edits, bots and chatter do not', () => {
     const sha = 'a'.repeat(40);
     const d = decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'bob', commentId: 77 }), ctx);
-    expect(d.jobs).toEqual([{ kind: 'command', lane: `commit:${sha}`, dedupeKey: 'commit-command:77', payload: { pr: null, commit: sha, commentId: 77, user: 'bob', command: { name: 'apply' } } }]);
-    expect(decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: 'nice', user: 'bob', commentId: 78 }), ctx).ignored).toBe('not a driftless command');
+    expect(d.jobs).toEqual([
+      {
+        kind: 'command',
+        lane: `commit:${sha}`,
+        dedupeKey: 'commit-command:77',
+        payload: { pr: null, commit: sha, commentId: 77, user: 'bob', command: { name: 'apply' } },
+      },
+    ]);
+    expect(decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: 'nice', user: 'bob', commentId: 78 }), ctx).ignored).toBe(
+      'not a driftless command',
+    );
     const edited = { ...commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'bob', commentId: 79 }), action: 'edited' };
     expect(decideEvent('commit_comment', edited, ctx).ignored).toBe('commit_comment action edited');
     const bot = commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'driftless[bot]', commentId: 80 });

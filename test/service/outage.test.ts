@@ -52,7 +52,9 @@ describe('serve: GitHub failures and invalid manifests', () => {
 
   it('more than 50 validation errors: annotations are sent 50 per request', async () => {
     const files: Record<string, string> = {};
-    for (let i = 0; i < 60; i++) files[`stacks/web/bad${i}.yaml`] = `apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: bad${i}\nspec:\n  path: web/bad${i}.txt\n  mode: "999"\n`;
+    for (let i = 0; i < 60; i++)
+      files[`stacks/web/bad${i}.yaml`] =
+        `apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: bad${i}\nspec:\n  path: web/bad${i}.txt\n  mode: "999"\n`;
     const { head } = w.openPr(11, files);
     const before = w.gh.requests.length;
     await w.prOpened(11);

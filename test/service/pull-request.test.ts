@@ -40,7 +40,9 @@ describe('serve: a pull request from open to applied', () => {
     expect(body).not.toContain('Stack `ops`');
     // pending first, then the result (a pending not yet sent when the result is ready is replaced by it).
     expect(w.statuses(head, 'driftless/plan').at(-1)).toBe('success');
-    expect(w.gh.requests.filter((r) => r.operationId === 'repos/create-commit-status' && r.body.context === 'driftless/plan' && r.path.endsWith(head)).length).toBeLessThanOrEqual(2);
+    expect(
+      w.gh.requests.filter((r) => r.operationId === 'repos/create-commit-status' && r.body.context === 'driftless/plan' && r.path.endsWith(head)).length,
+    ).toBeLessThanOrEqual(2);
     const status = w.gh.statuses.filter((s) => s.sha === head && s.context === 'driftless/plan').at(-1)!;
     expect(status.description).toContain('2 to create'); // File/a (never applied) and File/b
     expect(w.gh.checkRuns.some((c) => c.sha === head && c.conclusion === 'success')).toBe(true);
@@ -87,7 +89,7 @@ describe('serve: a pull request from open to applied', () => {
     expect((await w.svc!.ctx.records.holds()).map((h) => h.stack)).toEqual(['ops']);
   });
 
-  it('made only requests that GitHub\'s OpenAPI description allows, and leaked no secret', async () => {
+  it("made only requests that GitHub's OpenAPI description allows, and leaked no secret", async () => {
     expect(w.gh.rejected()).toEqual([]);
     const api = await (await fetch(`${w.url()}/api/runs`)).text();
     const stacks = await (await fetch(`${w.url()}/api/stacks`)).text();

@@ -48,7 +48,11 @@ describe('the job queue and the outbox (PostgreSQL)', () => {
     ];
     expect(ids).toHaveLength(3);
     const jobs = await q.list();
-    expect(jobs.map((j) => [j.payload.c, j.status])).toEqual([[3, 'queued'], [2, 'superseded'], [1, 'superseded']]);
+    expect(jobs.map((j) => [j.payload.c, j.status])).toEqual([
+      [3, 'queued'],
+      [2, 'superseded'],
+      [1, 'superseded'],
+    ]);
     expect((await q.claim(60_000))?.payload).toEqual({ c: 3 });
   });
 
@@ -70,7 +74,10 @@ describe('the job queue and the outbox (PostgreSQL)', () => {
 
   it('outbox: newer entries replace undelivered ones with the same key; failures are retried later', async () => {
     const o = new Outbox(db, 'r4', 'me');
-    const st = (state: 'pending' | 'success') => ({ op: { type: 'status' as const, sha: 's', context: 'c', state, description: state }, coalesceKey: 'status:s:c' });
+    const st = (state: 'pending' | 'success') => ({
+      op: { type: 'status' as const, sha: 's', context: 'c', state, description: state },
+      coalesceKey: 'status:s:c',
+    });
     await o.add([st('pending')]);
     await o.add([st('success')]);
     const item = await o.claim(60_000);

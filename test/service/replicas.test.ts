@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
-import type { RunningService } from '../../src/server/service.js';
+import type { RunningService } from '../../src/service.js';
 
 describe('serve: two replicas sharing one PostgreSQL', () => {
   let w: World;
@@ -33,9 +33,12 @@ describe('serve: two replicas sharing one PostgreSQL', () => {
     expect(a.ctx.ws.repo.gitdir).not.toBe(b.ctx.ws.repo.gitdir);
     // The same delivery sent to both replicas is taken once.
     const pr = w.gh.pulls.get(11)!;
-    const { pullRequestPayload } = await import('../../src/testkit/webhooks.js');
+    const { pullRequestPayload } = await import('../../testkit/webhooks.js');
     const payload = pullRequestPayload({ owner: 'acme', repo: 'infra' }, 'synchronize', { number: 11, headSha: pr.headSha, baseSha: pr.baseSha });
-    const [ra, rb] = await Promise.all([w.hook('pull_request', payload, { delivery: 'shared-1', svc: a }), w.hook('pull_request', payload, { delivery: 'shared-1', svc: b })]);
+    const [ra, rb] = await Promise.all([
+      w.hook('pull_request', payload, { delivery: 'shared-1', svc: a }),
+      w.hook('pull_request', payload, { delivery: 'shared-1', svc: b }),
+    ]);
     expect([ra.status, rb.status].sort()).toEqual([200, 202]);
     const m = w.mergePr(11);
     await until('applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
-import { deliver, pullRequestPayload, pushPayload } from '../../src/testkit/webhooks.js';
+import { deliver, pullRequestPayload, pushPayload } from '../../testkit/webhooks.js';
 
 const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
 
@@ -17,7 +17,10 @@ interface Child {
 
 /** `driftless serve --config FILE` in a real child process; its URL is read from its JSON log. */
 function serve(w: World): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '--config', w.configFile()], { env: { ...w.env(), DRIFTLESS_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '--config', w.configFile()], {
+    env: { ...w.env(), DRIFTLESS_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let resolveUrl: (u: string) => void;
   const url = new Promise<string>((r) => (resolveUrl = r));
@@ -54,14 +57,18 @@ describe('serve: killed with jobs queued, restarted on the same data dir', () =>
     // A reviewed pull request.
     w.openPr(6, webFile('k', 'kept\n'));
     const pr6 = w.gh.pulls.get(6)!;
-    expect((await deliver(url1, 'pull_request', pullRequestPayload(repo, 'opened', { number: 6, headSha: pr6.headSha, baseSha: pr6.baseSha }), { secret })).status).toBe(202);
+    expect(
+      (await deliver(url1, 'pull_request', pullRequestPayload(repo, 'opened', { number: 6, headSha: pr6.headSha, baseSha: pr6.baseSha }), { secret })).status,
+    ).toBe(202);
     await until('plan comment of #6', () => w.planComment(6));
     // GitHub becomes slow: the next jobs hang in their API calls. Another PR opens and #6 is merged.
     w.gh.hold('pulls/get');
     w.gh.hold('repos/list-pull-requests-associated-with-commit');
     w.openPr(7, webFile('q', 'queued\n'));
     const pr7 = w.gh.pulls.get(7)!;
-    expect((await deliver(url1, 'pull_request', pullRequestPayload(repo, 'opened', { number: 7, headSha: pr7.headSha, baseSha: pr7.baseSha }), { secret })).status).toBe(202);
+    expect(
+      (await deliver(url1, 'pull_request', pullRequestPayload(repo, 'opened', { number: 7, headSha: pr7.headSha, baseSha: pr7.baseSha }), { secret })).status,
+    ).toBe(202);
     const m = w.mergePr(6);
     expect((await deliver(url1, 'push', pushPayload(repo, m), { secret })).status).toBe(202);
     await until('both jobs waiting on GitHub', () => w.gh.arrived('pulls/get') >= 2 && w.gh.arrived('repos/list-pull-requests-associated-with-commit') >= 1);

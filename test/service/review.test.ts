@@ -40,7 +40,7 @@ describe('serve: the reviewed-plan guard and comment commands', () => {
   it('holds the apply when the plan at the merge commit differs from the reviewed one', async () => {
     // Someone changes the stack on main after #2 was reviewed.
     const direct = w.pushMain(webFile('d', 'four\n'), 'direct change');
-    await w.hook('push', (await import('../../src/testkit/webhooks.js')).pushPayload({ owner: 'acme', repo: 'infra' }, direct));
+    await w.hook('push', (await import('../../testkit/webhooks.js')).pushPayload({ owner: 'acme', repo: 'infra' }, direct));
     merge2 = w.mergePr(2);
     await w.merged(2, merge2);
     await until('hold comment on #2', () => w.gh.commentsOn(2).find((c) => c.body.includes('is held')));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { World, REPO_CONFIG, webFile, until, WEBHOOK_SECRET } from './harness.js';
-import { deliver, pullRequestPayload, issueCommentPayload } from '../../src/testkit/webhooks.js';
+import { deliver, pullRequestPayload, issueCommentPayload } from '../../testkit/webhooks.js';
 
 describe('serve: the webhook receiver', () => {
   let w: World;
@@ -15,7 +15,8 @@ describe('serve: the webhook receiver', () => {
 
   const jobs = async (): Promise<number> => (await w.svc!.ctx.queue.list({ limit: 1000 })).length;
   const deliveries = (): Promise<number> => w.svc!.ctx.records.deliveryCount();
-  const payload = () => pullRequestPayload({ owner: 'acme', repo: 'infra' }, 'opened', { number: 3, headSha: w.gh.pulls.get(3)!.headSha, baseSha: w.gh.pulls.get(3)!.baseSha });
+  const payload = () =>
+    pullRequestPayload({ owner: 'acme', repo: 'infra' }, 'opened', { number: 3, headSha: w.gh.pulls.get(3)!.headSha, baseSha: w.gh.pulls.get(3)!.baseSha });
 
   it('refuses a missing, forged or wrong-secret signature with 401, and nothing happens', async () => {
     const [j0, d0] = [await jobs(), await deliveries()];
@@ -33,8 +34,14 @@ describe('serve: the webhook receiver', () => {
     const raw = JSON.stringify(payload()).replace('"action":"opened"', '"action":"opened","note":"caf\\u00e9 \\/ ok"');
     const { sign } = await import('@octokit/webhooks-methods');
     const res = await fetch(`${w.url()}/webhooks/github`, {
-      method: 'POST', body: raw,
-      headers: { 'content-type': 'application/json', 'x-github-event': 'pull_request', 'x-github-delivery': 'raw-1', 'x-hub-signature-256': await sign(WEBHOOK_SECRET, raw) },
+      method: 'POST',
+      body: raw,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': 'raw-1',
+        'x-hub-signature-256': await sign(WEBHOOK_SECRET, raw),
+      },
     });
     expect(res.status).toBe(202);
     await until('the plan comment', () => w.planComment(3));
@@ -72,12 +79,14 @@ describe('serve: the webhook receiver', () => {
   it('serves health, readiness and a read-only API without secrets', async () => {
     expect((await fetch(`${w.url()}/healthz`)).status).toBe(200);
     await until('ready', async () => (await fetch(`${w.url()}/readyz`)).status === 200);
-    const jobsApi = await (await fetch(`${w.url()}/api/jobs`)).json() as { jobs: { kind: string }[] };
+    const jobsApi = (await (await fetch(`${w.url()}/api/jobs`)).json()) as { jobs: { kind: string }[] };
     expect(jobsApi.jobs.some((j) => j.kind === 'pr-plan')).toBe(true);
     const texts = await Promise.all(['/api/jobs', '/api/outbox', '/api/stacks', '/api/runs'].map(async (p) => (await fetch(`${w.url()}${p}`)).text()));
     for (const s of w.secrets()) for (const t of [...texts, w.logs.join('')]) expect(t).not.toContain(s);
     // Stored state holds no secret either.
-    const dump = await w.svc!.ctx.store.db.query<{ t: string }>(`SELECT string_agg(x::text, ' ') AS t FROM (SELECT row_to_json(j)::text AS x FROM jobs j UNION ALL SELECT row_to_json(o)::text FROM outbox o UNION ALL SELECT row_to_json(d)::text FROM deliveries d) s`);
+    const dump = await w.svc!.ctx.store.db.query<{ t: string }>(
+      `SELECT string_agg(x::text, ' ') AS t FROM (SELECT row_to_json(j)::text AS x FROM jobs j UNION ALL SELECT row_to_json(o)::text FROM outbox o UNION ALL SELECT row_to_json(d)::text FROM deliveries d) s`,
+    );
     for (const s of w.secrets()) expect(dump.rows[0].t).not.toContain(s);
   });
 });

@@ -18,7 +18,9 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
     if (flags.plan) {
       const plans = readPlans(readFileSync(flags.plan, 'utf8'), flags.plan);
       if (ws.repo instanceof (await import('../../git/mirror.js')).Mirror) await ws.resolve(undefined, true);
-      jobs = plans.filter((p) => !flags.stack || p.stack === flags.stack).map((p) => ({ stack: p.stack, commit: p.commit, digest: p.digest, serial: p.stateSerial }));
+      jobs = plans
+        .filter((p) => !flags.stack || p.stack === flags.stack)
+        .map((p) => ({ stack: p.stack, commit: p.commit, digest: p.digest, serial: p.stateSerial }));
       for (const p of plans) {
         if (p.repo !== ws.repoName) throw new Error(`the plan in ${flags.plan} is for repository ${p.repo}, not ${ws.repoName}`);
       }
@@ -34,14 +36,23 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
     let code = 0;
     for (const job of jobs) {
       const r = await applyStack(ws, {
-        commit: job.commit, stack: job.stack, expectDigest: job.digest, expectSerial: job.serial,
-        refresh: !flags['no-refresh'], allowDeleteAll: flags['allow-delete-all'], trigger: flags.plan ? `cli (plan file)` : 'cli',
-        actor: io.env.USER ?? null, onProgress: progressPrinter(io),
-        confirm: flags['auto-approve'] || flags.plan ? undefined : async (plan) => {
-          io.out.write(renderText(plan, { color }));
-          const answer = await io.ask(`\nApply these changes to stack ${plan.stack}? Only "yes" is accepted: `);
-          return answer.trim() === 'yes';
-        },
+        commit: job.commit,
+        stack: job.stack,
+        expectDigest: job.digest,
+        expectSerial: job.serial,
+        refresh: !flags['no-refresh'],
+        allowDeleteAll: flags['allow-delete-all'],
+        trigger: flags.plan ? `cli (plan file)` : 'cli',
+        actor: io.env.USER ?? null,
+        onProgress: progressPrinter(io),
+        confirm:
+          flags['auto-approve'] || flags.plan
+            ? undefined
+            : async (plan) => {
+                io.out.write(renderText(plan, { color }));
+                const answer = await io.ask(`\nApply these changes to stack ${plan.stack}? Only "yes" is accepted: `);
+                return answer.trim() === 'yes';
+              },
       });
       if (r.diagnostics.length) {
         printDiagnostics(io, r.diagnostics);

@@ -39,7 +39,8 @@ export async function demoCommand(flags: Flags, io: Io): Promise<number> {
     }
     io.out.write(`Files are under ${config.targets['demo-files'].root as string}\nHistory:\n`);
     const runs = await (await ws.store()).runs({ repo: ws.repoName, limit: 10 });
-    for (const r of runs) io.out.write(`  #${r.id} ${r.startedAt.slice(0, 19)}Z ${r.stack} ${r.kind} ${r.outcome} ${r.commit?.slice(0, 12) ?? ''} (${r.trigger})\n`);
+    for (const r of runs)
+      io.out.write(`  #${r.id} ${r.startedAt.slice(0, 19)}Z ${r.stack} ${r.kind} ${r.outcome} ${r.commit?.slice(0, 12) ?? ''} (${r.trigger})\n`);
   } finally {
     await ws.close();
   }

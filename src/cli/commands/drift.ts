@@ -43,7 +43,13 @@ export async function driftCommand(flags: Flags, io: Io): Promise<number> {
           if (rem.refused) io.out.write(`  remediation not applied: ${rem.refused}\n`);
           else if (rem.result) io.out.write(`  remediated: apply ${rem.result.outcome} (run ${rem.result.runId})\n`);
         } else {
-          io.out.write(renderText(r.plan, { color: useColor(io, flags['no-color']) }).split('\n').filter((l) => l.startsWith('Plan:')).map((l) => `  to repair: ${l}\n`).join(''));
+          io.out.write(
+            renderText(r.plan, { color: useColor(io, flags['no-color']) })
+              .split('\n')
+              .filter((l) => l.startsWith('Plan:'))
+              .map((l) => `  to repair: ${l}\n`)
+              .join(''),
+          );
         }
       }
     }

@@ -18,7 +18,9 @@ export async function historyCommand(flags: Flags, io: Io): Promise<number> {
     }
     for (const r of runs) {
       const who = [r.actor ? `by ${r.actor}` : '', r.pr ? `PR #${r.pr}` : ''].filter(Boolean).join(' ');
-      io.out.write(`#${r.id}  ${r.startedAt.replace('T', ' ').slice(0, 19)}Z  ${r.stack}  ${r.kind}  ${r.outcome}  commit ${r.commit?.slice(0, 12) ?? '-'}  trigger: ${r.trigger}${who ? ` (${who})` : ''}\n`);
+      io.out.write(
+        `#${r.id}  ${r.startedAt.replace('T', ' ').slice(0, 19)}Z  ${r.stack}  ${r.kind}  ${r.outcome}  commit ${r.commit?.slice(0, 12) ?? '-'}  trigger: ${r.trigger}${who ? ` (${who})` : ''}\n`,
+      );
       if (r.summary) io.out.write(`      ${summaryLine(r.summary)}\n`);
       for (const x of r.results ?? []) io.out.write(`      ${x.outcome === 'ok' ? ' ' : '!'} ${x.action} ${x.id}${x.error ? `: ${x.error}` : ''}\n`);
       if (r.error) io.out.write(`      error: ${r.error}\n`);

@@ -39,7 +39,7 @@ export function readPlans(text: string, file: string): Plan[] {
   }
   const list = (v && typeof v === 'object' && Array.isArray((v as { plans?: unknown }).plans) ? (v as { plans: unknown[] }).plans : [v]) as Plan[];
   for (const p of list) {
-    if (!p || p.formatVersion !== 1 || typeof p.digest !== 'string' || typeof p.commit !== 'string' || typeof p.stack !== 'string') {
+    if (p?.formatVersion !== 1 || typeof p.digest !== 'string' || typeof p.commit !== 'string' || typeof p.stack !== 'string') {
       throw new Error(`${file} is not a driftless plan (formatVersion 1 with stack, commit and digest)`);
     }
   }

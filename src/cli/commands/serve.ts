@@ -3,7 +3,7 @@ import type { Flags } from '../args.js';
 import type { Io } from '../output.js';
 import { loadServerConfig, type ServerConfig } from '../../config/server-config.js';
 import { ensureDemoRepo, demoConfig } from '../demo-setup.js';
-import { startService } from '../../server/service.js';
+import { startService } from '../../service.js';
 
 function demoInstructions(repoPath: string, url: string, config: ServerConfig): string {
   return [

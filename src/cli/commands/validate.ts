@@ -10,10 +10,19 @@ export async function validateCommand(flags: Flags, io: Io): Promise<number> {
     const r = await planAll(ws, commit, { stack: flags.stack, validateOnly: true });
     const diagnostics = [...r.diagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
     if (flags.format === 'json') {
-      io.out.write(JSON.stringify({ valid: diagnostics.length === 0, commit, stacks: r.stacks.map((s) => ({ stack: s.stack, errors: s.diagnostics.length })), diagnostics }, null, 2) + '\n');
+      io.out.write(
+        JSON.stringify(
+          { valid: diagnostics.length === 0, commit, stacks: r.stacks.map((s) => ({ stack: s.stack, errors: s.diagnostics.length })), diagnostics },
+          null,
+          2,
+        ) + '\n',
+      );
     } else {
       printDiagnostics(io, diagnostics);
-      if (diagnostics.length === 0) io.out.write(`Valid: ${r.stacks.length} stack${r.stacks.length === 1 ? '' : 's'} at ${commit.slice(0, 12)} (${r.stacks.map((s) => s.stack).join(', ')}).\n`);
+      if (diagnostics.length === 0)
+        io.out.write(
+          `Valid: ${r.stacks.length} stack${r.stacks.length === 1 ? '' : 's'} at ${commit.slice(0, 12)} (${r.stacks.map((s) => s.stack).join(', ')}).\n`,
+        );
       else io.err.write(`${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}.\n`);
     }
     return diagnostics.length === 0 ? 0 : 1;

@@ -30,8 +30,13 @@ export type GitHubClient = InstanceType<typeof DriftlessOctokit>;
  */
 export function githubClient(github: NonNullable<ServerConfig['github']>, log: Logger, t: GitHubTimings = {}): GitHubClient {
   const auth = github.app
-    ? { authStrategy: createAppAuth, auth: { appId: github.app.id, privateKey: github.app.privateKey.reveal(), installationId: Number(github.app.installationId) } }
-    : github.token ? { auth: github.token.reveal() } : {};
+    ? {
+        authStrategy: createAppAuth,
+        auth: { appId: github.app.id, privateKey: github.app.privateKey.reveal(), installationId: Number(github.app.installationId) },
+      }
+    : github.token
+      ? { auth: github.token.reveal() }
+      : {};
   const maxWait = t.maxRateLimitWaitS ?? 60;
   const groupOpts = (minTime: number): Record<string, unknown> => ({ maxConcurrent: 1, minTime });
   return new DriftlessOctokit({

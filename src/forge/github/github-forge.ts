@@ -5,15 +5,30 @@ import type { GitHubClient } from './client.js';
 export const ANNOTATIONS_PER_REQUEST = 50;
 
 type PullData = {
-  number: number; head: { sha: string }; base: { ref: string; sha: string }; mergeable?: boolean | null; merged?: boolean | null;
-  merged_at?: string | null; merge_commit_sha?: string | null; draft?: boolean; state: string; user?: { login: string } | null;
+  number: number;
+  head: { sha: string };
+  base: { ref: string; sha: string };
+  mergeable?: boolean | null;
+  merged?: boolean | null;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  draft?: boolean;
+  state: string;
+  user?: { login: string } | null;
 };
 
 function pullInfo(p: PullData): PullRequestInfo {
   return {
-    number: p.number, headSha: p.head.sha, baseRef: p.base.ref, baseSha: p.base.sha, mergeable: p.mergeable ?? null,
-    merged: !!(p.merged ?? p.merged_at), mergeCommitSha: p.merge_commit_sha ?? null, draft: !!p.draft,
-    state: p.state === 'closed' ? 'closed' : 'open', author: p.user?.login ?? null,
+    number: p.number,
+    headSha: p.head.sha,
+    baseRef: p.base.ref,
+    baseSha: p.base.sha,
+    mergeable: p.mergeable ?? null,
+    merged: !!(p.merged ?? p.merged_at),
+    mergeCommitSha: p.merge_commit_sha ?? null,
+    draft: !!p.draft,
+    state: p.state === 'closed' ? 'closed' : 'open',
+    author: p.user?.login ?? null,
   };
 }
 
@@ -22,7 +37,10 @@ function pullInfo(p: PullData): PullRequestInfo {
  * left alone, changed ones edited, missing ones created, parts beyond the new count deleted.
  */
 async function syncComments(
-  existing: { id: number; body?: string | null }[], isPart: (body: string) => number, bodies: string[], onlyIfExists: boolean,
+  existing: { id: number; body?: string | null }[],
+  isPart: (body: string) => number,
+  bodies: string[],
+  onlyIfExists: boolean,
   api: { create(body: string): Promise<void>; update(id: number, body: string): Promise<void>; remove(id: number): Promise<void> },
 ): Promise<void> {
   const ours = new Map<number, { id: number; body: string }>();
@@ -45,7 +63,11 @@ async function syncComments(
 /** The Forge on GitHub's REST API (github.com or Enterprise), through octokit. */
 export class GitHubForge implements Forge {
   readonly name = 'github';
-  constructor(private readonly gh: GitHubClient, readonly owner: string, readonly repo: string) {}
+  constructor(
+    private readonly gh: GitHubClient,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
 
   private get r(): { owner: string; repo: string } {
     return { owner: this.owner, repo: this.repo };
@@ -104,9 +126,21 @@ export class GitHubForge implements Forge {
     await this.gh.rest.repos.createCommitStatus({ ...this.r, sha, state, context, description: description.slice(0, 140) });
   }
 
-  async createCheckRun(sha: string, name: string, conclusion: 'success' | 'failure' | 'neutral', title: string, summary: string, annotations: Annotation[]): Promise<void> {
-    const toGh = (a: Annotation): { path: string; start_line: number; end_line: number; annotation_level: 'failure'; message: string } =>
-      ({ path: a.path, start_line: a.line, end_line: a.line, annotation_level: 'failure', message: a.message });
+  async createCheckRun(
+    sha: string,
+    name: string,
+    conclusion: 'success' | 'failure' | 'neutral',
+    title: string,
+    summary: string,
+    annotations: Annotation[],
+  ): Promise<void> {
+    const toGh = (a: Annotation): { path: string; start_line: number; end_line: number; annotation_level: 'failure'; message: string } => ({
+      path: a.path,
+      start_line: a.line,
+      end_line: a.line,
+      annotation_level: 'failure',
+      message: a.message,
+    });
     const batches: Annotation[][] = [];
     for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
     const output = (batch: Annotation[] = []) => ({ title, summary: summary.slice(0, 65_000), annotations: batch.map(toGh) });
@@ -118,14 +152,28 @@ export class GitHubForge implements Forge {
 
   async createDeployment(sha: string, environment: string, description: string): Promise<number> {
     const { data } = await this.gh.rest.repos.createDeployment({
-      ...this.r, ref: sha, environment, description: description.slice(0, 140), auto_merge: false, required_contexts: [], task: 'deploy', production_environment: false,
+      ...this.r,
+      ref: sha,
+      environment,
+      description: description.slice(0, 140),
+      auto_merge: false,
+      required_contexts: [],
+      task: 'deploy',
+      production_environment: false,
     });
     if (!('id' in data)) throw new Error(`GitHub did not create the deployment: ${(data as { message?: string }).message ?? 'no id'}`);
     return data.id;
   }
 
   async setDeploymentStatus(id: number, environment: string, state: 'success' | 'failure' | 'error', description: string): Promise<void> {
-    await this.gh.rest.repos.createDeploymentStatus({ ...this.r, deployment_id: id, state, environment, description: description.slice(0, 140), auto_inactive: true });
+    await this.gh.rest.repos.createDeploymentStatus({
+      ...this.r,
+      deployment_id: id,
+      state,
+      environment,
+      description: description.slice(0, 140),
+      auto_inactive: true,
+    });
   }
 
   async openIssue(title: string, body: string): Promise<number> {

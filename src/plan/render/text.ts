@@ -14,7 +14,10 @@ export interface TextOptions {
 export function renderText(plan: Plan, opts: TextOptions = {}): string {
   const c = (k: string, s: string): string => (opts.color ? `${COLOURS[k] ?? ''}${s}${RESET}` : s);
   const lines: string[] = [];
-  lines.push(c('bold', `Stack ${plan.stack} at ${plan.commit.slice(0, 12)}`) + c('dim', ` (state serial ${plan.stateSerial}${plan.appliedCommit ? `, last applied ${plan.appliedCommit.slice(0, 12)}` : ''})`));
+  lines.push(
+    c('bold', `Stack ${plan.stack} at ${plan.commit.slice(0, 12)}`) +
+      c('dim', ` (state serial ${plan.stateSerial}${plan.appliedCommit ? `, last applied ${plan.appliedCommit.slice(0, 12)}` : ''})`),
+  );
   if (plan.drift.length) {
     lines.push('', 'Drift (live state differs from what was applied):');
     for (const d of plan.drift) {

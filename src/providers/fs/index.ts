@@ -1,11 +1,11 @@
 import { chmod, lstat, mkdir, readFile, readlink, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
-import type { Desired, KindInfo, Observed, Provider, Recorded, Session, Spec, TargetConfig } from '../sdk.js';
-import { ProviderError } from '../sdk.js';
+import type { Desired, KindInfo, Observed, Provider, Recorded, Session, Spec, TargetConfig } from '../../sdk/provider.js';
+import { ProviderError } from '../../sdk/provider.js';
 import { loadSchema } from '../../manifests/schema-files.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
-import { mapLimit } from '../../util/concurrency.js';
+import { mapLimit } from '../../sdk/concurrency.js';
 
 function parents(path: string): { kind: string; key: string }[] {
   let n: string;
@@ -131,7 +131,8 @@ class FsSession implements Session {
       case 'Symlink': {
         const abs = await this.path(r, true);
         const target = String(r.spec.target);
-        if (!linkStaysInside(this.root, abs, target)) throw new ProviderError(`symlink target "${target}" leaves the target's root (absolute or too many "..")`, r.id);
+        if (!linkStaysInside(this.root, abs, target))
+          throw new ProviderError(`symlink target "${target}" leaves the target's root (absolute or too many "..")`, r.id);
         await ensureParents(this.root, abs, r.id);
         const st = await lstatOrNull(abs);
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);

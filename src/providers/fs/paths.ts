@@ -1,6 +1,6 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep, dirname } from 'node:path';
-import { ProviderError } from '../sdk.js';
+import { ProviderError } from '../../sdk/provider.js';
 
 /** Normalise a manifest path: forward slashes, no `.`, no trailing slash. Throws on escapes. */
 export function normalizeRel(p: string, id?: string): string {

@@ -5,8 +5,8 @@
  */
 import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
-import { reveal } from '../../config/secret-value.js';
-import { ProviderError, type TargetConfig } from '../sdk.js';
+import { reveal } from '../../sdk/secret-value.js';
+import { ProviderError, type TargetConfig } from '../../sdk/provider.js';
 import { connectError, statementError, type Op } from './errors.js';
 
 export type Row = Record<string, unknown>;

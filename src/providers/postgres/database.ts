@@ -1,5 +1,5 @@
 /** PostgresDatabase: CREATE / ALTER / DROP DATABASE. */
-import { ProviderError, type Desired, type Json, type Outputs, type Recorded, type Spec } from '../sdk.js';
+import { ProviderError, type Desired, type Json, type Outputs, type Recorded, type Spec } from '../../sdk/provider.js';
 import type { Connection } from './connection.js';
 import { StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
@@ -69,7 +69,8 @@ async function alter(conn: Connection, r: Desired, name: string, live: LiveDatab
   if (owner !== undefined && owner !== live.spec.owner) {
     checkName(owner, 'owner', r.id);
     await conn.query(undefined, `ALTER DATABASE ${ident(name)} OWNER TO ${ident(owner)}`, [], {
-      resourceId: r.id, need: `${need} and membership in role ${JSON.stringify(owner)}`,
+      resourceId: r.id,
+      need: `${need} and membership in role ${JSON.stringify(owner)}`,
     });
   }
   const opts: string[] = [];
@@ -176,7 +177,8 @@ async function update(conn: Connection, r: Desired, prior: Recorded): Promise<Ou
     await ensureIdle(conn, priorName, 'rename', r.id);
     try {
       await conn.query(undefined, `ALTER DATABASE ${ident(priorName)} RENAME TO ${ident(name)}`, [], {
-        resourceId: r.id, need: `ownership of database ${JSON.stringify(priorName)} and the CREATEDB attribute`,
+        resourceId: r.id,
+        need: `ownership of database ${JSON.stringify(priorName)} and the CREATEDB attribute`,
       });
     } catch (err) {
       throw inUse(err, priorName, 'rename', r.id);
@@ -193,7 +195,8 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
   await ensureIdle(conn, name, 'drop', prior.id);
   try {
     await conn.query(undefined, `DROP DATABASE IF EXISTS ${ident(name)}`, [], {
-      resourceId: prior.id, need: `ownership of database ${JSON.stringify(name)} (or superuser)`,
+      resourceId: prior.id,
+      need: `ownership of database ${JSON.stringify(name)} (or superuser)`,
     });
   } catch (err) {
     throw inUse(err, name, 'drop', prior.id);

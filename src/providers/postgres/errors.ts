@@ -2,7 +2,7 @@
  * Turning pg / network failures into ProviderErrors a user can act on. Messages name the server
  * (host:port), the statement and the missing privilege; they never contain the password or the URL.
  */
-import { ProviderError } from '../sdk.js';
+import { ProviderError } from '../../sdk/provider.js';
 
 /** What a statement is, for error messages. `label` must never contain a secret. */
 export interface Op {
@@ -23,7 +23,10 @@ interface PgLikeError {
 
 /** Raised when the database a connection is for does not exist (SQLSTATE 3D000). */
 export class MissingDatabaseError extends ProviderError {
-  constructor(readonly database: string, resourceId?: string) {
+  constructor(
+    readonly database: string,
+    resourceId?: string,
+  ) {
     super(`database ${JSON.stringify(database)} does not exist`, resourceId);
     this.name = 'MissingDatabaseError';
   }
@@ -56,7 +59,12 @@ export function connectError(err: unknown, where: string, user: string, database
 
 /** A statement the server refused; keeps SQLSTATE and detail so a kind can explain known cases. */
 export class StatementError extends ProviderError {
-  constructor(message: string, resourceId: string | undefined, readonly code?: string, readonly detail?: string) {
+  constructor(
+    message: string,
+    resourceId: string | undefined,
+    readonly code?: string,
+    readonly detail?: string,
+  ) {
     super(message, resourceId);
     this.name = 'ProviderError';
   }

@@ -1,5 +1,5 @@
 /** PostgresExtension: CREATE / ALTER (UPDATE TO, SET SCHEMA) / DROP EXTENSION in one database. */
-import { ProviderError, type Desired, type Outputs, type Recorded, type Spec } from '../sdk.js';
+import { ProviderError, type Desired, type Outputs, type Recorded, type Spec } from '../../sdk/provider.js';
 import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
@@ -15,7 +15,7 @@ interface LiveExtension {
 }
 
 async function readExtensions(conn: Connection, db: string, names: string[]): Promise<Map<string, LiveExtension>> {
-  let rows;
+  let rows: Awaited<ReturnType<Connection['query']>>;
   try {
     rows = await conn.query(
       db,
@@ -53,7 +53,8 @@ async function alter(conn: Connection, r: Desired, db: string, name: string, liv
   if (target !== undefined && target !== live.spec.schema) {
     checkName(target, 'schema', r.id);
     await conn.query(db, `ALTER EXTENSION ${ident(name)} SET SCHEMA ${ident(target)}`, [], {
-      resourceId: r.id, need: `${need} and CREATE on schema ${JSON.stringify(target)}`,
+      resourceId: r.id,
+      need: `${need} and CREATE on schema ${JSON.stringify(target)}`,
     });
   }
   const after = (await readExtensions(conn, db, [name])).get(name);
@@ -98,7 +99,8 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
   const name = objectName(prior.spec, prior.name);
   try {
     await conn.query(db, `DROP EXTENSION IF EXISTS ${ident(name)} RESTRICT`, [], {
-      resourceId: prior.id, need: `ownership of extension ${JSON.stringify(name)} (or superuser)`,
+      resourceId: prior.id,
+      need: `ownership of extension ${JSON.stringify(name)} (or superuser)`,
     });
   } catch (err) {
     if (err instanceof MissingDatabaseError) return;

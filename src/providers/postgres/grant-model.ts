@@ -1,5 +1,5 @@
 /** PostgresGrant's spec, parsed, and the SQL names of what it targets. */
-import { ProviderError, type Spec } from '../sdk.js';
+import { ProviderError, type Spec } from '../../sdk/provider.js';
 import { checkName, dbKey, ident, keyPart, qualified } from './quote.js';
 import { sortedUnique, str, strings } from './util.js';
 
@@ -45,7 +45,11 @@ export function parseGrant(spec: Spec, id?: string): GrantSpec {
   const defaultPrivileges = spec.defaultPrivileges === true && DEFAULT_ACL_TYPE[on] !== undefined && !objects;
   for (const n of [role, database, schema, str(spec.forRole), ...(objects ?? [])]) if (n !== undefined) checkName(n, 'name', id);
   return {
-    role, database, on, privileges, defaultPrivileges,
+    role,
+    database,
+    on,
+    privileges,
+    defaultPrivileges,
     withGrantOption: spec.withGrantOption === true,
     ...(on !== 'database' ? { schema } : {}),
     ...(objects ? { objects } : {}),

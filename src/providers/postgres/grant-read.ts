@@ -3,7 +3,7 @@
  * and database ACLs, then one query per database (aclexplode over pg_namespace, pg_class, pg_proc
  * and pg_default_acl together), whatever the number of grants.
  */
-import type { Json, Spec } from '../sdk.js';
+import type { Json, Spec } from '../../sdk/provider.js';
 import type { Connection, Row } from './connection.js';
 import { MissingDatabaseError } from './errors.js';
 import { DEFAULT_ACL_TYPE, type GrantSpec } from './grant-model.js';
@@ -84,8 +84,7 @@ interface DatabaseInfo {
   defaults: Map<string, Acl>;
 }
 
-const GRANTEE_ACL = (acl: string) =>
-  `(SELECT g.rolname, x.privilege_type, x.is_grantable FROM aclexplode(${acl}) x JOIN g ON g.oid = x.grantee)`;
+const GRANTEE_ACL = (acl: string) => `(SELECT g.rolname, x.privilege_type, x.is_grantable FROM aclexplode(${acl}) x JOIN g ON g.oid = x.grantee)`;
 
 async function readDatabase(conn: Connection, db: string, gs: GrantSpec[]): Promise<DatabaseInfo | null> {
   const pick = (f: (g: GrantSpec) => boolean) => sortedUnique(gs.filter(f).map((g) => g.schema!));
@@ -110,9 +109,7 @@ async function readDatabase(conn: Connection, db: string, gs: GrantSpec[]): Prom
        SELECT CASE WHEN c.relkind = 'S' THEN 'sequences' ELSE 'tables' END, n.nspname, c.relname, NULL,
               a.rolname, a.privilege_type, a.is_grantable
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-         LEFT JOIN LATERAL ${GRANTEE_ACL(
-           "COALESCE(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))",
-         )} a ON true
+         LEFT JOIN LATERAL ${GRANTEE_ACL("COALESCE(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))")} a ON true
         WHERE n.nspname = ANY($3::text[]) AND c.relkind IN ('r', 'v', 'm', 'f', 'p', 'S')
        UNION ALL
        SELECT 'functions', n.nspname, p.oid::text, NULL, a.rolname, a.privilege_type, a.is_grantable
@@ -162,7 +159,7 @@ function liveOf(g: GrantSpec, cluster: ClusterInfo, info: DatabaseInfo | null): 
   if (g.on === 'database') {
     return { objects: new Map([[g.database, mine(cluster.databaseAcl.get(g.database))]]), missing: [], defaults: null };
   }
-  if (!info || !info.schemas.has(g.schema!)) return null;
+  if (!info?.schemas.has(g.schema!)) return null;
   if (g.on === 'schema') return { objects: new Map([[g.schema!, mine(info.schemas.get(g.schema!))]]), missing: [], defaults: null };
   const all = info.objects.get(g.schema!)?.get(g.on) ?? new Map<string, Acl>();
   const objects = new Map<string, PrivSet>();
@@ -183,11 +180,21 @@ function liveOf(g: GrantSpec, cluster: ClusterInfo, info: DatabaseInfo | null): 
 export async function readGrants(conn: Connection, gs: GrantSpec[]): Promise<(LiveGrant | null)[]> {
   if (!gs.length) return [];
   const cluster = await readCluster(conn, gs);
-  return byGroup(gs, (g) => g.database, async (db, members) => {
-    const needed = members.some((g) => g.on !== 'database') && cluster.databases.has(db);
-    const info = needed ? await readDatabase(conn, db, members.filter((g) => g.on !== 'database')) : null;
-    return members.map((g) => liveOf(g, cluster, info));
-  });
+  return byGroup(
+    gs,
+    (g) => g.database,
+    async (db, members) => {
+      const needed = members.some((g) => g.on !== 'database') && cluster.databases.has(db);
+      const info = needed
+        ? await readDatabase(
+            conn,
+            db,
+            members.filter((g) => g.on !== 'database'),
+          )
+        : null;
+      return members.map((g) => liveOf(g, cluster, info));
+    },
+  );
 }
 
 /** Every target object's privilege set, counting missing named objects (and, when managed, the default ACL) as empty. */

@@ -1,5 +1,5 @@
 /** PostgresGrant: GRANT / REVOKE of just the difference, and ALTER DEFAULT PRIVILEGES. */
-import type { Desired, Outputs, Recorded } from '../sdk.js';
+import type { Desired, Outputs, Recorded } from '../../sdk/provider.js';
 import type { Connection, Exec } from './connection.js';
 import type { Op } from './errors.js';
 import { grantKey, parseGrant, privilegeList, targetClause, type GrantSpec } from './grant-model.js';
@@ -12,7 +12,11 @@ const KIND = 'PostgresGrant';
 
 function outputs(g: GrantSpec): Outputs {
   return {
-    key: grantKey(g), role: g.role, database: g.database, on: g.on, privileges: g.privileges,
+    key: grantKey(g),
+    role: g.role,
+    database: g.database,
+    on: g.on,
+    privileges: g.privileges,
     ...(g.schema ? { schema: g.schema } : {}),
   };
 }
@@ -81,14 +85,16 @@ async function sync(conn: Connection, id: string, g: GrantSpec, prior: GrantSpec
     }
     if (prior?.defaultPrivileges && (!g.defaultPrivileges || prior.forRole !== g.forRole)) {
       await exec(`${defaultsPrefix(prior, prior.forRole)} REVOKE ALL ON ${prior.on.toUpperCase()} FROM ${ident(g.role)}`, [], {
-        ...op, need: `membership in role ${JSON.stringify(prior.forRole ?? conn.user)}`,
+        ...op,
+        need: `membership in role ${JSON.stringify(prior.forRole ?? conn.user)}`,
       });
     }
     const sets = privilegeSets(live, false);
     if (sets.length) await apply(exec, g, targetClause(g, g.objects), sets, op);
     if (g.defaultPrivileges) {
       await applyDefaults(exec, g, live.defaults, {
-        ...op, need: `membership in role ${JSON.stringify(g.forRole ?? conn.user)}`,
+        ...op,
+        need: `membership in role ${JSON.stringify(g.forRole ?? conn.user)}`,
       });
     }
   });

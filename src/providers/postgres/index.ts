@@ -3,7 +3,7 @@
  * server (apiVersion postgres.driftless.dev/v1). Target config: `{ name, provider: postgres, url }`,
  * where url is a postgres:// URL (string or SecretValue) of a role allowed to manage those objects.
  */
-import { ProviderError, type Desired, type Observed, type Outputs, type Provider, type Recorded, type Session, type TargetConfig } from '../sdk.js';
+import { ProviderError, type Desired, type Observed, type Outputs, type Provider, type Recorded, type Session, type TargetConfig } from '../../sdk/provider.js';
 import { Connection } from './connection.js';
 import { database } from './database.js';
 import { withResource } from './errors.js';
@@ -13,7 +13,7 @@ import type { KindImpl } from './kind.js';
 import { role } from './role.js';
 import { schema } from './schema.js';
 import { byGroup } from './util.js';
-import { KeyedMutex } from '../../util/concurrency.js';
+import { KeyedMutex } from '../../sdk/concurrency.js';
 
 const KINDS: Record<string, KindImpl> = {
   PostgresRole: role,
@@ -59,7 +59,11 @@ export class PostgresSession implements Session {
   /** Batched refresh: per kind, one query per database for the whole list (plus one cluster query for grants). */
   readMany(rs: Recorded[]): Promise<(Observed | null)[]> {
     for (const r of rs) kindOf(r);
-    return byGroup(rs, (r) => r.kind, (kind, members) => KINDS[kind]!.readMany(this.conn, members));
+    return byGroup(
+      rs,
+      (r) => r.kind,
+      (kind, members) => KINDS[kind]!.readMany(this.conn, members),
+    );
   }
 
   create(r: Desired): Promise<Outputs> {

@@ -1,5 +1,5 @@
 /** The internal shape of one kind: its SDK description plus the operations the session dispatches to. */
-import type { Desired, KindInfo, Observed, Outputs, Recorded } from '../sdk.js';
+import type { Desired, KindInfo, Observed, Outputs, Recorded } from '../../sdk/provider.js';
 import type { Connection } from './connection.js';
 
 export interface KindImpl {
@@ -14,7 +14,9 @@ export interface KindImpl {
 export function alreadyExists(what: string, id: string): string {
   return (
     `${what} already exists and is not managed by driftless. To take it over, set ` +
-    '`metadata.import: true` in the manifest of ' + id + ': the next apply adopts the existing object ' +
+    '`metadata.import: true` in the manifest of ' +
+    id +
+    ': the next apply adopts the existing object ' +
     'and brings it to the declared state with ALTER statements (nothing is dropped or recreated).'
   );
 }

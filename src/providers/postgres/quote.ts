@@ -3,7 +3,7 @@
  * (`escapeIdentifier` / `escapeLiteral`) or a bind parameter; nothing is concatenated raw.
  */
 import pg from 'pg';
-import { ProviderError } from '../sdk.js';
+import { ProviderError } from '../../sdk/provider.js';
 
 /** PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes; we refuse them instead. */
 export const MAX_IDENTIFIER_BYTES = 63;

@@ -1,5 +1,5 @@
 /** PostgresRole: CREATE / ALTER / DROP ROLE, memberships (memberOf) and a write-only password. */
-import { isSensitiveMask, ProviderError, type Desired, type Json, type Outputs, type Recorded, type Spec } from '../sdk.js';
+import { isSensitiveMask, ProviderError, type Desired, type Json, type Outputs, type Recorded, type Spec } from '../../sdk/provider.js';
 import type { Connection, Exec } from './connection.js';
 import { StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
@@ -107,7 +107,9 @@ async function alter(conn: Connection, r: Desired, name: string, live: LiveRole,
     }
     if (setPassword && !isSensitiveMask(password)) {
       await exec(`ALTER ROLE ${ident(name)} WITH ${passwordClause(password)}`, [], {
-        resourceId: r.id, need: NEED, label: `ALTER ROLE ${ident(name)} WITH PASSWORD (redacted)`,
+        resourceId: r.id,
+        need: NEED,
+        label: `ALTER ROLE ${ident(name)} WITH PASSWORD (redacted)`,
       });
     }
     if (Array.isArray(r.spec.memberOf)) {
@@ -130,7 +132,9 @@ async function create(conn: Connection, r: Desired): Promise<Outputs> {
   try {
     await conn.tx(undefined, { resourceId: r.id }, async (exec) => {
       await exec(`CREATE ROLE ${ident(name)} WITH ${clauses.join(' ')}${pw}`, [], {
-        resourceId: r.id, need: NEED, label: `CREATE ROLE ${ident(name)}`,
+        resourceId: r.id,
+        need: NEED,
+        label: `CREATE ROLE ${ident(name)}`,
       });
       await syncMemberships(exec, name, sortedUnique(strings(r.spec.memberOf)), [], r.id);
     });

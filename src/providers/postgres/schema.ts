@@ -1,5 +1,5 @@
 /** PostgresSchema: CREATE / ALTER / DROP SCHEMA in one database. */
-import { ProviderError, type Desired, type Outputs, type Recorded, type Spec } from '../sdk.js';
+import { ProviderError, type Desired, type Outputs, type Recorded, type Spec } from '../../sdk/provider.js';
 import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
@@ -15,7 +15,7 @@ interface LiveSchema {
 
 /** Schemas of one database by name; empty when the database itself is gone. */
 async function readSchemas(conn: Connection, db: string, names: string[]): Promise<Map<string, LiveSchema>> {
-  let rows;
+  let rows: Awaited<ReturnType<Connection['query']>>;
   try {
     rows = await conn.query(
       db,
@@ -89,7 +89,8 @@ async function update(conn: Connection, r: Desired, prior: Recorded): Promise<Ou
   let current = live.get(name);
   if (!current && sameDb && priorName !== name && live.has(priorName)) {
     await conn.query(db, `ALTER SCHEMA ${ident(priorName)} RENAME TO ${ident(name)}`, [], {
-      resourceId: r.id, need: `ownership of schema ${JSON.stringify(priorName)} and CREATE on database ${JSON.stringify(db)}`,
+      resourceId: r.id,
+      need: `ownership of schema ${JSON.stringify(priorName)} and CREATE on database ${JSON.stringify(db)}`,
     });
     current = (await readSchemas(conn, db, [name])).get(name);
   }
@@ -102,7 +103,8 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
   const name = objectName(prior.spec, prior.name);
   try {
     await conn.query(db, `DROP SCHEMA IF EXISTS ${ident(name)} RESTRICT`, [], {
-      resourceId: prior.id, need: `ownership of schema ${JSON.stringify(name)}`,
+      resourceId: prior.id,
+      need: `ownership of schema ${JSON.stringify(name)}`,
     });
   } catch (err) {
     if (err instanceof MissingDatabaseError) return;

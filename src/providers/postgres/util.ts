@@ -1,11 +1,9 @@
 /** Small helpers shared by the kind modules. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ProviderError, type Json, type Spec } from '../sdk.js';
+import { ProviderError, type Json, type Spec } from '../../sdk/provider.js';
 
-/** The package root: src/providers/postgres/x.ts and dist/providers/postgres/x.js sit 3 levels below it. */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+import { PACKAGE_ROOT } from '../../sdk/package-root.js';
 
 /** The JSON Schema of a kind's spec, from schemas/postgres/<Kind>.schema.json. */
 export function loadKindSchema(kind: string): Record<string, unknown> {
@@ -75,11 +73,7 @@ export function shapeLike(full: Spec, recordedSpec: Spec, omit: string[] = []): 
 const GROUP_CONCURRENCY = 8;
 
 /** Read a list of resources in groups (e.g. per database), keeping input order in the result. */
-export async function byGroup<R, T>(
-  items: R[],
-  groupOf: (r: R) => string,
-  readGroup: (group: string, members: R[]) => Promise<T[]>,
-): Promise<T[]> {
+export async function byGroup<R, T>(items: R[], groupOf: (r: R) => string, readGroup: (group: string, members: R[]) => Promise<T[]>): Promise<T[]> {
   const groups = new Map<string, number[]>();
   items.forEach((r, i) => {
     const g = groupOf(r);
@@ -92,7 +86,10 @@ export async function byGroup<R, T>(
   const worker = async (): Promise<void> => {
     for (let next = queue.shift(); next; next = queue.shift()) {
       const [g, idx] = next;
-      const res = await readGroup(g, idx.map((i) => items[i]!));
+      const res = await readGroup(
+        g,
+        idx.map((i) => items[i]!),
+      );
       idx.forEach((i, j) => (out[i] = res[j]!));
     }
   };
@@ -116,11 +113,15 @@ export function readPerDatabase<L extends { spec: Spec }>(
   read: (db: string, names: string[]) => Promise<Map<string, L>>,
   outputs: (live: L) => Spec,
 ): Promise<({ spec: Spec; outputs: Spec } | null)[]> {
-  return byGroup(rs, (r) => databaseOf(r.spec, r.id), async (db, members) => {
-    const live = await read(db, sortedUnique(members.map((r) => objectName(r.spec, r.name))));
-    return members.map((r) => {
-      const l = live.get(objectName(r.spec, r.name));
-      return l ? { spec: shapeLike(l.spec, r.spec), outputs: outputs(l) } : null;
-    });
-  });
+  return byGroup(
+    rs,
+    (r) => databaseOf(r.spec, r.id),
+    async (db, members) => {
+      const live = await read(db, sortedUnique(members.map((r) => objectName(r.spec, r.name))));
+      return members.map((r) => {
+        const l = live.get(objectName(r.spec, r.name));
+        return l ? { spec: shapeLike(l.spec, r.spec), outputs: outputs(l) } : null;
+      });
+    },
+  );
 }

@@ -20,7 +20,8 @@ const serviceWhy = () => {
 /** Service scenarios are loaded only when the service exists (they import src/server). */
 const serviceScenario = (name: 'webhook' | 'throughput', title: string, label: string, target: string): Scenario =>
   notYetMeasurable(name, label, title, target, serviceWhy, {
-    name, title,
+    name,
+    title,
     run: async (ctx) => {
       const m = await import('./scenarios/service.js');
       return (name === 'webhook' ? m.webhookScenario : m.throughputScenario).run(ctx);
@@ -60,10 +61,12 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.help) {
-    process.stdout.write(`usage: npm run bench [-- --scenario NAME[,NAME]] [--quick] [--iterations N] [--report]\n` +
-      `  --report: only rewrite BENCHMARKS.md from the latest results (and bench/analysis.md)\n` +
-      `  BENCH_PROFILE_DIR=DIR: CPU-profile the measured part of in-process scenarios (results are then not recorded)\n` +
-      `  BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": profile the bench's child processes (cold plan, mirror clone)\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`);
+    process.stdout.write(
+      `usage: npm run bench [-- --scenario NAME[,NAME]] [--quick] [--iterations N] [--report]\n` +
+        `  --report: only rewrite BENCHMARKS.md from the latest results (and bench/analysis.md)\n` +
+        `  BENCH_PROFILE_DIR=DIR: CPU-profile the measured part of in-process scenarios (results are then not recorded)\n` +
+        `  BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR": profile the bench's child processes (cold plan, mirror clone)\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n`,
+    );
     return 0;
   }
   const unknown = args.scenarios.filter((s) => !SCENARIOS.some((x) => x.name === s));
@@ -82,17 +85,29 @@ async function main(): Promise<number> {
     } catch (err) {
       if (err instanceof Unavailable) {
         log(`scenario ${s.name} not measurable here: ${err.message}`);
-        results.push({ name: s.name, title: s.title, rows: [{ scenario: s.name, metric: 'not measurable here', unit: 'ms', driftless: null, peer: null, target: '', pass: null, note: err.message }], notes: [`Not measurable on this machine: ${err.message}.`] });
+        results.push({
+          name: s.name,
+          title: s.title,
+          rows: [{ scenario: s.name, metric: 'not measurable here', unit: 'ms', driftless: null, peer: null, target: '', pass: null, note: err.message }],
+          notes: [`Not measurable on this machine: ${err.message}.`],
+        });
         continue;
       }
       failed++;
       log(`scenario ${s.name} failed: ${(err as Error).stack ?? err}`);
-      results.push({ name: s.name, title: s.title, rows: [{ scenario: s.name, metric: 'FAILED', unit: 'ms', driftless: null, peer: null, target: '', pass: false, note: (err as Error).message }], notes: [`The harness failed: ${(err as Error).message}`] });
+      results.push({
+        name: s.name,
+        title: s.title,
+        rows: [{ scenario: s.name, metric: 'FAILED', unit: 'ms', driftless: null, peer: null, target: '', pass: false, note: (err as Error).message }],
+        notes: [`The harness failed: ${(err as Error).message}`],
+      });
     }
     log(`scenario ${s.name} done in ${((performance.now() - ts) / 1000).toFixed(1)} s`);
   }
-  process.stdout.write(`\ndriftless benchmarks — ${info.date}, commit ${info.commit}\n${info.machine}; Node ${info.node}, git ${info.git}` +
-    `${ctx.quick ? '; QUICK run (small inputs, timings not judged)' : `; median of ${ctx.iterations} runs after ${ctx.warmup} warm-up`}\n\n`);
+  process.stdout.write(
+    `\ndriftless benchmarks — ${info.date}, commit ${info.commit}\n${info.machine}; Node ${info.node}, git ${info.git}` +
+      `${ctx.quick ? '; QUICK run (small inputs, timings not judged)' : `; median of ${ctx.iterations} runs after ${ctx.warmup} warm-up`}\n\n`,
+  );
   process.stdout.write(textTable(results) + '\n\n');
   for (const r of results) for (const n of r.notes) process.stdout.write(`- [${r.name}] ${n}\n`);
   const profiling = Boolean(process.env.BENCH_PROFILE_DIR || process.env.BENCH_CHILD_NODE_ARGS);
@@ -100,7 +115,10 @@ async function main(): Promise<number> {
     process.stdout.write('\nprofiling run: results not recorded (the profiler slows what it measures)\n');
     return failed ? 1 : 0;
   }
-  const file = writeResults(info, results.filter((r) => !r.rows.some((x) => x.metric === 'FAILED')));
+  const file = writeResults(
+    info,
+    results.filter((r) => !r.rows.some((x) => x.metric === 'FAILED')),
+  );
   process.stdout.write(`\nresults: ${file}\n`);
   if (!ctx.quick) {
     writeBenchmarksMd(SCENARIOS.map((s) => s.name));
@@ -110,7 +128,10 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-main().then((code) => process.exit(code), (err) => {
-  process.stderr.write(`bench: ${(err as Error).message}\n`);
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  },
+);

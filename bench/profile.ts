@@ -5,8 +5,18 @@
  */
 import { readFileSync } from 'node:fs';
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 export function summarize(p: Profile, top = 25): string {
   const self = new Map<number, number>();
@@ -14,7 +24,11 @@ export function summarize(p: Profile, top = 25): string {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const short = (url: string) => url.replace(/^file:\/\//, '').replace(/.*node_modules\//, '').replace(/.*\/dist\//, 'dist/');
+  const short = (url: string) =>
+    url
+      .replace(/^file:\/\//, '')
+      .replace(/.*node_modules\//, '')
+      .replace(/.*\/dist\//, 'dist/');
   const fnKey = (n: Node) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const pkg = (n: Node) => {
     const u = short(n.callFrame.url);
@@ -39,12 +53,22 @@ export function summarize(p: Profile, top = 25): string {
     }
   }
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const fmt = (rows: [string, number][]) => rows.slice(0, top).map(([k, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${k}`).join('\n');
+  const fmt = (rows: [string, number][]) =>
+    rows
+      .slice(0, top)
+      .map(([k, ms]) => `${ms.toFixed(0).padStart(7)} ms ${((ms / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
+      .join('\n');
   return [
     `total sampled: ${total.toFixed(0)} ms`,
-    '', '== self time by function ==', fmt(agg(fnKey)),
-    '', '== self time by package / file ==', fmt(agg(pkg)),
-    '', '== inclusive time by function ==', fmt([...incl.entries()].sort((a, b) => b[1] - a[1])),
+    '',
+    '== self time by function ==',
+    fmt(agg(fnKey)),
+    '',
+    '== self time by package / file ==',
+    fmt(agg(pkg)),
+    '',
+    '== inclusive time by function ==',
+    fmt([...incl.entries()].sort((a, b) => b[1] - a[1])),
   ].join('\n');
 }
 

@@ -1,9 +1,9 @@
 import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerConfig } from '../config/server-config.js';
-import { openState } from '../state/open.js';
-import { Workspace } from '../engine/workspace.js';
-import { applyStack, planAll } from '../engine/operations.js';
+import type { ServerConfig } from '../src/config/server-config.js';
+import { openState } from '../src/state/open.js';
+import { Workspace } from '../src/engine/workspace.js';
+import { applyStack, planAll } from '../src/engine/operations.js';
 import { STACK, TARGET } from './generate.js';
 import { WORK_DIR, log } from './util.js';
 

@@ -97,7 +97,10 @@ export interface Provider {
 
 /** An error a provider raises for a user-fixable problem; the message is shown as is. */
 export class ProviderError extends Error {
-  constructor(message: string, readonly resourceId?: string) {
+  constructor(
+    message: string,
+    readonly resourceId?: string,
+  ) {
     super(message);
     this.name = 'ProviderError';
   }

@@ -7,7 +7,7 @@ import { PACKAGE_ROOT } from '../util.js';
 export function serviceParts(): { ready: boolean; missing: string[] } {
   const missing: string[] = [];
   for (const d of ['server', 'reconcile', 'forge']) {
-    const dir = join(PACKAGE_ROOT, 'dist', d);
+    const dir = join(PACKAGE_ROOT, 'dist', 'src', d);
     if (!existsSync(dir) || !readdirSync(dir).some((f) => f.endsWith('.js'))) missing.push(`src/${d}`);
   }
   return { ready: missing.length === 0, missing };
@@ -22,8 +22,11 @@ export function notYetMeasurable(name: string, label: string, title: string, tar
       const reason = why();
       if (!reason && real) return real.run(ctx);
       return {
-        name, title,
-        rows: [{ scenario: label, metric: 'not yet measurable', unit: 'ms', driftless: null, peer: null, target, pass: null, note: reason ?? 'no harness yet' }],
+        name,
+        title,
+        rows: [
+          { scenario: label, metric: 'not yet measurable', unit: 'ms', driftless: null, peer: null, target, pass: null, note: reason ?? 'no harness yet' },
+        ],
         notes: [`Not yet measurable: ${reason ?? 'the harness for it is not written yet'}.`],
       };
     },

@@ -18,10 +18,10 @@ export function ansiblePlaybookPath(): string | null {
 export async function ensureAnsible(allowInstall: boolean): Promise<{ path?: string; why?: string }> {
   const found = ansiblePlaybookPath();
   if (found) return { path: found };
-  if (!allowInstall) return { why: 'ansible-playbook is not installed (--quick does not install it; a full run installs Debian\'s ansible package)' };
+  if (!allowInstall) return { why: "ansible-playbook is not installed (--quick does not install it; a full run installs Debian's ansible package)" };
   if (process.getuid?.() !== 0) return { why: 'ansible-playbook is not installed and we are not root, so apt-get cannot install it (apt-get install ansible)' };
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  log('ansible-playbook not found: installing Debian\'s ansible package with apt-get');
+  log("ansible-playbook not found: installing Debian's ansible package with apt-get");
   let r = await run('apt-get', ['install', '-y', '-q', 'ansible'], { env });
   if (r.code !== 0) {
     log('apt-get install failed; running apt-get update and trying again');

@@ -3,7 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import type { Scenario, ScenarioResult } from '../types.js';
 import { generatedRepo, copyRepo, commitOneFileChange } from '../generate.js';
 import { startGitHttpProcess } from '../git-http-server.js';
-import { Mirror } from '../../git/mirror.js';
+import { Mirror } from '../../src/git/mirror.js';
 import { median, spread, log, fmtMs, WORK_DIR, runChild, runOk, gitSync, timed } from '../util.js';
 
 export const mirror: Scenario = {
@@ -44,7 +44,9 @@ export const mirror: Scenario = {
           clone.g.push(g.ms);
           clone.dRss.push(d.maxRssMB ?? NaN);
           clone.gRss.push(g.maxRssMB ?? NaN);
-          log(`  clone ${i - ctx.warmup + 1}/${ctx.iterations}: driftless ${fmtMs(d.result.ms)} (${d.maxRssMB?.toFixed(0)} MB), git ${fmtMs(g.ms)} (${g.maxRssMB?.toFixed(0)} MB)`);
+          log(
+            `  clone ${i - ctx.warmup + 1}/${ctx.iterations}: driftless ${fmtMs(d.result.ms)} (${d.maxRssMB?.toFixed(0)} MB), git ${fmtMs(g.ms)} (${g.maxRssMB?.toFixed(0)} MB)`,
+          );
         }
         if (lastMirrorData) rmSync(lastMirrorData, { recursive: true, force: true });
         if (lastGitDir) rmSync(lastGitDir, { recursive: true, force: true });
@@ -88,9 +90,41 @@ export const mirror: Scenario = {
       name: this.name,
       title: `${this.title}, ${n.toLocaleString('en')} files`,
       rows: [
-        { scenario: label, metric: 'clone', unit: 'ms', driftless: cd, peer: cg, peerName: 'git clone --no-checkout', ratio: cd / cg, target: 'report', pass: null, samples: { driftless: clone.d, peer: clone.g } },
-        { scenario: label, metric: 'clone peak RSS', unit: 'MB', driftless: median(clone.dRss), peer: median(clone.gRss), peerName: 'git clone --no-checkout', ratio: median(clone.dRss) / median(clone.gRss), target: 'report', pass: null },
-        { scenario: label, metric: 'fetch 1 commit', unit: 'ms', driftless: fd, peer: fg, peerName: 'git fetch', ratio: fd / fg, target: '≤ 2× git', pass: ctx.quick ? null : fd <= 2 * fg, samples: { driftless: fetch.d, peer: fetch.g } },
+        {
+          scenario: label,
+          metric: 'clone',
+          unit: 'ms',
+          driftless: cd,
+          peer: cg,
+          peerName: 'git clone --no-checkout',
+          ratio: cd / cg,
+          target: 'report',
+          pass: null,
+          samples: { driftless: clone.d, peer: clone.g },
+        },
+        {
+          scenario: label,
+          metric: 'clone peak RSS',
+          unit: 'MB',
+          driftless: median(clone.dRss),
+          peer: median(clone.gRss),
+          peerName: 'git clone --no-checkout',
+          ratio: median(clone.dRss) / median(clone.gRss),
+          target: 'report',
+          pass: null,
+        },
+        {
+          scenario: label,
+          metric: 'fetch 1 commit',
+          unit: 'ms',
+          driftless: fd,
+          peer: fg,
+          peerName: 'git fetch',
+          ratio: fd / fg,
+          target: '≤ 2× git',
+          pass: ctx.quick ? null : fd <= 2 * fg,
+          samples: { driftless: fetch.d, peer: fetch.g },
+        },
       ],
       notes: [
         `Served by git http-backend (CGI behind a Node HTTP server in its own process) on loopback. driftless: Mirror.open (isomorphic-git clone, noCheckout) ` +

@@ -29,13 +29,20 @@ function setRepository(p: Json, r: RepoRef): void {
   p.repository.owner.login = r.owner;
 }
 
-export function pullRequestPayload(r: RepoRef, action: string, pr: { number: number; headSha: string; baseSha: string; baseRef?: string; merged?: boolean; mergeCommitSha?: string | null; draft?: boolean }): Json {
+export function pullRequestPayload(
+  r: RepoRef,
+  action: string,
+  pr: { number: number; headSha: string; baseSha: string; baseRef?: string; merged?: boolean; mergeCommitSha?: string | null; draft?: boolean },
+): Json {
   const p = example('pull_request', action);
   setRepository(p, r);
   p.action = action;
   p.number = pr.number;
   Object.assign(p.pull_request, {
-    number: pr.number, draft: pr.draft ?? false, merged: pr.merged ?? false, merge_commit_sha: pr.mergeCommitSha ?? null,
+    number: pr.number,
+    draft: pr.draft ?? false,
+    merged: pr.merged ?? false,
+    merge_commit_sha: pr.mergeCommitSha ?? null,
     state: action === 'closed' ? 'closed' : 'open',
   });
   p.pull_request.head.sha = pr.headSha;
@@ -67,7 +74,10 @@ export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; u
   const p = example('issue_comment', 'created');
   setRepository(p, r);
   p.issue.number = c.pr;
-  p.issue.pull_request = { url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`, html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}` };
+  p.issue.pull_request = {
+    url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`,
+    html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}`,
+  };
   setComment(p, c);
   return p;
 }
@@ -87,10 +97,20 @@ export interface Delivered {
 }
 
 /** POST a webhook to the service, signed with `secret` (or with the given signature header). */
-export async function deliver(url: string, event: string, payload: Json, o: { secret?: string; signature?: string | null; delivery?: string } = {}): Promise<Delivered> {
+export async function deliver(
+  url: string,
+  event: string,
+  payload: Json,
+  o: { secret?: string; signature?: string | null; delivery?: string } = {},
+): Promise<Delivered> {
   const raw = JSON.stringify(payload);
   const delivery = o.delivery ?? randomUUID();
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'x-github-event': event, 'x-github-delivery': delivery, 'user-agent': 'GitHub-Hookshot/test' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-github-event': event,
+    'x-github-delivery': delivery,
+    'user-agent': 'GitHub-Hookshot/test',
+  };
   const signature = o.signature !== undefined ? o.signature : o.secret ? await sign(o.secret, raw) : null;
   if (signature) headers['x-hub-signature-256'] = signature;
   const res = await fetch(`${url}/webhooks/github`, { method: 'POST', headers, body: raw });

@@ -4,7 +4,7 @@ import type { Scenario, ScenarioResult } from '../types.js';
 import { appliedStack } from './state.js';
 import { copyRepo, commitOneFileChange } from '../generate.js';
 import { benchConfig, planNoRefresh } from '../engine.js';
-import { Workspace } from '../../engine/workspace.js';
+import { Workspace } from '../../src/engine/workspace.js';
 import { median, spread, log, fmtMs, WORK_DIR, timed, profiled } from '../util.js';
 
 export const incremental: Scenario = {
@@ -24,16 +24,16 @@ export const incremental: Scenario = {
       log(`  first (cold) plan in this process: ${fmtMs(first.ms)}`);
       const file = repo.filePaths[Math.floor(repo.filePaths.length / 2)];
       await profiled(`incremental-${n}`, async () => {
-      for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
-        await commitOneFileChange(copy, file, `run ${i}`);
-        const before = ws.loader.stats.parsed;
-        const r = await timed(async () => planNoRefresh(ws, await ws.resolve(undefined, false)));
-        if (r.value.summary.update !== 1) throw new Error(`expected 1 update after a one-file commit, got ${JSON.stringify(r.value.summary)}`);
-        if (i < ctx.warmup) continue;
-        times.push(r.ms);
-        parsed.push(ws.loader.stats.parsed - before);
-        log(`  re-plan ${i - ctx.warmup + 1}/${ctx.iterations}: ${fmtMs(r.ms)} (${parsed.at(-1)} file parsed)`);
-      }
+        for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
+          await commitOneFileChange(copy, file, `run ${i}`);
+          const before = ws.loader.stats.parsed;
+          const r = await timed(async () => planNoRefresh(ws, await ws.resolve(undefined, false)));
+          if (r.value.summary.update !== 1) throw new Error(`expected 1 update after a one-file commit, got ${JSON.stringify(r.value.summary)}`);
+          if (i < ctx.warmup) continue;
+          times.push(r.ms);
+          parsed.push(ws.loader.stats.parsed - before);
+          log(`  re-plan ${i - ctx.warmup + 1}/${ctx.iterations}: ${fmtMs(r.ms)} (${parsed.at(-1)} file parsed)`);
+        }
       });
     } finally {
       await ws.close();
@@ -44,7 +44,16 @@ export const incremental: Scenario = {
       name: this.name,
       title: `${this.title}, ${n.toLocaleString('en')} manifests`,
       rows: [
-        { scenario: `2 incremental re-plan ${n / 1000}k`, metric: 'time', unit: 'ms', driftless: t, peer: null, target: '< 200 ms', pass: ctx.quick ? null : t < 200, samples: { driftless: times, peer: [] } },
+        {
+          scenario: `2 incremental re-plan ${n / 1000}k`,
+          metric: 'time',
+          unit: 'ms',
+          driftless: t,
+          peer: null,
+          target: '< 200 ms',
+          pass: ctx.quick ? null : t < 200,
+          samples: { driftless: times, peer: [] },
+        },
       ],
       notes: [
         `One long-lived Workspace (as in the service); each run commits a change to one manifest (a new pack, as a fetch brings it), ` +

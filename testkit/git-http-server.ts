@@ -91,6 +91,10 @@ export async function startGitHttpServer(root: string, opts: { token?: string } 
     url: `http://127.0.0.1:${port}`,
     authHeaders,
     requests,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -36,12 +36,48 @@ export interface Pull {
   user: string;
 }
 
-export interface Comment { id: number; issue: number; body: string; user: string; createdAt: string; updatedAt: string }
-export interface CommitComment { id: number; sha: string; body: string; user: string; createdAt: string; updatedAt: string }
-export interface Status { sha: string; state: string; context: string; description: string }
-export interface CheckRun { id: number; sha: string; name: string; conclusion: string; title: string; annotations: any[] } // eslint-disable-line @typescript-eslint/no-explicit-any
-export interface Deployment { id: number; sha: string; environment: string; statuses: { state: string; description: string }[] }
-export interface Issue { number: number; title: string; body: string; state: 'open' | 'closed' }
+export interface Comment {
+  id: number;
+  issue: number;
+  body: string;
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface CommitComment {
+  id: number;
+  sha: string;
+  body: string;
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface Status {
+  sha: string;
+  state: string;
+  context: string;
+  description: string;
+}
+export interface CheckRun {
+  id: number;
+  sha: string;
+  name: string;
+  conclusion: string;
+  title: string;
+  annotations: any[];
+} // eslint-disable-line @typescript-eslint/no-explicit-any
+export interface Deployment {
+  id: number;
+  sha: string;
+  environment: string;
+  statuses: { state: string; description: string }[];
+}
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+}
 
 export interface GitHubDouble {
   url: string;
@@ -104,30 +140,65 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   const arrivals = new Map<string, number>();
   let nextId = 1000;
   const d = {
-    owner: opts.owner, repo: opts.repo, requests,
-    pulls: new Map<number, Pull>(), comments: [] as Comment[], commitComments: [] as CommitComment[], statuses: [] as Status[], checkRuns: [] as CheckRun[],
-    deployments: [] as Deployment[], issues: [] as Issue[], permissions: new Map<string, string>(), commitPulls: new Map<string, number[]>(),
+    owner: opts.owner,
+    repo: opts.repo,
+    requests,
+    pulls: new Map<number, Pull>(),
+    comments: [] as Comment[],
+    commitComments: [] as CommitComment[],
+    statuses: [] as Status[],
+    checkRuns: [] as CheckRun[],
+    deployments: [] as Deployment[],
+    issues: [] as Issue[],
+    permissions: new Map<string, string>(),
+    commitPulls: new Map<string, number[]>(),
   };
   let url = '';
   const repoUrl = (): string => `${url}/repos/${opts.owner}/${opts.repo}`;
   const prefix = opts.prefix ?? '';
   const pullJson = (p: Pull) => ({
-    url: `${repoUrl()}/pulls/${p.number}`, id: p.number * 7, number: p.number, state: p.state, draft: p.draft, title: `PR ${p.number}`,
-    user: { login: p.user, id: 1, type: 'User' }, head: { sha: p.headSha, ref: p.headRef, label: `${opts.owner}:${p.headRef}` },
-    base: { sha: p.baseSha, ref: p.baseRef, label: `${opts.owner}:${p.baseRef}` }, mergeable: p.mergeable, merged: p.merged,
-    merged_at: p.merged ? new Date().toISOString() : null, merge_commit_sha: p.mergeCommitSha,
+    url: `${repoUrl()}/pulls/${p.number}`,
+    id: p.number * 7,
+    number: p.number,
+    state: p.state,
+    draft: p.draft,
+    title: `PR ${p.number}`,
+    user: { login: p.user, id: 1, type: 'User' },
+    head: { sha: p.headSha, ref: p.headRef, label: `${opts.owner}:${p.headRef}` },
+    base: { sha: p.baseSha, ref: p.baseRef, label: `${opts.owner}:${p.baseRef}` },
+    mergeable: p.mergeable,
+    merged: p.merged,
+    merged_at: p.merged ? new Date().toISOString() : null,
+    merge_commit_sha: p.mergeCommitSha,
   });
-  const commentJson = (c: Comment) => ({ id: c.id, body: c.body, user: { login: c.user, type: 'Bot' }, created_at: c.createdAt, updated_at: c.updatedAt, html_url: `${url}/c/${c.id}` });
+  const commentJson = (c: Comment) => ({
+    id: c.id,
+    body: c.body,
+    user: { login: c.user, type: 'Bot' },
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    html_url: `${url}/c/${c.id}`,
+  });
   const commitCommentJson = (c: CommitComment) => ({
-    id: c.id, body: c.body, commit_id: c.sha, user: { login: c.user, type: 'Bot' }, created_at: c.createdAt, updated_at: c.updatedAt,
-    html_url: `${url}/commit/${c.sha}#commitcomment-${c.id}`, path: null, position: null, line: null,
+    id: c.id,
+    body: c.body,
+    commit_id: c.sha,
+    user: { login: c.user, type: 'Bot' },
+    created_at: c.createdAt,
+    updated_at: c.updatedAt,
+    html_url: `${url}/commit/${c.sha}#commitcomment-${c.id}`,
+    path: null,
+    position: null,
+    line: null,
   });
   const issueJson = (i: Issue) => ({ id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, html_url: `${url}/i/${i.number}` });
 
   type Handler = (params: Record<string, string>, body: any, query: URLSearchParams) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Create, edit and delete over one list of comments (on issues and pull requests, or on commits). */
   const commentsOf = <C extends { id: number; body: string; createdAt: string; updatedAt: string }>(
-    list: C[], json: (c: C) => unknown, make: (params: Record<string, string>, base: Omit<Comment, 'issue'>) => C,
+    list: C[],
+    json: (c: C) => unknown,
+    make: (params: Record<string, string>, base: Omit<Comment, 'issue'>) => C,
   ): { create: Handler; update: Handler; remove: Handler } => ({
     create: (p, b) => {
       const now = new Date().toISOString();
@@ -152,12 +223,24 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   const issueComments = commentsOf(d.comments, commentJson, (p, c) => ({ ...c, issue: Number(p.issue_number) }));
   const commitComments = commentsOf(d.commitComments, commitCommentJson, (p, c) => ({ ...c, sha: p.commit_sha }));
   const handlers: Record<string, Handler> = {
-    'pulls/list': (_p, _b, q) => [200, [...d.pulls.values()].filter((p) => (q.get('state') ?? 'open') === 'all' || p.state === (q.get('state') ?? 'open')).filter((p) => !q.get('base') || p.baseRef === q.get('base')).map(pullJson)],
+    'pulls/list': (_p, _b, q) => [
+      200,
+      [...d.pulls.values()]
+        .filter((p) => (q.get('state') ?? 'open') === 'all' || p.state === (q.get('state') ?? 'open'))
+        .filter((p) => !q.get('base') || p.baseRef === q.get('base'))
+        .map(pullJson),
+    ],
     'pulls/get': (p) => {
       const pr = d.pulls.get(Number(p.pull_number));
       return pr ? [200, pullJson(pr)] : [404, { message: 'Not Found' }];
     },
-    'repos/list-pull-requests-associated-with-commit': (p) => [200, (d.commitPulls.get(p.commit_sha) ?? []).map((n) => d.pulls.get(n)).filter(Boolean).map((x) => pullJson(x!))],
+    'repos/list-pull-requests-associated-with-commit': (p) => [
+      200,
+      (d.commitPulls.get(p.commit_sha) ?? [])
+        .map((n) => d.pulls.get(n))
+        .filter(Boolean)
+        .map((x) => pullJson(x!)),
+    ],
     'repos/get-collaborator-permission-level': (p) => {
       const perm = d.permissions.get(p.username);
       if (!perm) return [404, { message: `${p.username} is not a user` }];
@@ -176,7 +259,14 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       return [201, { id: nextId++, state: b.state, context: b.context, description: b.description }];
     },
     'checks/create': (_p, b) => {
-      const run: CheckRun = { id: nextId++, sha: b.head_sha, name: b.name, conclusion: b.conclusion, title: b.output?.title ?? '', annotations: [...(b.output?.annotations ?? [])] };
+      const run: CheckRun = {
+        id: nextId++,
+        sha: b.head_sha,
+        name: b.name,
+        conclusion: b.conclusion,
+        title: b.output?.title ?? '',
+        annotations: [...(b.output?.annotations ?? [])],
+      };
       d.checkRuns.push(run);
       return [201, { id: run.id, head_sha: run.sha, name: run.name, status: 'completed', conclusion: run.conclusion }];
     },
@@ -245,7 +335,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
         return;
       }
       const path = u.pathname.slice(prefix.length);
-      let check;
+      let check: ReturnType<typeof checkRequest>;
       try {
         check = checkRequest(method, path, u.searchParams, body, hasBody);
       } catch (err) {
@@ -259,9 +349,10 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const { op } = check;
       const auth = req.headers.authorization ?? '';
       const [scheme, credential] = auth.split(' ');
-      const authorised = op.operationId === 'apps/create-installation-access-token'
-        ? /^bearer$/i.test(scheme) && !!opts.app && verifyJwt(credential ?? '', opts.app.publicKeyPem, opts.app.id)
-        : /^(token|bearer)$/i.test(scheme) && tokens.has(credential ?? '');
+      const authorised =
+        op.operationId === 'apps/create-installation-access-token'
+          ? /^bearer$/i.test(scheme) && !!opts.app && verifyJwt(credential ?? '', opts.app.publicKeyPem, opts.app.id)
+          : /^(token|bearer)$/i.test(scheme) && tokens.has(credential ?? '');
       if (!authorised) {
         send(401, { message: 'Bad credentials' }, op.operationId);
         return;
@@ -278,35 +369,43 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       }
       answer();
       function answer(): void {
-      const limited = rateLimits.get(op.operationId);
-      if (limited && limited.times > 0) {
-        limited.times--;
-        const docs = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
-        if (limited.kind === 'primary') {
-          send(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: docs }, op.operationId, {
-            'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-used': '5000', 'x-ratelimit-resource': 'core',
-            'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limited.waitS),
-          });
-        } else {
-          send(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs }, op.operationId, {
-            'retry-after': String(limited.waitS),
-          });
+        const limited = rateLimits.get(op.operationId);
+        if (limited && limited.times > 0) {
+          limited.times--;
+          const docs = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
+          if (limited.kind === 'primary') {
+            send(403, { message: 'API rate limit exceeded for user ID 1.', documentation_url: docs }, op.operationId, {
+              'x-ratelimit-limit': '5000',
+              'x-ratelimit-remaining': '0',
+              'x-ratelimit-used': '5000',
+              'x-ratelimit-resource': 'core',
+              'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + limited.waitS),
+            });
+          } else {
+            send(
+              403,
+              { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: docs },
+              op.operationId,
+              {
+                'retry-after': String(limited.waitS),
+              },
+            );
+          }
+          return;
         }
-        return;
-      }
-      const fail = failures.get(op.operationId);
-      if (fail && fail.times > 0) {
-        fail.times--;
-        send(fail.status, { message: 'Server Error (injected by the GitHub double)' }, op.operationId);
-        return;
-      }
-      const h = handlers[op.operationId];
-      if (!h) {
-        send(501, { message: `the GitHub double does not implement ${op.operationId}` }, op.operationId);
-        return;
-      }
-      const [status, data] = h(op.params, body, u.searchParams);
-      send(status, data, op.operationId);
+        const fail = failures.get(op.operationId);
+        if (fail && fail.times > 0) {
+          fail.times--;
+          send(fail.status, { message: 'Server Error (injected by the GitHub double)' }, op.operationId);
+          return;
+        }
+        const h = handlers[op.operationId];
+        if (!h) {
+          send(501, { message: `the GitHub double does not implement ${op.operationId}` }, op.operationId);
+          return;
+        }
+        const [status, data] = h(op.params, body, u.searchParams);
+        send(status, data, op.operationId);
       }
     });
   });
@@ -330,9 +429,21 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       for (const f of list) f();
     },
     arrived: (operationId) => arrivals.get(operationId) ?? 0,
-    rejected: () => requests.filter((r) => (r.status === 404 && r.operationId === null) || r.status === 422 || r.status === 401 || r.status === 501 || (r.status === 500 && r.operationId === null)),
+    rejected: () =>
+      requests.filter(
+        (r) =>
+          (r.status === 404 && r.operationId === null) ||
+          r.status === 422 ||
+          r.status === 401 ||
+          r.status === 501 ||
+          (r.status === 500 && r.operationId === null),
+      ),
     commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
     commentsOnCommit: (sha) => d.commitComments.filter((c) => c.sha === sha),
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

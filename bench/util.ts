@@ -1,9 +1,9 @@
 import { spawn, execFileSync, type SpawnOptions } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-/** The package root (dist/bench/util.js -> ../..). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { PACKAGE_ROOT } from '../src/sdk/package-root.js';
+
+export { PACKAGE_ROOT };
 /** Generated inputs and scratch space (git-ignored). */
 export const WORK_DIR = join(PACKAGE_ROOT, 'bench', 'work');
 export const RESULTS_DIR = join(PACKAGE_ROOT, 'bench', 'results');
@@ -109,7 +109,11 @@ export function gitSync(cwd: string, ...args: string[]): string {
 export async function runChild<T>(task: string, request: unknown, extraNodeArgs: string[] = []): Promise<{ result: T; ms: number; maxRssMB?: number }> {
   const script = join(PACKAGE_ROOT, 'dist', 'bench', 'child.js');
   const fromEnv = (process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof --cpu-prof-dir=bench/work/prof
-  const r = await run(process.execPath, ['--expose-gc', ...fromEnv, ...extraNodeArgs, script, task], { input: JSON.stringify(request), measureRss: true, cwd: PACKAGE_ROOT });
+  const r = await run(process.execPath, ['--expose-gc', ...fromEnv, ...extraNodeArgs, script, task], {
+    input: JSON.stringify(request),
+    measureRss: true,
+    cwd: PACKAGE_ROOT,
+  });
   if (r.code !== 0) throw new Error(`bench child ${task} failed (exit ${r.code}):\n${r.stderr.trim().slice(0, 4000)}`);
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return { result: JSON.parse(line) as T, ms: r.ms, maxRssMB: r.maxRssMB };

@@ -29,7 +29,9 @@ export function findPostgresBin(): string | null {
   if (env) return existsSync(join(env, 'initdb')) ? env : null;
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) return null;
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions.length ? join(base, versions[0], 'bin') : null;
 }
 
@@ -48,7 +50,8 @@ function freePort(): Promise<number> {
 
 export async function startPostgres(): Promise<PostgresServer> {
   const bin = findPostgresBin();
-  if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/<version>/bin (apt-get install postgresql, or set DRIFTLESS_PG_BIN)');
+  if (!bin)
+    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/<version>/bin (apt-get install postgresql, or set DRIFTLESS_PG_BIN)');
   const asRoot = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'driftless-pg-'));
   const data = join(dir, 'data');
@@ -62,13 +65,40 @@ export async function startPostgres(): Promise<PostgresServer> {
     chownSync(pwfile, uid, gid);
   }
   const exec = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args));
-  await exec('initdb', ['-D', data, '-U', 'postgres', '--pwfile', pwfile, '-E', 'UTF8', '--locale', 'C', '--auth-local', 'trust', '--auth-host', 'scram-sha-256', '--no-sync']);
+  await exec('initdb', [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--pwfile',
+    pwfile,
+    '-E',
+    'UTF8',
+    '--locale',
+    'C',
+    '--auth-local',
+    'trust',
+    '--auth-host',
+    'scram-sha-256',
+    '--no-sync',
+  ]);
   const port = await freePort();
-  const opts = [`-p ${port}`, '-c listen_addresses=127.0.0.1', `-k ${dir}`, '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=200'].join(' ');
+  const opts = [
+    `-p ${port}`,
+    '-c listen_addresses=127.0.0.1',
+    `-k ${dir}`,
+    '-c fsync=off',
+    '-c synchronous_commit=off',
+    '-c full_page_writes=off',
+    '-c max_connections=200',
+  ].join(' ');
   await exec('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    password, host: '127.0.0.1', port, bin,
+    password,
+    host: '127.0.0.1',
+    port,
+    bin,
     async stop() {
       try {
         await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

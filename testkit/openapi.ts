@@ -45,16 +45,19 @@ function load(): { doc: Json; routes: Route[]; ajv: Ajv } {
   for (const [template, item] of Object.entries<Json>(doc.paths)) {
     const names: string[] = [];
     let literals = 0;
-    const pattern = template.split('/').map((seg) => {
-      const m = /^\{(.+)\}$/.exec(seg);
-      if (!m) {
-        literals++;
-        return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-      }
-      names.push(m[1]);
-      const multi = Object.values<Json>(item).some((op) => op?.parameters?.some?.((p: Json) => p.name === m[1] && p['x-multi-segment']));
-      return multi ? '(.+)' : '([^/]+)';
-    }).join('/');
+    const pattern = template
+      .split('/')
+      .map((seg) => {
+        const m = /^\{(.+)\}$/.exec(seg);
+        if (!m) {
+          literals++;
+          return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        }
+        names.push(m[1]);
+        const multi = Object.values<Json>(item).some((op) => op?.parameters?.some?.((p: Json) => p.name === m[1] && p['x-multi-segment']));
+        return multi ? '(.+)' : '([^/]+)';
+      })
+      .join('/');
     const methods: Record<string, Json> = {};
     for (const m of ['get', 'post', 'patch', 'put', 'delete']) if (item[m]) methods[m.toUpperCase()] = item[m];
     routes.push({ template, regex: new RegExp(`^${pattern}$`), names, literals, methods });
@@ -97,7 +100,11 @@ function validator(key: string, schema: Json): ValidateFunction {
 }
 
 function resolveParam(doc: Json, p: Json): Json {
-  if (p.$ref) return p.$ref.split('/').slice(1).reduce((o: Json, k: string) => o[k], doc);
+  if (p.$ref)
+    return p.$ref
+      .split('/')
+      .slice(1)
+      .reduce((o: Json, k: string) => o[k], doc);
   return p;
 }
 
@@ -122,7 +129,7 @@ export function checkRequest(method: string, path: string, query: URLSearchParam
   const errors: string[] = [];
   for (const raw of op.parameters ?? []) {
     const p = resolveParam(doc, raw);
-    const value = p.in === 'path' ? params[p.name] : p.in === 'query' ? query.get(p.name) ?? undefined : undefined;
+    const value = p.in === 'path' ? params[p.name] : p.in === 'query' ? (query.get(p.name) ?? undefined) : undefined;
     if (p.in !== 'path' && p.in !== 'query') continue;
     if (value === undefined) {
       if (p.required) errors.push(`missing ${p.in} parameter ${p.name}`);
@@ -132,7 +139,12 @@ export function checkRequest(method: string, path: string, query: URLSearchParam
     if (!v(coerce(value, p.schema))) errors.push(`${p.in} parameter ${p.name}=${value}: ${ajv.errorsText(v.errors)}`);
   }
   if (query) {
-    const known = new Set((op.parameters ?? []).map((raw: Json) => resolveParam(doc, raw)).filter((p: Json) => p.in === 'query').map((p: Json) => p.name));
+    const known = new Set(
+      (op.parameters ?? [])
+        .map((raw: Json) => resolveParam(doc, raw))
+        .filter((p: Json) => p.in === 'query')
+        .map((p: Json) => p.name),
+    );
     for (const k of query.keys()) if (!known.has(k)) errors.push(`unknown query parameter ${k}`);
   }
   const schema = op.requestBody?.content?.['application/json']?.schema;

@@ -7,7 +7,10 @@ import { inspect } from 'node:util';
  */
 export class SecretValue {
   readonly #value: string;
-  constructor(value: string, readonly source: string) {
+  constructor(
+    value: string,
+    readonly source: string,
+  ) {
     this.#value = value;
   }
   reveal(): string {

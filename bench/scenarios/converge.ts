@@ -4,9 +4,9 @@ import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { generatedRepo, manifests, STACK, type ManifestSpec } from '../generate.js';
 import { benchConfig, freshDataDir } from '../engine.js';
 import { ensureAnsible, writePlaybook, runPlaybook } from '../ansible.js';
-import { Workspace } from '../../engine/workspace.js';
-import { applyStack } from '../../engine/operations.js';
-import type { ServerConfig } from '../../config/server-config.js';
+import { Workspace } from '../../src/engine/workspace.js';
+import { applyStack } from '../../src/engine/operations.js';
+import type { ServerConfig } from '../../src/config/server-config.js';
 import { median, spread, log, fmtMs, WORK_DIR } from '../util.js';
 
 /** One `driftless apply` as the CLI does it: open the workspace and state, plan with refresh, apply, close. */
@@ -18,7 +18,8 @@ async function converge(config: ServerConfig): Promise<{ ms: number; changes: nu
     const r = await applyStack(ws, { commit, stack: STACK, trigger: 'bench', refresh: true });
     if (r.diagnostics.length || r.refused) throw new Error(`apply failed: ${r.refused ?? JSON.stringify(r.diagnostics.slice(0, 3))}`);
     const outcome = r.result?.outcome;
-    if (outcome !== 'succeeded' && outcome !== 'no-changes') throw new Error(`apply ${outcome}: ${JSON.stringify(r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3))}`);
+    if (outcome !== 'succeeded' && outcome !== 'no-changes')
+      throw new Error(`apply ${outcome}: ${JSON.stringify(r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3))}`);
     return { ms: performance.now() - t0, changes: r.plan?.changes.length ?? 0 };
   } finally {
     await ws.close();
@@ -94,13 +95,22 @@ export const convergeScenario: Scenario = {
       if (!ctx.quick) {
         // --quick runs the empty phase only (the playbook is the same; each run costs Ansible's start-up).
         const noop = await runPlaybook(ansible.path, playbook);
-        const edited = editFiles(root, sub.filter((m) => m.kind === 'File'), 10, 'ansible');
+        const edited = editFiles(
+          root,
+          sub.filter((m) => m.kind === 'File'),
+          10,
+          'ansible',
+        );
         const repair = await runPlaybook(ansible.path, playbook);
         if (noop.changed !== 0 || repair.changed !== edited) throw new Error(`Ansible changed ${noop.changed}/${repair.changed} items, expected 0/${edited}`);
         a['no-op re-run'] = noop.ms;
         a['repair 10 edited'] = repair.ms;
       }
-      log(`  ansible (${sub.length} resources): ${Object.entries(a).map(([k, v]) => `${k} ${fmtMs(v)}`).join(', ')}`);
+      log(
+        `  ansible (${sub.length} resources): ${Object.entries(a)
+          .map(([k, v]) => `${k} ${fmtMs(v)}`)
+          .join(', ')}`,
+      );
       rmSync(root, { recursive: true, force: true });
     } else {
       notes.push(`Ansible peer not run: ${ansible.why}.`);
@@ -112,14 +122,23 @@ export const convergeScenario: Scenario = {
       const peer = ansibleCount && a[p] !== undefined ? a[p] / ansibleCount : null;
       const ratio = peer ? per / peer : null;
       return {
-        scenario: `5 converge ${n} files`, metric: `${p} (per resource)`, unit: 'ms/resource', driftless: per, peer, peerName: 'ansible-playbook copy/file',
-        ratio, target: '≥ 20× faster', pass: ctx.quick || ratio === null ? null : ratio <= 1 / 20,
+        scenario: `5 converge ${n} files`,
+        metric: `${p} (per resource)`,
+        unit: 'ms/resource',
+        driftless: per,
+        peer,
+        peerName: 'ansible-playbook copy/file',
+        ratio,
+        target: '≥ 20× faster',
+        pass: ctx.quick || ratio === null ? null : ratio <= 1 / 20,
         samples: { driftless: d[p].map((x) => x / repo.resources), peer: peer === null ? [] : [peer] },
         note: `driftless total ${fmtMs(median(d[p]))} for ${repo.resources}; Ansible ${ansibleCount ? fmtMs(a[p]) + ' for ' + ansibleCount : 'n/a'}`,
       };
     });
     notes.unshift(
-      `driftless: ${repo.resources} resources (${Object.entries(repo.kinds).map(([k, v]) => `${v} ${k}`).join(', ')}), one full \`apply\` each ` +
+      `driftless: ${repo.resources} resources (${Object.entries(repo.kinds)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')}), one full \`apply\` each ` +
         `(open workspace + embedded state, plan with refresh, execute with journal, close), fresh target and state per run. ` +
         `Ansible: one run of each phase on ${ansibleCount || ansibleFiles + '+'} of the same resources (ansible-playbook -c local, process start included); ` +
         `rates compared per resource. Totals: ${phases.map((p) => `${p} ${fmtMs(median(d[p]))}${a[p] ? ' vs ' + fmtMs(a[p]) : ''}`).join('; ')}. ` +

@@ -3,20 +3,20 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { ServerConfig } from '../config/server-config.js';
-import { Workspace } from '../engine/workspace.js';
-import { JobQueue } from '../reconcile/queue.js';
-import { Outbox } from '../reconcile/outbox.js';
-import { ServiceRecords } from '../reconcile/records.js';
-import { DEFAULT_TIMINGS, type ServiceContext, type ServiceTimings } from '../reconcile/context.js';
-import { Reconciler } from '../reconcile/reconciler.js';
-import { Scheduler } from '../reconcile/scheduler.js';
-import { pollProblem } from '../reconcile/cron-check.js';
-import { githubClient, type GitHubTimings } from '../forge/github/client.js';
-import { GitHubForge } from '../forge/github/github-forge.js';
-import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
-import { buildApp } from './app.js';
-import { createLogger } from './logger.js';
+import type { ServerConfig } from './config/server-config.js';
+import { Workspace } from './engine/workspace.js';
+import { JobQueue } from './reconcile/queue.js';
+import { Outbox } from './reconcile/outbox.js';
+import { ServiceRecords } from './reconcile/records.js';
+import { DEFAULT_TIMINGS, type ServiceContext, type ServiceTimings } from './reconcile/context.js';
+import { Reconciler } from './reconcile/reconciler.js';
+import { Scheduler } from './reconcile/scheduler.js';
+import { pollProblem } from './reconcile/cron-check.js';
+import { githubClient, type GitHubTimings } from './forge/github/client.js';
+import { GitHubForge } from './forge/github/github-forge.js';
+import { REPO_CONFIG_FILE } from './manifests/repo-config.js';
+import { buildApp } from './server/app.js';
+import { createLogger } from './server/logger.js';
 
 export interface ServiceOptions {
   timings?: Partial<ServiceTimings>;
@@ -45,7 +45,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   if (poll) throw new Error(poll);
   if (config.github && !config.github.token && !config.github.app) throw new Error('github: give a token or an app (id, privateKey, installationId)');
   const ws = await Workspace.open(config, 'serve');
-  let store;
+  let store: Awaited<ReturnType<typeof ws.store>>;
   try {
     store = await ws.store();
   } catch (err) {
@@ -67,7 +67,16 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   let scheduler: Scheduler | undefined;
   let reconciler: Reconciler | undefined;
   const ctx: ServiceContext = {
-    ws, store, queue, outbox, records, forge, log, branch: config.repo.branch, timings, signal: abort.signal,
+    ws,
+    store,
+    queue,
+    outbox,
+    records,
+    forge,
+    log,
+    branch: config.repo.branch,
+    timings,
+    signal: abort.signal,
     wake: () => reconciler?.wake(),
     onRepoConfig: (cfg, source) => scheduler?.updateDrift(cfg, source),
   };
@@ -98,10 +107,17 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     await scheduler!.pollNow();
     ready = true;
   })();
-  log.info({ url, repo: ws.repoName, branch: config.repo.branch, forge: forge?.name ?? null, state: store.db.kind, poll: config.poll }, 'driftless serve is listening');
+  log.info(
+    { url, repo: ws.repoName, branch: config.repo.branch, forge: forge?.name ?? null, state: store.db.kind, poll: config.poll },
+    'driftless serve is listening',
+  );
   let closing: Promise<void> | null = null;
   return {
-    url, ctx, app, reconciler, scheduler,
+    url,
+    ctx,
+    app,
+    reconciler,
+    scheduler,
     close() {
       closing ??= (async () => {
         log.info('shutting down: finishing running steps');

@@ -8,8 +8,8 @@ import { appliedStack } from './state.js';
 import { startGitHttpProcess } from '../git-http-server.js';
 import { startGitHubDouble, type GitHubDouble } from '../../testkit/github-double.js';
 import { deliver, pullRequestPayload } from '../../testkit/webhooks.js';
-import { loadServerConfig } from '../../config/server-config.js';
-import { startService, type RunningService } from '../../server/service.js';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { startService, type RunningService } from '../../src/service.js';
 import { median, percentile, spread, log, fmtMs, WORK_DIR, gitSync, runOk } from '../util.js';
 
 const OWNER = 'acme';
@@ -41,18 +41,40 @@ class World {
     }
     await copyRepo(repo.dir, this.served);
     await runOk('git', ['clone', '-q', this.served, this.work]);
-    for (const [k, v] of [['user.email', 'dev@bench.invalid'], ['user.name', 'Dev'], ['commit.gpgsign', 'false']]) gitSync(this.work, 'config', k, v);
+    for (const [k, v] of [
+      ['user.email', 'dev@bench.invalid'],
+      ['user.name', 'Dev'],
+      ['commit.gpgsign', 'false'],
+    ])
+      gitSync(this.work, 'config', k, v);
     const git = await startGitHttpProcess(join(this.base, 'srv'));
     this.stopGit = git.stop;
     this.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN });
     const configFile = join(this.base, 'driftless.config.yaml');
     mkdirSync(join(this.base, 'target'), { recursive: true });
-    writeFileSync(configFile, [
-      'repo:', `  url: ${git.url}/${REPO}.git`, '  branch: main', '  name: bench',
-      'github:', `  baseUrl: ${this.gh.url}`, `  owner: ${OWNER}`, `  repo: ${REPO}`, '  token: { fromEnv: BENCH_GITHUB_TOKEN }', '  webhookSecret: { fromEnv: BENCH_WEBHOOK_SECRET }',
-      'targets:', `  bench-files: { provider: fs, root: ${join(this.base, 'target')} }`,
-      'server:', '  host: 127.0.0.1', '  port: 0', 'poll: "off"', `dataDir: ${join(this.base, 'data')}`, '',
-    ].join('\n'));
+    writeFileSync(
+      configFile,
+      [
+        'repo:',
+        `  url: ${git.url}/${REPO}.git`,
+        '  branch: main',
+        '  name: bench',
+        'github:',
+        `  baseUrl: ${this.gh.url}`,
+        `  owner: ${OWNER}`,
+        `  repo: ${REPO}`,
+        '  token: { fromEnv: BENCH_GITHUB_TOKEN }',
+        '  webhookSecret: { fromEnv: BENCH_WEBHOOK_SECRET }',
+        'targets:',
+        `  bench-files: { provider: fs, root: ${join(this.base, 'target')} }`,
+        'server:',
+        '  host: 127.0.0.1',
+        '  port: 0',
+        'poll: "off"',
+        `dataDir: ${join(this.base, 'data')}`,
+        '',
+      ].join('\n'),
+    );
     const config = loadServerConfig(configFile, { env: { ...process.env, BENCH_GITHUB_TOKEN: GITHUB_TOKEN, BENCH_WEBHOOK_SECRET: WEBHOOK_SECRET } });
     const sink = new Writable({ write: (_c, _e, cb) => cb() });
     // GitHub's own pacing (octokit throttling: writes 1 s apart, comments 3 s apart) is switched off: it
@@ -74,12 +96,29 @@ class World {
     gitSync(w, 'push', '-q', '-f', 'origin', `pr-${number}:refs/pull/${number}/head`, `HEAD:refs/pull/${number}/merge`);
     gitSync(w, 'checkout', '-q', 'main');
     const base = gitSync(w, 'rev-parse', 'main');
-    this.gh.pulls.set(number, { number, headSha: head, headRef: `pr-${number}`, baseRef: 'main', baseSha: base, mergeable: true, state: 'open', merged: false, mergeCommitSha: merge, draft: false, user: 'alice' });
+    this.gh.pulls.set(number, {
+      number,
+      headSha: head,
+      headRef: `pr-${number}`,
+      baseRef: 'main',
+      baseSha: base,
+      mergeable: true,
+      state: 'open',
+      merged: false,
+      mergeCommitSha: merge,
+      draft: false,
+      user: 'alice',
+    });
   }
 
   async opened(number: number): Promise<void> {
     const pr = this.gh.pulls.get(number)!;
-    const r = await deliver(this.svc.url, 'pull_request', pullRequestPayload({ owner: OWNER, repo: REPO }, 'opened', { number, headSha: pr.headSha, baseSha: pr.baseSha }), { secret: WEBHOOK_SECRET, delivery: `bench-${++this.delivery}` });
+    const r = await deliver(
+      this.svc.url,
+      'pull_request',
+      pullRequestPayload({ owner: OWNER, repo: REPO }, 'opened', { number, headSha: pr.headSha, baseSha: pr.baseSha }),
+      { secret: WEBHOOK_SECRET, delivery: `bench-${++this.delivery}` },
+    );
     if (r.status >= 300) throw new Error(`webhook refused: HTTP ${r.status}`);
   }
 
@@ -89,7 +128,13 @@ class World {
 
   /** When the request that created PR `number`'s plan comment arrived at the double (GitHub's own handling excluded). */
   planCommentSentAt(number: number): number | undefined {
-    return this.gh.requests.find((r) => r.operationId === 'issues/create-comment' && r.path.includes(`/issues/${number}/comments`) && r.status < 300 && String(r.body?.body ?? '').startsWith('<!-- driftless:plan -->'))?.receivedAt;
+    return this.gh.requests.find(
+      (r) =>
+        r.operationId === 'issues/create-comment' &&
+        r.path.includes(`/issues/${number}/comments`) &&
+        r.status < 300 &&
+        String(r.body?.body ?? '').startsWith('<!-- driftless:plan -->'),
+    )?.receivedAt;
   }
 
   async close(): Promise<void> {
@@ -117,7 +162,9 @@ function commentPosted(w: World, number: number, timeoutMs: number): Promise<num
 }
 
 function repoFiles(n: number): string[] {
-  return manifests(n).filter((m) => m.kind === 'File').map((m) => m.manifestPath);
+  return manifests(n)
+    .filter((m) => m.kind === 'File')
+    .map((m) => m.manifestPath);
 }
 
 export const webhookScenario: Scenario = {
@@ -150,8 +197,20 @@ export const webhookScenario: Scenario = {
     }
     const t = median(lat);
     return {
-      name: this.name, title: this.title,
-      rows: [{ scenario: `3 webhook → PR comment (${n})`, metric: 'latency', unit: 'ms', driftless: t, peer: null, target: '< 300 ms', pass: ctx.quick ? null : t < 300, samples: { driftless: lat, peer: [] } }],
+      name: this.name,
+      title: this.title,
+      rows: [
+        {
+          scenario: `3 webhook → PR comment (${n})`,
+          metric: 'latency',
+          unit: 'ms',
+          driftless: t,
+          peer: null,
+          target: '< 300 ms',
+          pass: ctx.quick ? null : t < 300,
+          samples: { driftless: lat, peer: [] },
+        },
+      ],
       notes: [
         `The service (startService, in-process, embedded state, mirror over git http-backend) with the GitHub double checking every request against GitHub's OpenAPI description, ` +
           `started from the stack applied at main (${n} recorded resources and their files). Each run: one pull request changing one manifest (plan: 1 to update, against the recorded state: PR plans do not refresh); the clock runs from sending the signed pull_request webhook to the plan comment's request arriving at the double ` +
@@ -204,9 +263,19 @@ export const throughputScenario: Scenario = {
     const p99 = percentile(lat, 99);
     const label = `7 ${events} PR events / ${windowMs / 1000} s`;
     return {
-      name: this.name, title: this.title,
+      name: this.name,
+      title: this.title,
       rows: [
-        { scenario: label, metric: 'comments posted', unit: 'ms', driftless: null, peer: null, target: 'all posted', pass: lat.length === events, note: `${lat.length}/${events}` },
+        {
+          scenario: label,
+          metric: 'comments posted',
+          unit: 'ms',
+          driftless: null,
+          peer: null,
+          target: 'all posted',
+          pass: lat.length === events,
+          note: `${lat.length}/${events}`,
+        },
         { scenario: label, metric: 'latency p50', unit: 'ms', driftless: p50, peer: null, target: 'report', pass: null, samples: { driftless: lat, peer: [] } },
         { scenario: label, metric: 'latency p99', unit: 'ms', driftless: p99, peer: null, target: 'report', pass: null },
       ],

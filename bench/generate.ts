@@ -32,10 +32,50 @@ export interface ManifestSpec {
   manifestPath: string; // in the repository
 }
 
-const WORDS = ['listen', 'server_name', 'upstream', 'timeout', 'retries', 'pool', 'cache', 'log_level', 'backend', 'replicas',
-  'threshold', 'region', 'endpoint', 'max_conn', 'keepalive', 'buffer', 'worker', 'queue', 'ttl', 'feature_flag'];
-const TEAMS = ['payments', 'search', 'identity', 'billing', 'catalog', 'checkout', 'ledger', 'growth', 'platform', 'data',
-  'mobile', 'web', 'edge', 'infra', 'security', 'support', 'reporting', 'risk', 'notify', 'media'];
+const WORDS = [
+  'listen',
+  'server_name',
+  'upstream',
+  'timeout',
+  'retries',
+  'pool',
+  'cache',
+  'log_level',
+  'backend',
+  'replicas',
+  'threshold',
+  'region',
+  'endpoint',
+  'max_conn',
+  'keepalive',
+  'buffer',
+  'worker',
+  'queue',
+  'ttl',
+  'feature_flag',
+];
+const TEAMS = [
+  'payments',
+  'search',
+  'identity',
+  'billing',
+  'catalog',
+  'checkout',
+  'ledger',
+  'growth',
+  'platform',
+  'data',
+  'mobile',
+  'web',
+  'edge',
+  'infra',
+  'security',
+  'support',
+  'reporting',
+  'risk',
+  'notify',
+  'media',
+];
 const ENVS = ['prod', 'staging', 'dev'];
 
 /** Config-file-like text of about `size` bytes (ini/nginx-ish lines, sections and comments). */
@@ -88,15 +128,34 @@ export function manifests(n: number, seed = 1): ManifestSpec[] {
     const seq = Math.floor(i / (teams * services * ENVS.length));
     const mdir = `${STACK_PATH}/${team}/${svc}/${env}`;
     if (i < teams * services) {
-      out.push({ kind: 'Directory', name: `${team}-${svc}`, path: base, mode: '0755', labels: { team, service: svc }, manifestPath: `${STACK_PATH}/${team}/${svc}/directory.yaml` });
+      out.push({
+        kind: 'Directory',
+        name: `${team}-${svc}`,
+        path: base,
+        mode: '0755',
+        labels: { team, service: svc },
+        manifestPath: `${STACK_PATH}/${team}/${svc}/directory.yaml`,
+      });
     } else if (r() < 0.03) {
       const name = `${team}-${svc}-${env}-link${seq}`;
-      out.push({ kind: 'Symlink', name, path: `${base}/${env}-current-${seq}.conf`, target: `${env}-${seq}.conf`, labels: { team, service: svc, env }, manifestPath: `${mdir}/link-${seq}.yaml` });
+      out.push({
+        kind: 'Symlink',
+        name,
+        path: `${base}/${env}-current-${seq}.conf`,
+        target: `${env}-${seq}.conf`,
+        labels: { team, service: svc, env },
+        manifestPath: `${mdir}/link-${seq}.yaml`,
+      });
     } else {
       const name = `${team}-${svc}-${env}-${seq}`;
       out.push({
-        kind: 'File', name, path: `${base}/${env}-${seq}.conf`, content: configText(r, fileSize(r)), mode: r() < 0.9 ? '0644' : '0600',
-        labels: { team, service: svc, env }, manifestPath: `${mdir}/config-${seq}.yaml`,
+        kind: 'File',
+        name,
+        path: `${base}/${env}-${seq}.conf`,
+        content: configText(r, fileSize(r)),
+        mode: r() < 0.9 ? '0644' : '0600',
+        labels: { team, service: svc, env },
+        manifestPath: `${mdir}/config-${seq}.yaml`,
       });
     }
     i++;
@@ -110,7 +169,14 @@ function quoteIfNeeded(s: string): string {
 
 /** One manifest as YAML, the way people write them (comment, labels, block scalar content). */
 export function manifestYaml(m: ManifestSpec): string {
-  const lines = [`# ${m.kind} ${m.name}: managed by the ${m.labels.team} team`, 'apiVersion: fs.driftless.dev/v1', `kind: ${m.kind}`, 'metadata:', `  name: ${m.name}`, '  labels:'];
+  const lines = [
+    `# ${m.kind} ${m.name}: managed by the ${m.labels.team} team`,
+    'apiVersion: fs.driftless.dev/v1',
+    `kind: ${m.kind}`,
+    'metadata:',
+    `  name: ${m.name}`,
+    '  labels:',
+  ];
   for (const [k, v] of Object.entries(m.labels)) lines.push(`    ${k}: ${quoteIfNeeded(v)}`);
   lines.push('spec:', `  path: ${quoteIfNeeded(m.path)}`);
   if (m.kind === 'File') {
@@ -159,7 +225,10 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
   log(`generating a ${n}-resource manifest repository in ${dir}`);
   await runOk('git', ['init', '-q', '--bare', '-b', 'main', dir]);
   const ms = manifests(n, seed);
-  const files = new Map<string, string>([['driftless.yaml', repoConfigYaml()], ['README.md', `# Generated manifests\n\n${n} resources for driftless benchmarks.\n`]]);
+  const files = new Map<string, string>([
+    ['driftless.yaml', repoConfigYaml()],
+    ['README.md', `# Generated manifests\n\n${n} resources for driftless benchmarks.\n`],
+  ]);
   let bytes = 0;
   const kinds: Record<string, number> = {};
   for (const m of ms) {
@@ -172,7 +241,11 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
   await runOk('git', ['fast-import', '--quiet'], { cwd: dir, input: fastImportStream(files, `Generated ${n} manifests`) });
   await runOk('git', ['repack', '-adq'], { cwd: dir });
   const info: GeneratedRepo = {
-    dir, resources: ms.length, files: ms.length, bytes, kinds,
+    dir,
+    resources: ms.length,
+    files: ms.length,
+    bytes,
+    kinds,
     filePaths: ms.filter((m) => m.kind === 'File').map((m) => m.manifestPath),
     head: gitSync(dir, 'rev-parse', 'refs/heads/main'),
   };

@@ -3,7 +3,7 @@ import { appliedStack } from './state.js';
 import { median, runChild, spread, log, fmtMs } from '../util.js';
 import pg from 'pg';
 import { findPostgresBin, startPostgres } from '../../testkit/postgres-server.js';
-import { openState } from '../../state/open.js';
+import { openState } from '../../src/state/open.js';
 import { STACK } from '../generate.js';
 
 /** The applied stack's recorded state copied into a fresh PostgreSQL database; returns its URL. */
@@ -82,12 +82,50 @@ export const coldPlan: Scenario = {
       name: this.name,
       title: `${this.title}, ${n.toLocaleString('en')} manifests`,
       rows: [
-        { scenario: `1 cold plan ${n / 1000}k`, metric: 'time', unit: 'ms', driftless: t, peer: null, target: '< 3 s', pass: ctx.quick ? null : t < 3000, samples: { driftless: times, peer: [] } },
-        { scenario: `1 cold plan ${n / 1000}k`, metric: 'peak RSS', unit: 'MB', driftless: m, peer: null, target: '< 300 MB', pass: ctx.quick ? null : m < 300, samples: { driftless: rss, peer: [] } },
-        ...(pgTimes.length ? [
-          { scenario: `1 cold plan ${n / 1000}k, PostgreSQL state`, metric: 'time', unit: 'ms' as const, driftless: median(pgTimes), peer: null, target: '< 3 s', pass: median(pgTimes) < 3000, samples: { driftless: pgTimes, peer: [] } },
-          { scenario: `1 cold plan ${n / 1000}k, PostgreSQL state`, metric: 'peak RSS', unit: 'MB' as const, driftless: median(pgRss), peer: null, target: '< 300 MB', pass: median(pgRss) < 300, samples: { driftless: pgRss, peer: [] } },
-        ] : []),
+        {
+          scenario: `1 cold plan ${n / 1000}k`,
+          metric: 'time',
+          unit: 'ms',
+          driftless: t,
+          peer: null,
+          target: '< 3 s',
+          pass: ctx.quick ? null : t < 3000,
+          samples: { driftless: times, peer: [] },
+        },
+        {
+          scenario: `1 cold plan ${n / 1000}k`,
+          metric: 'peak RSS',
+          unit: 'MB',
+          driftless: m,
+          peer: null,
+          target: '< 300 MB',
+          pass: ctx.quick ? null : m < 300,
+          samples: { driftless: rss, peer: [] },
+        },
+        ...(pgTimes.length
+          ? [
+              {
+                scenario: `1 cold plan ${n / 1000}k, PostgreSQL state`,
+                metric: 'time',
+                unit: 'ms' as const,
+                driftless: median(pgTimes),
+                peer: null,
+                target: '< 3 s',
+                pass: median(pgTimes) < 3000,
+                samples: { driftless: pgTimes, peer: [] },
+              },
+              {
+                scenario: `1 cold plan ${n / 1000}k, PostgreSQL state`,
+                metric: 'peak RSS',
+                unit: 'MB' as const,
+                driftless: median(pgRss),
+                peer: null,
+                target: '< 300 MB',
+                pass: median(pgRss) < 300,
+                samples: { driftless: pgRss, peer: [] },
+              },
+            ]
+          : []),
       ],
       notes: [
         `Fresh process per run, engine caches empty, state store (embedded, ${repo.resources} recorded resources) opened before the clock starts ` +

@@ -3,13 +3,18 @@
  * `node dist/bench/child.js TASK` with a JSON request on stdin; the last stdout line is the JSON answer.
  */
 import { readFileSync } from 'node:fs';
-import { Workspace } from '../engine/workspace.js';
-import { Mirror } from '../git/mirror.js';
+import { Workspace } from '../src/engine/workspace.js';
+import { Mirror } from '../src/git/mirror.js';
 import { benchConfig } from './engine.js';
 import { STACK } from './generate.js';
-import { SecretValue } from '../config/secret-value.js';
+import { SecretValue } from '../src/sdk/secret-value.js';
 
-interface ColdPlanRequest { repoPath: string; dataDir: string; targetRoot: string; stateUrl?: string }
+interface ColdPlanRequest {
+  repoPath: string;
+  dataDir: string;
+  targetRoot: string;
+  stateUrl?: string;
+}
 
 async function coldPlan(req: ColdPlanRequest): Promise<unknown> {
   const t0 = performance.now();
