@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ServerConfig } from '../src/config/server-config.js';
 import { openState } from '../src/state/open.js';
 import { Workspace } from '../src/engine/workspace.js';
-import { applyStack, planAll } from '../src/engine/operations.js';
+import { applyStack } from '../src/engine/apply-stack.js';
+import { planAll } from '../src/engine/plan-stacks.js';
 import { STACK, TARGET } from './generate.js';
 import { WORK_DIR, log } from './util.js';
 

@@ -5,16 +5,17 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config/server-config.js';
 import { Workspace } from './engine/workspace.js';
-import { JobQueue } from './reconcile/queue.js';
-import { Outbox } from './reconcile/outbox.js';
-import { ServiceRecords } from './reconcile/records.js';
+import { JobQueue } from './reconcile/durable/queue.js';
+import { Outbox } from './reconcile/durable/outbox.js';
+import { ServiceRecords } from './reconcile/durable/records.js';
+import { durableMigrations } from './reconcile/durable/migration.js';
 import { DEFAULT_TIMINGS, type ServiceContext, type ServiceTimings } from './reconcile/context.js';
 import { Reconciler } from './reconcile/reconciler.js';
 import { Scheduler } from './reconcile/scheduler.js';
 import { pollProblem } from './reconcile/cron-check.js';
-import { githubClient, type GitHubTimings } from './forge/github/client.js';
-import { GitHubForge } from './forge/github/github-forge.js';
-import { REPO_CONFIG_FILE } from './manifests/repo-config.js';
+import type { GitHubTimings } from './forge/github/client.js';
+import { createForge } from './forge/registry.js';
+import { repoConfigSource } from './engine/changes.js';
 import { buildApp } from './server/app.js';
 import { createLogger } from './server/logger.js';
 
@@ -43,8 +44,8 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   const log = o.log ?? createLogger();
   const poll = pollProblem(config.poll);
   if (poll) throw new Error(poll);
-  if (config.github && !config.github.token && !config.github.app) throw new Error('github: give a token or an app (id, privateKey, installationId)');
-  const ws = await Workspace.open(config, 'serve');
+  const forge = createForge(config, log, { github: o.github });
+  const ws = await Workspace.open(config, 'serve', { migrations: durableMigrations });
   let store: Awaited<ReturnType<typeof ws.store>>;
   try {
     store = await ws.store();
@@ -59,10 +60,9 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   const records = new ServiceRecords(store.db, ws.repoName);
   if (store.db.kind === 'embedded') {
     const n = await queue.recover(true);
-    await store.db.query(`UPDATE outbox SET status = 'pending', owner = NULL WHERE status = 'sending'`);
+    await outbox.recover(true);
     if (n) log.info({ jobs: n }, 'jobs left running by a previous process were queued again');
   }
-  const forge = config.github ? new GitHubForge(githubClient(config.github, log, o.github), config.github.owner, config.github.repo) : undefined;
   const abort = new AbortController();
   let scheduler: Scheduler | undefined;
   let reconciler: Reconciler | undefined;
@@ -77,6 +77,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     branch: config.repo.branch,
     timings,
     signal: abort.signal,
+    ping: () => store.ping(),
     wake: () => reconciler?.wake(),
     onRepoConfig: (cfg, source) => scheduler?.updateDrift(cfg, source),
   };
@@ -99,7 +100,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     try {
       const head = await ws.resolve(undefined, false);
       const at = await ws.repoAt(head);
-      const source = (await ws.repo.readFileAt(head, REPO_CONFIG_FILE))?.content.toString('utf8');
+      const source = await repoConfigSource(ws, head);
       if (at.repoConfig && source) scheduler!.updateDrift(at.repoConfig, source);
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'could not read the repository config at start-up');

@@ -5,7 +5,7 @@ import { generatedRepo, manifests, STACK, type ManifestSpec } from '../generate.
 import { benchConfig, freshDataDir } from '../engine.js';
 import { ensureAnsible, writePlaybook, runPlaybook } from '../ansible.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { applyStack } from '../../src/engine/operations.js';
+import { applyStack } from '../../src/engine/apply-stack.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
 import { median, spread, log, fmtMs, WORK_DIR } from '../util.js';
 

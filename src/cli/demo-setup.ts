@@ -1,6 +1,6 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { git, fs } from '../git/repository.js';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { initWithCommit } from '../git/init.js';
 import { PACKAGE_ROOT } from '../manifests/schema-files.js';
 import type { ServerConfig } from '../config/server-config.js';
 
@@ -10,21 +10,8 @@ export async function ensureDemoRepo(dataDir: string): Promise<{ path: string; c
   if (existsSync(join(dir, '.git'))) return { path: dir, created: false };
   mkdirSync(dir, { recursive: true });
   cpSync(join(PACKAGE_ROOT, 'fixtures', 'demo'), dir, { recursive: true });
-  await git.init({ fs, dir, defaultBranch: 'main' });
-  for (const f of listFiles(dir)) await git.add({ fs, dir, filepath: f });
-  await git.commit({ fs, dir, message: 'Demo manifests', author: { name: 'driftless demo', email: 'demo@driftless.invalid' } });
+  await initWithCommit(dir, 'main', 'Demo manifests', { name: 'driftless demo', email: 'demo@driftless.invalid' });
   return { path: dir, created: true };
-}
-
-function listFiles(root: string, dir = root): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (name === '.git') continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...listFiles(root, p));
-    else out.push(relative(root, p).split('\\').join('/'));
-  }
-  return out.sort();
 }
 
 /** The embedded default: the demo repository, embedded state, an `fs` target under the data dir. */

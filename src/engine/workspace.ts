@@ -1,4 +1,5 @@
-import type { Observed, Provider, Session } from '../sdk/provider.js';
+import type { Observed, Provider } from '../sdk/provider.js';
+import { TargetSessions, targetDiagnostics } from './targets.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
 import { Mirror } from '../git/mirror.js';
@@ -13,9 +14,9 @@ import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { openState } from '../state/open.js';
+import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
-import { mapLimit } from '../sdk/concurrency.js';
 
 export interface StackPlanResult {
   stack: string;
@@ -37,7 +38,6 @@ export interface StackInputs {
  * Long-lived in the service (caches stay warm), short-lived in the CLI.
  */
 export class Workspace {
-  private sessions = new Map<string, Promise<Session>>();
   /** Recorded resources per stack with the serial they were read at: every state write bumps the serial. */
   private recordedCache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
   /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
@@ -45,7 +45,11 @@ export class Workspace {
   /** The last desired set of each stack (see buildDesiredSet). */
   private desiredMemo = new Map<string, DesiredSetMemo>();
   private storePromise?: Promise<StateStore>;
+  /** Migrations beyond the core ones, run when the store opens (the service's durable tables). */
+  private migrations: Migration[] = [];
   readonly secret: (name: string) => string | undefined;
+  /** Provider sessions of the targets, shared by the verbs. */
+  readonly sessions: TargetSessions;
 
   private constructor(
     readonly config: ServerConfig,
@@ -57,6 +61,7 @@ export class Workspace {
     private readonly releaseDataDir?: () => void,
   ) {
     this.secret = secretResolver(config);
+    this.sessions = new TargetSessions(providers, config.targets);
   }
 
   /**
@@ -64,7 +69,7 @@ export class Workspace {
    * there: the embedded state store, and the mirror of a remote (isomorphic-git writes are not safe
    * across processes). A local repository with PostgreSQL state leaves the data dir free.
    */
-  static async open(config: ServerConfig, command: string): Promise<Workspace> {
+  static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[] } = {}): Promise<Workspace> {
     const providers = await loadProviders(config.providers);
     const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command) : undefined;
     try {
@@ -72,7 +77,9 @@ export class Workspace {
       if (config.repo.url) repo = await Mirror.open(config.repo.url, config.dataDir, config.repo.token?.reveal());
       else if (config.repo.path) repo = GitRepository.openLocal(config.repo.path);
       else throw new Error('no repository: give --repo PATH|URL or set repo.path / repo.url in the config');
-      return new Workspace(config, repo, providers, new ManifestLoader(repo, providers), command, release);
+      const ws = new Workspace(config, repo, providers, new ManifestLoader(repo, providers), command, release);
+      ws.migrations = opts.migrations ?? [];
+      return ws;
     } catch (err) {
       release?.();
       throw err;
@@ -94,13 +101,14 @@ export class Workspace {
       url: this.config.state.url?.reveal(),
       command: this.command,
       dataDirLocked: !!this.releaseDataDir,
+      migrations: this.migrations,
     });
     return this.storePromise;
   }
 
-  /** Fetch (remote mirrors) and resolve a ref; the default is the tracked branch. */
+  /** Bring the repository up to date (a mirror fetches) and resolve a ref; the default is the tracked branch. */
   async resolve(ref?: string, fetch = true): Promise<string> {
-    if (fetch && this.repo instanceof Mirror) await this.repo.fetch();
+    if (fetch) await this.repo.update();
     if (ref) return this.repo.resolve(ref);
     try {
       return await this.repo.resolve(this.config.repo.branch);
@@ -131,107 +139,22 @@ export class Workspace {
         diagnostics.push({ file: issue.resource.loc.file, line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resource.id });
       }
       desired = r.set;
-      if (desired) diagnostics.push(...(await this.targetDiagnostics(commit, stack, repoConfig, registry, desired)));
+      if (desired) {
+        let configText: string | undefined;
+        const configPos = async (path: string[]): Promise<{ line: number; col: number }> => {
+          configText ??= (await this.repo.readFileAt(commit, REPO_CONFIG_FILE))?.content.toString('utf8') ?? '';
+          return locate(configText, 0, path);
+        };
+        const o = { stack, repoConfig, registry, desired, providers: this.providers, targets: this.config.targets };
+        diagnostics.push(...(await targetDiagnostics(o, configPos)));
+      }
     }
     return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
   }
 
-  /** Every resource needs a provider, the stack a target for it, and the server config that target. */
-  private async targetDiagnostics(commit: string, stack: string, repoConfig: RepoConfig, registry: SchemaRegistry, desired: DesiredSet): Promise<Diagnostic[]> {
-    const out: Diagnostic[] = [];
-    const cfg = repoConfig.stacks[stack];
-    const reported = new Set<string>();
-    let configText: string | undefined;
-    const configPos = async (path: string[]): Promise<{ line: number; col: number }> => {
-      configText ??= (await this.repo.readFileAt(commit, REPO_CONFIG_FILE))?.content.toString('utf8') ?? '';
-      return locate(configText, 0, path);
-    };
-    for (const d of desired.resources.values()) {
-      const provider = registry.providerFor(d.apiVersion);
-      if (!provider) {
-        out.push({
-          file: d.loc.file,
-          line: d.loc.line,
-          col: d.loc.col,
-          resourceId: d.id,
-          message: `no provider serves ${d.apiVersion} (known: ${this.providers.map((p) => p.group).join(', ')})`,
-        });
-        continue;
-      }
-      const targetName = cfg.targets[provider.name];
-      if (!targetName) {
-        if (!reported.has(`p:${provider.name}`)) {
-          reported.add(`p:${provider.name}`);
-          const pos = await configPos(['stacks', stack, 'targets']);
-          out.push({
-            file: REPO_CONFIG_FILE,
-            line: pos.line,
-            col: pos.col,
-            message: `stack ${stack} uses provider ${provider.name} (${d.id}) but names no target for it under stacks.${stack}.targets`,
-          });
-        }
-        continue;
-      }
-      const target = this.config.targets[targetName];
-      if ((!target || target.provider !== provider.name) && !reported.has(`t:${targetName}`)) {
-        reported.add(`t:${targetName}`);
-        const pos = await configPos(['stacks', stack, 'targets', provider.name]);
-        const known = Object.entries(this.config.targets)
-          .filter(([, t]) => t.provider === provider.name)
-          .map(([n]) => n);
-        out.push({
-          file: REPO_CONFIG_FILE,
-          line: pos.line,
-          col: pos.col,
-          message: target
-            ? `target ${targetName} is a ${target.provider} target, not ${provider.name}`
-            : `unknown target ${targetName}: the server config defines ${known.length ? known.join(', ') : 'no ' + provider.name + ' targets'}`,
-        });
-      }
-    }
-    return out;
-  }
-
-  /** The provider session for a stack's target of `apiVersion`'s provider (connected once, reused). */
-  async sessionFor(repoConfig: RepoConfig, stack: string, apiVersion: string): Promise<Session | undefined> {
-    const group = apiVersion.split('/')[0];
-    const provider = this.providers.find((p) => p.group === group);
-    if (!provider) return undefined;
-    const targetName = repoConfig.stacks[stack]?.targets[provider.name];
-    const target = targetName ? this.config.targets[targetName] : undefined;
-    if (!target || target.provider !== provider.name) return undefined;
-    let s = this.sessions.get(targetName!);
-    if (!s) {
-      s = provider.connect(target);
-      s.catch(() => this.sessions.delete(targetName!));
-      this.sessions.set(targetName!, s);
-    }
-    return s;
-  }
-
-  /** Sessions for every apiVersion a stack touches, resolved up front (so the executor can look them up synchronously). */
-  async sessionsFor(repoConfig: RepoConfig, stack: string, apiVersions: Iterable<string>): Promise<(apiVersion: string) => Session | undefined> {
-    const map = new Map<string, Session | undefined>();
-    for (const v of new Set(apiVersions)) map.set(v, await this.sessionFor(repoConfig, stack, v));
-    return (v) => map.get(v);
-  }
-
   /** Read the live state of recorded resources, batched per provider. */
-  async refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
-    const byVersion = new Map<string, RecordedResource[]>();
-    for (const r of recorded.values()) {
-      const list = byVersion.get(r.apiVersion) ?? [];
-      list.push(r);
-      byVersion.set(r.apiVersion, list);
-    }
-    const live = new Map<string, Observed | null>();
-    for (const [apiVersion, list] of byVersion) {
-      const session = await this.sessionFor(repoConfig, stack, apiVersion);
-      if (!session) continue;
-      const observed = session.readMany ? await session.readMany(list) : await mapLimit(list, 16, (r) => session.read(r));
-      list.forEach((r, i) => live.set(r.id, observed[i]));
-    }
-    return live;
+  refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
+    return this.sessions.refresh(repoConfig, stack, recorded);
   }
 
   /** Plan one stack at a commit. */
@@ -279,14 +202,7 @@ export class Workspace {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sessions.values()) {
-      try {
-        await (await s).close();
-      } catch {
-        /* closing is best effort */
-      }
-    }
-    this.sessions.clear();
+    await this.sessions.close();
     if (this.storePromise) {
       const store = await this.storePromise.catch(() => undefined);
       this.storePromise = undefined;

@@ -1,9 +1,13 @@
+import type { Delivery, Refusal } from './events.js';
+
 /**
- * What the reconciler needs from a code-hosting forge. GitHub is the first implementation
- * (src/forge/github/); the reconciler never sees octokit. Reads are called by jobs; writes by the
- * outbox worker, which retries them, so every write must be safe to repeat.
+ * What the reconciler needs from a code-hosting forge, in forge-neutral words: change requests
+ * (pull requests, merge requests), comments, commit statuses, checks, deployments and issues, and
+ * its webhooks. GitHub is the first implementation (forge/github/); the reconciler never sees
+ * octokit. Reads are called by jobs; writes by the outbox worker, which retries them, so every
+ * write must be safe to repeat.
  */
-export interface PullRequestInfo {
+export interface ChangeRequestInfo {
   number: number;
   headSha: string;
   baseRef: string;
@@ -17,8 +21,10 @@ export interface PullRequestInfo {
   author: string | null;
 }
 
+/** The former name, kept for readers of the GitHub forge. */
+export type PullRequestInfo = ChangeRequestInfo;
+
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
-export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 export interface Annotation {
   path: string;
@@ -26,45 +32,50 @@ export interface Annotation {
   message: string;
 }
 
+export interface Check {
+  name: string;
+  conclusion: 'success' | 'failure' | 'neutral';
+  title: string;
+  summary: string;
+  annotations: Annotation[];
+}
+
+/** Whether a user may apply (`/driftless apply`), and the role the forge gave them (for the reply). */
+export interface ApplyPermission {
+  allowed: boolean;
+  role: string;
+}
+
+export interface ForgeWebhook {
+  /** The route's last segment: `POST /webhooks/<path>`. */
+  readonly path: string;
+  /** Verify a request (signature over the raw body) and parse it into a forge-neutral event. */
+  read(headers: Record<string, string | string[] | undefined>, raw: string): Promise<Delivery | Refusal>;
+}
+
 export interface Forge {
   readonly name: string;
+  readonly webhook: ForgeWebhook;
 
-  listOpenPulls(base: string): Promise<PullRequestInfo[]>;
-  getPull(number: number): Promise<PullRequestInfo>;
-  /** Numbers of merged pull requests that contain a commit (the one it was merged in first). */
+  /** The refs a mirror fetches for a change request: the forge's test merge with its base, and its head. */
+  changeRefs(number: number): { merge: string; head: string };
+  listOpenPulls(base: string): Promise<ChangeRequestInfo[]>;
+  getPull(number: number): Promise<ChangeRequestInfo>;
+  /** Numbers of merged change requests that contain a commit (the one it was merged in first). */
   pullsForCommit(sha: string): Promise<number[]>;
-  permission(user: string): Promise<Permission>;
+  applyPermission(user: string): Promise<ApplyPermission>;
 
-  /** Create or edit in place the comments of a family (found by their hidden markers). */
-  upsertComments(issue: number, isPart: (body: string) => number, bodies: string[], onlyIfExists?: boolean): Promise<void>;
-  createComment(issue: number, body: string): Promise<void>;
-  /** The same for the comments on a commit (a push straight to the branch has no pull request). */
+  /** Create or edit in place the comments of a family (found by their hidden markers) on a change request. */
+  upsertComments(number: number, isPart: (body: string) => number, bodies: string[], onlyIfExists?: boolean): Promise<void>;
+  /** The same for the comments on a commit (a push straight to the branch has no change request). */
   upsertCommitComments(sha: string, isPart: (body: string) => number, bodies: string[]): Promise<void>;
   setStatus(sha: string, context: string, state: CommitState, description: string): Promise<void>;
-  /** A completed check run; annotations beyond the per-request maximum are sent in follow-up updates. */
-  createCheckRun(
-    sha: string,
-    name: string,
-    conclusion: 'success' | 'failure' | 'neutral',
-    title: string,
-    summary: string,
-    annotations: Annotation[],
-  ): Promise<void>;
+  /** A completed check with annotations on lines (GitHub: a check run, in batches of its per-request maximum). */
+  publishCheck(sha: string, check: Check): Promise<void>;
   createDeployment(sha: string, environment: string, description: string): Promise<number>;
   setDeploymentStatus(id: number, environment: string, state: 'success' | 'failure' | 'error', description: string): Promise<void>;
   openIssue(title: string, body: string): Promise<number>;
   updateIssue(number: number, change: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;
-}
-
-export function canApply(p: Permission): boolean {
-  return p === 'admin' || p === 'maintain' || p === 'write';
-}
-
-/** An error from the forge that repeating will not fix (a 4xx other than rate limits). */
-export function isPermanent(err: unknown): boolean {
-  const status = (err as { status?: number }).status;
-  if (typeof status !== 'number') return false;
-  if (status === 429) return false;
-  if (status === 403 && /rate limit/i.test(String((err as Error).message))) return false;
-  return status >= 400 && status < 500;
+  /** An error that repeating will not fix (the outbox gives up on it after a few tries). */
+  isPermanent(err: unknown): boolean;
 }

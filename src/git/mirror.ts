@@ -1,7 +1,11 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { GitRepository, GitError, git, http, fs } from './repository.js';
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import { GitRepository, GitError } from './repository.js';
+import { publishRemoteNote } from './notes.js';
 
 /** Remove credentials from a URL before it is printed anywhere. */
 export function redactUrl(url: string): string {
@@ -62,7 +66,20 @@ export class Mirror extends GitRepository {
     return m;
   }
 
-  /** Fetch every branch and tag. Returns the new sha of each branch that moved. */
+  /** A mirror is brought up to date by fetching. */
+  override async update(): Promise<void> {
+    await this.fetch();
+  }
+
+  override async fetchChangeRef(ref: string, have?: string): Promise<string> {
+    return this.fetchRef(ref, have);
+  }
+
+  override async publishNote(commit: string, text: string, marker: string): Promise<void> {
+    await publishRemoteNote(this, commit, text, marker);
+  }
+
+  /** Fetch every branch and tag. */
   async fetch(): Promise<void> {
     await this.serialize(async () => {
       try {

@@ -1,5 +1,7 @@
-import { type GitRepository, git, http, fs } from './repository.js';
-import { Mirror } from './mirror.js';
+import * as fs from 'node:fs';
+import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
+import type { GitRepository } from './repository.js';
 
 /** Where driftless records applies: `git log --notes=driftless` shows them. */
 export const NOTES_REF = 'refs/notes/driftless';
@@ -30,7 +32,15 @@ export async function appendNote(repo: GitRepository, commit: string, text: stri
   });
 }
 
-async function remoteNotesSha(m: Mirror): Promise<string | null> {
+/** What publishing to a remote needs of a mirror. */
+export interface NotesRemote extends GitRepository {
+  readonly url: string;
+  remoteHeaders(): Record<string, string>;
+  fetchRef(ref: string, have?: string): Promise<string>;
+  pushRef(ref: string, force?: boolean): Promise<void>;
+}
+
+async function remoteNotesSha(m: NotesRemote): Promise<string | null> {
   const refs = await git.listServerRefs({ http, url: m.url, headers: m.remoteHeaders(), prefix: NOTES_REF, protocolVersion: 1 });
   return refs.find((r) => r.ref === NOTES_REF)?.oid ?? null;
 }
@@ -44,15 +54,10 @@ async function localNotesSha(repo: GitRepository): Promise<string | null> {
 }
 
 /**
- * Record an audit note where people will see it. A local repository gets the note in place; a
- * mirror first takes the remote's notes (so notes written by others are kept), appends, and pushes
- * refs/notes/driftless, trying again when another writer got there first.
+ * Publish an audit note through a mirror: take the remote's notes first (so notes written by others
+ * are kept), append, and push refs/notes/driftless, trying again when another writer got there first.
  */
-export async function publishNote(repo: GitRepository, commit: string, text: string, marker: string): Promise<void> {
-  if (!(repo instanceof Mirror)) {
-    await appendNote(repo, commit, text, marker);
-    return;
-  }
+export async function publishRemoteNote(repo: NotesRemote, commit: string, text: string, marker: string): Promise<void> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const remote = await remoteNotesSha(repo);

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
+import { appendNote } from './notes.js';
 
 export interface TreeFile {
   path: string; // repository-relative, forward slashes
@@ -201,6 +201,42 @@ export class GitRepository {
     return out;
   }
 
+  /** Bring the repository up to date with its source: nothing to do for a local one (a mirror fetches). */
+  async update(): Promise<void> {}
+
+  /**
+   * A change request's ref (`refs/pull/7/merge` on GitHub): a local repository resolves it, a
+   * mirror fetches it (`have`: a commit already here, to keep the fetch small).
+   */
+  async fetchChangeRef(ref: string, _have?: string): Promise<string> {
+    return this.resolve(ref);
+  }
+
+  /** The best common ancestor of two commits, or null when they share no history. */
+  async mergeBase(a: string, b: string): Promise<string | null> {
+    try {
+      const bases = await git.findMergeBase({ fs, gitdir: this.gitdir, oids: [a, b], cache: this.cache });
+      return (bases[0] as string | undefined) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Is `ancestor` the commit `oid` itself or one of its ancestors? */
+  async includes(oid: string, ancestor: string): Promise<boolean> {
+    if (oid === ancestor) return true;
+    try {
+      return await git.isDescendent({ fs, gitdir: this.gitdir, oid, ancestor, depth: -1, cache: this.cache });
+    } catch {
+      return false;
+    }
+  }
+
+  /** Record a git note on a commit where people will see it (see notes.ts); a mirror also pushes it. */
+  async publishNote(commit: string, text: string, marker: string): Promise<void> {
+    await appendNote(this, commit, text, marker);
+  }
+
   /**
    * Paths that differ between two commits (added, removed or modified blobs), found by comparing
    * tree ids and descending only into subtrees whose ids differ.
@@ -238,8 +274,6 @@ export class GitRepository {
 export function splitPath(p: string): string[] {
   return p.split('/').filter((s) => s && s !== '.');
 }
-
-export { git, http, fs };
 
 /** The first header line of a commit (`tree <sha>`) or an annotated tag (`object <sha>`). */
 function headerField(data: Buffer, name: 'tree' | 'object'): string {

@@ -3,9 +3,9 @@ import type { Workspace } from '../engine/workspace.js';
 import type { StateStore } from '../state/store.js';
 import type { Forge } from '../forge/forge.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
-import type { JobQueue } from './queue.js';
-import type { Outbox } from './outbox.js';
-import type { ServiceRecords } from './records.js';
+import type { JobQueue } from './durable/queue.js';
+import type { Outbox } from './durable/outbox.js';
+import type { ServiceRecords } from './durable/records.js';
 
 /** Timings of the service; defaults suit production, tests shorten them. */
 export interface ServiceTimings {
@@ -45,6 +45,8 @@ export interface ServiceContext {
   timings: ServiceTimings;
   /** Aborted on shutdown: applies stop starting new steps. */
   signal: AbortSignal;
+  /** Does the state store answer? (readiness) */
+  ping(): Promise<void>;
   /** Wake the job and outbox workers (work was queued by this process). */
   wake(): void;
   /** A new repository config was seen at the tracked branch's head (drift schedules follow it). */

@@ -1,7 +1,6 @@
 import type { ServiceContext } from './context.js';
-import type { OutboxItem, OutboxOp } from './outbox.js';
-import { markerPart } from '../forge/comment.js';
-import { publishNote } from '../git/notes.js';
+import type { OutboxItem, OutboxOp } from './durable/outbox.js';
+import { markerPart } from '../forge/messages.js';
 
 /**
  * Deliver one outbox entry to the forge or the git remote. Every delivery is safe to repeat:
@@ -10,7 +9,7 @@ import { publishNote } from '../git/notes.js';
 export async function deliver(ctx: ServiceContext, item: OutboxItem): Promise<void> {
   const op: OutboxOp = item.op;
   if (op.type === 'git-note') {
-    await publishNote(ctx.ws.repo, op.commit, op.text, op.marker);
+    await ctx.ws.repo.publishNote(op.commit, op.text, op.marker);
     return;
   }
   const forge = ctx.forge;
@@ -26,7 +25,7 @@ export async function deliver(ctx: ServiceContext, item: OutboxItem): Promise<vo
       await forge.setStatus(op.sha, op.context, op.state, op.description);
       return;
     case 'check-run':
-      await forge.createCheckRun(op.sha, op.name, op.conclusion, op.title, op.summary, op.annotations);
+      await forge.publishCheck(op.sha, { name: op.name, conclusion: op.conclusion, title: op.title, summary: op.summary, annotations: op.annotations });
       return;
     case 'deployment': {
       let id = item.progress?.deploymentId as number | undefined;

@@ -1,31 +1,10 @@
 import type { ServiceContext } from './context.js';
 import { backoff } from './context.js';
-import type { Job } from './queue.js';
-import type { OutboxItem } from './outbox.js';
-import { WorkLoop } from './worker.js';
-import { runPrPlan, type PrPlanPayload } from './pr-plan.js';
-import { runBranch } from './branch.js';
-import { runApply, RetryLater, type ApplyPayload } from './apply.js';
-import { runCommand, type CommandPayload } from './command.js';
-import { runDrift } from './drift.js';
+import type { Job } from './durable/queue.js';
+import type { OutboxItem } from './durable/outbox.js';
+import { WorkLoop } from './loop.js';
+import { runJob } from './jobs/index.js';
 import { deliver } from './deliver.js';
-import { isPermanent } from '../forge/forge.js';
-
-async function runJob(ctx: ServiceContext, job: Job): Promise<Record<string, unknown>> {
-  const p = job.payload;
-  switch (job.kind) {
-    case 'pr-plan':
-      return runPrPlan(ctx, p as unknown as PrPlanPayload);
-    case 'branch':
-      return runBranch(ctx, p as { sha: string; trigger: string });
-    case 'apply':
-      return runApply(ctx, p as unknown as ApplyPayload);
-    case 'command':
-      return runCommand(ctx, p as unknown as CommandPayload);
-    case 'drift':
-      return runDrift(ctx, p as { stack: string });
-  }
-}
 
 function describe(err: unknown): string {
   const e = err as { status?: number; message?: string };
@@ -80,17 +59,23 @@ export class Reconciler {
     const log = ctx.log.child({ job: job.id, kind: job.kind, lane: job.lane });
     log.info({ attempt: job.attempts }, `job ${job.id} (${job.kind}) started`);
     try {
-      const result = await runJob(ctx, job);
-      if (result.requeue) {
-        await ctx.queue.retry(job.id, 0, 'interrupted by shutdown');
-        log.warn('job interrupted by shutdown; queued again');
+      const r = await runJob(ctx, job);
+      if (r.status === 'requeue') {
+        const delay = r.afterMs ?? backoff(ctx.timings, job.attempts);
+        await ctx.queue.retry(job.id, delay, r.reason);
+        log.warn({ retryInMs: delay }, `job ${job.id} (${job.kind}) queued again: ${r.reason}`);
         return;
       }
-      await ctx.queue.finish(job.id, 'done', result);
-      log.info({ result }, `job ${job.id} (${job.kind}) done`);
+      if (r.status === 'failed') {
+        await ctx.queue.finish(job.id, 'failed', undefined, r.error);
+        log.error({ err: r.error }, `job ${job.id} (${job.kind}) failed for good`);
+        return;
+      }
+      await ctx.queue.finish(job.id, 'done', r.result);
+      log.info({ result: r.result }, `job ${job.id} (${job.kind}) done`);
     } catch (err) {
       const msg = describe(err);
-      if (err instanceof RetryLater || job.attempts < ctx.timings.jobAttempts) {
+      if (job.attempts < ctx.timings.jobAttempts) {
         const delay = backoff(ctx.timings, job.attempts);
         await ctx.queue.retry(job.id, delay, msg);
         log.warn({ err: msg, retryInMs: delay }, `job ${job.id} (${job.kind}) failed; will retry`);
@@ -110,7 +95,7 @@ export class Reconciler {
       await ctx.outbox.delivered(item.id);
     } catch (err) {
       const msg = describe(err);
-      const permanent = isPermanent(err);
+      const permanent = ctx.forge?.isPermanent(err) ?? false;
       const giveUp = permanent && item.attempts >= 3;
       await ctx.outbox.failed(item.id, msg, giveUp ? null : backoff(ctx.timings, item.attempts));
       ctx.log[giveUp ? 'error' : 'warn']({ outbox: item.id, op: item.op.type, err: msg }, giveUp ? 'delivery refused for good' : 'delivery failed; will retry');

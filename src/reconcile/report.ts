@@ -1,10 +1,26 @@
-import type { OutboxEntry } from './outbox.js';
+import type { OutboxEntry } from './durable/outbox.js';
 import type { Plan } from '../plan/model.js';
 import { summaryLine } from '../plan/model.js';
-import { renderMarkdown } from '../plan/render/markdown.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
-import type { ApplyResult } from '../apply/executor.js';
-import { markedParts, planCommentBody, reportFailed, statusDescription, type PlanReport, partMarker } from '../forge/comment.js';
+import {
+  appliedBody,
+  driftBody,
+  driftGoneBody,
+  driftTitle,
+  holdBody,
+  markedParts,
+  noteMarker,
+  noteText,
+  planCommentBody,
+  refusedBody,
+  reportFailed,
+  statusDescription,
+  type AppliedInfo,
+  type HoldInfo,
+  type PlanReport,
+} from '../forge/messages.js';
+
+export type { AppliedInfo, HoldInfo };
 
 /** Pure builders of the outbox entries that report plans, holds, applies and drift. */
 
@@ -26,7 +42,7 @@ export function statusEntry(sha: string, context: string, state: 'pending' | 'su
 export function oneComment(issue: number, key: string, body: string): OutboxEntry {
   const marker = `driftless:${key}`;
   return {
-    op: { type: 'comment.upsert', issue, marker, bodies: [`${partMarker(marker, 0)}\n${body}`] },
+    op: { type: 'comment.upsert', issue, marker, bodies: markedParts(marker, body) },
     dedupeKey: `comment:${issue}:${key}`,
     coalesceKey: `comment:${issue}:${key}`,
   };
@@ -78,71 +94,20 @@ export function planEntries(r: PlanReport): OutboxEntry[] {
   return entries;
 }
 
-export interface HoldInfo {
-  stack: string;
-  commit: string;
-  pr: number | null;
-  plan: Plan;
-  reason: string;
-}
-
 /**
  * An apply that waits for `/driftless apply`: a pending status and a comment showing the new plan,
  * on the pull request, or on the commit itself when it was pushed without one.
  */
 export function holdEntries(h: HoldInfo): OutboxEntry[] {
-  const body = [
-    `## ⏸️ Apply of stack \`${h.stack}\` is held`,
-    '',
-    `${h.reason}`,
-    '',
-    `The plan at \`${h.commit.slice(0, 12)}\`:`,
-    '',
-    renderMarkdown(h.plan),
-    '',
-    `A user with write permission can apply this plan by commenting \`/driftless apply\` on ${h.pr ? 'this pull request' : 'this commit'}.`,
-  ].join('\n');
   return [
     statusEntry(h.commit, applyContext(h.stack), 'pending', `${h.stack}: held, waiting for /driftless apply`),
-    commentFor(h.pr, h.commit, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, body),
+    commentFor(h.pr, h.commit, `hold:${h.stack}:${h.commit}:${h.plan.digest.slice(7, 19)}`, holdBody(h)),
   ];
-}
-
-export interface AppliedInfo {
-  stack: string;
-  commit: string;
-  pr: number | null;
-  actor: string | null;
-  author: string | null;
-  result: ApplyResult;
-  time: string;
-}
-
-function resultLines(result: ApplyResult): string[] {
-  return result.results.map((x) => `${x.outcome === 'ok' ? 'ok' : x.outcome}: ${x.action} ${x.id}${x.error ? ` (${x.error})` : ''}`);
-}
-
-/** The git note text of one apply (what `git log --notes=driftless` shows). */
-export function noteText(a: AppliedInfo): string {
-  return [
-    `driftless: stack ${a.stack}, run ${a.result.runId}, ${a.result.outcome}`,
-    `time: ${a.time}`,
-    `pr: ${a.pr ? `#${a.pr}` : '-'}`,
-    `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
-    `summary: ${summaryLine(a.result.summary)}`,
-    `outcome: ${a.result.outcome}`,
-    ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),
-  ].join('\n');
-}
-
-export function noteMarker(stack: string, runId: number): string {
-  return `driftless: stack ${stack}, run ${runId},`;
 }
 
 /** After an apply: a result comment (on the PR, or on the commit pushed without one), the apply status, a deployment, the git note. */
 export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
   const ok = a.result.outcome === 'succeeded' || a.result.outcome === 'no-changes';
-  const failed = a.result.results.filter((x) => x.outcome !== 'ok');
   const desc = `${a.stack}: ${ok ? 'applied' : a.result.outcome}. ${summaryLine(a.result.summary)}`;
   const entries: OutboxEntry[] = [
     statusEntry(a.commit, applyContext(a.stack), ok ? 'success' : 'failure', desc),
@@ -152,27 +117,7 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
       dedupeKey: `deployment:${a.result.runId}`,
     },
   ];
-  const body = [
-    `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
-    '',
-    `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
-    '',
-    ...(a.result.results.length
-      ? [
-          '| Resource | Action | Outcome |',
-          '|---|---|---|',
-          ...a.result.results.map(
-            (x) =>
-              `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`,
-          ),
-        ]
-      : ['No changes.']),
-    '',
-    failed.length
-      ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.`
-      : 'The audit trail is in `git log --notes=driftless`.',
-  ].join('\n');
-  entries.push(commentFor(a.pr, a.commit, `result:${a.stack}:${a.result.runId}`, body));
+  entries.push(commentFor(a.pr, a.commit, `result:${a.stack}:${a.result.runId}`, appliedBody(a)));
   return entries;
 }
 
@@ -180,25 +125,12 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
 export function refusedEntries(stack: string, commit: string, pr: number | null, why: string): OutboxEntry[] {
   return [
     statusEntry(commit, applyContext(stack), 'failure', `${stack}: not applied: ${why.split('\n')[0]}`),
-    commentFor(pr, commit, `refused:${stack}:${commit}`, `## ❌ Stack \`${stack}\` was not applied\n\n${why}`),
+    commentFor(pr, commit, `refused:${stack}:${commit}`, refusedBody(stack, why)),
   ];
 }
 
-function escapeCell(s: string): string {
-  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-
 export function driftEntry(stack: string, plan: Plan, remediation: string | null): OutboxEntry {
-  const body = [
-    `driftless found that the live state of stack \`${stack}\` differs from what was applied at \`${plan.commit.slice(0, 12)}\`.`,
-    '',
-    renderMarkdown(plan),
-    '',
-    remediation ?? 'This stack does not remediate drift (`drift.remediate: false`): apply the manifests again or change them to match.',
-    '',
-    'This issue is updated while the drift lasts and closed when it is gone.',
-  ].join('\n');
-  return { op: { type: 'drift-issue', stack, open: true, title: `Drift in stack ${stack}`, body }, coalesceKey: `drift:${stack}` };
+  return { op: { type: 'drift-issue', stack, open: true, title: driftTitle(stack), body: driftBody(stack, plan, remediation) }, coalesceKey: `drift:${stack}` };
 }
 
 export function driftGoneEntry(stack: string): OutboxEntry {
@@ -207,8 +139,8 @@ export function driftGoneEntry(stack: string): OutboxEntry {
       type: 'drift-issue',
       stack,
       open: false,
-      title: `Drift in stack ${stack}`,
-      body: `The drift of stack \`${stack}\` is gone: the live state matches what was applied.`,
+      title: driftTitle(stack),
+      body: driftGoneBody(stack),
     },
     coalesceKey: `drift:${stack}`,
   };

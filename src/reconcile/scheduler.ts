@@ -2,10 +2,9 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { RepoConfig } from '../manifests/repo-config.js';
 import type { ServiceContext } from './context.js';
-import { branchJob, prPlanJob } from './events.js';
+import { branchJob, driftJob, prPlanJob, type TypedJobSpec } from './jobs/specs.js';
 import { cronProblem, scheduleDiagnostics } from './cron-check.js';
 import { formatDiagnostic } from '../manifests/diagnostics.js';
-import type { JobSpec } from './queue.js';
 
 function cronLogger(log: Logger): { info(m: string): void; warn(m: string): void; error(m: string | Error): void; debug(m: string | Error): void } {
   return {
@@ -51,7 +50,7 @@ export class Scheduler {
     const { ctx } = this;
     try {
       const head = await ctx.ws.resolve();
-      const jobs: JobSpec[] = [branchJob(head, 'poll')];
+      const jobs: TypedJobSpec[] = [branchJob(head, 'poll')];
       if (ctx.forge) {
         for (const pr of await ctx.forge.listOpenPulls(ctx.branch)) {
           if (!pr.draft) jobs.push(prPlanJob(pr.number, pr.headSha, 'poll'));
@@ -100,7 +99,7 @@ export class Scheduler {
     // One key per stack and tick: replicas firing together queue one job.
     const tick = new Date(Math.floor(at.getTime() / unit) * unit).toISOString();
     try {
-      const ids = await this.ctx.queue.enqueue([{ kind: 'drift', lane: `stack:${stack}`, dedupeKey: `drift:${stack}:${tick}`, payload: { stack } }]);
+      const ids = await this.ctx.queue.enqueue([driftJob(stack, String(tick))]);
       if (ids.length) this.ctx.wake();
     } catch (err) {
       this.ctx.log.warn({ err: (err as Error).message, stack }, 'could not queue a drift check');

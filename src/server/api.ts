@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../reconcile/context.js';
+import { listRuns, runPlan, stackStatus } from '../engine/status.js';
 
 /**
  * A small read-only API: runs, stacks (state serial, applied commit, held applies), jobs and the
@@ -11,7 +12,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
 
   app.get('/api/runs', async (req) => {
     const q = req.query as { stack?: string };
-    return { runs: await ctx.store.runs({ repo: ctx.ws.repoName, stack: q.stack, limit: limit(req.query) }) };
+    return { runs: await listRuns(ctx.ws, { stack: q.stack, limit: limit(req.query) }) };
   });
 
   app.get('/api/stacks', async () => {
@@ -22,7 +23,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
     const stacks = [];
     for (const name of names) {
       const cfg = at!.repoConfig!.stacks[name];
-      const state = await ctx.store.stackState(ctx.ws.key(name));
+      const state = await stackStatus(ctx.ws, name);
       const hold = holds.get(name);
       stacks.push({
         name,
@@ -36,6 +37,22 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
       });
     }
     return { repo: ctx.ws.repoName, branch: ctx.branch, head, stacks };
+  });
+
+  /** One run with the plan it carried out (masked: plans never hold secret values). */
+  app.get('/api/runs/:id', async (req, reply) => {
+    const id = Number((req.params as { id: string }).id);
+    if (!Number.isSafeInteger(id) || id < 1) return reply.code(400).send({ error: 'a run id is a positive integer' });
+    const [run] = await listRuns(ctx.ws, { id, limit: 1 });
+    if (!run) return reply.code(404).send({ error: `no run ${id}` });
+    return { run, plan: await runPlan(ctx.ws, id) };
+  });
+
+  /** The plans last posted on a pull request, per stack (masked JSON), and the applies held for it. */
+  app.get('/api/pulls/:number', async (req, reply) => {
+    const pr = Number((req.params as { number: string }).number);
+    if (!Number.isSafeInteger(pr) || pr < 1) return reply.code(400).send({ error: 'a pull request number is a positive integer' });
+    return { pr, plans: await ctx.records.prPlans(pr), held: await ctx.records.holds(pr) };
   });
 
   app.get('/api/jobs', async (req) => ({ jobs: await ctx.queue.list({ status: (req.query as { status?: string }).status, limit: limit(req.query) }) }));

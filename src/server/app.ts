@@ -11,18 +11,13 @@ import type { ServerConfig } from '../config/server-config.js';
  */
 export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
-  await app.register(webhookPlugin, {
-    ctx,
-    secret: config.github?.webhookSecret?.reveal(),
-    bodyLimit: config.server.bodyLimit,
-    events: { owner: config.github?.owner ?? '', repo: config.github?.repo ?? '', branch: config.repo.branch },
-  });
+  await app.register(webhookPlugin, { ctx, forge: ctx.forge, fallbackPath: 'github', branch: config.repo.branch, bodyLimit: config.server.bodyLimit });
   await app.register(apiPlugin, { ctx });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     if (!isReady() || ctx.signal.aborted) return reply.code(503).send({ ready: false });
     try {
-      await ctx.store.db.query('SELECT 1');
+      await ctx.ping();
     } catch (err) {
       return reply.code(503).send({ ready: false, error: `state store: ${(err as Error).message}` });
     }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { openEmbedded, openPostgres } from './db.js';
 import { migrate } from './migrate.js';
+import { migrations as core, type Migration } from './migrations/index.js';
 import { StateStore } from './store.js';
 import { lockDataDir } from './datadir-lock.js';
 
@@ -12,13 +13,16 @@ export interface OpenStateOptions {
   command: string;
   /** The caller already holds the data-dir lock (and releases it). */
   dataDirLocked?: boolean;
+  /** Migrations of other parts (the service's durable tables), run after the core ones. */
+  migrations?: Migration[];
 }
 
 /** Open (and migrate) the state store. The embedded store first takes the data-dir lock. */
 export async function openState(opts: OpenStateOptions): Promise<StateStore> {
+  const all = [...core, ...(opts.migrations ?? [])];
   if (opts.url) {
     const store = new StateStore(await openPostgres(opts.url));
-    await migrate(store.db);
+    await migrate(store.db, all);
     return store;
   }
   const release = opts.dataDirLocked ? () => undefined : lockDataDir(opts.dataDir, opts.command);
@@ -33,7 +37,7 @@ export async function openState(opts: OpenStateOptions): Promise<StateStore> {
       }
     };
     const store = new StateStore(db);
-    await migrate(db);
+    await migrate(db, all);
     await store.clearStaleLocks();
     return store;
   } catch (err) {

@@ -302,6 +302,22 @@ export class StateStore {
     return r.rows[0] ? `${r.rows[0].holder} since ${toIso(r.rows[0].acquired_at)}` : 'another process';
   }
 
+  /** Keep the plan a run carried out (masked JSON: plans never hold secret values). */
+  async setRunPlan(runId: number, plan: unknown): Promise<void> {
+    await this.db.query('UPDATE runs SET plan = $2 WHERE id = $1', [runId, JSON.stringify(plan)]);
+  }
+
+  /** The plan of a run, or null (runs made before plans were kept, or none). */
+  async runPlan(runId: number): Promise<unknown> {
+    const r = await this.db.query<{ plan: unknown }>('SELECT plan FROM runs WHERE id = $1', [runId]);
+    return r.rows[0] ? parseJson(r.rows[0].plan) : null;
+  }
+
+  /** Does the store answer? (readiness) */
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.db.close();
   }

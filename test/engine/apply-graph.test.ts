@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { applyStack, planAll } from '../../src/engine/operations.js';
+import { applyStack } from '../../src/engine/apply-stack.js';
+import { planAll } from '../../src/engine/plan-stacks.js';
 
 describe('apply walks the graph', () => {
   it('a failure skips its dependents; independent branches finish; the outcome is partial', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ServerConfig } from '../../src/config/server-config.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { planAll } from '../../src/engine/operations.js';
+import { planAll } from '../../src/engine/plan-stacks.js';
 import { formatDiagnostic } from '../../src/manifests/diagnostics.js';
 import { TestRepo, tempDir, FS_REPO_CONFIG } from './git.js';
 

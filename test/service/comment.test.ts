@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { COMMENT_LIMIT, markedParts, markerPart, planCommentBody, splitComment, statusDescription, type PlanReport } from '../../src/forge/comment.js';
+import { COMMENT_LIMIT, markedParts, markerPart, planCommentBody, splitComment, statusDescription, type PlanReport } from '../../src/forge/messages.js';
 import type { Plan } from '../../src/plan/model.js';
 
 function fenceBalanced(part: string): boolean {

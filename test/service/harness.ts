@@ -45,14 +45,16 @@ export function opsFile(name: string, content: string): Record<string, string> {
  * creating a PGlite database takes seconds, copying a closed one milliseconds.
  */
 async function embeddedTemplate(): Promise<string> {
-  const { migrations } = await import('../../src/state/migrations/index.js');
+  const { migrations: core } = await import('../../src/state/migrations/index.js');
+  const { durableMigrations } = await import('../../src/reconcile/durable/migration.js');
+  const migrations = [...core, ...durableMigrations];
   const dir = join(tmpdir(), `driftless-test-pglite-v${Math.max(...migrations.map((m) => m.version))}-${migrations.reduce((n, m) => n + m.sql.length, 0)}`);
   if (existsSync(join(dir, 'PG_VERSION'))) return dir;
   const building = `${dir}.building-${process.pid}-${Date.now()}`;
   const { openEmbedded } = await import('../../src/state/db.js');
   const { migrate } = await import('../../src/state/migrate.js');
   const db = await openEmbedded(building);
-  await migrate(db);
+  await migrate(db, migrations);
   await db.close();
   try {
     renameSync(building, dir);

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { cronProblem, scheduleDiagnostics, pollProblem } from '../../src/reconcile/cron-check.js';
 import { parseRepoConfig } from '../../src/manifests/repo-config.js';
-import { affectedStacks } from '../../src/reconcile/affected.js';
-import { decideEvent } from '../../src/reconcile/events.js';
-import { parseCommand } from '../../src/reconcile/commands.js';
+import { affectedStacks } from '../../src/plan/affected.js';
+import { decide } from '../../src/reconcile/intake.js';
+import { parseGitHubEvent } from '../../src/forge/github/webhook.js';
+import { parseCommand } from '../../src/forge/commands.js';
 import { pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload } from '../../testkit/webhooks.js';
 
 const ctx = { owner: 'acme', repo: 'infra', branch: 'main' };
+/** A GitHub delivery through the GitHub parser, then intake: what the webhook route does. */
+const decideEvent = (event: string, payload: Record<string, unknown>, c: typeof ctx) => decide(parseGitHubEvent(event, payload, c), c);
 const repo = { owner: 'acme', repo: 'infra' };
 
 describe('cron schedules', () => {

@@ -63,6 +63,16 @@ describe('serve: a pull request from open to applied', () => {
     expect(w.gh.requests.some((r) => r.operationId === 'issues/update-comment')).toBe(true);
   });
 
+  it('the posted plan is stored whole (the API shows it, not only its digest)', async () => {
+    const r = (await (await fetch(`${w.url()}/api/pulls/1`)).json()) as {
+      plans: { stack: string; digest: string; plan: { digest: string; changes: { id: string }[] } }[];
+    };
+    expect(r.plans.map((p) => p.stack)).toEqual(['web']);
+    expect(r.plans[0].plan.digest).toBe(r.plans[0].digest);
+    expect(r.plans[0].plan.changes.map((c) => c.id).sort()).toEqual(['File/a', 'File/b', 'File/c']);
+    expect((await fetch(`${w.url()}/api/pulls/abc`)).status).toBe(400);
+  });
+
   it('merge: the reviewed plan is applied, the note pushed, statuses and a deployment set', async () => {
     const m = w.mergePr(1);
     await w.merged(1, m);
@@ -96,5 +106,11 @@ describe('serve: a pull request from open to applied', () => {
     const everything = [w.logs.join(''), api, stacks, ...w.gh.comments.map((c) => c.body)].join('\n');
     for (const s of w.secrets()) expect(everything).not.toContain(s);
     expect(JSON.parse(api).runs.length).toBeGreaterThan(0);
+    // Each apply run keeps the plan it carried out.
+    const run = JSON.parse(api).runs.find((r: { stack: string; pr: number | null }) => r.stack === 'web' && r.pr === 1);
+    const one = (await (await fetch(`${w.url()}/api/runs/${run.id}`)).json()) as { plan: { digest: string; changes: { id: string }[] } };
+    expect(one.plan.digest).toBe(run.digest);
+    expect(one.plan.changes.map((c) => c.id)).toContain('File/b');
+    expect((await fetch(`${w.url()}/api/runs/999999`)).status).toBe(404);
   });
 });

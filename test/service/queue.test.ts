@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import pg from 'pg';
 import { openPostgres, type Db } from '../../src/state/db.js';
 import { migrate } from '../../src/state/migrate.js';
-import { JobQueue } from '../../src/reconcile/queue.js';
-import { Outbox } from '../../src/reconcile/outbox.js';
+import { migrations } from '../../src/state/migrations/index.js';
+import { durableMigrations } from '../../src/reconcile/durable/migration.js';
+import { JobQueue } from '../../src/reconcile/durable/queue.js';
+import { Outbox } from '../../src/reconcile/durable/outbox.js';
 
 describe('the job queue and the outbox (PostgreSQL)', () => {
   let db: Db;
@@ -16,7 +18,7 @@ describe('the job queue and the outbox (PostgreSQL)', () => {
     const u = new URL(inject('pgUrl'));
     u.pathname = `/${name}`;
     db = await openPostgres(u.toString());
-    await migrate(db);
+    await migrate(db, [...migrations, ...durableMigrations]);
   });
   afterAll(async () => {
     await db?.close();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Flags } from '../args.js';
 import { printDiagnostics, progressPrinter, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
-import { applyStack } from '../../engine/operations.js';
+import { applyStack } from '../../engine/apply-stack.js';
 import { renderText } from '../../plan/render/text.js';
 import { readPlans } from './plan.js';
 

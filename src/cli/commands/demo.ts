@@ -3,7 +3,8 @@ import type { Flags } from '../args.js';
 import { printDiagnostics, progressPrinter, useColor, type Io } from '../output.js';
 import { ensureDemoRepo, demoConfig } from '../demo-setup.js';
 import { Workspace } from '../../engine/workspace.js';
-import { applyStack, planAll } from '../../engine/operations.js';
+import { applyStack } from '../../engine/apply-stack.js';
+import { planAll } from '../../engine/plan-stacks.js';
 import { renderText } from '../../plan/render/text.js';
 
 /** One pass of the demo: make the demo repository, validate, plan, apply, print the history. */

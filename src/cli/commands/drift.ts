@@ -1,7 +1,7 @@
 import type { Flags } from '../args.js';
 import { printDiagnostics, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
-import { driftStack } from '../../engine/operations.js';
+import { driftStack } from '../../engine/drift-stack.js';
 import { renderText } from '../../plan/render/text.js';
 import { formatDiffLine } from '../../plan/render/values.js';
 

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Flags } from '../args.js';
 import { printDiagnostics, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
-import { planAll } from '../../engine/operations.js';
+import { planAll } from '../../engine/plan-stacks.js';
 import { renderText } from '../../plan/render/text.js';
 import { renderMarkdown } from '../../plan/render/markdown.js';
 import { renderJson } from '../../plan/render/json.js';

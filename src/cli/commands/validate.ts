@@ -1,7 +1,7 @@
 import type { Flags } from '../args.js';
 import { printDiagnostics, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
-import { planAll } from '../../engine/operations.js';
+import { planAll } from '../../engine/plan-stacks.js';
 
 export async function validateCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'validate');

@@ -1,5 +1,12 @@
-import type { Annotation, CommitState, Forge, Permission, PullRequestInfo } from '../forge.js';
+import type { Annotation, ApplyPermission, Check, CommitState, Forge, ForgeWebhook, PullRequestInfo } from '../forge.js';
 import type { GitHubClient } from './client.js';
+import { readGitHubDelivery } from './webhook.js';
+
+/** GitHub's repository roles; these may apply. */
+export type Permission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+export function canApply(p: Permission): boolean {
+  return p === 'admin' || p === 'maintain' || p === 'write';
+}
 
 /** Check runs take at most 50 annotations per request. */
 export const ANNOTATIONS_PER_REQUEST = 50;
@@ -63,11 +70,33 @@ async function syncComments(
 /** The Forge on GitHub's REST API (github.com or Enterprise), through octokit. */
 export class GitHubForge implements Forge {
   readonly name = 'github';
+  readonly webhook: ForgeWebhook;
   constructor(
     private readonly gh: GitHubClient,
     readonly owner: string,
     readonly repo: string,
-  ) {}
+    webhookSecret?: string,
+  ) {
+    this.webhook = { path: 'github', read: (headers, raw) => readGitHubDelivery(headers, raw, webhookSecret, { owner, repo }) };
+  }
+
+  changeRefs(number: number): { merge: string; head: string } {
+    return { merge: `refs/pull/${number}/merge`, head: `refs/pull/${number}/head` };
+  }
+
+  async applyPermission(user: string): Promise<ApplyPermission> {
+    const role = await this.permission(user);
+    return { allowed: canApply(role), role };
+  }
+
+  /** A 4xx other than a rate limit: repeating will not help. */
+  isPermanent(err: unknown): boolean {
+    const status = (err as { status?: number }).status;
+    if (typeof status !== 'number') return false;
+    if (status === 429) return false;
+    if (status === 403 && /rate limit/i.test(String((err as Error).message))) return false;
+    return status >= 400 && status < 500;
+  }
 
   private get r(): { owner: string; repo: string } {
     return { owner: this.owner, repo: this.repo };
@@ -118,22 +147,12 @@ export class GitHubForge implements Forge {
     });
   }
 
-  async createComment(issue: number, body: string): Promise<void> {
-    await this.gh.rest.issues.createComment({ ...this.r, issue_number: issue, body });
-  }
-
   async setStatus(sha: string, context: string, state: CommitState, description: string): Promise<void> {
     await this.gh.rest.repos.createCommitStatus({ ...this.r, sha, state, context, description: description.slice(0, 140) });
   }
 
-  async createCheckRun(
-    sha: string,
-    name: string,
-    conclusion: 'success' | 'failure' | 'neutral',
-    title: string,
-    summary: string,
-    annotations: Annotation[],
-  ): Promise<void> {
+  async publishCheck(sha: string, check: Check): Promise<void> {
+    const { name, conclusion, title, summary, annotations } = check;
     const toGh = (a: Annotation): { path: string; start_line: number; end_line: number; annotation_level: 'failure'; message: string } => ({
       path: a.path,
       start_line: a.line,

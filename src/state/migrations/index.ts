@@ -1,8 +1,9 @@
 /**
  * Versioned migrations, plain PostgreSQL, run unchanged on PGlite and on a server.
- * Append only: never edit a released migration.
+ * Append only: never edit a released migration. These are the core tables (state, runs, journal,
+ * locks); the service's durable tables are versioned in reconcile/durable/migration.ts, in the
+ * same sequence of versions.
  */
-import { serviceMigration } from './service.js';
 
 export interface Migration {
   version: number;
@@ -78,5 +79,10 @@ CREATE TABLE locks (
 );
 `,
   },
-  serviceMigration,
+  {
+    version: 3,
+    name: 'run plans',
+    // The plan a run carried out (its JSON, sensitive values already masked), for the API and pages.
+    sql: 'ALTER TABLE runs ADD COLUMN plan jsonb;',
+  },
 ];

@@ -1,24 +1,24 @@
-import { driftStack } from '../engine/operations.js';
-import { summaryLine } from '../plan/model.js';
-import type { ServiceContext } from './context.js';
-import { driftEntry, driftGoneEntry } from './report.js';
-import { LockedError } from '../state/store.js';
-import { RetryLater } from './apply.js';
+import { driftStack } from '../../engine/drift-stack.js';
+import { done, requeue, type DriftPayload, type JobResult } from './specs.js';
+import { summaryLine } from '../../plan/model.js';
+import type { ServiceContext } from '../context.js';
+import { driftEntry, driftGoneEntry } from '../report.js';
+import { LockedError } from '../../state/store.js';
 
 /**
  * A stack's scheduled drift check: refresh the live state and compare it with what was applied.
  * Drift opens (or updates) one issue per stack; `remediate: true` re-applies the recorded desired
  * state and says so; when the drift is gone the issue is closed.
  */
-export async function runDrift(ctx: ServiceContext, p: { stack: string }): Promise<Record<string, unknown>> {
+export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<JobResult> {
   const at = await ctx.ws.repoAt(await ctx.ws.resolve(undefined, false));
   const cfg = at.repoConfig?.stacks[p.stack];
-  if (!cfg) return { skipped: `no stack ${p.stack}` };
+  if (!cfg) return done({ skipped: `no stack ${p.stack}` });
   let outcome: Awaited<ReturnType<typeof driftStack>>;
   try {
     outcome = await driftStack(ctx.ws, p.stack, { remediate: cfg.drift?.remediate ?? false, trigger: 'drift schedule' });
   } catch (err) {
-    if (err instanceof LockedError) throw new RetryLater(err.message);
+    if (err instanceof LockedError) return requeue(err.message);
     throw err;
   }
   const drifted = outcome.plan?.drift.length ?? 0;
@@ -36,11 +36,11 @@ export async function runDrift(ctx: ServiceContext, p: { stack: string }): Promi
       ctx.wake();
     }
     ctx.log.warn({ stack: p.stack, drifted, remediated: !!fixed }, `drift in stack ${p.stack}`);
-    return { drifted, remediated: !!fixed };
+    return done({ drifted, remediated: !!fixed });
   }
   if (open !== null && ctx.forge && outcome.plan) {
     await ctx.outbox.add([driftGoneEntry(p.stack)]);
     ctx.wake();
   }
-  return { drifted: 0 };
+  return done({ drifted: 0 });
 }

@@ -174,3 +174,121 @@ export function markedParts(base: string, body: string, limit = COMMENT_LIMIT): 
   const reserve = partMarker(base, 999).length + 1;
   return splitComment(body, limit - reserve).map((p, i) => `${partMarker(base, i)}\n${p}`);
 }
+
+/** What messages need of an apply's result (the executor's ApplyResult has this shape). */
+export interface AppliedRun {
+  runId: number;
+  outcome: string;
+  summary: Summary;
+  results: { id: string; action: string; outcome: string; error?: string }[];
+}
+
+export interface AppliedInfo {
+  stack: string;
+  commit: string;
+  pr: number | null;
+  actor: string | null;
+  author: string | null;
+  result: AppliedRun;
+  time: string;
+}
+
+export interface HoldInfo {
+  stack: string;
+  commit: string;
+  pr: number | null;
+  plan: Plan;
+  reason: string;
+}
+
+/** A held apply: the reason and the plan that waits for `/driftless apply`. */
+export function holdBody(h: HoldInfo): string {
+  return [
+    `## ⏸️ Apply of stack \`${h.stack}\` is held`,
+    '',
+    `${h.reason}`,
+    '',
+    `The plan at \`${h.commit.slice(0, 12)}\`:`,
+    '',
+    renderMarkdown(h.plan),
+    '',
+    `A user with write permission can apply this plan by commenting \`/driftless apply\` on ${h.pr ? 'this pull request' : 'this commit'}.`,
+  ].join('\n');
+}
+
+function resultLines(result: AppliedRun): string[] {
+  return result.results.map((x) => `${x.outcome === 'ok' ? 'ok' : x.outcome}: ${x.action} ${x.id}${x.error ? ` (${x.error})` : ''}`);
+}
+
+/** The git note text of one apply (what `git log --notes=driftless` shows). */
+export function noteText(a: AppliedInfo): string {
+  return [
+    `driftless: stack ${a.stack}, run ${a.result.runId}, ${a.result.outcome}`,
+    `time: ${a.time}`,
+    `pr: ${a.pr ? `#${a.pr}` : '-'}`,
+    `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
+    `summary: ${summaryLine(a.result.summary)}`,
+    `outcome: ${a.result.outcome}`,
+    ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),
+  ].join('\n');
+}
+
+export function noteMarker(stack: string, runId: number): string {
+  return `driftless: stack ${stack}, run ${runId},`;
+}
+
+/** The result comment of an apply. */
+export function appliedBody(a: AppliedInfo): string {
+  const ok = a.result.outcome === 'succeeded' || a.result.outcome === 'no-changes';
+  const failed = a.result.results.filter((x) => x.outcome !== 'ok');
+  return [
+    `## ${ok ? '✅' : '❌'} Applied stack \`${a.stack}\`: ${a.result.outcome}`,
+    '',
+    `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
+    '',
+    ...(a.result.results.length
+      ? [
+          '| Resource | Action | Outcome |',
+          '|---|---|---|',
+          ...a.result.results.map(
+            (x) =>
+              `| \`${x.id}\` | ${x.action} | ${x.outcome === 'ok' ? '✅ done' : x.outcome === 'failed' ? `❌ failed: ${escapeCell(x.error ?? '')}` : `⏭️ ${escapeCell(x.error ?? 'skipped')}`} |`,
+          ),
+        ]
+      : ['No changes.']),
+    '',
+    failed.length
+      ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.`
+      : 'The audit trail is in `git log --notes=driftless`.',
+  ].join('\n');
+}
+
+/** Why a stack was not applied. */
+export function refusedBody(stack: string, why: string): string {
+  return `## ❌ Stack \`${stack}\` was not applied\n\n${why}`;
+}
+
+function escapeCell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+export function driftTitle(stack: string): string {
+  return `Drift in stack ${stack}`;
+}
+
+/** The drift issue of a stack: what differs, and what driftless does about it. */
+export function driftBody(stack: string, plan: Plan, remediation: string | null): string {
+  return [
+    `driftless found that the live state of stack \`${stack}\` differs from what was applied at \`${plan.commit.slice(0, 12)}\`.`,
+    '',
+    renderMarkdown(plan),
+    '',
+    remediation ?? 'This stack does not remediate drift (`drift.remediate: false`): apply the manifests again or change them to match.',
+    '',
+    'This issue is updated while the drift lasts and closed when it is gone.',
+  ].join('\n');
+}
+
+export function driftGoneBody(stack: string): string {
+  return `The drift of stack \`${stack}\` is gone: the live state matches what was applied.`;
+}

@@ -1,4 +1,5 @@
-import type { Db } from '../state/db.js';
+import type { Db } from '../../state/db.js';
+import { parseJson } from '../../state/sql-values.js';
 
 export interface Hold {
   stack: string;
@@ -31,20 +32,33 @@ export class ServiceRecords {
   }
 
   /** Replace the reviewed plans of a pull request with those just posted. */
-  async setPrPlans(pr: number, headSha: string, plans: { stack: string; digest: string; commit: string }[]): Promise<void> {
+  async setPrPlans(pr: number, headSha: string, plans: { stack: string; digest: string; commit: string; plan?: unknown }[]): Promise<void> {
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM pr_plans WHERE repo = $1 AND pr = $2', [this.repo, pr]);
       for (const p of plans) {
-        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha) VALUES ($1, $2, $3, $4, $5, $6)', [
+        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
           this.repo,
           pr,
           p.stack,
           p.digest,
           p.commit,
           headSha,
+          p.plan === undefined ? null : JSON.stringify(p.plan),
         ]);
       }
     });
+  }
+
+  /** The plans last posted on a pull request (masked JSON), per stack. */
+  async prPlans(pr: number): Promise<{ stack: string; digest: string; commit: string; headSha: string; plan: unknown }[]> {
+    const r = await this.db.query<Record<string, unknown>>('SELECT * FROM pr_plans WHERE repo = $1 AND pr = $2 ORDER BY stack', [this.repo, pr]);
+    return r.rows.map((x) => ({
+      stack: x.stack as string,
+      digest: x.digest as string,
+      commit: x.commit as string,
+      headSha: x.head_sha as string,
+      plan: parseJson(x.plan),
+    }));
   }
 
   async reviewedDigest(pr: number, stack: string): Promise<string | null> {

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../state/migrations/index.js';
 
 /**
  * The service's tables (migration 2): webhook deliveries (de-duplication), the job queue, the
@@ -89,3 +89,13 @@ CREATE TABLE drift_issues (
 );
 `,
 };
+
+/** Migration 4: every plan posted on a pull request is kept whole (masked JSON), not only its digest. */
+export const prPlansMigration: Migration = {
+  version: 4,
+  name: 'pull request plans',
+  sql: 'ALTER TABLE pr_plans ADD COLUMN plan jsonb;',
+};
+
+/** The durable tables of the service, in version order. */
+export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration];

@@ -1,5 +1,5 @@
-import type { Db } from '../state/db.js';
-import { parseJson, toIso } from '../state/sql-values.js';
+import type { Db } from '../../state/db.js';
+import { parseJson, toIso } from '../../state/sql-values.js';
 
 /** A write to the forge or the audit trail, as plain data. Delivered (and retried) by the outbox worker. */
 export type OutboxOp =
@@ -69,6 +69,11 @@ export class Outbox {
       }
     }
     return n;
+  }
+
+  /** Return entries a dead sender left `sending` (all of them: this process owns the embedded store). */
+  async recover(all: boolean): Promise<void> {
+    await this.db.query(`UPDATE outbox SET status = 'pending', owner = NULL WHERE status = 'sending' AND ($1 OR lease_until < now())`, [all]);
   }
 
   /** Take the oldest entry that is due and whose key is not being sent by anyone, or null. */

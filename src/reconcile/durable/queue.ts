@@ -1,28 +1,26 @@
-import type { Db } from '../state/db.js';
-import { parseJson, toIso } from '../state/sql-values.js';
+import type { Db } from '../../state/db.js';
+import { parseJson, toIso } from '../../state/sql-values.js';
 
 const isoOrNull = (v: unknown): string | null => toIso(v, true);
 
-/** What kinds of work the reconciler does. Payloads are plain data (never secrets). */
-export type JobKind = 'pr-plan' | 'branch' | 'apply' | 'command' | 'drift';
-
+/** A job to queue. The queue is generic: kinds and payload types belong to reconcile/jobs/specs.ts. */
 export interface JobSpec {
-  kind: JobKind;
+  kind: string;
   /** Jobs of one lane run one at a time, oldest first (a stack, a pull request, the branch). */
   lane: string;
   /** A second job with the same key is not queued (duplicate deliveries, webhook + poll). */
   dedupeKey?: string;
   /** Queued (not running) older jobs of the same lane and kind are marked superseded. */
   supersede?: boolean;
-  payload: Record<string, unknown>;
+  payload: object;
 }
 
 export interface Job {
   id: number;
   repo: string;
-  kind: JobKind;
+  kind: string;
   lane: string;
-  payload: Record<string, unknown>;
+  payload: unknown;
   attempts: number;
   status: string;
 }
@@ -165,9 +163,9 @@ function toJob(row: Record<string, unknown>): Job {
   return {
     id: Number(row.id),
     repo: row.repo as string,
-    kind: row.kind as JobKind,
+    kind: row.kind as string,
     lane: row.lane as string,
-    payload: parseJson(row.payload) as Record<string, unknown>,
+    payload: parseJson(row.payload),
     attempts: Number(row.attempts),
     status: row.status as string,
   };

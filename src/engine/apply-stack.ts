@@ -1,0 +1,114 @@
+import type { Diagnostic } from '../manifests/diagnostics.js';
+import type { Plan } from '../plan/model.js';
+import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
+import { recoverStack } from '../apply/recover.js';
+import type { Workspace } from './workspace.js';
+
+/** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
+
+/** What a gate decides about the fresh plan, before anything changes. */
+export type GateDecision = { proceed: true } | { proceed: false; hold: string } | { proceed: false; refuse: string };
+
+/**
+ * Asked with the plan made under the stack's lock (after crash recovery): the reviewed-plan guard,
+ * a manual-apply hold or a prompt is an argument of the apply, not a second plan.
+ */
+export type ApplyGate = (plan: Plan) => GateDecision | Promise<GateDecision>;
+
+export interface ApplyRequest {
+  commit: string;
+  stack: string;
+  refresh?: boolean;
+  allowDeleteAll?: boolean;
+  /** Refuse unless the fresh plan has this digest (the reviewed plan). */
+  expectDigest?: string;
+  /** Refuse unless the state is still at this serial (a saved plan). */
+  expectSerial?: number;
+  /** Decides first, with the fresh plan: proceed, hold (nothing applied, the plan returned) or refuse. */
+  gate?: ApplyGate;
+  /** Asked with the plan before anything changes; false cancels. */
+  confirm?(plan: Plan): Promise<boolean>;
+  trigger: string;
+  kind?: 'apply' | 'remediate';
+  actor?: string | null;
+  pr?: number | null;
+  parallelism?: number;
+  onProgress?(e: ProgressEvent): void;
+  signal?: AbortSignal;
+}
+
+export interface ApplyOutcome {
+  diagnostics: Diagnostic[];
+  plan?: Plan;
+  /** Why nothing was applied (digest or serial mismatch, plan errors, cancelled, refused by the gate). */
+  refused?: string;
+  /** The gate held the apply: why. Nothing was applied. */
+  held?: string;
+  recovered: string[];
+  result?: ApplyResult;
+}
+
+/** The refusal text of a digest mismatch (shown in holds of the service too). */
+export function digestMismatch(commit: string, plan: Plan, expected: string): string {
+  return `the plan at ${commit.slice(0, 12)} (${plan.digest.slice(7, 19)}) differs from the reviewed plan (${expected.slice(7, 19)})`;
+}
+
+/**
+ * Take the stack lock, recover what a crash left, plan afresh, ask the gate, check the plan against
+ * what was reviewed, confirm, execute, release.
+ */
+export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<ApplyOutcome> {
+  const at = await ws.repoAt(req.commit);
+  if (!at.repoConfig || at.diagnostics.length) return { diagnostics: at.diagnostics, recovered: [] };
+  ws.selectStacks(at.repoConfig, req.stack);
+  const inputs = await ws.stackInputs(req.commit, at.repoConfig, at.registry, req.stack);
+  if (inputs.diagnostics.length || !inputs.desired) return { diagnostics: inputs.diagnostics, recovered: [] };
+  const store = await ws.store();
+  const key = ws.key(req.stack);
+  const lock = await store.lockStack(key);
+  try {
+    const recorded = await store.resources(key);
+    const versions = new Set([...inputs.desired.resources.values()].map((r) => r.apiVersion));
+    for (const r of recorded.values()) versions.add(r.apiVersion);
+    for (const e of await store.unfinishedJournal(key)) versions.add(e.resource.apiVersion);
+    const sessionFor = await ws.sessions.sessionsFor(at.repoConfig, req.stack, versions);
+    const recovered = await recoverStack(store, key, sessionFor);
+    const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
+    const plan = planned!.plan;
+    if (req.gate) {
+      const d = await req.gate(plan);
+      if (!d.proceed) return 'hold' in d ? { diagnostics: [], plan, recovered, held: d.hold } : { diagnostics: [], plan, recovered, refused: d.refuse };
+    }
+    if (req.expectDigest && plan.digest !== req.expectDigest) {
+      return { diagnostics: [], plan, recovered, refused: digestMismatch(req.commit, plan, req.expectDigest) };
+    }
+    if (req.expectSerial !== undefined && plan.stateSerial !== req.expectSerial) {
+      return {
+        diagnostics: [],
+        plan,
+        recovered,
+        refused: `the saved plan was made from state serial ${req.expectSerial}; the state is now at ${plan.stateSerial}. Plan again.`,
+      };
+    }
+    if (plan.errors.length) return { diagnostics: [], plan, recovered, refused: `the plan cannot be applied:\n- ${plan.errors.join('\n- ')}` };
+    if (req.confirm && plan.changes.length && !(await req.confirm(plan))) return { diagnostics: [], plan, recovered, refused: 'cancelled' };
+    const result = await executePlan({
+      store,
+      key,
+      planned: planned!,
+      sessionFor,
+      secret: ws.secret,
+      parallelism: req.parallelism ?? ws.config.parallelism,
+      trigger: req.trigger,
+      kind: req.kind,
+      actor: req.actor,
+      pr: req.pr,
+      onProgress: req.onProgress,
+      signal: req.signal,
+    });
+    await store.setRunPlan(result.runId, plan);
+    return { diagnostics: [], plan, recovered, result };
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,49 @@
+import type { Diagnostic } from '../manifests/diagnostics.js';
+import type { Plan } from '../plan/model.js';
+import { applyStack, type ApplyOutcome } from './apply-stack.js';
+import type { Workspace } from './workspace.js';
+
+/** The verb `drift`: compare a stack's live state with what was applied, and optionally repair it. */
+
+export interface DriftOutcome {
+  stack: string;
+  diagnostics: Diagnostic[];
+  plan?: Plan;
+  remediation?: ApplyOutcome;
+}
+
+/**
+ * Refresh a stack's live state and compare it with what was applied: the plan at the last applied
+ * commit (its drift list; its changes are what remediation would do).
+ */
+export async function driftStack(ws: Workspace, stack: string, opts: { remediate?: boolean; trigger?: string } = {}): Promise<DriftOutcome> {
+  const store = await ws.store();
+  const state = await store.stackState(ws.key(stack));
+  if (!state.appliedCommit) return { stack, diagnostics: [] };
+  const at = await ws.repoAt(state.appliedCommit);
+  if (!at.repoConfig?.stacks[stack]) return { stack, diagnostics: at.diagnostics };
+  const inputs = await ws.stackInputs(state.appliedCommit, at.repoConfig, at.registry, stack);
+  const r = await ws.planStack(inputs, { refresh: true });
+  if (!r.planned) return { stack, diagnostics: r.diagnostics };
+  const plan = r.planned.plan;
+  if (plan.drift.length === 0) return { stack, diagnostics: [], plan };
+  if (!opts.remediate) {
+    const id = await store.startRun(ws.key(stack), { kind: 'drift', trigger: opts.trigger ?? 'drift check', commit: state.appliedCommit });
+    await store.setRunPlan(id, plan);
+    await store.finishRun(
+      id,
+      'drifted',
+      plan.summary,
+      plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })),
+    );
+    return { stack, diagnostics: [], plan };
+  }
+  const remediation = await applyStack(ws, {
+    commit: state.appliedCommit,
+    stack,
+    trigger: opts.trigger ?? 'drift remediation',
+    kind: 'remediate',
+    expectDigest: plan.digest,
+  });
+  return { stack, diagnostics: [], plan, remediation };
+}

@@ -1,0 +1,17 @@
+import type { RunRecord } from '../state/store.js';
+import type { Workspace } from './workspace.js';
+
+/** Read-only questions about recorded state: a stack's serial and applied commit, the runs. */
+
+export async function stackStatus(ws: Workspace, stack: string): Promise<{ serial: number; appliedCommit: string | null }> {
+  return (await ws.store()).stackState(ws.key(stack));
+}
+
+export async function listRuns(ws: Workspace, filter: { stack?: string; limit?: number; id?: number } = {}): Promise<RunRecord[]> {
+  return (await ws.store()).runs({ repo: ws.repoName, ...filter });
+}
+
+/** The plan a run carried out (masked JSON), or null. */
+export async function runPlan(ws: Workspace, runId: number): Promise<unknown> {
+  return (await ws.store()).runPlan(runId);
+}

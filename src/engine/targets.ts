@@ -1,0 +1,136 @@
+import type { Observed, Provider, Session, TargetConfig } from '../sdk/provider.js';
+import { mapLimit } from '../sdk/concurrency.js';
+import type { RepoConfig } from '../manifests/repo-config.js';
+import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
+import type { SchemaRegistry } from '../manifests/schema-registry.js';
+import type { Diagnostic } from '../manifests/diagnostics.js';
+import type { DesiredSet } from '../plan/desired.js';
+import type { RecordedResource } from '../plan/model.js';
+
+/** Provider sessions of one workspace's targets: connected on first use, reused, closed together. */
+export class TargetSessions {
+  private sessions = new Map<string, Promise<Session>>();
+
+  constructor(
+    private readonly providers: Provider[],
+    private readonly targets: Record<string, TargetConfig>,
+  ) {}
+
+  /** The session for a stack's target of `apiVersion`'s provider, or undefined when the stack names none. */
+  async sessionFor(repoConfig: RepoConfig, stack: string, apiVersion: string): Promise<Session | undefined> {
+    const group = apiVersion.split('/')[0];
+    const provider = this.providers.find((p) => p.group === group);
+    if (!provider) return undefined;
+    const targetName = repoConfig.stacks[stack]?.targets[provider.name];
+    const target = targetName ? this.targets[targetName] : undefined;
+    if (!targetName || !target || target.provider !== provider.name) return undefined;
+    let s = this.sessions.get(targetName);
+    if (!s) {
+      s = provider.connect(target);
+      s.catch(() => this.sessions.delete(targetName));
+      this.sessions.set(targetName, s);
+    }
+    return s;
+  }
+
+  /** Sessions for every apiVersion a stack touches, resolved up front (the executor looks them up synchronously). */
+  async sessionsFor(repoConfig: RepoConfig, stack: string, apiVersions: Iterable<string>): Promise<(apiVersion: string) => Session | undefined> {
+    const map = new Map<string, Session | undefined>();
+    for (const v of new Set(apiVersions)) map.set(v, await this.sessionFor(repoConfig, stack, v));
+    return (v) => map.get(v);
+  }
+
+  /** Read the live state of recorded resources, batched per provider. */
+  async refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
+    const byVersion = new Map<string, RecordedResource[]>();
+    for (const r of recorded.values()) {
+      const list = byVersion.get(r.apiVersion) ?? [];
+      list.push(r);
+      byVersion.set(r.apiVersion, list);
+    }
+    const live = new Map<string, Observed | null>();
+    for (const [apiVersion, list] of byVersion) {
+      const session = await this.sessionFor(repoConfig, stack, apiVersion);
+      if (!session) continue;
+      const observed = session.readMany ? await session.readMany(list) : await mapLimit(list, 16, (r) => session.read(r));
+      list.forEach((r, i) => live.set(r.id, observed[i]));
+    }
+    return live;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sessions.values()) {
+      try {
+        await (await s).close();
+      } catch {
+        /* closing is best effort */
+      }
+    }
+    this.sessions.clear();
+  }
+}
+
+/**
+ * Every resource needs a provider, the stack a target for it, and the server config that target.
+ * `configPos` locates a path in driftless.yaml. Problems are reported once per provider or target.
+ */
+export async function targetDiagnostics(
+  o: {
+    stack: string;
+    repoConfig: RepoConfig;
+    registry: SchemaRegistry;
+    desired: DesiredSet;
+    providers: Provider[];
+    targets: Record<string, TargetConfig>;
+  },
+  configPos: (path: string[]) => Promise<{ line: number; col: number }>,
+): Promise<Diagnostic[]> {
+  const { stack, repoConfig, registry, desired, providers, targets } = o;
+  const out: Diagnostic[] = [];
+  const cfg = repoConfig.stacks[stack];
+  const reported = new Set<string>();
+  for (const d of desired.resources.values()) {
+    const provider = registry.providerFor(d.apiVersion);
+    if (!provider) {
+      out.push({
+        file: d.loc.file,
+        line: d.loc.line,
+        col: d.loc.col,
+        resourceId: d.id,
+        message: `no provider serves ${d.apiVersion} (known: ${providers.map((p) => p.group).join(', ')})`,
+      });
+      continue;
+    }
+    const targetName = cfg.targets[provider.name];
+    if (!targetName) {
+      if (!reported.has(`p:${provider.name}`)) {
+        reported.add(`p:${provider.name}`);
+        const pos = await configPos(['stacks', stack, 'targets']);
+        out.push({
+          file: REPO_CONFIG_FILE,
+          line: pos.line,
+          col: pos.col,
+          message: `stack ${stack} uses provider ${provider.name} (${d.id}) but names no target for it under stacks.${stack}.targets`,
+        });
+      }
+      continue;
+    }
+    const target = targets[targetName];
+    if ((!target || target.provider !== provider.name) && !reported.has(`t:${targetName}`)) {
+      reported.add(`t:${targetName}`);
+      const pos = await configPos(['stacks', stack, 'targets', provider.name]);
+      const known = Object.entries(targets)
+        .filter(([, t]) => t.provider === provider.name)
+        .map(([n]) => n);
+      out.push({
+        file: REPO_CONFIG_FILE,
+        line: pos.line,
+        col: pos.col,
+        message: target
+          ? `target ${targetName} is a ${target.provider} target, not ${provider.name}`
+          : `unknown target ${targetName}: the server config defines ${known.length ? known.join(', ') : `no ${provider.name} targets`}`,
+      });
+    }
+  }
+  return out;
+}

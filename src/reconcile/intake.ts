@@ -1,0 +1,56 @@
+import type { ForgeEvent } from '../forge/events.js';
+import { parseCommand } from '../forge/commands.js';
+import type { JobSpec } from './durable/queue.js';
+import { branchJob, prPlanJob } from './jobs/specs.js';
+
+/** Intake: a forge-neutral event becomes the jobs it asks for. Pure: no I/O. */
+
+export interface EventDecision {
+  /** Why nothing is done (another repository, an action we do not handle…); absent when jobs follow. */
+  ignored?: string;
+  jobs: JobSpec[];
+  /** A merged change request's merge commit, remembered for the apply that follows. */
+  merged?: { sha: string; pr: number };
+}
+
+export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
+  switch (e.type) {
+    case 'ignored':
+      return { ignored: e.reason, jobs: [] };
+    case 'change-request-merged':
+      if (e.baseRef !== ctx.branch) return { ignored: `pull request #${e.number} targets ${e.baseRef}, not ${ctx.branch}`, jobs: [] };
+      return { jobs: [branchJob(e.mergeCommit, `merge of #${e.number}`)], merged: { sha: e.mergeCommit, pr: e.number } };
+    case 'change-request':
+      if (e.baseRef !== ctx.branch) return { ignored: `pull request #${e.number} targets ${e.baseRef}, not ${ctx.branch}`, jobs: [] };
+      if (e.draft) return { ignored: `pull request #${e.number} is a draft`, jobs: [] };
+      return { jobs: [prPlanJob(e.number, e.headSha, e.trigger)] };
+    case 'push':
+      if (e.branch !== ctx.branch) return { ignored: `push to ${e.ref}`, jobs: [] };
+      if (e.deleted) return { ignored: 'branch deleted', jobs: [] };
+      return { jobs: [branchJob(e.after, e.trigger)] };
+    case 'comment': {
+      const cmd = parseCommand(e.body);
+      if (!cmd) return { ignored: 'not a driftless command', jobs: [] };
+      if ('changeRequest' in e.on) {
+        const pr = e.on.changeRequest;
+        return {
+          jobs: [
+            { kind: 'command', lane: `pr:${pr}`, dedupeKey: `command:${e.commentId}`, payload: { pr, commentId: e.commentId, user: e.user, command: cmd } },
+          ],
+        };
+      }
+      const commit = e.on.commit;
+      if (!/^[0-9a-f]{40}$/.test(commit)) return { ignored: 'commit_comment without a commit', jobs: [] };
+      return {
+        jobs: [
+          {
+            kind: 'command',
+            lane: `commit:${commit}`,
+            dedupeKey: `commit-command:${e.commentId}`,
+            payload: { pr: null, commit, commentId: e.commentId, user: e.user, command: cmd },
+          },
+        ],
+      };
+    }
+  }
+}

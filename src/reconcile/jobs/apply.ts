@@ -1,0 +1,142 @@
+import { applyStack, digestMismatch, type ApplyGate, type ApplyOutcome } from '../../engine/apply-stack.js';
+import { commitAuthor } from '../../engine/changes.js';
+import { stackStatus } from '../../engine/status.js';
+import { formatDiagnostic } from '../../manifests/diagnostics.js';
+import { LockedError } from '../../state/store.js';
+import type { Plan } from '../../plan/model.js';
+import type { ServiceContext } from '../context.js';
+import { appliedEntries, holdEntries, refusedEntries } from '../report.js';
+import { done, prPlanJob, requeue, type ApplyPayload, type JobResult } from './specs.js';
+
+/** The `apply` job: one stack at one commit, after a merge (guarded by the reviewed plan) or on `/driftless apply`. */
+
+const MANUAL = 'This stack applies on command only (`apply: manual`).';
+
+async function hold(ctx: ServiceContext, p: ApplyPayload, plan: Plan, reason: string): Promise<JobResult> {
+  await ctx.records.setHold({ stack: p.stack, commit: p.commit, pr: p.pr, digest: plan.digest, reason });
+  if (p.pr && p.mode === 'merge') await ctx.records.forgetPrPlan(p.pr, p.stack); // the hold keeps its own digest
+  if (ctx.forge) await ctx.outbox.add(holdEntries({ stack: p.stack, commit: p.commit, pr: p.pr, plan, reason }));
+  ctx.log.info({ stack: p.stack, commit: p.commit, pr: p.pr }, `apply held: ${reason}`);
+  ctx.wake();
+  return done({ held: reason, digest: plan.digest });
+}
+
+async function refuse(ctx: ServiceContext, p: ApplyPayload, why: string): Promise<JobResult> {
+  if (ctx.forge) await ctx.outbox.add(refusedEntries(p.stack, p.commit, p.pr, why));
+  ctx.log.warn({ stack: p.stack, commit: p.commit }, `not applied: ${why}`);
+  ctx.wake();
+  return done({ refused: why });
+}
+
+/**
+ * The stack's recorded state moved: the plans posted on other open pull requests that include it
+ * were made against the old state, so they are planned again (their comments are edited).
+ */
+async function replanOpenPulls(ctx: ServiceContext, p: ApplyPayload, runId: number): Promise<void> {
+  if (!ctx.forge) return;
+  const stale = (await ctx.records.prsPlanning(p.stack)).filter((x) => x.pr !== p.pr);
+  if (!stale.length) return;
+  await ctx.queue.enqueue(
+    stale.map((x) => prPlanJob(x.pr, x.headSha, `stack ${p.stack} applied at ${p.commit.slice(0, 12)}`, `pr-plan:${x.pr}:after-run:${runId}`, p.commit)),
+  );
+  ctx.log.info({ stack: p.stack, prs: stale.map((x) => x.pr) }, 'planning open pull requests again: the stack changed under them');
+}
+
+async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Promise<JobResult> {
+  const result = r.result!;
+  await ctx.records.clearHold(p.stack);
+  if (p.pr) await ctx.records.forgetPrPlan(p.pr, p.stack);
+  if (result.outcome !== 'no-changes') {
+    await replanOpenPulls(ctx, p, result.runId);
+    const entries = appliedEntries({
+      stack: p.stack,
+      commit: p.commit,
+      pr: p.pr,
+      actor: p.actor ?? null,
+      author: await commitAuthor(ctx.ws, p.commit),
+      result,
+      time: new Date().toISOString(),
+    });
+    // Without a forge only the audit note is written.
+    await ctx.outbox.add(ctx.forge ? entries : entries.filter((e) => e.op.type === 'git-note'));
+    ctx.wake();
+  }
+  ctx.log.info({ stack: p.stack, commit: p.commit, run: result.runId, outcome: result.outcome }, `applied stack ${p.stack}: ${result.outcome}`);
+  // Stopped by a shutdown: the job goes back to the queue; the next process plans what is left.
+  if (result.outcome === 'interrupted') return requeue('interrupted by shutdown', 0);
+  return done({ run: result.runId, outcome: result.outcome });
+}
+
+/**
+ * The gate of an apply after a merge. With a forge, the fresh plan must equal the plan reviewed on
+ * the pull request (same digest) and the stack must say `apply: auto`; otherwise a plan that changes
+ * anything is held for `/driftless apply`. Without a forge there is no review: `apply: auto` stacks
+ * apply directly, `apply: manual` ones are held. Pure of I/O.
+ */
+export function mergeGate(o: { forge: boolean; auto: boolean; reviewed: string | null; pr: number | null; stack: string; commit: string }): ApplyGate {
+  return (plan) => {
+    const changes = plan.changes.length > 0 || plan.errors.length > 0;
+    if (o.forge && o.auto && o.reviewed) {
+      if (plan.digest === o.reviewed) return { proceed: true };
+      const why = digestMismatch(o.commit, plan, o.reviewed);
+      if (plan.errors.length) return { proceed: false, refuse: why };
+      return { proceed: false, hold: `The plan at the merge commit differs from the plan reviewed on #${o.pr} (${why}).` };
+    }
+    if (!changes || (!o.forge && o.auto)) return { proceed: true };
+    if (!o.auto) return { proceed: false, hold: MANUAL };
+    return {
+      proceed: false,
+      hold: o.pr ? `No plan for stack \`${o.stack}\` was reviewed on #${o.pr}.` : 'No reviewed plan: the commit was not merged through a pull request.',
+    };
+  };
+}
+
+/** The gate of `/driftless apply`: exactly the plan that was held. */
+export function releaseGate(expect: string | undefined, commit: string): ApplyGate {
+  return (plan) => {
+    if (!expect || plan.digest === expect) return { proceed: true };
+    const why = digestMismatch(commit, plan, expect);
+    if (plan.errors.length) return { proceed: false, refuse: why };
+    return { proceed: false, hold: `The plan changed again since the apply was requested (${why}).` };
+  };
+}
+
+export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<JobResult> {
+  const at = await ctx.ws.repoAt(p.commit);
+  const cfg = at.repoConfig?.stacks[p.stack];
+  if (!at.repoConfig || !cfg) return done({ skipped: `no stack ${p.stack} at ${p.commit.slice(0, 12)}` });
+  const state = await stackStatus(ctx.ws, p.stack);
+  if (state.appliedCommit === p.commit && p.mode === 'merge') return done({ skipped: 'already applied' });
+  const gate =
+    p.mode === 'merge'
+      ? mergeGate({
+          forge: !!ctx.forge,
+          auto: cfg.apply === 'auto',
+          reviewed: p.pr ? await ctx.records.reviewedDigest(p.pr, p.stack) : null,
+          pr: p.pr,
+          stack: p.stack,
+          commit: p.commit,
+        })
+      : releaseGate(p.expectDigest, p.commit);
+  let r: ApplyOutcome;
+  try {
+    r = await applyStack(ctx.ws, {
+      commit: p.commit,
+      stack: p.stack,
+      gate,
+      trigger: p.trigger,
+      actor: p.actor ?? null,
+      pr: p.pr,
+      signal: ctx.signal,
+      onProgress: (e) =>
+        ctx.log.info({ stack: p.stack, resource: e.id, action: e.action, event: e.type, ms: e.ms, error: e.error }, `${e.type} ${e.action} ${e.id}`),
+    });
+  } catch (err) {
+    if (err instanceof LockedError) return requeue(err.message);
+    throw err;
+  }
+  if (r.diagnostics.length) return refuse(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
+  if (r.held && r.plan) return hold(ctx, p, r.plan, r.held);
+  if (r.refused) return refuse(ctx, p, r.refused);
+  return report(ctx, p, r);
+}

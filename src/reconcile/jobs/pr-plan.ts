@@ -1,0 +1,74 @@
+import { planAll } from '../../engine/plan-stacks.js';
+import { includesCommit, repoConfigSource, resolveChange } from '../../engine/changes.js';
+import type { PlanReport, StackOutcome } from '../../forge/messages.js';
+import type { ServiceContext } from '../context.js';
+import { affectedStacks } from '../../plan/affected.js';
+import { scheduleDiagnostics } from '../cron-check.js';
+import { planEntries, statusEntry, PLAN_CONTEXT } from '../report.js';
+import { done, type JobResult, type PrPlanPayload } from './specs.js';
+
+/** The `pr-plan` job: plan what a pull request changes and post it. */
+
+/**
+ * Plan a pull request: the stacks it touches, at GitHub's merge ref when it merges cleanly (else
+ * at its head); post one comment (edited on every push), a status and a check run; remember the
+ * plan digests as the reviewed plans.
+ */
+export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<JobResult> {
+  let headSha = p.headSha;
+  let mergeable: boolean | null = null;
+  if (ctx.forge) {
+    const pull = await ctx.forge.getPull(p.pr);
+    if (pull.state === 'closed') {
+      // A merged PR's plans are the reviewed ones its apply compares with; a closed one's are no use.
+      if (!pull.merged) await ctx.records.setPrPlans(p.pr, pull.headSha, []);
+      return done({ skipped: `pull request #${p.pr} is closed` });
+    }
+    if (pull.baseRef !== ctx.branch) return done({ skipped: `pull request #${p.pr} targets ${pull.baseRef}` });
+    headSha = pull.headSha;
+    mergeable = pull.mergeable;
+  }
+  if (!p.base) {
+    await ctx.outbox.add([statusEntry(headSha, PLAN_CONTEXT, 'pending', 'Planning…')]);
+    ctx.wake();
+  }
+  const refs = ctx.forge?.changeRefs(p.pr) ?? { merge: `refs/pull/${p.pr}/merge`, head: `refs/pull/${p.pr}/head` };
+  const target = await resolveChange(ctx.ws, { mergeRef: refs.merge, headRef: refs.head, headSha, mergeable }, (why) =>
+    ctx.log.debug({ pr: p.pr, err: why }, 'no usable merge ref; planning the head'),
+  );
+  if (p.base) {
+    if (target.at !== 'merge') return done({ skipped: `pull request #${p.pr} has no merge ref with the branch; it is planned again on its next push` });
+    if (!(await includesCommit(ctx.ws, target.base!, p.base))) {
+      throw new Error(`GitHub has not yet updated refs/pull/${p.pr}/merge to include ${p.base.slice(0, 12)}; the plan is made once it has`);
+    }
+  }
+  const at = await ctx.ws.repoAt(target.commit);
+  const report: PlanReport = { pr: p.pr, commit: target.commit, headSha: target.head, at: target.at, repoDiagnostics: [...at.diagnostics], stacks: [] };
+  if (at.repoConfig && !at.diagnostics.length) {
+    const source = await repoConfigSource(ctx.ws, target.commit);
+    report.repoDiagnostics.push(...scheduleDiagnostics(at.repoConfig, source));
+    const stacks = affectedStacks(at.repoConfig, target.changed);
+    if (stacks.length) {
+      // A PR's plan is what the PR changes, compared with the recorded state (as Argo CD diffs against
+      // its cache): reading every live object on every push would cost seconds on a large stack. Live
+      // state is read by the drift schedule and again before every apply, whose plan must still match
+      // this digest; drift found then holds the apply for review.
+      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
+      report.repoDiagnostics.push(...planned.diagnostics);
+      report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+    }
+  }
+  await ctx.records.setPrPlans(
+    p.pr,
+    target.head,
+    report.stacks.filter((s) => s.plan).map((s) => ({ stack: s.stack, digest: s.plan!.digest, commit: target.commit, plan: s.plan! })),
+  );
+  await ctx.outbox.add(planEntries(report));
+  ctx.wake();
+  return done({
+    pr: p.pr,
+    commit: target.commit,
+    at: target.at,
+    stacks: report.stacks.map((s) => ({ stack: s.stack, digest: s.plan?.digest ?? null, errors: s.diagnostics.length })),
+  });
+}
