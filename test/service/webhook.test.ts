@@ -48,6 +48,29 @@ describe('serve: the webhook receiver', () => {
     await w.idle();
   });
 
+  it('refuses malformed payloads of our repository with 400 and the reason; nothing is queued or remembered', async () => {
+    const [j0, d0] = [await jobs(), await deliveries()];
+    const repo = { owner: 'acme', repo: 'infra' };
+    const huge = payload() as Record<string, any>;
+    huge.number = 1e300;
+    huge.pull_request.number = 1e300;
+    const badId = issueCommentPayload(repo, { pr: 3, body: '/driftless plan', user: 'bob', commentId: 1 }) as Record<string, any>;
+    badId.comment.id = 'abc';
+    const cases: [string, unknown, RegExp][] = [
+      ['pull_request', null, /not a JSON object/],
+      ['pull_request', huge, /pull_request payload: \/(number|pull_request\/number): must be <= /],
+      ['issue_comment', badId, /issue_comment payload: \/comment\/id: must be integer/],
+      ['push', { ref: 'refs/heads/main', repository: { full_name: 'acme/infra' } }, /push payload: \(the payload\): missing after/],
+    ];
+    for (const [event, body, reason] of cases) {
+      const r = await deliver(w.url(), event, body as never, { secret: WEBHOOK_SECRET });
+      expect(r.status, `${event}: ${JSON.stringify(r.body)}`).toBe(400);
+      expect((r.body as { error: string }).error).toMatch(reason);
+    }
+    expect(await jobs()).toBe(j0);
+    expect(await deliveries()).toBe(d0);
+  });
+
   it('ignores other repositories', async () => {
     const j0 = await jobs();
     const other = pullRequestPayload({ owner: 'acme', repo: 'elsewhere' }, 'opened', { number: 3, headSha: 'x', baseSha: 'y' });

@@ -1,5 +1,6 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { Delivery, ForgeEvent, Refusal } from '../events.js';
+import { payloadProblem } from './payloads.js';
 
 /** GitHub webhooks: signature check (HMAC over the raw body) and payloads turned into forge-neutral events. */
 
@@ -105,5 +106,8 @@ export async function readGitHubDelivery(
   } catch {
     return { status: 400, error: 'the body is not JSON' };
   }
+  // Another repository's delivery is acknowledged and ignored whatever it holds; ours must be well formed.
+  const problem = payloadProblem(name, payload);
+  if (problem && !(payload && typeof payload === 'object' && name !== 'ping' && !isOurRepository(payload, r))) return { status: 400, error: problem };
   return { id, name, event: parseGitHubEvent(name, payload, r) };
 }
