@@ -12,7 +12,7 @@ export interface ChangeTarget {
   head: string;
   /** Paths the change request changes. */
   changed: string[];
-  /** The base commit the merge ref merges into (at: 'merge'). */
+  /** The base commit: what the merge ref merges into (at: 'merge'), or the merge base with the branch (at: 'head'). */
   base?: string;
 }
 
@@ -42,7 +42,7 @@ export async function resolveChange(
   const baseHead = await ws.resolve(); // brings the branches up to date
   const head = await repo.fetchChangeRef(o.headRef, baseHead).catch(() => o.headSha);
   const base = await repo.mergeBase(baseHead, head);
-  return { commit: head, at: 'head', head, changed: await repo.changedPaths(base ?? baseHead, head) };
+  return { commit: head, at: 'head', head, changed: await repo.changedPaths(base ?? baseHead, head), base: base ?? baseHead };
 }
 
 /** Is `ancestor` the commit `oid` or one of its ancestors? */
@@ -77,4 +77,30 @@ export function lastCommitTouchingStack(ws: Workspace, head: string, stop: strin
 export async function commitAuthor(ws: Workspace, commit: string): Promise<string | null> {
   const info = await ws.repo.commitInfo(commit).catch(() => null);
   return info ? `${info.author} <${info.email}>` : null;
+}
+
+/** A stack's `apply` mode at a commit, or null when the stack (or a valid config) is not there. */
+export async function applyModeAt(ws: Workspace, commit: string, stack: string): Promise<'auto' | 'manual' | null> {
+  try {
+    const at = await ws.repoAt(commit);
+    return at.repoConfig?.stacks[stack]?.apply ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The `apply` mode a change to the stack is judged by: a change cannot loosen the rule that judges
+ * it, so the mode in force before it (at `base`) counts too, and `manual` on either side wins.
+ */
+export async function governingApplyMode(ws: Workspace, base: string | null, commit: string, stack: string): Promise<'auto' | 'manual'> {
+  const after = (await applyModeAt(ws, commit, stack)) ?? 'manual';
+  const before = base ? await applyModeAt(ws, base, stack) : null;
+  return before === 'manual' || after === 'manual' ? 'manual' : 'auto';
+}
+
+/** The first parent of a commit, or null (a root commit, or unreadable). */
+export async function firstParent(ws: Workspace, commit: string): Promise<string | null> {
+  const info = await ws.repo.commitInfo(commit).catch(() => null);
+  return info?.parents[0] ?? null;
 }

@@ -22,6 +22,8 @@ export interface PlanReport {
   /** Problems with driftless.yaml or the repository's schemas. */
   repoDiagnostics: Diagnostic[];
   stacks: StackOutcome[];
+  /** Things a reviewer must know that are not in a plan (a stack's apply mode changes). */
+  notices?: string[];
 }
 
 export function totalSummary(stacks: StackOutcome[]): Summary {
@@ -66,6 +68,7 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
   if (r.repoDiagnostics.length) {
     out.push('**The repository configuration is invalid:**', '', ...diagnosticList(r.repoDiagnostics), '');
   }
+  for (const n of r.notices ?? []) out.push(`> ⚠️ ${n}`, '');
   if (r.stacks.length === 0 && !r.repoDiagnostics.length) out.push('This pull request changes no stack.', '');
   if (r.stacks.length) {
     out.push('| Stack | Result |', '|---|---|');

@@ -1,5 +1,5 @@
 import { applyStack, digestMismatch, type ApplyGate, type ApplyOutcome } from '../../engine/apply-stack.js';
-import { commitAuthor } from '../../engine/changes.js';
+import { commitAuthor, firstParent, governingApplyMode } from '../../engine/changes.js';
 import { stackStatus } from '../../engine/status.js';
 import { formatDiagnostic } from '../../manifests/diagnostics.js';
 import { LockedError } from '../../state/store.js';
@@ -111,7 +111,8 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
     p.mode === 'merge'
       ? mergeGate({
           forge: !!ctx.forge,
-          auto: cfg.apply === 'auto',
+          // The mode in force before the change counts too: a merge cannot switch its own stack to auto.
+          auto: (await governingApplyMode(ctx.ws, state.appliedCommit ?? (await firstParent(ctx.ws, p.commit)), p.commit, p.stack)) === 'auto',
           reviewed: p.pr ? await ctx.records.reviewedDigest(p.pr, p.stack) : null,
           pr: p.pr,
           stack: p.stack,

@@ -1,5 +1,5 @@
 import { planAll } from '../../engine/plan-stacks.js';
-import { includesCommit, repoConfigSource, resolveChange } from '../../engine/changes.js';
+import { applyModeAt, includesCommit, repoConfigSource, resolveChange } from '../../engine/changes.js';
 import type { PlanReport, StackOutcome } from '../../forge/messages.js';
 import type { ServiceContext } from '../context.js';
 import { affectedStacks } from '../../plan/affected.js';
@@ -43,7 +43,15 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
     }
   }
   const at = await ctx.ws.repoAt(target.commit);
-  const report: PlanReport = { pr: p.pr, commit: target.commit, headSha: target.head, at: target.at, repoDiagnostics: [...at.diagnostics], stacks: [] };
+  const report: PlanReport = {
+    pr: p.pr,
+    commit: target.commit,
+    headSha: target.head,
+    at: target.at,
+    repoDiagnostics: [...at.diagnostics],
+    stacks: [],
+    notices: [],
+  };
   if (at.repoConfig && !at.diagnostics.length) {
     const source = await repoConfigSource(ctx.ws, target.commit);
     report.repoDiagnostics.push(...scheduleDiagnostics(at.repoConfig, source));
@@ -56,6 +64,15 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
       report.repoDiagnostics.push(...planned.diagnostics);
       report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+      for (const stack of stacks) {
+        const before = target.base ? await applyModeAt(ctx.ws, target.base, stack) : null;
+        const after = at.repoConfig.stacks[stack]?.apply ?? null;
+        if (before && after && before !== after) {
+          report.notices!.push(
+            `This pull request changes \`apply\` of stack \`${stack}\` from \`${before}\` to \`${after}\`. The merge of this pull request is still judged by \`manual\`: its apply is held for \`/driftless apply\`; the new mode applies to later changes.`,
+          );
+        }
+      }
     }
   }
   await ctx.records.setPrPlans(
