@@ -15,3 +15,18 @@ export async function listRuns(ws: Workspace, filter: { stack?: string; limit?: 
 export async function runPlan(ws: Workspace, runId: number): Promise<unknown> {
   return (await ws.store()).runPlan(runId);
 }
+
+/**
+ * Record a commit that was not applied because it is invalid (manifests or configuration): a run
+ * with outcome `invalid` and the errors, so history and the API show it. Returns the run id.
+ */
+export async function recordInvalid(
+  ws: Workspace,
+  stack: string,
+  o: { commit: string; trigger: string; pr?: number | null; actor?: string | null; errors: string },
+): Promise<number> {
+  const store = await ws.store();
+  const id = await store.startRun(ws.key(stack), { kind: 'apply', trigger: o.trigger, commit: o.commit, pr: o.pr ?? null, actor: o.actor ?? null });
+  await store.finishRun(id, 'invalid', null, [], o.errors);
+  return id;
+}

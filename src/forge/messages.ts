@@ -240,6 +240,18 @@ export function noteMarker(stack: string, runId: number): string {
   return `driftless: stack ${stack}, run ${runId},`;
 }
 
+/** The git note of a commit that was not applied because it is invalid. */
+export function invalidNoteText(o: { stack: string; runId: number; pr: number | null; errors: string; time: string }): string {
+  return [
+    `driftless: stack ${o.stack}, run ${o.runId}, invalid`,
+    `time: ${o.time}`,
+    `pr: ${o.pr ? `#${o.pr}` : '-'}`,
+    'outcome: invalid (not applied)',
+    'errors:',
+    ...o.errors.split('\n').map((l) => `  ${l}`),
+  ].join('\n');
+}
+
 /** The result comment of an apply. */
 export function appliedBody(a: AppliedInfo): string {
   const ok = a.result.outcome === 'succeeded' || a.result.outcome === 'no-changes';

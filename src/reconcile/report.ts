@@ -9,6 +9,7 @@ import {
   driftTitle,
   holdBody,
   markedParts,
+  invalidNoteText,
   noteMarker,
   noteText,
   planCommentBody,
@@ -119,6 +120,14 @@ export function appliedEntries(a: AppliedInfo): OutboxEntry[] {
   ];
   entries.push(commentFor(a.pr, a.commit, `result:${a.stack}:${a.result.runId}`, appliedBody(a)));
   return entries;
+}
+
+/** The git note of a commit refused as invalid: why it was not applied. */
+export function invalidNoteEntry(o: { stack: string; commit: string; pr: number | null; runId: number; errors: string; time: string }): OutboxEntry {
+  return {
+    op: { type: 'git-note', commit: o.commit, text: invalidNoteText(o), marker: noteMarker(o.stack, o.runId) },
+    dedupeKey: `note:${o.runId}`,
+  };
 }
 
 /** An apply that could not run (invalid manifests, a plan with errors). */

@@ -25,6 +25,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
       const cfg = at!.repoConfig!.stacks[name];
       const state = await stackStatus(ctx.ws, name);
       const hold = holds.get(name);
+      const [last] = await listRuns(ctx.ws, { stack: name, limit: 1 });
       stacks.push({
         name,
         path: cfg.path,
@@ -34,6 +35,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
         serial: state.serial,
         appliedCommit: state.appliedCommit,
         held: hold ? { commit: hold.commit, pr: hold.pr, reason: hold.reason } : null,
+        lastRun: last ? { id: last.id, kind: last.kind, outcome: last.outcome, commit: last.commit, error: last.error, finishedAt: last.finishedAt } : null,
       });
     }
     return { repo: ctx.ws.repoName, branch: ctx.branch, head, stacks };

@@ -8,7 +8,7 @@ export interface StackKey {
   stack: string;
 }
 
-export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'partial' | 'interrupted' | 'refused' | 'no-changes' | 'drifted';
+export type RunOutcome = 'running' | 'succeeded' | 'failed' | 'partial' | 'interrupted' | 'refused' | 'no-changes' | 'drifted' | 'invalid';
 
 export interface ResultChange {
   id: string;

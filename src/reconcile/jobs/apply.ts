@@ -1,11 +1,11 @@
 import { applyStack, digestMismatch, type ApplyGate, type ApplyOutcome } from '../../engine/apply-stack.js';
 import { commitAuthor, firstParent, governingApplyMode } from '../../engine/changes.js';
-import { stackStatus } from '../../engine/status.js';
+import { recordInvalid, stackStatus } from '../../engine/status.js';
 import { formatDiagnostic } from '../../manifests/diagnostics.js';
 import { LockedError } from '../../state/store.js';
 import type { Plan } from '../../plan/model.js';
 import type { ServiceContext } from '../context.js';
-import { appliedEntries, holdEntries, refusedEntries } from '../report.js';
+import { appliedEntries, holdEntries, invalidNoteEntry, refusedEntries } from '../report.js';
 import { done, prPlanJob, requeue, type ApplyPayload, type JobResult } from './specs.js';
 
 /** The `apply` job: one stack at one commit, after a merge (guarded by the reviewed plan) or on `/driftless apply`. */
@@ -26,6 +26,14 @@ async function refuse(ctx: ServiceContext, p: ApplyPayload, why: string): Promis
   ctx.log.warn({ stack: p.stack, commit: p.commit }, `not applied: ${why}`);
   ctx.wake();
   return done({ refused: why });
+}
+
+/** An invalid commit: refused as above, and recorded as a run with outcome `invalid` and a git note saying why. */
+async function invalid(ctx: ServiceContext, p: ApplyPayload, errors: string): Promise<JobResult> {
+  const runId = await recordInvalid(ctx.ws, p.stack, { commit: p.commit, trigger: p.trigger, pr: p.pr, actor: p.actor ?? null, errors });
+  await ctx.outbox.add([invalidNoteEntry({ stack: p.stack, commit: p.commit, pr: p.pr, runId, errors, time: new Date().toISOString() })]);
+  const r = await refuse(ctx, p, errors);
+  return r.status === 'done' ? done({ ...r.result, run: runId, outcome: 'invalid' }) : r;
 }
 
 /**
@@ -136,7 +144,7 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
     if (err instanceof LockedError) return requeue(err.message);
     throw err;
   }
-  if (r.diagnostics.length) return refuse(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
+  if (r.diagnostics.length) return invalid(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
   if (r.held && r.plan) return hold(ctx, p, r.plan, r.held);
   if (r.refused) return refuse(ctx, p, r.refused);
   return report(ctx, p, r);
