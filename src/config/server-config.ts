@@ -6,7 +6,7 @@ import { newAjv } from '../manifests/schema-registry.js';
 import { loadSchema } from '../manifests/schema-files.js';
 import { parseManifestFile, locate } from '../manifests/yaml.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
-import { pointerToPath } from '../manifests/validate.js';
+import { configProblems } from './schema-errors.js';
 import { SecretValue } from '../sdk/secret-value.js';
 
 export const DEFAULT_CONFIG_FILE = 'driftless.config.yaml';
@@ -52,7 +52,8 @@ export interface ConfigOverrides {
 /**
  * Read the server config (default ./driftless.config.yaml; a missing default file means "all
  * defaults"), validate it, resolve relative paths against the file's directory and read every
- * { fromEnv } / { fromFile } value into a SecretValue.
+ * { fromEnv } / { fromFile } value into a SecretValue. Target settings are checked against their
+ * provider's schema (and their paths resolved) once the providers are loaded: `checkTargets`.
  */
 export function loadServerConfig(file: string | undefined, o: ConfigOverrides = {}): ServerConfig {
   const env = o.env ?? process.env;
@@ -74,20 +75,10 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
   }
   validator ??= newAjv().compile(loadSchema('server-config.schema.json'));
   if (!validator(raw)) {
-    const ds: Diagnostic[] = (validator.errors ?? [])
-      .filter((e) => e.keyword !== 'oneOf')
-      .map((e) => {
-        const p = pointerToPath(e.instancePath);
-        let target: 'value' | 'key' = 'value';
-        let msg = e.message ?? 'is invalid';
-        if (e.keyword === 'additionalProperties') {
-          p.push((e.params as { additionalProperty: string }).additionalProperty);
-          target = 'key';
-          msg = 'unknown property';
-        }
-        const pos = source ? locate(source, 0, p, target) : { line: 1, col: 1 };
-        return { file: path, line: pos.line, col: pos.col, message: `${p.join('.') || '(root)'}: ${msg}` };
-      });
+    const ds: Diagnostic[] = configProblems(validator.errors ?? []).map((p) => {
+      const pos = source ? locate(source, 0, p.path, p.target) : { line: 1, col: 1 };
+      return { file: path, line: pos.line, col: pos.col, message: p.message };
+    });
     throw new ConfigError(ds.map(formatDiagnostic).join('\n'));
   }
   const secret = (v: unknown, where: string): SecretValue | undefined => readSecret(v as SecretSource | undefined, where, env, base);
@@ -120,8 +111,8 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     const resolved: TargetConfig = { name, provider: String(t.provider) };
     for (const [k, v] of Object.entries(t)) {
       if (k === 'provider') continue;
+      // Paths among the settings are resolved once the providers are known (see targets.ts).
       if (v && typeof v === 'object' && ('fromEnv' in v || 'fromFile' in v)) resolved[k] = secret(v, `targets.${name}.${k}`);
-      else if (k === 'root' && typeof v === 'string') resolved[k] = resolve(base, v);
       else resolved[k] = v;
     }
     targets[name] = resolved;

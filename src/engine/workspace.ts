@@ -13,6 +13,7 @@ import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo }
 import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
+import { checkTargets } from '../config/targets.js';
 import { openState } from '../state/open.js';
 import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
@@ -71,6 +72,7 @@ export class Workspace {
    */
   static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[] } = {}): Promise<Workspace> {
     const providers = await loadProviders(config.providers);
+    config = { ...config, targets: checkTargets(config, providers) };
     const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command) : undefined;
     try {
       let repo: GitRepository;

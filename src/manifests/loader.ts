@@ -1,5 +1,5 @@
 import type { GitRepository } from '../git/repository.js';
-import type { Provider } from '../sdk/provider.js';
+import type { ProviderKinds } from '../sdk/provider.js';
 import { parseManifestFile, locate, type ParsedFile } from './yaml.js';
 import { validateDocument, type ManifestResource } from './validate.js';
 import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
@@ -49,7 +49,7 @@ export class ManifestLoader {
 
   constructor(
     readonly repo: GitRepository,
-    readonly providers: Provider[],
+    readonly providers: readonly ProviderKinds[],
   ) {}
 
   async repoConfig(commit: string): Promise<{ config?: RepoConfig; diagnostics: Diagnostic[] }> {

@@ -7,7 +7,10 @@ export { PACKAGE_ROOT };
 
 const cache = new Map<string, Record<string, unknown>>();
 
-/** Load a JSON Schema shipped in `schemas/` (relative path, e.g. `fs/File.schema.json`). */
+/**
+ * Load a JSON Schema of driftless's own formats shipped in `schemas/` (e.g. `manifest.schema.json`).
+ * Providers' schemas live beside each provider and are imported as JSON modules.
+ */
 export function loadSchema(relative: string): Record<string, unknown> {
   let s = cache.get(relative);
   if (!s) {

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { createHash } from 'node:crypto';
-import type { KindInfo, Provider } from '../sdk/provider.js';
+import type { KindInfo, ProviderKinds } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -9,7 +9,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 export interface KindEntry {
   apiVersion: string;
   kind: string;
-  provider?: Provider;
+  provider?: ProviderKinds;
   info?: KindInfo;
   /** Validators for `spec`: the built-in one, then any custom ones from the repository. */
   validators: ValidateFunction[];
@@ -29,7 +29,7 @@ export function newAjv(): Ajv {
 }
 
 /**
- * Every kind the engine knows, with its compiled validators. Schemas compile once per registry;
+ * Every kind the engine knows (the providers' kinds as data, never a connection), with its compiled validators. Schemas compile once per registry;
  * a registry with repository schemas is keyed by their content, so it is built once per change.
  */
 export class SchemaRegistry {
@@ -40,7 +40,7 @@ export class SchemaRegistry {
   readonly problems: { file: string; message: string }[] = [];
 
   constructor(
-    readonly providers: Provider[],
+    readonly providers: readonly ProviderKinds[],
     custom: CustomSchema[] = [],
   ) {
     this.envelope = this.ajv.compile(loadSchema('manifest.schema.json'));
@@ -114,7 +114,7 @@ export class SchemaRegistry {
     return [...this.kinds.values()].map((k) => `${k.apiVersion} ${k.kind}`).sort();
   }
 
-  providerFor(apiVersion: string): Provider | undefined {
+  providerFor(apiVersion: string): ProviderKinds | undefined {
     const group = apiVersion.split('/')[0];
     return this.providers.find((p) => p.group === group);
   }

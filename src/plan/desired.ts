@@ -1,4 +1,4 @@
-import type { KindInfo } from '../sdk/provider.js';
+import type { KindInfo, SpecProblem } from '../sdk/provider.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import { pointerToPath } from '../manifests/validate.js';
@@ -32,17 +32,39 @@ export interface SetIssue {
 interface KindFacts {
   key: string;
   refs: { kind: string; key: string }[];
+  /** What the kind's `validate` hook refuses in this spec (what apply would refuse). */
+  problems: SpecProblem[];
 }
 
-/** Natural keys and implicit references are pure functions of an (immutable, cached) spec: computed once per spec. */
+/**
+ * Natural keys, implicit references and the kind's own checks are pure functions of an (immutable,
+ * cached) spec: computed once per spec.
+ */
 const factsCache = new WeakMap<object, KindFacts>();
 function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
   let f = factsCache.get(r.spec);
   if (!f) {
-    f = { key: info.naturalKey(r.spec, r.name), refs: info.references?.(r.spec, r.name) ?? [] };
+    f = { key: info.naturalKey(r.spec, r.name), refs: info.references?.(r.spec, r.name) ?? [], problems: checkSpec(info, r) };
     factsCache.set(r.spec, f);
   }
   return f;
+}
+
+/** The kind's `validate` hook; a hook that throws (a third-party bug) is reported on the spec, not raised. */
+function checkSpec(info: KindInfo, r: LocatedResource): SpecProblem[] {
+  try {
+    return info.validate?.(r.spec, r.name) ?? [];
+  } catch (err) {
+    return [{ path: '', message: `the provider's check of ${r.kind} failed: ${(err as Error).message}` }];
+  }
+}
+
+/** The kind's problems with a spec as issues at their fields (`spec.path: …`). */
+function specIssues(r: LocatedResource, facts: KindFacts): SetIssue[] {
+  return facts.problems.map((p) => {
+    const path = ['spec', ...pointerToPath(p.path)];
+    return { resource: r, path, message: `${path.join('.')}: ${p.message}` };
+  });
 }
 
 /**
@@ -96,6 +118,7 @@ function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: D
     if (!before || r.id !== before.id || r.apiVersion !== before.apiVersion) return undefined;
     const entry = registry.lookup(r.apiVersion, r.kind);
     if (!sameShape(r, before, entry?.info)) return undefined;
+    if (entry?.info && kindFacts(entry.info, r).problems.length) return undefined; // the full build reports them
     const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
     resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive });
   }
@@ -138,7 +161,9 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
     const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
     const d: DesiredResource = { ...r, info: entry?.info, deps: [], sensitive };
     if (d.info) {
-      const natural = kindFacts(d.info, r).key;
+      const facts = kindFacts(d.info, r);
+      issues.push(...specIssues(r, facts)); // reported, and the resource kept: no follow-on "not declared" errors
+      const natural = facts.key;
       const key = `${r.kind}\u0000${natural}`;
       const other = byKey.get(key);
       if (other) {

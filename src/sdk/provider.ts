@@ -33,6 +33,18 @@ export interface KindInfo {
    * (say, an unordered list). Default: deep equality.
    */
   equal?(path: string, desired: Json | undefined, observed: Json | undefined): boolean;
+  /**
+   * What apply would refuse in a spec, found from the spec alone (lexical, no I/O), so the plan
+   * refuses it first, at the field. Values given with `!ref` or `!secret` are not known yet: skip
+   * anything that is not a plain JSON value. Default: nothing beyond the schema.
+   */
+  validate?(spec: Spec, name: string): SpecProblem[];
+}
+
+/** A problem `KindInfo.validate` found: `path` is a JSON pointer under `spec` (`/path`, `/members/0`). */
+export interface SpecProblem {
+  path: string;
+  message: string;
 }
 
 /** A resource as the executor hands it to a provider. */
@@ -84,6 +96,13 @@ export interface Session {
   close(): Promise<void>;
 }
 
+/**
+ * Annotation on a property of a `targetSchema`: the setting is a local path, and a relative one is
+ * relative to the server config file's directory (`"x-driftless-path": true`); the provider receives
+ * it absolute.
+ */
+export const TARGET_PATH_ANNOTATION = 'x-driftless-path';
+
 export interface Provider {
   /** Short name used in target configs (`provider: fs`). */
   name: string;
@@ -92,8 +111,18 @@ export interface Provider {
   /** Versions accepted in `apiVersion` (`v1`). */
   versions: string[];
   kinds: Record<string, KindInfo>;
+  /**
+   * JSON Schema of a target's settings (every key of its server-config entry except `provider`),
+   * checked when the server config is loaded. A `{ fromEnv }` / `{ fromFile }` value is checked as
+   * the string it reads. Properties annotated with TARGET_PATH_ANNOTATION are resolved against the
+   * config file. Absent: settings are passed through unchecked.
+   */
+  targetSchema?: Record<string, unknown>;
   connect(target: TargetConfig): Promise<Session>;
 }
+
+/** What the manifest side needs of a provider: its name, group, versions and kinds (never a connection). */
+export type ProviderKinds = Pick<Provider, 'name' | 'group' | 'versions' | 'kinds'>;
 
 /** An error a provider raises for a user-fixable problem; the message is shown as is. */
 export class ProviderError extends Error {

@@ -3,9 +3,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import type { Desired, KindInfo, Observed, Provider, Recorded, Session, Spec, TargetConfig } from '../../sdk/provider.js';
 import { ProviderError } from '../../sdk/provider.js';
-import { loadSchema } from '../../manifests/schema-files.js';
+import { reveal } from '../../sdk/secret-value.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
+import { validatePath, validateSymlink } from './validate.js';
 import { mapLimit } from '../../sdk/concurrency.js';
+import directorySchema from './schemas/Directory.schema.json' with { type: 'json' };
+import fileSchema from './schemas/File.schema.json' with { type: 'json' };
+import symlinkSchema from './schemas/Symlink.schema.json' with { type: 'json' };
+import targetSchema from './schemas/target.schema.json' with { type: 'json' };
 
 function parents(path: string): { kind: string; key: string }[] {
   let n: string;
@@ -32,10 +37,11 @@ const normMode = (m: unknown): unknown => (typeof m === 'string' ? m.padStart(4,
 /** Every fs field is a scalar; modes compare as octal ("644" equals "0644"). */
 const equal: KindInfo['equal'] = (path, a, b) => (path === '/spec/mode' ? normMode(a) === normMode(b) : a === b);
 
+const common = { replaceOn: ['/spec/path'], naturalKey: key, references: (s: Spec) => parents(String(s.path)), equal };
 const kinds: Record<string, KindInfo> = {
-  File: { schema: loadSchema('fs/File.schema.json'), replaceOn: ['/spec/path'], naturalKey: key, references: (s) => parents(String(s.path)), equal },
-  Directory: { schema: loadSchema('fs/Directory.schema.json'), replaceOn: ['/spec/path'], naturalKey: key, references: (s) => parents(String(s.path)), equal },
-  Symlink: { schema: loadSchema('fs/Symlink.schema.json'), replaceOn: ['/spec/path'], naturalKey: key, references: (s) => parents(String(s.path)), equal },
+  File: { schema: fileSchema, ...common, validate: validatePath },
+  Directory: { schema: directorySchema, ...common, validate: validatePath },
+  Symlink: { schema: symlinkSchema, ...common, validate: validateSymlink },
 };
 
 const modeOf = (m: number): string => (m & 0o777).toString(8).padStart(4, '0');
@@ -177,9 +183,11 @@ export const fsProvider: Provider = {
   group: 'fs.driftless.dev',
   versions: ['v1'],
   kinds,
+  targetSchema,
   async connect(target: TargetConfig): Promise<Session> {
-    if (typeof target.root !== 'string' || !target.root) throw new ProviderError(`target ${target.name}: "root" is required for the fs provider`);
-    const abs = resolve(target.root);
+    const root = reveal(target.root);
+    if (!root) throw new ProviderError(`target ${target.name}: "root" is required for the fs provider`);
+    const abs = resolve(root);
     await mkdir(abs, { recursive: true });
     return new FsSession(await realpath(abs));
   },

@@ -4,9 +4,9 @@ import type { Connection } from './connection.js';
 import { StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, ident, integer, literal } from './quote.js';
-import { deepEqual, loadKindSchema, objectName, shapeLike, sortedUnique, str } from './util.js';
+import { deepEqual, objectName, shapeLike, sortedUnique, str } from './util.js';
+import kindSchema from './schemas/PostgresDatabase.schema.json' with { type: 'json' };
 
-const KIND = 'PostgresDatabase';
 const CREATE_ONLY = ['encoding', 'locale', 'lcCollate', 'lcCtype', 'template'] as const;
 
 interface LiveDatabase {
@@ -205,7 +205,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 
 export const database: KindImpl = {
   info: {
-    schema: loadKindSchema(KIND),
+    schema: kindSchema,
     replaceOn: CREATE_ONLY.map((f) => `/spec/${f}`),
     naturalKey: (spec, name) => objectName(spec, name),
     references: (spec) => (str(spec.owner) ? [{ kind: 'PostgresRole', key: str(spec.owner)! }] : []),

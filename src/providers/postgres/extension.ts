@@ -4,9 +4,9 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident, literal } from './quote.js';
-import { databaseOf, loadKindSchema, objectName, readPerDatabase, str } from './util.js';
+import { databaseOf, objectName, readPerDatabase, str } from './util.js';
+import kindSchema from './schemas/PostgresExtension.schema.json' with { type: 'json' };
 
-const KIND = 'PostgresExtension';
 const NEED_CREATE = 'superuser, or CREATE on the database for a trusted extension';
 
 interface LiveExtension {
@@ -117,7 +117,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 
 export const extension: KindImpl = {
   info: {
-    schema: loadKindSchema(KIND),
+    schema: kindSchema,
     replaceOn: ['/spec/name', '/spec/database'],
     naturalKey: (spec, name) => dbKey(str(spec.database) ?? '', objectName(spec, name)),
     references(spec) {

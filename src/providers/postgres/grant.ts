@@ -6,9 +6,8 @@ import { grantKey, parseGrant, privilegeList, targetClause, type GrantSpec } fro
 import { observedSpec, privilegeSets, readGrants, type LiveGrant, type PrivSet } from './grant-read.js';
 import type { KindImpl } from './kind.js';
 import { dbKey, ident } from './quote.js';
-import { deepEqual, loadKindSchema, sameSet } from './util.js';
-
-const KIND = 'PostgresGrant';
+import { deepEqual, sameSet } from './util.js';
+import kindSchema from './schemas/PostgresGrant.schema.json' with { type: 'json' };
 
 function outputs(g: GrantSpec): Outputs {
   return {
@@ -119,7 +118,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 
 export const grant: KindImpl = {
   info: {
-    schema: loadKindSchema(KIND),
+    schema: kindSchema,
     replaceOn: ['/spec/role', '/spec/database', '/spec/on', '/spec/schema'],
     naturalKey: (spec, name) => {
       try {

@@ -14,6 +14,7 @@ import { role } from './role.js';
 import { schema } from './schema.js';
 import { byGroup } from './util.js';
 import { KeyedMutex } from '../../sdk/concurrency.js';
+import targetSchema from './schemas/target.schema.json' with { type: 'json' };
 
 const KINDS: Record<string, KindImpl> = {
   PostgresRole: role,
@@ -95,6 +96,7 @@ export const postgresProvider: Provider = {
   group: 'postgres.driftless.dev',
   versions: ['v1'],
   kinds: Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, v.info])),
+  targetSchema,
   async connect(target: TargetConfig): Promise<Session> {
     return new PostgresSession(new Connection(target));
   },

@@ -5,7 +5,8 @@ import { StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { scramVerifier } from './password.js';
 import { checkName, ident, integer, literal } from './quote.js';
-import { deepEqual, loadKindSchema, objectName, sameSet, shapeLike, sortedUnique, str, strings } from './util.js';
+import { deepEqual, objectName, sameSet, shapeLike, sortedUnique, str, strings } from './util.js';
+import kindSchema from './schemas/PostgresRole.schema.json' with { type: 'json' };
 
 const KIND = 'PostgresRole';
 
@@ -180,7 +181,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 
 export const role: KindImpl = {
   info: {
-    schema: loadKindSchema(KIND),
+    schema: kindSchema,
     replaceOn: [],
     naturalKey: (spec, name) => objectName(spec, name),
     references: (spec) => strings(spec.memberOf).map((g) => ({ kind: KIND, key: g })),

@@ -4,9 +4,8 @@ import type { Connection } from './connection.js';
 import { MissingDatabaseError, StatementError } from './errors.js';
 import { alreadyExists, type KindImpl } from './kind.js';
 import { checkName, dbKey, ident } from './quote.js';
-import { databaseOf, loadKindSchema, objectName, readPerDatabase, sortedUnique, str } from './util.js';
-
-const KIND = 'PostgresSchema';
+import { databaseOf, objectName, readPerDatabase, sortedUnique, str } from './util.js';
+import kindSchema from './schemas/PostgresSchema.schema.json' with { type: 'json' };
 
 interface LiveSchema {
   oid: number;
@@ -121,7 +120,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 
 export const schema: KindImpl = {
   info: {
-    schema: loadKindSchema(KIND),
+    schema: kindSchema,
     replaceOn: ['/spec/database'],
     naturalKey: (spec, name) => dbKey(str(spec.database) ?? '', objectName(spec, name)),
     references(spec) {

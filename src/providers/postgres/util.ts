@@ -1,14 +1,5 @@
 /** Small helpers shared by the kind modules. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ProviderError, type Json, type Spec } from '../../sdk/provider.js';
-
-import { PACKAGE_ROOT } from '../../sdk/package-root.js';
-
-/** The JSON Schema of a kind's spec, from schemas/postgres/<Kind>.schema.json. */
-export function loadKindSchema(kind: string): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(PACKAGE_ROOT, 'schemas', 'postgres', `${kind}.schema.json`), 'utf8')) as Record<string, unknown>;
-}
 
 /** The object's name: `spec.name` when given, else the resource's metadata.name. */
 export function objectName(spec: Spec, name: string): string {
