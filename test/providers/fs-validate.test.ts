@@ -3,7 +3,7 @@ import { testConfig, validateFiles } from '../helpers/engine.js';
 import { FS_REPO_CONFIG, TestRepo } from '../helpers/git.js';
 import { fsProvider } from '../../src/providers/fs/index.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { planAll } from '../../src/engine/operations.js';
+import { planAll } from '../../src/engine/plan-stacks.js';
 import { formatDiagnostic } from '../../src/manifests/diagnostics.js';
 
 const F = 'stacks/web/a.yaml';
