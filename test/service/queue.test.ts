@@ -50,7 +50,7 @@ describe('the job queue and the outbox (PostgreSQL)', () => {
     ];
     expect(ids).toHaveLength(3);
     const jobs = await q.list();
-    expect(jobs.map((j) => [j.payload.c, j.status])).toEqual([
+    expect(jobs.map((j) => [(j.payload as { c: unknown }).c, j.status])).toEqual([
       [3, 'queued'],
       [2, 'superseded'],
       [1, 'superseded'],
