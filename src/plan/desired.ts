@@ -2,7 +2,7 @@ import type { KindInfo, SpecProblem } from '../sdk/provider.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import { pointerToPath } from '../manifests/validate.js';
-import { Graph } from './graph.js';
+import { Graph } from '../dag/graph.js';
 import type { RecordedResource } from './model.js';
 import { deepEqual } from './values.js';
 

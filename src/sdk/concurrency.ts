@@ -30,3 +30,43 @@ export class KeyedMutex {
     }
   }
 }
+
+/**
+ * At most `limit` tasks running at once; the others wait in arrival order. A finishing task hands
+ * its slot straight to the next waiter. O(1) per task.
+ */
+export class Limiter {
+  private active = 0;
+  private waiting: (() => void)[] = [];
+  private head = 0;
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`a concurrency limit must be a whole number of at least 1, not ${limit}`);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active < this.limit) this.active++;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  }
+
+  private release(): void {
+    if (this.head < this.waiting.length) {
+      const next = this.waiting[this.head];
+      this.waiting[this.head++] = undefined as never;
+      if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.head);
+        this.head = 0;
+      }
+      next();
+    } else {
+      this.active--;
+      this.waiting.length = 0;
+      this.head = 0;
+    }
+  }
+}

@@ -25,6 +25,26 @@ export class Graph {
     return this.deps.has(id);
   }
 
+  /** The number of nodes. */
+  get size(): number {
+    return this.deps.size;
+  }
+
+  /** Every node in the order it was added: O(1) to start, for linear passes. */
+  ids(): IterableIterator<string> {
+    return this.deps.keys();
+  }
+
+  /** What `id` depends on, in the order connected (unsorted, not copied: do not modify). */
+  dependencySet(id: string): ReadonlySet<string> {
+    return this.deps.get(id) ?? NONE;
+  }
+
+  /** What depends on `id`, in the order connected (unsorted, not copied: do not modify). */
+  dependentSet(id: string): ReadonlySet<string> {
+    return this.rdeps.get(id) ?? NONE;
+  }
+
   nodes(): string[] {
     return [...this.deps.keys()].sort();
   }
@@ -92,3 +112,6 @@ export class Graph {
     return null;
   }
 }
+
+/** The edges of a node that is not in the graph. */
+const NONE: ReadonlySet<string> = new Set();
