@@ -4,9 +4,14 @@ import { Ref, SecretRef } from './values.js';
  * A fast parser for the plain subset of YAML that manifests are written in: block mappings and
  * sequences, plain keys, single-line plain / quoted scalars, `|` literal blocks, comments, `---`
  * separators and the `!ref` / `!secret` tags. Anything else (flow collections, anchors, aliases,
- * other tags, folded or multi-line scalars, tabs, duplicate keys, numbers in other notations, …)
- * returns null, and the caller parses the file with the `yaml` library, which also reports errors.
- * Where it returns documents, they equal `yaml`'s (core schema); a differential test holds it to that.
+ * other tags, folded or multi-line scalars, tabs, duplicate keys, numbers in other notations, keys
+ * that are not strings, any character JavaScript trims but YAML does not, …) returns null, and the
+ * caller parses the file with the `yaml` library, which also reports errors.
+ * Where it returns documents, they equal `yaml`'s (core schema); differential tests hold it to that
+ * (test/engine/fast-yaml.test.ts, and a property-based one in test/manifests/).
+ *
+ * YAML's white space is the space and the tab (tabs decline) and its line break is \n (\r declines):
+ * this parser never uses `trim()` and friends, which also strip U+00A0, U+3000, U+FEFF, VT, FF, …
  */
 export interface FastDoc {
   index: number;
@@ -29,9 +34,21 @@ interface Line {
 const PLAIN_KEY = /^[A-Za-z0-9_$][A-Za-z0-9_.$/-]*$/;
 const INT = /^[-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)([eE][-+]?[0-9]+)?$/;
+/** Plain scalars the core schema does not read as strings: `yaml`'s null, bool, int and float tests, all of them. */
+const CORE_NOT_STRING =
+  /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+/**
+ * Characters the fast path leaves to `yaml`: tab and CR (YAML white space / line break it does not
+ * model), every other character JavaScript counts as white space or a line end (VT, FF, U+0085,
+ * U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000, U+FEFF), the C0 and C1
+ * controls and DEL (not printable in YAML), U+FFFE, U+FFFF and unpaired surrogates.
+ */
+const DECLINED_CHAR = /[\0-\x09\x0b-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]|\p{Cs}/u;
+/** `yaml` refuses an implicit key whose `:` is more than 1024 characters after its start; stay well below. */
+const MAX_KEY_CHARS = 1000;
 
 export function parseFastYaml(src: string): FastDoc[] | null {
-  if (src.includes('\t') || src.includes('\r') || src.charCodeAt(0) === 0xfeff) return null;
+  if (DECLINED_CHAR.test(src)) return null;
   try {
     return parseDocs(src.split('\n'));
   } catch (err) {
@@ -66,13 +83,13 @@ function parseDocs(raw: string[]): FastDoc[] {
       continue;
     }
     if (text.startsWith('---') || text.startsWith('...') || text.startsWith('%')) fallback();
-    const trimmed = text.trimStart();
-    if (trimmed === '' || trimmed.startsWith('#')) {
+    const indent = leadingSpaces(text);
+    if (indent === text.length || text.charCodeAt(indent) === 0x23 /* # */) {
       current.push({ no: i + 1, indent: -1, text }); // blank or comment: kept for literal blocks
       continue;
     }
     started = true;
-    current.push({ no: i + 1, indent: text.length - trimmed.length, text: trimmed });
+    current.push({ no: i + 1, indent, text: text.slice(indent) });
   }
   if (current.some((l) => l.indent >= 0)) flush();
   return docs;
@@ -111,8 +128,8 @@ class Parser {
     for (let l = this.peek(); l && l.indent === indent && (l.text === '-' || l.text.startsWith('- ')); l = this.peek()) {
       this.pos++;
       const rest = l.text === '-' ? '' : l.text.slice(2);
-      const lead = rest.length - rest.trimStart().length;
-      const body = rest.trimStart();
+      const lead = leadingSpaces(rest);
+      const body = rest.slice(lead);
       if (body === '' || body.startsWith('#')) {
         const next = this.peek();
         out.push(next && next.indent > indent ? this.block(next.indent) : null);
@@ -145,7 +162,7 @@ class Parser {
       const { key, rest } = splitKey(text);
       text = undefined;
       if (Object.hasOwn(out, key) || key === '__proto__') fallback(); // duplicates: yaml reports them
-      const value = rest.trim();
+      const value = trimSpaces(rest);
       if (value === '' || value.startsWith('#')) {
         const next = this.peek();
         if (next && next.indent > indent) out[key] = this.block(next.indent);
@@ -168,7 +185,7 @@ class Parser {
     let result: unknown;
     if (v.startsWith('!ref ') || v.startsWith('!secret ')) {
       const isRef = v.startsWith('!ref ');
-      const body = stripComment(v.slice(isRef ? 5 : 8).trim());
+      const body = stripComment(trimSpaces(v.slice(isRef ? 5 : 8)));
       if (!body || /^["'!&*[{|>]/.test(body)) fallback();
       if (isRef) {
         const ref = Ref.parse(body);
@@ -192,9 +209,9 @@ class Parser {
     while (end < this.lines.length) {
       const l = this.lines[end];
       if (l.indent < 0) {
-        if (l.text.trim() !== '') {
+        const ind = leadingSpaces(l.text);
+        if (ind < l.text.length) {
           // a comment-looking line: content if indented enough, else the block ends
-          const ind = l.text.length - l.text.trimStart().length;
           if (blockIndent < 0 ? ind > parent : ind >= blockIndent) {
             if (blockIndent < 0) blockIndent = ind;
             end++;
@@ -213,7 +230,7 @@ class Parser {
     }
     // Trailing blank lines are outside the node unless kept; find the last content line.
     let last = end - 1;
-    while (last >= start && this.lines[last].indent < 0 && this.lines[last].text.trim() === '') last--;
+    while (last >= start && this.lines[last].indent < 0 && leadingSpaces(this.lines[last].text) === this.lines[last].text.length) last--;
     if (blockIndent < 0) {
       this.pos = end;
       return '';
@@ -251,15 +268,10 @@ function splitKey(t: string): { key: string; rest: string } {
     i = t.indexOf(':');
     if (i <= 0) fallback();
     key = t.slice(0, i);
-    if (
-      !PLAIN_KEY.test(key) ||
-      ['true', 'false', 'null', 'True', 'False', 'Null', 'TRUE', 'FALSE', 'NULL', '~'].includes(key) ||
-      INT.test(key) ||
-      FLOAT.test(key)
-    )
-      fallback();
+    // Only keys the core schema reads as strings: `0x10:` is the integer 16, `true:` a boolean, …
+    if (!PLAIN_KEY.test(key) || CORE_NOT_STRING.test(key)) fallback();
   }
-  if (t[i] !== ':' || (i + 1 < t.length && t[i + 1] !== ' ')) fallback();
+  if (i > MAX_KEY_CHARS || t[i] !== ':' || (i + 1 < t.length && t[i + 1] !== ' ')) fallback();
   return { key, rest: t.slice(i + 1) };
 }
 
@@ -297,22 +309,41 @@ function readQuoted(t: string): { value: string; end: number } {
   return fallback();
 }
 
+/** Cut a ` #` comment off a plain scalar, and the spaces before it. */
 function stripComment(v: string): string {
-  const i = v.search(/ #/);
-  return (i >= 0 ? v.slice(0, i) : v).trimEnd();
+  const i = v.indexOf(' #');
+  return trimSpaces(i >= 0 ? v.slice(0, i) : v);
+}
+
+function leadingSpaces(s: string): number {
+  let i = 0;
+  while (s.charCodeAt(i) === 0x20) i++;
+  return i;
+}
+
+/** Strip spaces (only U+0020: YAML's other white space, the tab, is declined before parsing). */
+function trimSpaces(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && s.charCodeAt(a) === 0x20) a++;
+  while (b > a && s.charCodeAt(b - 1) === 0x20) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /** A single-line scalar in the core schema, or a fallback. */
 function scalar(v: string): unknown {
   if (v[0] === '"' || v[0] === "'") {
     const q = readQuoted(v);
-    const tail = v.slice(q.end).trim();
-    if (tail !== '' && !tail.startsWith('#')) fallback();
+    // After the closing quote: nothing, or a comment after at least one space (`"v"# c` is an error).
+    const gap = leadingSpaces(v.slice(q.end));
+    const next = q.end + gap;
+    if (next < v.length && (gap === 0 || v[next] !== '#')) fallback();
     return q.value;
   }
   if (/^[[\]{}&*!|>%@`?,]/.test(v) || v.startsWith('- ') || v === '-') fallback();
   const s = stripComment(v);
   if (s.includes(': ') || s.endsWith(':') || s.includes(' #')) fallback();
+  if (!CORE_NOT_STRING.test(s)) return s;
   if (s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
   if (s === 'true' || s === 'True' || s === 'TRUE') return true;
   if (s === 'false' || s === 'False' || s === 'FALSE') return false;
@@ -321,6 +352,5 @@ function scalar(v: string): unknown {
     return Number.isSafeInteger(n) ? n : fallback();
   }
   if (FLOAT.test(s)) return Number(s);
-  if (/^[-+.0-9]/.test(s)) fallback(); // other number notations (0x, 0o, .inf, …) and look-alikes
-  return s;
+  return fallback(); // other notations: 0x, 0o, .inf, .nan
 }

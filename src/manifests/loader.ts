@@ -5,6 +5,7 @@ import { validateDocument, type ManifestResource } from './validate.js';
 import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
 import { parseRepoConfig, REPO_CONFIG_FILE, CUSTOM_SCHEMA_DIR, type RepoConfig, type StackConfig } from './repo-config.js';
 import type { Diagnostic } from './diagnostics.js';
+import { decodeUtf8, utf8Error } from './utf8.js';
 
 /** Where a resource was declared. */
 export interface SourceLocation {
@@ -55,7 +56,8 @@ export class ManifestLoader {
   async repoConfig(commit: string): Promise<{ config?: RepoConfig; diagnostics: Diagnostic[] }> {
     const f = await this.repo.readFileAt(commit, REPO_CONFIG_FILE);
     if (!f) return { diagnostics: [{ file: REPO_CONFIG_FILE, line: 1, col: 1, message: 'driftless.yaml not found at the repository root' }] };
-    return parseRepoConfig(f.content.toString('utf8'));
+    const decoded = decodeUtf8(REPO_CONFIG_FILE, f.content);
+    return 'error' in decoded ? { diagnostics: [decoded.error] } : parseRepoConfig(decoded.text);
   }
 
   /** The schema registry at a commit: built-in kinds plus the repository's `.driftless/schemas/`. */
@@ -69,8 +71,8 @@ export class ManifestLoader {
       if (treeOid) {
         const files = await this.repo.listFiles(commit, CUSTOM_SCHEMA_DIR, (p) => MANIFEST_EXT.test(p));
         for (const f of files) {
-          const text = (await this.repo.readBlob(f.oid)).toString('utf8');
-          const parsed = parseManifestFile(f.path, text);
+          const decoded = decodeUtf8(f.path, await this.repo.readBlob(f.oid));
+          const parsed = 'error' in decoded ? { docs: [], diagnostics: [decoded.error] } : parseManifestFile(f.path, decoded.text);
           diagnostics.push(...parsed.diagnostics);
           for (const d of parsed.docs) {
             if (d.value && typeof d.value === 'object' && !Array.isArray(d.value)) custom.push({ file: f.path, schema: d.value as Record<string, unknown> });
@@ -96,10 +98,21 @@ export class ManifestLoader {
     const files = await this.repo.listFiles(commit, config.path, (p) => MANIFEST_EXT.test(p));
     const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
     const sources = await this.repo.readTexts(missing.map((f) => f.oid));
+    // readTexts puts U+FFFD for bytes that are not UTF-8 (a valid file may hold one too): such a file
+    // is checked against its bytes, and is an error at its first invalid byte.
+    const invalid = new Map<number, Diagnostic>();
+    for (let i = 0; i < missing.length; i++) {
+      const bad = sources[i].includes('\ufffd') ? utf8Error(missing[i].path, await this.repo.readBlob(missing[i].oid)) : null;
+      if (bad) invalid.set(i, bad);
+    }
     // Parsed on this thread: with the fast YAML path, a worker thread cost more (its start, and
     // copying results back) than the parsing it took over (measured: slower, ~20 MB more at peak).
     missing.forEach((f, i) => {
-      this.files.set(`${f.oid}:${registry.key}`, loadFile(f.path, sources[i], registry));
+      const bad = invalid.get(i);
+      this.files.set(
+        `${f.oid}:${registry.key}`,
+        bad ? { resources: [], diagnostics: [{ line: bad.line, col: bad.col, message: bad.message }] } : loadFile(f.path, sources[i], registry),
+      );
     });
     this.stats.parsed += missing.length;
     this.stats.cached += files.length - missing.length;

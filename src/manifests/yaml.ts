@@ -1,4 +1,5 @@
-import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Node, type ScalarTag } from 'yaml';
+import { Composer, LineCounter, Parser, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Node, type ScalarTag } from 'yaml';
+import type { CST } from 'yaml';
 import { Ref, SecretRef } from './values.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parseFastYaml } from './fast-yaml.js';
@@ -17,7 +18,8 @@ const refTag: ScalarTag = {
   tag: '!ref',
   identify: (v) => v instanceof Ref,
   resolve(str, onError) {
-    const ref = Ref.parse(str);
+    // Taken as written: Ref.parse would trim characters YAML keeps (U+00A0, U+3000, …).
+    const ref = str === str.trim() ? Ref.parse(str) : null;
     if (!ref) {
       onError(`!ref must look like Kind/name.outputs.field, got "${str}"`);
       return str;
@@ -31,11 +33,11 @@ const secretTag: ScalarTag = {
   tag: '!secret',
   identify: (v) => v instanceof SecretRef,
   resolve(str, onError) {
-    if (!SECRET_NAME.test(str.trim())) {
+    if (!SECRET_NAME.test(str)) {
       onError(`!secret takes a name of letters, digits and _, got "${str}"`);
       return str;
     }
-    return new SecretRef(str.trim()) as unknown as string;
+    return new SecretRef(str) as unknown as string;
   },
   stringify: (item) => String(item.value),
 };
@@ -57,25 +59,37 @@ export interface ParsedFile {
 
 /** Parse one manifest file (YAML, multi-document; JSON is YAML too). Never throws. */
 export function parseManifestFile(file: string, source: string): ParsedFile {
-  const diagnostics: Diagnostic[] = [];
   if (Buffer.byteLength(source) > LIMITS.maxFileBytes) {
     return { docs: [], diagnostics: [{ file, line: 1, col: 1, message: `file is larger than ${LIMITS.maxFileBytes} bytes` }] };
   }
   // Most manifests are plain YAML: a fast parser takes those, and declines the rest to `yaml`.
   const fast = parseFastYaml(source);
   if (fast && fast.length <= LIMITS.maxDocuments && fast.every((d) => depthOf(d.value, 0) <= LIMITS.maxDepth)) {
-    return { docs: fast, diagnostics };
+    return { docs: fast, diagnostics: [] };
   }
+  return parseWithYaml(file, source);
+}
+
+/**
+ * A manifest file as the `yaml` library reads it (YAML 1.2, core schema, our two tags), with what
+ * YAML calls an error reported as one, including what the library lets through: a tag it cannot
+ * resolve (a typo such as `!sercet NAME` would otherwise become the plain string "NAME"), a
+ * YAML 1.1 type (`!!set`, `!!binary`, …: not JSON), a directive with no document after it, and a
+ * repeated %YAML directive. Never throws.
+ */
+export function parseWithYaml(file: string, source: string): ParsedFile {
+  const diagnostics: Diagnostic[] = [];
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: true, prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [];
-  if (!Array.isArray(docs)) {
-    // An empty stream comes back as an EmptyStream with possible errors.
-    for (const e of (docs as { errors: { pos: [number, number]; message: string }[] }).errors) {
-      const pos = lineCounter.linePos(e.pos[0]);
-      diagnostics.push({ file, line: pos.line, col: pos.col, message: cleanMessage(e.message) });
-    }
-  }
+  const at = (offset: number, message: string): void => {
+    const pos = lineCounter.linePos(offset);
+    diagnostics.push({ file, line: pos.line, col: pos.col, message });
+  };
+  const directiveErrors: { offset: number; message: string }[] = [];
+  const composer = new Composer({ customTags, uniqueKeys: true, resolveKnownTags: false, logLevel: 'error' });
+  const tokens = checkDirectives(new Parser(lineCounter.addNewLine).parse(source), directiveErrors);
+  // With forceDoc, a stream of only directives and comments still yields a document (with its errors).
+  const list = Array.from(composer.compose(tokens, true, source.length));
+  for (const e of directiveErrors) at(e.offset, e.message);
   if (list.length > LIMITS.maxDocuments) {
     return { docs: [], diagnostics: [{ file, line: 1, col: 1, message: `more than ${LIMITS.maxDocuments} documents in one file` }] };
   }
@@ -83,11 +97,10 @@ export function parseManifestFile(file: string, source: string): ParsedFile {
   list.forEach((doc, index) => {
     const start = doc.contents ? doc.contents.range[0] : doc.range[0];
     const pos = lineCounter.linePos(start);
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const p = lineCounter.linePos(e.pos[0]);
-        diagnostics.push({ file, line: p.line, col: p.col, message: cleanMessage(e.message) });
-      }
+    const unresolved = doc.warnings.filter((w) => w.code === 'TAG_RESOLVE_FAILED');
+    if (doc.errors.length > 0 || unresolved.length > 0) {
+      for (const e of doc.errors) at(e.pos[0], cleanMessage(e.message));
+      for (const w of unresolved) at(w.pos[0], `${cleanMessage(w.message)} (manifests take !ref, !secret and the YAML 1.2 core schema's tags)`);
       return;
     }
     if (doc.contents === null) return; // an empty document (say, a trailing ---)
@@ -106,6 +119,18 @@ export function parseManifestFile(file: string, source: string): ParsedFile {
     out.push({ index, value, line: pos.line, col: pos.col });
   });
   return { docs: out, diagnostics };
+}
+
+/** Pass the parser's tokens through, noting a second %YAML directive before one document (the spec forbids it; `yaml` does not check). */
+function* checkDirectives(tokens: Iterable<CST.Token>, errors: { offset: number; message: string }[]): Generator<CST.Token> {
+  let yamlDirective = false;
+  for (const token of tokens) {
+    if (token.type === 'directive' && /^%YAML(?:[ \t]|$)/.test(token.source)) {
+      if (yamlDirective) errors.push({ offset: token.offset, message: 'repeated %YAML directive: a document takes at most one' });
+      yamlDirective = true;
+    } else if (token.type === 'document') yamlDirective = false;
+    yield token;
+  }
 }
 
 function depthOf(v: unknown, d: number): number {

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, LineCounter } from 'yaml';
 import { parseFastYaml } from '../../src/manifests/fast-yaml.js';
-import { customTags } from '../../src/manifests/yaml.js';
+import { customTags, parseManifestFile, parseWithYaml } from '../../src/manifests/yaml.js';
 import { manifests, manifestYaml } from '../../bench/generate.js';
 
 /** What the yaml library makes of a text: each non-empty document's index, position and value. */
@@ -94,10 +94,51 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
     '? complex\n: key\n',
     'a:\n  - b\n   - c\n',
     'a:\n    b: 1\n  c: 2\n',
+    // Found by a security review: characters JavaScript trims but YAML keeps, keys in hex or octal, `#` right after a quote.
+    'a:\u00a0b\n',
+    'a: \u00a0b\n',
+    'a: b\u3000\n',
+    '- \ufeffx\n',
+    'a:\n\u2028 b: 1\n',
+    'a: |\n  \u000bx\n  y\n',
+    'a: |\n \u000c\n  x\n',
+    '0x10: a\n',
+    '0o7: a\n0o17: b\n',
+    '- 0x10: a\n',
+    '0x1g: a\n',
+    'key: "v"# c\n',
+    "key: 'v'# c\n",
+    '- "v"#c\n',
+    'key: "v" # c\n',
+    `${'k'.repeat(1030)}: 1\n`,
+    'a: 80/tcp\nb: 1.5 apples\nc: 0x\nd: 1_000\ne: 2001-12-14\n',
   ];
   it.each(cases.map((c, i) => [i, c]))('case %i', (_i, src) => {
     const r = agree(src as string);
     expect(['fast', 'declined']).toContain(r);
+  });
+
+  it('reads those inputs as YAML does, through the loader entry', () => {
+    // U+00A0, U+3000, U+FEFF, U+2028, VT, FF: content to YAML, never white space.
+    const odd = ['\u00a0', '\u3000', '\ufeff', '\u2028', '\u2029', '\u000b', '\u000c', '\u0085', '\u1680', '\u2000', '\u202f', '\u205f'];
+    for (const c of odd) {
+      for (const src of [`a: ${c}b\n`, `a: b${c}\n`, `a:\n  - ${c}x\n`, `a:\n  - x${c}\n`, `a: |\n  ${c}x\n  y\n`, `a: |\n  x\n  ${c}\n`, `a:\n${c} b: 1\n`]) {
+        expect(parseFastYaml(src), JSON.stringify(src)).toBeNull();
+        expect(parseManifestFile('f.yaml', src), JSON.stringify(src)).toEqual(parseWithYaml('f.yaml', src));
+      }
+    }
+    expect(parseManifestFile('f.yaml', 'a: \u00a0b\u3000\n').docs[0].value).toEqual({ a: '\u00a0b\u3000' });
+    expect(parseManifestFile('f.yaml', '- \u00a0x\n').docs[0].value).toEqual(['\u00a0x']);
+    expect(parseManifestFile('f.yaml', 'a: |\n  \u00a0x\n').docs[0].value).toEqual({ a: '\u00a0x\n' });
+    // Keys in hex or octal are integers, so their JSON keys are the decimal numbers.
+    expect(parseManifestFile('f.yaml', '0x10: a\n0o7: b\nc: 0x1F\n').docs[0].value).toEqual({ '16': 'a', '7': 'b', c: 31 });
+    expect(parseManifestFile('f.yaml', '0x10: a\n16: b\n').diagnostics[0].message).toMatch(/unique/);
+    // A comment needs white space before it.
+    const glued = parseManifestFile('f.yaml', 'key: "v"# c\n');
+    expect(glued.docs).toEqual([]);
+    expect(glued.diagnostics[0]).toMatchObject({ line: 1, col: 9 });
+    expect(glued.diagnostics[0].message).toMatch(/white space/);
+    expect(parseManifestFile('f.yaml', 'key: "v" # c\n').docs[0].value).toEqual({ key: 'v' });
   });
 
   it('takes the fast path on plain manifests and declines what it does not model', () => {
