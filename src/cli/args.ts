@@ -7,6 +7,7 @@ const options = {
   config: { type: 'string' },
   repo: { type: 'string' },
   'data-dir': { type: 'string' },
+  'break-lock': { type: 'boolean' },
   ref: { type: 'string' },
   stack: { type: 'string' },
   format: { type: 'string' },
@@ -28,6 +29,7 @@ export type Flags = {
   config?: string;
   repo?: string;
   'data-dir'?: string;
+  'break-lock'?: boolean;
   ref?: string;
   stack?: string;
   format?: string;
@@ -86,6 +88,7 @@ Options:
   --config FILE         server config (default ./driftless.config.yaml)
   --repo PATH|URL       manifest repository (overrides the config)
   --data-dir DIR        data dir for state and mirrors (overrides the config)
+  --break-lock          take over the data dir's lock when its holder is on another host and gone
   --ref REF             branch, tag or sha (default: the tracked branch)
   --stack NAME          one stack only
   --format FMT          text | json | markdown (plan only)

@@ -5,7 +5,7 @@ import type { Io } from './output.js';
 
 /** Load the config (with --repo / --data-dir overrides) and open the workspace. */
 export async function openWorkspace(flags: Flags, io: Io, command: string): Promise<{ config: ServerConfig; ws: Workspace }> {
-  const config = loadServerConfig(flags.config, { repo: flags.repo, dataDir: flags['data-dir'], env: io.env });
+  const config = loadServerConfig(flags.config, { repo: flags.repo, dataDir: flags['data-dir'], breakLock: flags['break-lock'], env: io.env });
   if (flags.parallelism) config.parallelism = Number(flags.parallelism);
   const ws = await Workspace.open(config, command);
   return { config, ws };

@@ -30,6 +30,8 @@ export interface ServerConfig {
   server: { host: string; port: number; bodyLimit: number };
   poll: string;
   dataDir: string;
+  /** How the data-dir lock judges a holder on another hostname: singleHost from the file, breakLock from --break-lock. */
+  dataDirLock?: { singleHost?: boolean; breakLock?: boolean };
   parallelism: number;
   /** The environment `!secret` sources are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
@@ -46,6 +48,8 @@ let validator: ValidateFunction | undefined;
 export interface ConfigOverrides {
   repo?: string;
   dataDir?: string;
+  /** --break-lock */
+  breakLock?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -134,6 +138,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     },
     poll: (raw.poll as string) ?? '* * * * *',
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : resolve(base, '.driftless'))),
+    dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
     parallelism: (raw.parallelism as number) ?? 8,
     env,
   };

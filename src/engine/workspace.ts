@@ -73,7 +73,7 @@ export class Workspace {
   static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[] } = {}): Promise<Workspace> {
     const providers = await loadProviders(config.providers);
     config = { ...config, targets: checkTargets(config, providers) };
-    const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command) : undefined;
+    const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command, config.dataDirLock) : undefined;
     try {
       let repo: GitRepository;
       if (config.repo.url) repo = await Mirror.open(config.repo.url, config.dataDir, config.repo.token?.reveal());

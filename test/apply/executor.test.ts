@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { applyStack } from '../../src/engine/operations.js';
+import { applyStack } from '../../src/engine/apply-stack.js';
 import type { ProgressEvent } from '../../src/apply/executor.js';
 
 describe('executePlan over the step graph', () => {

@@ -12,7 +12,7 @@ export async function demoCommand(flags: Flags, io: Io): Promise<number> {
   const dataDir = resolve(flags['data-dir'] ?? '.driftless');
   const repo = await ensureDemoRepo(dataDir);
   if (repo.created) io.out.write(`Created the demo manifest repository at ${repo.path}\n`);
-  const config = demoConfig(dataDir, repo.path);
+  const config = { ...demoConfig(dataDir, repo.path), dataDirLock: { breakLock: !!flags['break-lock'] } };
   const ws = await Workspace.open(config, 'demo');
   const color = useColor(io, flags['no-color']);
   let code = 0;

@@ -31,10 +31,10 @@ export async function serveCommand(flags: Flags, io: Io): Promise<number> {
   if (flags.demo) {
     const dataDir = resolve(flags['data-dir'] ?? '.driftless');
     demoRepo = (await ensureDemoRepo(dataDir)).path;
-    config = { ...demoConfig(dataDir, demoRepo), poll: '*/5 * * * * *' };
+    config = { ...demoConfig(dataDir, demoRepo), poll: '*/5 * * * * *', dataDirLock: { breakLock: !!flags['break-lock'] } };
     if (io.env.PORT) config.server = { ...config.server, port: Number(io.env.PORT) };
   } else {
-    config = loadServerConfig(flags.config, { repo: flags.repo, dataDir: flags['data-dir'], env: io.env });
+    config = loadServerConfig(flags.config, { repo: flags.repo, dataDir: flags['data-dir'], breakLock: flags['break-lock'], env: io.env });
   }
   const svc = await startService(config);
   if (demoRepo) io.err.write(demoInstructions(demoRepo, svc.url, config));
