@@ -8,7 +8,7 @@ import { Ref, SecretRef } from './values.js';
  * that are not strings, any character JavaScript trims but YAML does not, …) returns null, and the
  * caller parses the file with the `yaml` library, which also reports errors.
  * Where it returns documents, they equal `yaml`'s (core schema); differential tests hold it to that
- * (test/engine/fast-yaml.test.ts, and a property-based one in test/manifests/).
+ * (test/manifests/fast-yaml.test.ts, the YAML test suite and a property-based test beside it).
  *
  * YAML's white space is the space and the tab (tabs decline) and its line break is \n (\r declines):
  * this parser never uses `trim()` and friends, which also strip U+00A0, U+3000, U+FEFF, VT, FF, …
