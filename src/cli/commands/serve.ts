@@ -5,6 +5,12 @@ import { loadServerConfig, type ServerConfig } from '../../config/server-config.
 import { ensureDemoRepo, demoConfig } from '../demo-setup.js';
 import { startService } from '../../service.js';
 
+/** The edit the demo banner suggests: it changes the page every time it is run (so the commit never comes up empty). */
+export const DEMO_EDIT = [
+  `sed -i "s|<h1>.*</h1>|<h1>Hello from driftless, $(date +%H:%M:%S.%N).</h1>|" stacks/web/site.yaml`,
+  `git commit -qam "Change the welcome page"`,
+];
+
 function demoInstructions(repoPath: string, url: string, config: ServerConfig): string {
   return [
     '',
@@ -15,8 +21,7 @@ function demoInstructions(repoPath: string, url: string, config: ServerConfig): 
     '',
     'Make a change and watch it being applied (in another terminal):',
     `  cd ${repoPath}`,
-    `  sed -i 's/Hello from git/Hello from driftless/' stacks/web/site.yaml`,
-    `  git commit -am "Change the welcome page"`,
+    ...DEMO_EDIT.map((c) => `  ${c}`),
     '  git log --notes=driftless -1                      # the audit note appears once applied',
     '',
     `Runs: curl ${url}/api/runs   Stacks: curl ${url}/api/stacks   Stop: Ctrl-C`,
