@@ -8,7 +8,15 @@ import { listRuns, runPlan, stackStatus } from '../engine/status.js';
  */
 export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }): Promise<void> {
   const { ctx } = o;
-  const limit = (q: unknown): number => Math.max(1, Math.min(Number((q as { limit?: string }).limit ?? 50) || 50, 500));
+  /** `?limit=N`, 1 to 500 (default 50); anything else is a 400 that says so, not silently ignored. */
+  const limit = (q: unknown): number => {
+    const raw = (q as { limit?: string }).limit;
+    if (raw === undefined) return 50;
+    const n = Number(raw);
+    if (!/^\d+$/.test(String(raw)) || n < 1 || n > 500)
+      throw Object.assign(new Error(`limit must be a whole number from 1 to 500, not ${JSON.stringify(raw)}`), { statusCode: 400 });
+    return n;
+  };
 
   app.get('/api/runs', async (req) => {
     const q = req.query as { stack?: string };

@@ -112,5 +112,9 @@ describe('serve: a pull request from open to applied', () => {
     expect(one.plan.digest).toBe(run.digest);
     expect(one.plan.changes.map((c) => c.id)).toContain('File/b');
     expect((await fetch(`${w.url()}/api/runs/999999`)).status).toBe(404);
+    const bad = await fetch(`${w.url()}/api/runs?limit=abc`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toContain('limit must be a whole number from 1 to 500');
+    expect((await fetch(`${w.url()}/api/jobs?limit=0`)).status).toBe(400);
   });
 });

@@ -4,6 +4,7 @@ import { printDiagnostics, progressPrinter, useColor, type Io } from '../output.
 import { ensureDemoRepo, demoConfig } from '../demo-setup.js';
 import { Workspace } from '../../engine/workspace.js';
 import { applyStack } from '../../engine/apply-stack.js';
+import { listRuns } from '../../engine/status.js';
 import { planAll } from '../../engine/plan-stacks.js';
 import { renderText } from '../../plan/render/text.js';
 
@@ -26,20 +27,29 @@ export async function demoCommand(flags: Flags, io: Io): Promise<number> {
     }
     io.out.write(`Manifests valid at ${commit.slice(0, 12)}: stacks ${planned.stacks.map((s) => s.stack).join(', ')}.\n\n`);
     for (const s of planned.stacks) {
-      const r = await applyStack(ws, { commit, stack: s.stack, trigger: 'demo', onProgress: progressPrinter(io) });
+      // The plan is printed before anything changes: the gate sees it first.
+      const r = await applyStack(ws, {
+        commit,
+        stack: s.stack,
+        trigger: 'demo',
+        onProgress: progressPrinter(io),
+        gate: (plan) => {
+          io.out.write(renderText(plan, { color }));
+          return { proceed: true };
+        },
+      });
       if (r.diagnostics.length) {
         printDiagnostics(io, r.diagnostics);
         code = 1;
         continue;
       }
-      io.out.write(renderText(r.plan!, { color }));
       if (r.refused) {
         io.out.write(`not applied: ${r.refused}\n\n`);
         code = 1;
       } else io.out.write(`Applied: ${r.result!.outcome} (run ${r.result!.runId}).\n\n`);
     }
     io.out.write(`Files are under ${config.targets['demo-files'].root as string}\nHistory:\n`);
-    const runs = await (await ws.store()).runs({ repo: ws.repoName, limit: 10 });
+    const runs = await listRuns(ws, { limit: 10 });
     for (const r of runs)
       io.out.write(`  #${r.id} ${r.startedAt.slice(0, 19)}Z ${r.stack} ${r.kind} ${r.outcome} ${r.commit?.slice(0, 12) ?? ''} (${r.trigger})\n`);
   } finally {
