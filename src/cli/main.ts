@@ -1,12 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import { parseCommandLine, USAGE, UsageError, type Flags } from './args.js';
 import type { Io } from './output.js';
-import { validateCommand } from './commands/validate.js';
-import { planCommand } from './commands/plan.js';
-import { applyCommand } from './commands/apply.js';
-import { driftCommand } from './commands/drift.js';
-import { historyCommand } from './commands/history.js';
-import { demoCommand } from './commands/demo.js';
 
 export function processIo(): Io {
   return {
@@ -27,13 +21,14 @@ export function processIo(): Io {
 
 type Handler = (flags: Flags, io: Io) => Promise<number>;
 
+/** Each command is loaded when it runs: `--help` and a small `validate` do not pay for the others (the service, PGlite, pg). */
 const handlers: Record<string, () => Promise<Handler>> = {
-  validate: async () => validateCommand,
-  plan: async () => planCommand,
-  apply: async () => applyCommand,
-  drift: async () => driftCommand,
-  history: async () => historyCommand,
-  demo: async () => demoCommand,
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  apply: async () => (await import('./commands/apply.js')).applyCommand,
+  drift: async () => (await import('./commands/drift.js')).driftCommand,
+  history: async () => (await import('./commands/history.js')).historyCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
