@@ -51,7 +51,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function parseCommandLine(argv: string[]): { command: Command; flags: Flags } {
+export function parseCommandLine(argv: string[]): { command: Command; flags: Flags; topic?: Command } {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; allowPositionals: true; strict: true }>>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -68,7 +68,8 @@ export function parseCommandLine(argv: string[]): { command: Command; flags: Fla
   for (const n of ['parallelism', 'limit'] as const) {
     if (flags[n] !== undefined && !/^[1-9][0-9]*$/.test(flags[n]!)) throw new UsageError(`--${n} takes a positive whole number`);
   }
-  return { command: flags.help ? 'help' : command, flags };
+  if (flags.help) return { command: 'help', flags, topic: command === 'help' ? undefined : command };
+  return { command, flags };
 }
 
 export const USAGE = `driftless: GitOps reconciliation from a git repository of YAML manifests
@@ -103,3 +104,39 @@ Options:
   --limit N             history: how many runs (default 20)
   --demo                serve: run on the demo repository, embedded state, polling (what npm start does)
 `;
+
+/** The options each command takes, besides the ones every command takes. */
+const COMMAND_OPTIONS: Record<Exclude<Command, 'help'>, string[]> = {
+  validate: ['ref', 'stack', 'format'],
+  plan: ['ref', 'stack', 'format', 'out', 'no-refresh', 'detailed-exitcode'],
+  apply: ['stack', 'plan', 'auto-approve', 'parallelism', 'allow-delete-all'],
+  drift: ['stack', 'remediate', 'format'],
+  history: ['stack', 'limit', 'format'],
+  serve: ['demo'],
+  demo: [],
+};
+const COMMON_OPTIONS = ['config', 'repo', 'data-dir', 'break-lock'];
+
+/** `driftless <command> --help`: what the command does and the options it takes (lines of USAGE). */
+export function commandUsage(command: Command): string {
+  if (command === 'help') return USAGE;
+  const lines = USAGE.split('\n');
+  const what =
+    lines
+      .find((l) => l.startsWith(`  ${command} `))
+      ?.trim()
+      .slice(command.length)
+      .trim() ?? '';
+  const option = (name: string): string => lines.find((l) => l.startsWith(`  --${name} `)) ?? `  --${name}`;
+  const own = COMMAND_OPTIONS[command].map(option);
+  return [
+    `driftless ${command}: ${what}`,
+    '',
+    `Usage: driftless ${command} [options]`,
+    '',
+    ...(own.length ? ['Options:', ...own, ''] : []),
+    'Options every command takes:',
+    ...COMMON_OPTIONS.map(option),
+    '',
+  ].join('\n');
+}

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { parseCommandLine, USAGE, UsageError, type Flags } from './args.js';
+import { commandUsage, parseCommandLine, USAGE, UsageError, type Command, type Flags } from './args.js';
 import type { Io } from './output.js';
 
 export function processIo(): Io {
@@ -36,8 +36,9 @@ const handlers: Record<string, () => Promise<Handler>> = {
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let command: string;
   let flags: Flags;
+  let topic: Command | undefined;
   try {
-    ({ command, flags } = parseCommandLine(argv));
+    ({ command, flags, topic } = parseCommandLine(argv));
   } catch (err) {
     if (err instanceof UsageError) {
       io.err.write(`error: ${err.message}\n\n${USAGE}`);
@@ -46,7 +47,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     throw err;
   }
   if (command === 'help') {
-    io.out.write(USAGE);
+    io.out.write(topic ? commandUsage(topic) : USAGE);
     return 0;
   }
   try {
