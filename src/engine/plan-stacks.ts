@@ -31,6 +31,3 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   }
   return { commit, diagnostics: [], stacks };
 }
-
-/** The same verb under its own name. */
-export const planStacks = planAll;

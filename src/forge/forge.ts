@@ -21,9 +21,6 @@ export interface ChangeRequestInfo {
   author: string | null;
 }
 
-/** The former name, kept for readers of the GitHub forge. */
-export type PullRequestInfo = ChangeRequestInfo;
-
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
 export interface Annotation {

@@ -1,4 +1,4 @@
-import type { Annotation, ApplyPermission, Check, CommitState, Forge, ForgeWebhook, PullRequestInfo } from '../forge.js';
+import type { Annotation, ApplyPermission, Check, CommitState, Forge, ForgeWebhook, ChangeRequestInfo } from '../forge.js';
 import type { GitHubClient } from './client.js';
 import { readGitHubDelivery } from './webhook.js';
 
@@ -24,7 +24,7 @@ type PullData = {
   user?: { login: string } | null;
 };
 
-function pullInfo(p: PullData): PullRequestInfo {
+function pullInfo(p: PullData): ChangeRequestInfo {
   return {
     number: p.number,
     headSha: p.head.sha,
@@ -102,12 +102,12 @@ export class GitHubForge implements Forge {
     return { owner: this.owner, repo: this.repo };
   }
 
-  async listOpenPulls(base: string): Promise<PullRequestInfo[]> {
+  async listOpenPulls(base: string): Promise<ChangeRequestInfo[]> {
     const pulls = await this.gh.paginate(this.gh.rest.pulls.list, { ...this.r, state: 'open', base, per_page: 100 });
     return pulls.map((p) => pullInfo(p as PullData));
   }
 
-  async getPull(number: number): Promise<PullRequestInfo> {
+  async getPull(number: number): Promise<ChangeRequestInfo> {
     const { data } = await this.gh.rest.pulls.get({ ...this.r, pull_number: number });
     return pullInfo(data as PullData);
   }

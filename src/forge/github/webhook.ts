@@ -107,7 +107,9 @@ export async function readGitHubDelivery(
     return { status: 400, error: 'the body is not JSON' };
   }
   // Another repository's delivery is acknowledged and ignored whatever it holds; ours must be well formed.
+  const event = payload !== null && typeof payload === 'object' ? parseGitHubEvent(name, payload, r) : undefined;
+  if (event?.type === 'ignored') return { id, name, event };
   const problem = payloadProblem(name, payload);
-  if (problem && !(payload && typeof payload === 'object' && name !== 'ping' && !isOurRepository(payload, r))) return { status: 400, error: problem };
-  return { id, name, event: parseGitHubEvent(name, payload, r) };
+  if (problem) return { status: 400, error: problem };
+  return { id, name, event: event ?? parseGitHubEvent(name, payload, r) };
 }

@@ -32,8 +32,8 @@ async function refuse(ctx: ServiceContext, p: ApplyPayload, why: string): Promis
 async function invalid(ctx: ServiceContext, p: ApplyPayload, errors: string): Promise<JobResult> {
   const runId = await recordInvalid(ctx.ws, p.stack, { commit: p.commit, trigger: p.trigger, pr: p.pr, actor: p.actor ?? null, errors });
   await ctx.outbox.add([invalidNoteEntry({ stack: p.stack, commit: p.commit, pr: p.pr, runId, errors, time: new Date().toISOString() })]);
-  const r = await refuse(ctx, p, errors);
-  return r.status === 'done' ? done({ ...r.result, run: runId, outcome: 'invalid' }) : r;
+  await refuse(ctx, p, errors);
+  return done({ refused: errors, run: runId, outcome: 'invalid' });
 }
 
 /**

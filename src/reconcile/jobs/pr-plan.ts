@@ -15,31 +15,29 @@ import { done, type JobResult, type PrPlanPayload } from './specs.js';
  * plan digests as the reviewed plans.
  */
 export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<JobResult> {
-  let headSha = p.headSha;
-  let mergeable: boolean | null = null;
-  if (ctx.forge) {
-    const pull = await ctx.forge.getPull(p.pr);
-    if (pull.state === 'closed') {
-      // A merged PR's plans are the reviewed ones its apply compares with; a closed one's are no use.
-      if (!pull.merged) await ctx.records.setPrPlans(p.pr, pull.headSha, []);
-      return done({ skipped: `pull request #${p.pr} is closed` });
-    }
-    if (pull.baseRef !== ctx.branch) return done({ skipped: `pull request #${p.pr} targets ${pull.baseRef}` });
-    headSha = pull.headSha;
-    mergeable = pull.mergeable;
+  // Change requests come from a forge; without one there is nothing to plan them against.
+  const forge = ctx.forge;
+  if (!forge) return done({ skipped: 'no forge' });
+  const pull = await forge.getPull(p.pr);
+  if (pull.state === 'closed') {
+    // A merged PR's plans are the reviewed ones its apply compares with; a closed one's are no use.
+    if (!pull.merged) await ctx.records.setPrPlans(p.pr, pull.headSha, []);
+    return done({ skipped: `pull request #${p.pr} is closed` });
   }
+  if (pull.baseRef !== ctx.branch) return done({ skipped: `pull request #${p.pr} targets ${pull.baseRef}` });
+  const { headSha, mergeable } = pull;
   if (!p.base) {
     await ctx.outbox.add([statusEntry(headSha, PLAN_CONTEXT, 'pending', 'Planning…')]);
     ctx.wake();
   }
-  const refs = ctx.forge?.changeRefs(p.pr) ?? { merge: `refs/pull/${p.pr}/merge`, head: `refs/pull/${p.pr}/head` };
+  const refs = forge.changeRefs(p.pr);
   const target = await resolveChange(ctx.ws, { mergeRef: refs.merge, headRef: refs.head, headSha, mergeable }, (why) =>
     ctx.log.debug({ pr: p.pr, err: why }, 'no usable merge ref; planning the head'),
   );
   if (p.base) {
     if (target.at !== 'merge') return done({ skipped: `pull request #${p.pr} has no merge ref with the branch; it is planned again on its next push` });
     if (!(await includesCommit(ctx.ws, target.base!, p.base))) {
-      throw new Error(`GitHub has not yet updated refs/pull/${p.pr}/merge to include ${p.base.slice(0, 12)}; the plan is made once it has`);
+      throw new Error(`The forge has not yet updated ${refs.merge} to include ${p.base.slice(0, 12)}; the plan is made once it has`);
     }
   }
   const at = await ctx.ws.repoAt(target.commit);
