@@ -80,9 +80,11 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
       redactor.reveal(v);
       return v;
     },
+    reveal: (v) => redactor.reveal(v),
     redact: (m) => redactor.redact(m),
     recorded,
     outputs,
+    clearOutputs: new Map(),
   };
 
   // Redacted failure messages, as reported when each step failed.

@@ -1,13 +1,26 @@
-import type { Session } from '../sdk/provider.js';
+import type { Recorded, Session } from '../sdk/provider.js';
 import type { StateStore, StackKey } from '../state/store.js';
-import { overlay } from './record.js';
+import { containsMask, unmaskSpec } from '../plan/sensitive.js';
+import { maskOutputs, overlay } from './record.js';
+
+export interface RecoverOptions {
+  /** A secret's value by name: a field recorded as a masked secret is given in clear to the provider's read. */
+  secret?(name: string): string | undefined;
+  /** The outputs of a resource that state must mask (`*`: all); default: all when its spec has a masked field. */
+  sensitiveOutputs?(id: string): string[] | undefined;
+}
 
 /**
  * Finish what a crashed apply left: every journal entry without an outcome is looked up live and
  * state records what exists, so nothing created is ever forgotten. Returns one line per entry.
  * Call with the stack's lock held.
  */
-export async function recoverStack(store: StateStore, key: StackKey, sessionFor: (apiVersion: string) => Session | undefined): Promise<string[]> {
+export async function recoverStack(
+  store: StateStore,
+  key: StackKey,
+  sessionFor: (apiVersion: string) => Session | undefined,
+  o: RecoverOptions = {},
+): Promise<string[]> {
   const entries = await store.unfinishedJournal(key);
   const notes: string[] = [];
   const runs = new Set<number>();
@@ -20,7 +33,8 @@ export async function recoverStack(store: StateStore, key: StackKey, sessionFor:
     }
     let note: string;
     try {
-      const observed = await session.read(e.resource);
+      const spec = o.secret ? unmaskSpec(e.resource.spec, o.secret) : e.resource.spec;
+      const observed = await session.read(spec === e.resource.spec ? e.resource : ({ ...e.resource, spec } as Recorded));
       const isDelete = e.operation === 'delete' || e.operation === 'replace-delete';
       if (isDelete) {
         if (observed === null) {
@@ -30,7 +44,9 @@ export async function recoverStack(store: StateStore, key: StackKey, sessionFor:
           note = `${e.resourceId}: interrupted ${e.operation} had not happened; the object still exists`;
         }
       } else if (observed) {
-        await store.putResource(key, { ...e.resource, spec: overlay(e.resource.spec, observed.spec), outputs: observed.outputs ?? e.resource.outputs ?? {} });
+        const masked = o.sensitiveOutputs?.(e.resourceId) ?? (containsMask(e.resource.spec) ? ['*'] : []);
+        const outputs = observed.outputs ? maskOutputs(observed.outputs, masked, [], e.resource.outputs) : (e.resource.outputs ?? {});
+        await store.putResource(key, { ...e.resource, spec: overlay(e.resource.spec, observed.spec), outputs });
         note = `${e.resourceId}: interrupted ${e.operation} found the object live; recorded it`;
       } else {
         note = `${e.resourceId}: interrupted ${e.operation} left nothing live; nothing to record`;

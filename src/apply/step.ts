@@ -1,12 +1,14 @@
 /** One resource's change: resolve its references and secrets, journal, call the provider, record the result. */
-import type { Desired, Session, Spec } from '../sdk/provider.js';
+import type { Desired, Recorded, Session, Spec } from '../sdk/provider.js';
 import type { RecordedResource } from '../plan/model.js';
+import type { DesiredResource } from '../plan/desired.js';
 import type { Step } from '../plan/planner.js';
 import { diffSpecs } from '../plan/compare.js';
 import { outputAt, resolveSpec, containsUnknown } from '../plan/resolve.js';
+import { containsMask, matchesMask, unmaskSpec } from '../plan/sensitive.js';
 import { UNKNOWN } from '../manifests/values.js';
 import type { StateStore, StackKey } from '../state/store.js';
-import { toRecorded } from './record.js';
+import { sensitiveStrings, toRecorded } from './record.js';
 
 /** What every step of one run shares. */
 export interface StepContext {
@@ -16,12 +18,16 @@ export interface StepContext {
   sessionFor(apiVersion: string): Session | undefined;
   /** A secret's value by name (undefined: not available). */
   secret(name: string): string | undefined;
+  /** Remember a clear sensitive value, so that no message can carry it out. */
+  reveal(value: string): void;
   /** Scrub secret values out of a message before it is journaled. */
   redact(message: string): string;
   /** The state the plan was made from, by id; read-only. */
   recorded: ReadonlyMap<string, RecordedResource>;
-  /** Every resource's current outputs by id, for `!ref`s; each step updates its own. */
+  /** Every resource's outputs as state records them (sensitive ones masked), by id; each step updates its own. */
   outputs: Map<string, Spec>;
+  /** Outputs in clear, by id: those of this run's steps, and those read back for a !ref to a masked output. */
+  clearOutputs: Map<string, Spec>;
 }
 
 /**
@@ -34,35 +40,80 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const session = ctx.sessionFor(apiVersion);
   if (!session) throw new Error(`no target for ${apiVersion} in this stack`);
   const prior = ctx.recorded.get(s.id);
+  const live = prior ? unmasked(ctx, prior) : undefined;
   if (s.action === 'delete') {
-    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(prior!));
+    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(live!));
     await store.deleteResource(key, s.id);
     ctx.outputs.delete(s.id);
+    ctx.clearOutputs.delete(s.id);
     return;
   }
   const d = s.desired!;
+  await readMaskedOutputs(ctx, d);
   const missing: string[] = [];
-  const resolved = resolveSpec(d.spec, { ref: (ref) => outputAt(ctx.outputs.get(ref.target), ref.field) ?? UNKNOWN, secret: ctx.secret }, missing);
+  const clear = resolveSpec(
+    d.spec,
+    { ref: (ref) => outputAt(ctx.clearOutputs.get(ref.target) ?? ctx.outputs.get(ref.target), ref.field) ?? UNKNOWN, secret: ctx.secret },
+    missing,
+  );
   if (missing.length) throw new Error(`secret ${missing.join(', ')} is not available`);
-  if (containsUnknown(resolved)) throw new Error('a !ref has no value: the referenced resource has no such output');
-  const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: resolved, adopt: d.adopt };
-  const intent = toRecorded(d, resolved, prior?.outputs ?? {}, prior);
+  if (containsUnknown(clear)) throw new Error('a !ref has no value: the referenced resource has no such output');
+  for (const v of sensitiveStrings(clear, d.sensitive)) ctx.reveal(v);
+  // The spec as a plan resolves it: a !ref to a masked output is that mask (state records its hash).
+  const visible = d.refs.length
+    ? resolveSpec(d.spec, { ref: (ref) => outputAt(ctx.outputs.get(ref.target), ref.field) ?? UNKNOWN, secret: ctx.secret })
+    : clear;
+  const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: clear, adopt: d.adopt };
+  const intent = toRecorded(d, clear, prior?.outputs ?? {}, prior, visible);
   let out: Spec;
   if (s.action === 'replace') {
-    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(prior!));
+    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(live!));
     await store.deleteResource(key, s.id);
     out = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired));
   } else if (s.action === 'create') {
     out = await journaled(ctx, s.id, 'create', intent, () => session.create(desired));
   } else {
-    const changed = diffSpecs(resolved, prior!.spec, undefined, d.sensitive, d.info?.equal).map((e) => e.path);
+    const changed = diffSpecs(clear, prior!.spec, undefined, d.sensitive, d.info?.equal).map((e) => e.path);
     // Drift repair: the recorded spec matches but the live object does not; every planned path changes.
     const paths = changed.length ? changed : s.diff.map((e) => e.path);
-    out = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, prior!, paths));
+    out = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, live!, paths));
   }
-  const rec = toRecorded(d, resolved, out, prior);
+  const rec = toRecorded(d, clear, out, prior, visible);
   await store.putResource(key, rec);
   ctx.outputs.set(s.id, rec.outputs);
+  ctx.clearOutputs.set(s.id, out ?? {});
+}
+
+/** A recorded resource as a provider needs to find it: fields that are a secret given in clear again. */
+function unmasked(ctx: StepContext, r: RecordedResource): Recorded {
+  const spec = unmaskSpec(r.spec, ctx.secret);
+  return spec === r.spec ? r : { ...r, spec };
+}
+
+/**
+ * A !ref to an output that state keeps masked (derived from a secret) needs its clear value, which
+ * only the live object has: read it back, once per run, and check it is the value that was
+ * recorded (and so the value the plan was reviewed with).
+ */
+async function readMaskedOutputs(ctx: StepContext, d: DesiredResource): Promise<void> {
+  for (const { ref } of d.refs) {
+    if (ctx.clearOutputs.has(ref.target)) continue;
+    const masked = ctx.outputs.get(ref.target);
+    if (!masked || !containsMask(outputAt(masked, ref.field))) continue;
+    const rec = ctx.recorded.get(ref.target);
+    const session = rec && ctx.sessionFor(rec.apiVersion);
+    if (!rec || !session) throw new Error(`!ref ${ref}: ${ref.target} is not recorded in this stack`);
+    const observed = await session.read(unmasked(ctx, rec));
+    if (!observed) throw new Error(`!ref ${ref}: ${ref.target} no longer exists (deleted outside driftless); plan again`);
+    const outputs = observed.outputs ?? {};
+    for (const [k, v] of Object.entries(masked)) {
+      if (!containsMask(v)) continue;
+      if (!matchesMask(outputs[k], v))
+        throw new Error(`!ref ${ref}: the output ${k} of ${ref.target} changed outside driftless since it was recorded; plan again`);
+      for (const x of sensitiveStrings({ [k]: outputs[k] }, [`/spec/${k}`])) ctx.reveal(x);
+    }
+    ctx.clearOutputs.set(ref.target, outputs);
+  }
 }
 
 /** A provider call between a journal entry and its outcome (the error message redacted). */

@@ -72,7 +72,8 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     for (const r of recorded.values()) versions.add(r.apiVersion);
     for (const e of await store.unfinishedJournal(key)) versions.add(e.resource.apiVersion);
     const sessionFor = await ws.sessions.sessionsFor(at.repoConfig, req.stack, versions);
-    const recovered = await recoverStack(store, key, sessionFor);
+    const desired = inputs.desired;
+    const recovered = await recoverStack(store, key, sessionFor, { secret: ws.secret, sensitiveOutputs: (id) => desired.resources.get(id)?.sensitiveOutputs });
     const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
     const plan = planned!.plan;
     if (req.gate) {

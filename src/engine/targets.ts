@@ -6,6 +6,7 @@ import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { DesiredSet } from '../plan/desired.js';
 import type { RecordedResource } from '../plan/model.js';
+import { unmaskSpec } from '../plan/sensitive.js';
 
 /** Provider sessions of one workspace's targets: connected on first use, reused, closed together. */
 export class TargetSessions {
@@ -40,10 +41,20 @@ export class TargetSessions {
     return (v) => map.get(v);
   }
 
-  /** Read the live state of recorded resources, batched per provider. */
-  async refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
+  /**
+   * Read the live state of recorded resources, batched per provider. A field recorded as a masked
+   * secret is given to the provider in clear (`secret`), so that it can find the object.
+   */
+  async refresh(
+    repoConfig: RepoConfig,
+    stack: string,
+    recorded: Map<string, RecordedResource>,
+    secret: (name: string) => string | undefined = () => undefined,
+  ): Promise<Map<string, Observed | null>> {
     const byVersion = new Map<string, RecordedResource[]>();
-    for (const r of recorded.values()) {
+    for (const rec of recorded.values()) {
+      const spec = unmaskSpec(rec.spec, secret);
+      const r = spec === rec.spec ? rec : { ...rec, spec };
       const list = byVersion.get(r.apiVersion) ?? [];
       list.push(r);
       byVersion.set(r.apiVersion, list);

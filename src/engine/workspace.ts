@@ -156,7 +156,7 @@ export class Workspace {
 
   /** Read the live state of recorded resources, batched per provider. */
   refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
-    return this.sessions.refresh(repoConfig, stack, recorded);
+    return this.sessions.refresh(repoConfig, stack, recorded, this.secret);
   }
 
   /** Plan one stack at a commit. */

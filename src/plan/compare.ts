@@ -3,7 +3,7 @@ import { isSensitiveMask } from '../sdk/provider.js';
 import { isUnknown } from '../manifests/values.js';
 import type { DiffEntry } from './model.js';
 import { deepEqual, flatten } from './values.js';
-import { isSensitivePath, matchesMask } from './sensitive.js';
+import { containsMask, isSensitivePath, matchesMask } from './sensitive.js';
 
 type EqualFn = KindInfo['equal'];
 
@@ -40,6 +40,9 @@ export function diffSpecs(desired: Spec, recorded: Spec | undefined, live: Spec 
   for (const p of paths) {
     const want = d.get(p);
     const current = l?.has(p) ? l.get(p) : r.get(p);
+    // A value taken by !ref from a masked output is known here only by its mask: it is unchanged
+    // when it is what was recorded and the live field still holds the recorded value.
+    if (l?.has(p) && containsMask(want) && isSensitiveMask(r.get(p)) && matchesMask(want, r.get(p)) && matchesMask(current, r.get(p))) continue;
     const sens = isSensitivePath(p, sensitive) || isSensitiveMask(current);
     if (!isUnknown(want) && want !== undefined && current !== undefined && same(p, want, current, equal)) continue;
     if (want === undefined && current === undefined) continue;

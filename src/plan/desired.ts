@@ -5,13 +5,19 @@ import { pointerToPath } from '../manifests/validate.js';
 import { Graph } from '../dag/graph.js';
 import type { RecordedResource } from './model.js';
 import { deepEqual } from './values.js';
+import { isSensitivePath } from './sensitive.js';
 
 export interface DesiredResource extends LocatedResource {
   info?: KindInfo;
   /** Every dependency: explicit, implicit (by natural key) and from !ref; sorted. */
   deps: string[];
-  /** JSON pointers whose values are sensitive: writeOnly fields and !secret values. */
+  /**
+   * JSON pointers whose values are sensitive: writeOnly fields, !secret values, and !ref values
+   * taken from a sensitive output.
+   */
   sensitive: string[];
+  /** The outputs derived from a sensitive field (`*`: all of them), masked in state like one. */
+  sensitiveOutputs: string[];
 }
 
 export interface DesiredSet {
@@ -119,9 +125,9 @@ function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: D
     const entry = registry.lookup(r.apiVersion, r.kind);
     if (!sameShape(r, before, entry?.info)) return undefined;
     if (entry?.info && kindFacts(entry.info, r).problems.length) return undefined; // the full build reports them
-    const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
-    resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive });
+    resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: [] });
   }
+  propagateSensitivity(resources, memo.set.order);
   return { resources, graph: memo.set.graph, order: memo.set.order };
 }
 
@@ -158,8 +164,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       continue;
     }
     const entry = registry.lookup(r.apiVersion, r.kind);
-    const sensitive = r.secretPaths.length ? [...new Set([...(entry?.sensitive ?? []), ...r.secretPaths])].sort() : (entry?.sensitive ?? []);
-    const d: DesiredResource = { ...r, info: entry?.info, deps: [], sensitive };
+    const d: DesiredResource = { ...r, info: entry?.info, deps: [], sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: [] };
     if (d.info) {
       const facts = kindFacts(d.info, r);
       issues.push(...specIssues(r, facts)); // reported, and the resource kept: no follow-on "not declared" errors
@@ -212,7 +217,44 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
     issues.push({ resource: first, path: [], message: `dependency cycle: ${cycle.join(' -> ')}` });
     return { issues };
   }
+  propagateSensitivity(resources, order);
   return { set: { resources, graph, order }, issues };
+}
+
+/** The fields sensitive by the resource alone: its kind's writeOnly fields and its !secret values. */
+function ownSensitive(r: LocatedResource, kindSensitive: string[] = []): string[] {
+  return r.secretPaths.length ? [...new Set([...kindSensitive, ...r.secretPaths])].sort() : kindSensitive;
+}
+
+/**
+ * Sensitivity follows values: an output derived from a sensitive field is sensitive, and so is a
+ * field that takes such an output by !ref, however many hops away. Walks `order` (dependencies
+ * first) and sets each resource's `sensitive` and `sensitiveOutputs` in place.
+ */
+function propagateSensitivity(resources: Map<string, DesiredResource>, order: string[]): void {
+  for (const id of order) {
+    const d = resources.get(id)!;
+    const inherited = d.refs.filter(({ ref }) => isOutputSensitive(resources.get(ref.target), ref.field[0])).map(({ path }) => path);
+    const sensitive = inherited.length ? [...new Set([...d.sensitive, ...inherited])].sort() : d.sensitive;
+    const outputs = sensitiveOutputs(d.info, sensitive);
+    // A new object when anything changes: an incremental build shares the previous set's objects.
+    if (sensitive.join('\0') !== d.sensitive.join('\0') || outputs.join('\0') !== d.sensitiveOutputs.join('\0'))
+      resources.set(id, { ...d, sensitive, sensitiveOutputs: outputs });
+  }
+}
+
+function sensitiveOutputs(info: KindInfo | undefined, sensitive: string[]): string[] {
+  if (!sensitive.length) return [];
+  const sources = info?.outputSources;
+  if (!sources) return ['*'];
+  return Object.entries(sources)
+    .filter(([, from]) => from.some((p) => isSensitivePath(p, sensitive)))
+    .map(([name]) => name)
+    .sort();
+}
+
+function isOutputSensitive(d: DesiredResource | undefined, output: string): boolean {
+  return !!d && (d.sensitiveOutputs.includes('*') || d.sensitiveOutputs.includes(output));
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Json, Spec } from '../sdk/provider.js';
+import { isSensitiveMask } from '../sdk/provider.js';
 import { Ref, SecretRef, UNKNOWN, isUnknown } from '../manifests/values.js';
 
 export interface Resolvers {
@@ -38,10 +39,11 @@ function resolveValue(v: unknown, r: Resolvers, missing: string[]): unknown {
   return v;
 }
 
-/** Read `outputs.a.b` from an outputs object. */
+/** Read `outputs.a.b` from an outputs object; a masked (sensitive) output masks whatever is read under it. */
 export function outputAt(outputs: Spec | undefined, field: string[]): Json | undefined {
   let cur: unknown = outputs;
   for (const f of field) {
+    if (isSensitiveMask(cur)) return cur as string;
     if (cur === null || typeof cur !== 'object') return undefined;
     cur = (cur as Record<string, unknown>)[f];
   }

@@ -39,6 +39,13 @@ export interface KindInfo {
    * anything that is not a plain JSON value. Default: nothing beyond the schema.
    */
   validate?(spec: Spec, name: string): SpecProblem[];
+  /**
+   * The spec fields (JSON pointers, `/spec/path`) each output is derived from, so that an output
+   * derived from a sensitive field is sensitive too, wherever it is referenced. An output with an
+   * empty list depends on no field (an oid). Absent: every output of a resource with a sensitive
+   * field is sensitive.
+   */
+  outputSources?: Record<string, string[]>;
 }
 
 /** A problem `KindInfo.validate` found: `path` is a JSON pointer under `spec` (`/path`, `/members/0`). */

@@ -98,8 +98,15 @@ export class World {
   config!: ServerConfig;
   private deliveryN = 0;
 
-  static async create(files: Record<string, string>, opts: { poll?: string; stateUrl?: string; app?: boolean; prefix?: string } = {}): Promise<World> {
+  /** Server-config secrets (name -> value), given to the service through the environment. */
+  appSecrets: Record<string, string> = {};
+
+  static async create(
+    files: Record<string, string>,
+    opts: { poll?: string; stateUrl?: string; app?: boolean; prefix?: string; secrets?: Record<string, string> } = {},
+  ): Promise<World> {
     const w = new World();
+    w.appSecrets = opts.secrets ?? {};
     mkdirSync(join(w.root, 'srv'), { recursive: true });
     execFileSync('git', ['init', '-q', '--bare', '-b', 'main', w.bare]);
     execFileSync('git', ['config', 'http.receivepack', 'true'], { cwd: w.bare });
@@ -143,6 +150,7 @@ export class World {
         'targets:',
         `  files: { provider: fs, root: ${this.targetRoot} }`,
         ...(opts.stateUrl ? ['state:', '  url: { fromEnv: TEST_STATE_URL }'] : []),
+        ...(Object.keys(this.appSecrets).length ? ['secrets:', ...Object.keys(this.appSecrets).map((k) => `  ${k}: { fromEnv: TEST_SECRET_${k} }`)] : []),
         'server:',
         '  host: 127.0.0.1',
         '  port: 0',
@@ -160,6 +168,7 @@ export class World {
       TEST_GITHUB_TOKEN: GITHUB_TOKEN,
       TEST_WEBHOOK_SECRET: WEBHOOK_SECRET,
       ...(stateUrl ? { TEST_STATE_URL: stateUrl } : {}),
+      ...Object.fromEntries(Object.entries(this.appSecrets).map(([k, v]) => [`TEST_SECRET_${k}`, v])),
     };
   }
 

@@ -39,9 +39,9 @@ const equal: KindInfo['equal'] = (path, a, b) => (path === '/spec/mode' ? normMo
 
 const common = { replaceOn: ['/spec/path'], naturalKey: key, references: (s: Spec) => parents(String(s.path)), equal };
 const kinds: Record<string, KindInfo> = {
-  File: { schema: fileSchema, ...common, validate: validatePath },
-  Directory: { schema: directorySchema, ...common, validate: validatePath },
-  Symlink: { schema: symlinkSchema, ...common, validate: validateSymlink },
+  File: { schema: fileSchema, ...common, validate: validatePath, outputSources: { path: ['/spec/path'], sha256: ['/spec/content'] } },
+  Directory: { schema: directorySchema, ...common, validate: validatePath, outputSources: { path: ['/spec/path'] } },
+  Symlink: { schema: symlinkSchema, ...common, validate: validateSymlink, outputSources: { path: ['/spec/path'] } },
 };
 
 const modeOf = (m: number): string => (m & 0o777).toString(8).padStart(4, '0');

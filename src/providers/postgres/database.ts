@@ -206,6 +206,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 export const database: KindImpl = {
   info: {
     schema: kindSchema,
+    outputSources: { name: ['/spec/name'], oid: [], owner: ['/spec/owner'], encoding: ['/spec/encoding'] },
     replaceOn: CREATE_ONLY.map((f) => `/spec/${f}`),
     naturalKey: (spec, name) => objectName(spec, name),
     references: (spec) => (str(spec.owner) ? [{ kind: 'PostgresRole', key: str(spec.owner)! }] : []),

@@ -118,6 +118,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 export const extension: KindImpl = {
   info: {
     schema: kindSchema,
+    outputSources: { name: ['/spec/name'], database: ['/spec/database'], schema: ['/spec/schema'], version: ['/spec/version'], oid: [] },
     replaceOn: ['/spec/name', '/spec/database'],
     naturalKey: (spec, name) => dbKey(str(spec.database) ?? '', objectName(spec, name)),
     references(spec) {

@@ -119,6 +119,14 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 export const grant: KindImpl = {
   info: {
     schema: kindSchema,
+    outputSources: {
+      key: ['/spec'],
+      role: ['/spec/role'],
+      database: ['/spec/database'],
+      on: ['/spec/on'],
+      privileges: ['/spec/privileges'],
+      schema: ['/spec/schema'],
+    },
     replaceOn: ['/spec/role', '/spec/database', '/spec/on', '/spec/schema'],
     naturalKey: (spec, name) => {
       try {

@@ -182,6 +182,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 export const role: KindImpl = {
   info: {
     schema: kindSchema,
+    outputSources: { name: ['/spec/name'], oid: [] },
     replaceOn: [],
     naturalKey: (spec, name) => objectName(spec, name),
     references: (spec) => strings(spec.memberOf).map((g) => ({ kind: KIND, key: g })),

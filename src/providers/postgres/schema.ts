@@ -121,6 +121,7 @@ async function remove(conn: Connection, prior: Recorded): Promise<void> {
 export const schema: KindImpl = {
   info: {
     schema: kindSchema,
+    outputSources: { name: ['/spec/name'], database: ['/spec/database'], oid: [], owner: ['/spec/owner'] },
     replaceOn: ['/spec/database'],
     naturalKey: (spec, name) => dbKey(str(spec.database) ?? '', objectName(spec, name)),
     references(spec) {
