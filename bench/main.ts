@@ -9,6 +9,7 @@ import { incremental } from './scenarios/incremental.js';
 import { mirror } from './scenarios/mirror.js';
 import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
+import { startup } from './scenarios/startup.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -29,6 +30,7 @@ const serviceScenario = (name: 'webhook' | 'throughput', title: string, label: s
   });
 
 export const SCENARIOS: Scenario[] = [
+  startup,
   coldPlan,
   incremental,
   serviceScenario('webhook', 'Webhook to PR comment', '3 webhook → PR comment', 'report'),
