@@ -24,17 +24,22 @@ export class TestRepo {
 
   /** Write files (null deletes) and commit them; returns the new sha. */
   commit(files: Record<string, string | null>, message = 'change'): string {
+    // One git process per kind of change, not one per file: a test's set-up spawns few processes.
+    const added: string[] = [];
+    const removed: string[] = [];
     for (const [path, content] of Object.entries(files)) {
       const abs = join(this.dir, path);
       if (content === null) {
         rmSync(abs, { force: true });
-        this.git('rm', '-q', '--cached', '--ignore-unmatch', path);
+        removed.push(path);
       } else {
         mkdirSync(dirname(abs), { recursive: true });
         writeFileSync(abs, content);
-        this.git('add', path);
+        added.push(path);
       }
     }
+    if (removed.length) this.git('rm', '-q', '--cached', '--ignore-unmatch', '--', ...removed);
+    if (added.length) this.git('add', '--', ...added);
     this.git('commit', '-q', '--allow-empty', '-m', message);
     return this.head();
   }
