@@ -74,8 +74,10 @@ export class ManifestLoader {
           const decoded = decodeUtf8(f.path, await this.repo.readBlob(f.oid));
           const parsed = 'error' in decoded ? { docs: [], diagnostics: [decoded.error] } : parseManifestFile(f.path, decoded.text);
           diagnostics.push(...parsed.diagnostics);
+          const source = 'error' in decoded ? undefined : decoded.text;
           for (const d of parsed.docs) {
-            if (d.value && typeof d.value === 'object' && !Array.isArray(d.value)) custom.push({ file: f.path, schema: d.value as Record<string, unknown> });
+            if (d.value && typeof d.value === 'object' && !Array.isArray(d.value))
+              custom.push({ file: f.path, schema: d.value as Record<string, unknown>, source, docIndex: d.index });
             else diagnostics.push({ file: f.path, line: d.line, col: d.col, message: 'a schema must be a JSON object' });
           }
         }
@@ -84,7 +86,7 @@ export class ManifestLoader {
       if (this.registries.size > 16) this.registries.clear();
       this.registries.set(key, registry);
     }
-    for (const p of registry.problems) diagnostics.push({ file: p.file, line: 1, col: 1, message: p.message });
+    for (const p of registry.problems) diagnostics.push({ ...p });
     return { registry, diagnostics };
   }
 

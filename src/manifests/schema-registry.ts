@@ -3,6 +3,11 @@ import addFormatsModule from 'ajv-formats';
 import { createHash } from 'node:crypto';
 import type { KindInfo, ProviderKinds } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
+import { boundFormats } from './bounded-formats.js';
+import { linearRegExp, PatternRefused } from './linear-regexp.js';
+import { findPattern } from './pattern-location.js';
+import { escapePointer } from './validate.js';
+import { locate } from './yaml.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -20,11 +25,28 @@ export interface KindEntry {
 export interface CustomSchema {
   file: string;
   schema: Record<string, unknown>;
+  /** The file's text and the schema's document in it, to point a problem at its line and column. */
+  source?: string;
+  docIndex?: number;
 }
 
+/** A problem with a repository schema, at its place in the schema file. */
+export interface SchemaProblem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+/**
+ * An Ajv as driftless configures it. Every `pattern` and `patternProperties` key runs on RE2, in
+ * time linear in the input, with ECMAScript's meaning (see linear-regexp.ts): manifests and
+ * repository schemas come from pull requests, and no pattern, ours or theirs, may stall the service.
+ */
 export function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, loadSchema: undefined });
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, loadSchema: undefined, code: { regExp: linearRegExp } });
   addFormats(ajv);
+  boundFormats(ajv);
   return ajv;
 }
 
@@ -37,7 +59,7 @@ export class SchemaRegistry {
   readonly key: string;
   private readonly kinds = new Map<string, KindEntry>();
   readonly envelope: ValidateFunction;
-  readonly problems: { file: string; message: string }[] = [];
+  readonly problems: SchemaProblem[] = [];
 
   constructor(
     readonly providers: readonly ProviderKinds[],
@@ -78,13 +100,17 @@ export class SchemaRegistry {
   }
 
   private addCustom(c: CustomSchema): void {
+    const problem = (message: string, at?: { path: string[]; target: 'value' | 'key' }): void => {
+      const pos = at && c.source !== undefined ? locate(c.source, c.docIndex ?? 0, at.path, at.target) : { line: 1, col: 1 };
+      this.problems.push({ file: c.file, ...pos, message });
+    };
     const meta = c.schema['x-driftless-kind'] as { apiVersion?: unknown; kind?: unknown } | undefined;
     if (!meta || typeof meta.apiVersion !== 'string' || typeof meta.kind !== 'string') {
-      this.problems.push({ file: c.file, message: 'a repository schema needs "x-driftless-kind": { "apiVersion": "group/v1", "kind": "Kind" }' });
+      problem('a repository schema needs "x-driftless-kind": { "apiVersion": "group/v1", "kind": "Kind" }');
       return;
     }
     if ('$ref' in c.schema && typeof c.schema.$ref === 'string' && /^https?:/.test(c.schema.$ref)) {
-      this.problems.push({ file: c.file, message: 'remote $ref is not fetched; inline the schema' });
+      problem('remote $ref is not fetched; inline the schema');
       return;
     }
     let validate: ValidateFunction;
@@ -92,7 +118,12 @@ export class SchemaRegistry {
       const { $id: _id, ...rest } = c.schema;
       validate = this.ajv.compile(rest);
     } catch (err) {
-      this.problems.push({ file: c.file, message: `invalid JSON Schema: ${(err as Error).message}` });
+      if (err instanceof PatternRefused) {
+        const at = findPattern(c.schema, err.pattern);
+        problem(`${at ? '/' + at.path.map(escapePointer).join('/') + ': ' : ''}${err.message}`, at);
+      } else {
+        problem(`invalid JSON Schema: ${(err as Error).message}`);
+      }
       return;
     }
     const k = `${meta.apiVersion} ${meta.kind}`;
