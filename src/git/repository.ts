@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve as resolvePath } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import git from 'isomorphic-git';
 import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
@@ -13,6 +13,14 @@ export interface TreeFile {
 
 export class GitError extends Error {
   override name = 'GitError';
+}
+
+/** The top of the git work tree a folder lies inside (a parent holding `.git`), or null. */
+export function enclosingWorkTree(abs: string): string | null {
+  for (let dir = dirname(abs); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    if (dirname(dir) === dir) return null;
+  }
 }
 
 /**
@@ -43,6 +51,12 @@ export class GitRepository {
     const dotgit = join(abs, '.git');
     if (existsSync(dotgit) && statSync(dotgit).isDirectory()) return new GitRepository(dotgit);
     if (existsSync(join(abs, 'HEAD')) && existsSync(join(abs, 'objects'))) return new GitRepository(abs);
+    const top = enclosingWorkTree(abs);
+    if (top)
+      throw new GitError(
+        `${path} is not a git repository (no .git directory and not a bare repository): it is a folder inside the work tree of ${top}. ` +
+          `driftless reads a repository's commits: give that repository (--repo ${top}), or make this folder a repository of its own (git init, git add, git commit)`,
+      );
     throw new GitError(`${path} is not a git repository (no .git directory and not a bare repository)`);
   }
 
