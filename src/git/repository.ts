@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve as resolvePath } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import git from 'isomorphic-git';
 import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
 import { appendNote } from './notes.js';
+import { enclosingWorkTree } from './work-tree.js';
 
 export interface TreeFile {
   path: string; // repository-relative, forward slashes
@@ -13,14 +14,6 @@ export interface TreeFile {
 
 export class GitError extends Error {
   override name = 'GitError';
-}
-
-/** The top of the git work tree a folder lies inside (a parent holding `.git`), or null. */
-export function enclosingWorkTree(abs: string): string | null {
-  for (let dir = dirname(abs); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, '.git'))) return dir;
-    if (dirname(dir) === dir) return null;
-  }
 }
 
 /**
