@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fsProvider } from '../../src/providers/fs/index.js';
-import { isLeftover, removeLeftovers } from '../../src/providers/fs/leftovers.js';
+import { isLeftover, releaseTempName, removeLeftovers, tempName } from '../../src/providers/fs/leftovers.js';
 import type { Desired, Recorded, Session } from '../../src/sdk/provider.js';
 import { tempDir } from '../helpers/git.js';
 
@@ -35,11 +35,11 @@ const HEX = '0123456789ab';
 
 describe('fs provider: temporary files an interrupted write left', () => {
   it('knows its own temporary names exactly, and spares those of a running writer', () => {
-    const alive = (pid: number) => pid === 42;
-    expect(isLeftover(`.driftless-${HEX}.tmp`, alive)).toBe(true); // made before names carried the pid
-    expect(isLeftover(`.driftless-${HEX}.lnk`, alive)).toBe(true);
-    expect(isLeftover(`.driftless-7-${HEX}.tmp`, alive)).toBe(true);
-    expect(isLeftover(`.driftless-42-${HEX}.tmp`, alive)).toBe(false); // its writer runs
+    const busy = (pid: number) => pid === 42;
+    expect(isLeftover(`.driftless-${HEX}.tmp`, busy)).toBe(true); // made before names carried the pid
+    expect(isLeftover(`.driftless-${HEX}.lnk`, busy)).toBe(true);
+    expect(isLeftover(`.driftless-7-${HEX}.tmp`, busy)).toBe(true);
+    expect(isLeftover(`.driftless-42-${HEX}.tmp`, busy)).toBe(false); // its writer runs
     for (const name of [
       'notes.tmp',
       `.driftless-${HEX}.tmp.bak`,
@@ -50,7 +50,7 @@ describe('fs provider: temporary files an interrupted write left', () => {
       `.driftless-0-${HEX}.tmp`,
       '.driftless-notes.tmp',
     ])
-      expect(isLeftover(name, alive), name).toBe(false);
+      expect(isLeftover(name, busy), name).toBe(false);
   });
 
   it('recover removes them around the given resources, and nothing a user made; the Directory is then pruned', async () => {
@@ -63,8 +63,12 @@ describe('fs provider: temporary files an interrupted write left', () => {
     const planted = [`d/.driftless-${dead}-${HEX}.tmp`, `d/.driftless-${HEX}.tmp`, `.driftless-${dead}-${HEX}.tmp`];
     for (const p of planted) writeFileSync(join(root, p), 'partial');
     symlinkSync('f.txt', join(root, `d/.driftless-${dead}-${HEX}.lnk`));
-    const running = `d/.driftless-${process.pid}-${HEX}.tmp`; // a write of this process in flight
-    writeFileSync(join(root, running), 'in flight');
+    writeFileSync(join(root, `d/.driftless-1-${HEX}.tmp`), 'in flight'); // its writer (pid 1) runs
+    // This process's pid, not written by it now: left by a predecessor with the same pid (a container's first process).
+    planted.push(`d/.driftless-${process.pid}-${HEX}.tmp`);
+    writeFileSync(join(root, `d/.driftless-${process.pid}-${HEX}.tmp`), 'partial');
+    const inFlight = tempName('tmp'); // a write of this process in flight
+    writeFileSync(join(root, 'd', inFlight), 'in flight');
     mkdirSync(join(root, `d/.driftless-${dead}-ba9876543210.tmp`)); // the name, but a directory: not ours
     writeFileSync(join(root, 'd/notes.tmp'), 'user');
     // Behind a symlink: never looked into.
@@ -74,16 +78,17 @@ describe('fs provider: temporary files an interrupted write left', () => {
 
     const notes = await s.recover!([recorded(dir), recorded(file), recorded(top), recorded(behindLink)]);
     expect(notes.sort()).toEqual([...planted, `d/.driftless-${dead}-${HEX}.lnk`].map((p) => `removed ${p}, a temporary file an interrupted write left`).sort());
-    const notOurs = [`.driftless-${dead}-ba9876543210.tmp`, `.driftless-${process.pid}-${HEX}.tmp`, 'notes.tmp'].sort();
+    const notOurs = [`.driftless-${dead}-ba9876543210.tmp`, `.driftless-1-${HEX}.tmp`, inFlight, 'notes.tmp'].sort();
     expect(readdirSync(join(root, 'd')).sort()).toEqual([...notOurs, 'f.txt'].sort());
     expect(existsSync(join(outside, `.driftless-${HEX}.tmp`))).toBe(true);
     expect(lstatSync(join(root, 'd/f.txt')).isFile()).toBe(true);
 
-    // What is left is not ours: the prune refuses, naming it.
+    // What is left is not ours to remove: the prune refuses, naming it.
     await s.delete(recorded(file));
     await expect(s.delete(recorded(dir))).rejects.toThrow(
       `directory d is not empty: it holds files this stack does not manage (${notOurs.join(', ')}); refusing to delete them`,
     );
+    releaseTempName(inFlight);
   });
 
   it('a Directory delete removes leftovers in it first (a prune after an old crash succeeds)', async () => {

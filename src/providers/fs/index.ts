@@ -1,11 +1,11 @@
 import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
 import { ProviderError } from '../../sdk/provider.js';
 import { reveal } from '../../sdk/secret-value.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
-import { removeLeftovers, tempName } from './leftovers.js';
+import { releaseTempName, removeLeftovers, tempName } from './leftovers.js';
 import { validatePath, validateSymlink } from './validate.js';
 import { mapLimit } from '../../sdk/concurrency.js';
 import directorySchema from './schemas/Directory.schema.json' with { type: 'json' };
@@ -65,6 +65,7 @@ async function writeAtomic(abs: string, content: string, mode: number): Promise<
   } catch (err) {
     // A write cut short (a full disk) leaves a partial file of ours; a name taken (EEXIST) is not ours.
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
+    releaseTempName(basename(tmp));
     throw err;
   }
   await settle(tmp, abs, async () => {
@@ -85,6 +86,8 @@ async function settle(tmp: string, abs: string, check: () => Promise<void> = asy
   } catch (err) {
     await unlink(tmp).catch(() => undefined); // best effort: the error that matters is `err`
     throw err;
+  } finally {
+    releaseTempName(basename(tmp));
   }
 }
 
@@ -162,7 +165,12 @@ class FsSession implements Session {
         const st = await lstatOrNull(abs);
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
         const tmp = join(dirname(abs), tempName('lnk'));
-        await symlink(target, tmp);
+        try {
+          await symlink(target, tmp);
+        } catch (err) {
+          releaseTempName(basename(tmp));
+          throw err;
+        }
         await settle(tmp, abs);
         return { path: rel };
       }

@@ -8,23 +8,38 @@ import { confine } from './paths.js';
 /** The exact names this provider gives its temporary files; the pid is absent in names made before it was added. */
 const TEMP_NAME = /^\.driftless-(?:([1-9][0-9]*)-)?[0-9a-f]{12}\.(tmp|lnk)$/;
 
-/** A fresh name for a temporary file (`tmp`, written then renamed over a file) or symlink (`lnk`). */
+/** Temporary names this process is writing now (a restarted container's first process has its predecessor's pid). */
+const inFlight = new Set<string>();
+
+/** A fresh name for a temporary file (`tmp`, written then renamed over a file) or symlink (`lnk`); `release` it when done. */
 export function tempName(kind: 'tmp' | 'lnk'): string {
-  return `.driftless-${process.pid}-${randomBytes(6).toString('hex')}.${kind}`;
+  const name = `.driftless-${process.pid}-${randomBytes(6).toString('hex')}.${kind}`;
+  inFlight.add(name);
+  return name;
+}
+
+/** The temporary file named `name` is renamed into place or removed. */
+export function releaseTempName(name: string): void {
+  inFlight.delete(name);
 }
 
 /**
  * Whether a directory entry is a temporary file of this provider that no running writer owns:
- * its name has the exact temporary pattern and the process named in it is gone (or it names none).
+ * its name has the exact temporary pattern and `busy(pid, name)` says no writer has it (a name
+ * without a pid comes from an older version).
  */
-export function isLeftover(name: string, alive: (pid: number) => boolean): boolean {
+export function isLeftover(name: string, busy: (pid: number, name: string) => boolean): boolean {
   const m = TEMP_NAME.exec(name);
   if (!m) return false;
-  return m[1] === undefined || !alive(Number(m[1]));
+  return m[1] === undefined || !busy(Number(m[1]), name);
 }
 
-/** Whether a process with this id runs on this host (one we may not signal runs too). */
-export function processAlive(pid: number): boolean {
+/**
+ * Whether a writer may still have this temporary file: this process when it is writing it now, or
+ * another process with that pid that runs on this host (one we may not signal runs too).
+ */
+export function writerBusy(pid: number, name: string): boolean {
+  if (pid === process.pid) return inFlight.has(name);
   try {
     process.kill(pid, 0);
     return true;
@@ -39,7 +54,7 @@ export function processAlive(pid: number): boolean {
  * skipped, never followed; only entries named as temporary files, of the type that name says (a
  * regular file for `.tmp`, a symlink for `.lnk`), are removed. Returns the relative paths removed.
  */
-export async function removeLeftovers(root: string, dirs: string[], alive: (pid: number) => boolean = processAlive): Promise<string[]> {
+export async function removeLeftovers(root: string, dirs: string[], busy: (pid: number, name: string) => boolean = writerBusy): Promise<string[]> {
   const removed = await mapLimit([...new Set(dirs)].sort(), 16, async (rel) => {
     const abs = await realDirectory(root, rel);
     if (!abs) return [];
@@ -51,7 +66,7 @@ export async function removeLeftovers(root: string, dirs: string[], alive: (pid:
       throw err;
     }
     const out: string[] = [];
-    for (const name of names.filter((n) => isLeftover(n, alive)).sort()) {
+    for (const name of names.filter((n) => isLeftover(n, busy)).sort()) {
       const path = join(abs, name);
       const st = await lstat(path).catch((err) => (isGone(err) ? null : Promise.reject(err)));
       if (!st || !(name.endsWith('.tmp') ? st.isFile() : st.isSymbolicLink())) continue;
