@@ -11,7 +11,7 @@ const TEMP_NAME = /^\.driftless-(?:([1-9][0-9]*)-)?[0-9a-f]{12}\.(tmp|lnk)$/;
 /** Temporary names this process is writing now (a restarted container's first process has its predecessor's pid). */
 const inFlight = new Set<string>();
 
-/** A fresh name for a temporary file (`tmp`, written then renamed over a file) or symlink (`lnk`); `release` it when done. */
+/** A fresh name for a temporary file (`tmp`, written then renamed over a file) or symlink (`lnk`); `releaseTempName` it when done. */
 export function tempName(kind: 'tmp' | 'lnk'): string {
   const name = `.driftless-${process.pid}-${randomBytes(6).toString('hex')}.${kind}`;
   inFlight.add(name);
