@@ -1,4 +1,4 @@
-import type { Recorded, Session } from '../sdk/provider.js';
+import type { Recorded, ResourceWithSpec, Session } from '../sdk/provider.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { containsMask, unmaskSpec } from '../plan/sensitive.js';
 import { maskOutputs, overlay } from './record.js';
@@ -67,6 +67,32 @@ export async function recoverStack(
   for (const run of await store.runs({ repo: key.repo, stack: key.stack, limit: 20 })) {
     if (run.outcome === 'running' && (run.kind === 'apply' || run.kind === 'remediate')) {
       await store.finishRun(run.id, 'interrupted', run.summary, run.results, 'the process stopped during the apply');
+    }
+  }
+  return notes;
+}
+
+/**
+ * After an interrupted apply, let each provider remove what its cut-short calls left (say, temporary
+ * files) around the stack's resources: `Session.recover`, once per session. Returns one line per
+ * thing removed; a provider that fails here is reported and does not stop the apply.
+ */
+export async function recoverProviders(resources: Iterable<ResourceWithSpec>, sessionFor: (apiVersion: string) => Session | undefined): Promise<string[]> {
+  const bySession = new Map<Session, ResourceWithSpec[]>();
+  for (const r of resources) {
+    const session = sessionFor(r.apiVersion);
+    if (!session?.recover) continue;
+    let list = bySession.get(session);
+    if (!list) bySession.set(session, (list = []));
+    list.push(r);
+  }
+  const notes: string[] = [];
+  for (const [session, list] of bySession) {
+    const apiVersion = list[0].apiVersion;
+    try {
+      notes.push(...(await session.recover!(list)).map((line) => `${apiVersion}: ${line}`));
+    } catch (err) {
+      notes.push(`${apiVersion}: could not clean up after the interrupted apply: ${(err as Error).message}`);
     }
   }
   return notes;

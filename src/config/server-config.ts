@@ -7,6 +7,7 @@ import { loadSchema } from '../manifests/schema-files.js';
 import { parseManifestFile, locate } from '../manifests/yaml.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
 import { configProblems } from './schema-errors.js';
+import { defaultDataDir } from './data-dir.js';
 import { SecretValue } from '../sdk/secret-value.js';
 
 export const DEFAULT_CONFIG_FILE = 'driftless.config.yaml';
@@ -137,7 +138,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
       bodyLimit: (server.bodyLimit as number) ?? 25 * 1024 * 1024,
     },
     poll: (raw.poll as string) ?? '* * * * *',
-    dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : resolve(base, '.driftless'))),
+    dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : defaultDataDir(base, repo.path))),
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
     parallelism: (raw.parallelism as number) ?? 8,
     env,

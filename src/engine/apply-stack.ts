@@ -1,7 +1,7 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
-import { recoverStack } from '../apply/recover.js';
+import { recoverProviders, recoverStack } from '../apply/recover.js';
 import type { Workspace } from './workspace.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
@@ -70,10 +70,16 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     const recorded = await store.resources(key);
     const versions = new Set([...inputs.desired.resources.values()].map((r) => r.apiVersion));
     for (const r of recorded.values()) versions.add(r.apiVersion);
-    for (const e of await store.unfinishedJournal(key)) versions.add(e.resource.apiVersion);
+    const interrupted = await store.unfinishedJournal(key);
+    for (const e of interrupted) versions.add(e.resource.apiVersion);
     const sessionFor = await ws.sessions.sessionsFor(at.repoConfig, req.stack, versions);
     const desired = inputs.desired;
     const recovered = await recoverStack(store, key, sessionFor, { secret: ws.secret, sensitiveOutputs: (id) => desired.resources.get(id)?.sensitiveOutputs });
+    if (interrupted.length) {
+      // Provider calls were cut short: let each provider remove what they left (fs: temporary files).
+      const around = [...interrupted.map((e) => e.resource), ...recorded.values(), ...inputs.desired.resources.values()];
+      recovered.push(...(await recoverProviders(around, sessionFor)));
+    }
     const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
     const plan = planned!.plan;
     if (req.gate) {

@@ -1,5 +1,6 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { Plan } from '../plan/model.js';
+import type { PlannedStack } from '../plan/planner.js';
 import { applyStack, type ApplyOutcome } from './apply-stack.js';
 import type { Workspace } from './workspace.js';
 
@@ -9,6 +10,8 @@ export interface DriftOutcome {
   stack: string;
   diagnostics: Diagnostic[];
   plan?: Plan;
+  /** Recorded resources whose live state was read (with a plan), and those that could not be (no target for them now). */
+  checked?: { read: number; unread: number };
   remediation?: ApplyOutcome;
 }
 
@@ -26,7 +29,8 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
   const r = await ws.planStack(inputs, { refresh: true });
   if (!r.planned) return { stack, diagnostics: r.diagnostics };
   const plan = r.planned.plan;
-  if (plan.drift.length === 0) return { stack, diagnostics: [], plan };
+  const checked = liveCount(r.planned);
+  if (plan.drift.length === 0) return { stack, diagnostics: [], plan, checked };
   if (!opts.remediate) {
     const id = await store.startRun(ws.key(stack), { kind: 'drift', trigger: opts.trigger ?? 'drift check', commit: state.appliedCommit });
     await store.setRunPlan(id, plan);
@@ -36,7 +40,7 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
       plan.summary,
       plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })),
     );
-    return { stack, diagnostics: [], plan };
+    return { stack, diagnostics: [], plan, checked };
   }
   const remediation = await applyStack(ws, {
     commit: state.appliedCommit,
@@ -45,5 +49,15 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
     kind: 'remediate',
     expectDigest: plan.digest,
   });
-  return { stack, diagnostics: [], plan, remediation };
+  return { stack, diagnostics: [], plan, checked, remediation };
+}
+
+/**
+ * How many recorded resources were compared with their live state. Drift is about everything
+ * recorded (resources no longer declared included), not the manifests' count of unchanged resources.
+ */
+function liveCount(planned: PlannedStack): { read: number; unread: number } {
+  let read = 0;
+  for (const id of planned.recorded.keys()) if (planned.live?.has(id)) read++;
+  return { read, unread: planned.recorded.size - read };
 }

@@ -5,6 +5,7 @@ import git from 'isomorphic-git';
 import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
 import { appendNote } from './notes.js';
+import { enclosingWorkTree } from './work-tree.js';
 
 export interface TreeFile {
   path: string; // repository-relative, forward slashes
@@ -43,6 +44,12 @@ export class GitRepository {
     const dotgit = join(abs, '.git');
     if (existsSync(dotgit) && statSync(dotgit).isDirectory()) return new GitRepository(dotgit);
     if (existsSync(join(abs, 'HEAD')) && existsSync(join(abs, 'objects'))) return new GitRepository(abs);
+    const top = enclosingWorkTree(abs);
+    if (top)
+      throw new GitError(
+        `${path} is not a git repository (no .git directory and not a bare repository): it is a folder inside the work tree of ${top}. ` +
+          `driftless reads a repository's commits: give that repository (--repo ${top}), or make this folder a repository of its own (git init, git add, git commit)`,
+      );
     throw new GitError(`${path} is not a git repository (no .git directory and not a bare repository)`);
   }
 

@@ -43,6 +43,8 @@ export interface PlannedStack {
   desired: DesiredSet;
   /** The recorded state the plan was made from (at plan.stateSerial); read-only. */
   recorded: Map<string, RecordedResource>;
+  /** The live state the plan was made from, by id, when refreshed (see PlanRequest.live); read-only. */
+  live?: Map<string, Observed | null>;
 }
 
 /** Desired vs recorded vs live -> Plan. Pure and deterministic. */
@@ -193,7 +195,7 @@ export function makePlan(req: PlanRequest): PlannedStack {
     summary,
     digest,
   };
-  return { plan, steps, desired, recorded };
+  return { plan, steps, desired, recorded, live };
 }
 
 /** The digest covers what the plan would do, nothing else: stack and each change's id, action and diff. */

@@ -100,7 +100,19 @@ export interface Session {
   /** `changed` lists the JSON pointers (`/spec/owner`) whose desired value differs from the recorded one. */
   update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs>;
   delete(prior: Recorded): Promise<void>;
+  /**
+   * Optional. Remove what an interrupted apply of this provider may have left around these
+   * resources (the stack's recorded, desired and interrupted ones), such as temporary files of a
+   * write cut short, and nothing else: never an object a user made. The engine calls it when it
+   * recovers an interrupted apply, before planning. Returns one line per thing removed.
+   */
+  recover?(resources: ResourceWithSpec[]): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/** A resource with its spec, as `Session.recover` receives it (its spec may hold unresolved `!ref` / `!secret` values). */
+export interface ResourceWithSpec extends ResourceBase {
+  spec: Spec;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { GitRepository } from '../../src/git/repository.js';
 import { Mirror } from '../../src/git/mirror.js';
 import { TestRepo, tempDir } from '../helpers/git.js';
@@ -64,6 +65,13 @@ describe('git: local repositories read in place', () => {
 
   it('refuses a directory that is not a repository', () => {
     expect(() => GitRepository.openLocal(tempDir())).toThrow(/not a git repository/);
+  });
+
+  it('says which work tree a folder inside one belongs to (a sub-folder is not a repository)', () => {
+    expect(() => GitRepository.openLocal(join(repo.dir, 'stacks/a'))).toThrow(
+      `is not a git repository (no .git directory and not a bare repository): it is a folder inside the work tree of ${repo.dir}. ` +
+        `driftless reads a repository's commits: give that repository (--repo ${repo.dir}), or make this folder a repository of its own`,
+    );
   });
 });
 

@@ -22,13 +22,13 @@ export async function driftCommand(flags: Flags, io: Io): Promise<number> {
         continue;
       }
       const drift = r.plan?.drift ?? [];
-      json.push({ stack, appliedCommit: r.plan?.commit ?? null, drift });
+      json.push({ stack, appliedCommit: r.plan?.commit ?? null, checked: r.checked?.read ?? 0, drift });
       if (!r.plan) {
         if (flags.format !== 'json') io.out.write(`${stack}: never applied; nothing to compare.\n`);
         continue;
       }
       if (drift.length === 0) {
-        if (flags.format !== 'json') io.out.write(`${stack}: no drift (${r.plan.summary.noop} resources match what was applied).\n`);
+        if (flags.format !== 'json') io.out.write(`${stack}: no drift (${matching(r.checked)}).\n`);
         continue;
       }
       drifted = true;
@@ -58,4 +58,11 @@ export async function driftCommand(flags: Flags, io: Io): Promise<number> {
   } finally {
     await ws.close();
   }
+}
+
+/** "120 resources match what was applied", and how many could not be read. */
+function matching(checked: { read: number; unread: number } | undefined): string {
+  const { read, unread } = checked ?? { read: 0, unread: 0 };
+  const text = `${read} resource${read === 1 ? '' : 's'} match${read === 1 ? 'es' : ''} what was applied`;
+  return unread ? `${text}; ${unread} could not be read: no target for them in this stack now` : text;
 }

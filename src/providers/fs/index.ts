@@ -1,10 +1,11 @@
-import { chmod, lstat, mkdir, readFile, readlink, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
-import { createHash, randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
-import type { Desired, KindInfo, Observed, Provider, Recorded, Session, Spec, TargetConfig } from '../../sdk/provider.js';
+import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
 import { ProviderError } from '../../sdk/provider.js';
 import { reveal } from '../../sdk/secret-value.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
+import { releaseTempName, removeLeftovers, tempName } from './leftovers.js';
 import { validatePath, validateSymlink } from './validate.js';
 import { mapLimit } from '../../sdk/concurrency.js';
 import directorySchema from './schemas/Directory.schema.json' with { type: 'json' };
@@ -58,15 +59,36 @@ async function lstatOrNull(p: string) {
 
 /** Replace whatever is at `abs` with a regular file, atomically and without following a symlink there. */
 async function writeAtomic(abs: string, content: string, mode: number): Promise<void> {
-  const tmp = join(dirname(abs), `.driftless-${randomBytes(6).toString('hex')}.tmp`);
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode); // the umask may have trimmed it
-  const st = await lstatOrNull(abs);
-  if (st?.isDirectory()) {
-    await unlink(tmp);
-    throw new ProviderError(`${abs} is a directory where a file belongs`);
+  const tmp = join(dirname(abs), tempName('tmp'));
+  try {
+    await writeFile(tmp, content, { mode, flag: 'wx' }); // 'wx': a new file, never through a link planted at that name
+  } catch (err) {
+    // A write cut short (a full disk) leaves a partial file of ours; a name taken (EEXIST) is not ours.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
+    releaseTempName(basename(tmp));
+    throw err;
   }
-  await rename(tmp, abs);
+  await settle(tmp, abs, async () => {
+    await chmod(tmp, mode); // the umask may have trimmed it
+    const st = await lstatOrNull(abs);
+    if (st?.isDirectory()) throw new ProviderError(`${abs} is a directory where a file belongs`);
+  });
+}
+
+/**
+ * Rename the temporary `tmp` (just made) over `abs`, after `check`. A failure removes `tmp` again;
+ * only a process that dies in between leaves it, for `Session.recover` (or a Directory delete) to remove.
+ */
+async function settle(tmp: string, abs: string, check: () => Promise<void> = async () => undefined): Promise<void> {
+  try {
+    await check();
+    await rename(tmp, abs);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined); // best effort: the error that matters is `err`
+    throw err;
+  } finally {
+    releaseTempName(basename(tmp));
+  }
 }
 
 class FsSession implements Session {
@@ -142,9 +164,14 @@ class FsSession implements Session {
         await ensureParents(this.root, abs, r.id);
         const st = await lstatOrNull(abs);
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
-        const tmp = join(dirname(abs), `.driftless-${randomBytes(6).toString('hex')}.lnk`);
-        await symlink(target, tmp);
-        await rename(tmp, abs);
+        const tmp = join(dirname(abs), tempName('lnk'));
+        try {
+          await symlink(target, tmp);
+        } catch (err) {
+          releaseTempName(basename(tmp));
+          throw err;
+        }
+        await settle(tmp, abs);
         return { path: rel };
       }
       default:
@@ -157,21 +184,51 @@ class FsSession implements Session {
     const st = await lstatOrNull(abs);
     if (!st) return;
     if (prior.kind === 'Directory' && st.isDirectory()) {
-      try {
-        await rmdir(abs);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY') {
-          throw new ProviderError(`directory ${prior.spec.path} is not empty: it holds files this stack does not manage; refusing to delete them`, prior.id);
-        }
-        throw err;
-      }
-      return;
+      if (await rmdirIfEmpty(abs)) return;
+      // Temporary files an interrupted write left are ours: remove them, then try again.
+      await removeLeftovers(this.root, [normalizeRel(String(prior.spec.path))]);
+      if (await rmdirIfEmpty(abs)) return;
+      const names = (await readdir(abs)).sort();
+      const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? `, and ${names.length - 5} more` : '');
+      throw new ProviderError(
+        `directory ${prior.spec.path} is not empty: it holds files this stack does not manage (${shown}); refusing to delete them`,
+        prior.id,
+      );
     }
     if (st.isDirectory()) throw new ProviderError(`${prior.spec.path} is now a directory; refusing to delete it as a ${prior.kind}`, prior.id);
     await unlink(abs);
   }
 
+  /** Remove the temporary files interrupted writes left in the directories of these resources (and in each Directory). */
+  async recover(resources: ResourceWithSpec[]): Promise<string[]> {
+    const dirs = new Set<string>();
+    for (const r of resources) {
+      if (typeof r.spec.path !== 'string') continue;
+      let rel: string;
+      try {
+        rel = normalizeRel(r.spec.path);
+      } catch {
+        continue; // a path apply refuses: nothing was written for it
+      }
+      dirs.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+      if (r.kind === 'Directory') dirs.add(rel);
+    }
+    const removed = await removeLeftovers(this.root, [...dirs]);
+    return removed.map((p) => `removed ${p}, a temporary file an interrupted write left`);
+  }
+
   async close(): Promise<void> {}
+}
+
+/** Remove an empty directory; false when it is not empty. */
+async function rmdirIfEmpty(abs: string): Promise<boolean> {
+  try {
+    await rmdir(abs);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
 }
 
 function sha(s: string): string {
