@@ -24,17 +24,22 @@ export class TestRepo {
 
   /** Write files (null deletes) and commit them; returns the new sha. */
   commit(files: Record<string, string | null>, message = 'change'): string {
+    const added: string[] = [];
+    const removed: string[] = [];
     for (const [path, content] of Object.entries(files)) {
       const abs = join(this.dir, path);
       if (content === null) {
         rmSync(abs, { force: true });
-        this.git('rm', '-q', '--cached', '--ignore-unmatch', path);
+        removed.push(path);
       } else {
         mkdirSync(dirname(abs), { recursive: true });
         writeFileSync(abs, content);
-        this.git('add', path);
+        added.push(path);
       }
     }
+    // One git process per 500 paths, not one per file (a commit of thousands of files stays fast).
+    for (let i = 0; i < removed.length; i += 500) this.git('rm', '-q', '--cached', '--ignore-unmatch', '--', ...removed.slice(i, i + 500));
+    for (let i = 0; i < added.length; i += 500) this.git('add', '--', ...added.slice(i, i + 500));
     this.git('commit', '-q', '--allow-empty', '-m', message);
     return this.head();
   }
