@@ -25,8 +25,9 @@ export interface StepContext {
 }
 
 /**
- * Carry out one step. A journal entry is written before each provider call and finished after it;
- * the resource is recorded (or forgotten) as soon as the call returns. Throws when the step failed.
+ * Carry out one step. A journal entry is written before each provider call; when the call returns,
+ * the entry's outcome and the resource's record (or its removal) are written in one transaction.
+ * Throws when the step failed.
  */
 export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const { store, key } = ctx;
@@ -35,8 +36,16 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   if (!session) throw new Error(`no target for ${apiVersion} in this stack`);
   const prior = ctx.recorded.get(s.id);
   if (s.action === 'delete') {
-    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(prior!));
-    await store.deleteResource(key, s.id);
+    if (s.diff.length > 0)
+      await journaled(
+        ctx,
+        s.id,
+        'delete',
+        prior!,
+        () => session.delete(prior!),
+        () => ({ forget: s.id }),
+      );
+    else await store.deleteResource(key, s.id);
     ctx.outputs.delete(s.id);
     return;
   }
@@ -47,33 +56,50 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   if (containsUnknown(resolved)) throw new Error('a !ref has no value: the referenced resource has no such output');
   const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: resolved, adopt: d.adopt };
   const intent = toRecorded(d, resolved, prior?.outputs ?? {}, prior);
-  let out: Spec;
+  const record = (out: Spec) => ({ put: toRecorded(d, resolved, out, prior) });
+  let rec: { put: RecordedResource };
   if (s.action === 'replace') {
-    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(prior!));
-    await store.deleteResource(key, s.id);
-    out = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired));
+    await journaled(
+      ctx,
+      s.id,
+      'replace-delete',
+      prior!,
+      () => session.delete(prior!),
+      () => ({ forget: s.id }),
+    );
+    rec = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired), record);
   } else if (s.action === 'create') {
-    out = await journaled(ctx, s.id, 'create', intent, () => session.create(desired));
+    rec = await journaled(ctx, s.id, 'create', intent, () => session.create(desired), record);
   } else {
     const changed = diffSpecs(resolved, prior!.spec, undefined, d.sensitive, d.info?.equal).map((e) => e.path);
     // Drift repair: the recorded spec matches but the live object does not; every planned path changes.
     const paths = changed.length ? changed : s.diff.map((e) => e.path);
-    out = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, prior!, paths));
+    rec = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, prior!, paths), record);
   }
-  const rec = toRecorded(d, resolved, out, prior);
-  await store.putResource(key, rec);
-  ctx.outputs.set(s.id, rec.outputs);
+  ctx.outputs.set(s.id, rec.put.outputs);
 }
 
-/** A provider call between a journal entry and its outcome (the error message redacted). */
-async function journaled<T>(ctx: StepContext, id: string, op: string, resource: RecordedResource, call: () => Promise<T>): Promise<T> {
+/**
+ * A provider call between a journal entry and its outcome: on success the entry is finished together
+ * with the state change `effect` gives (one transaction); on failure with the redacted error message.
+ */
+async function journaled<T, E extends { put: RecordedResource } | { forget: string }>(
+  ctx: StepContext,
+  id: string,
+  op: string,
+  resource: RecordedResource,
+  call: () => Promise<T>,
+  effect: (result: T) => E,
+): Promise<E> {
   const entry = await ctx.store.journalStart(ctx.runId, ctx.key, id, op, resource);
+  let result: T;
   try {
-    const r = await call();
-    await ctx.store.journalFinish(entry, 'ok');
-    return r;
+    result = await call();
   } catch (err) {
     await ctx.store.journalFinish(entry, 'failed', ctx.redact((err as Error).message));
     throw err;
   }
+  const e = effect(result);
+  await ctx.store.journalDone(entry, ctx.key, e);
+  return e;
 }
