@@ -35,16 +35,9 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const session = ctx.sessionFor(apiVersion);
   if (!session) throw new Error(`no target for ${apiVersion} in this stack`);
   const prior = ctx.recorded.get(s.id);
+  const forget = () => ({ forget: s.id });
   if (s.action === 'delete') {
-    if (s.diff.length > 0)
-      await journaled(
-        ctx,
-        s.id,
-        'delete',
-        prior!,
-        () => session.delete(prior!),
-        () => ({ forget: s.id }),
-      );
+    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(prior!), forget);
     else await store.deleteResource(key, s.id);
     ctx.outputs.delete(s.id);
     return;
@@ -59,14 +52,7 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const record = (out: Spec) => ({ put: toRecorded(d, resolved, out, prior) });
   let rec: { put: RecordedResource };
   if (s.action === 'replace') {
-    await journaled(
-      ctx,
-      s.id,
-      'replace-delete',
-      prior!,
-      () => session.delete(prior!),
-      () => ({ forget: s.id }),
-    );
+    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(prior!), forget);
     rec = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired), record);
   } else if (s.action === 'create') {
     rec = await journaled(ctx, s.id, 'create', intent, () => session.create(desired), record);
