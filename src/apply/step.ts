@@ -31,8 +31,9 @@ export interface StepContext {
 }
 
 /**
- * Carry out one step. A journal entry is written before each provider call and finished after it;
- * the resource is recorded (or forgotten) as soon as the call returns. Throws when the step failed.
+ * Carry out one step. A journal entry is written before each provider call; when the call returns,
+ * the entry's outcome and the resource's record (or its removal) are written in one transaction.
+ * Throws when the step failed.
  */
 export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const { store, key } = ctx;
@@ -41,9 +42,10 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   if (!session) throw new Error(`no target for ${apiVersion} in this stack`);
   const prior = ctx.recorded.get(s.id);
   const live = prior ? unmasked(ctx, prior) : undefined;
+  const forget = () => ({ forget: s.id });
   if (s.action === 'delete') {
-    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(live!));
-    await store.deleteResource(key, s.id);
+    if (s.diff.length > 0) await journaled(ctx, s.id, 'delete', prior!, () => session.delete(live!), forget);
+    else await store.deleteResource(key, s.id);
     ctx.outputs.delete(s.id);
     ctx.clearOutputs.delete(s.id);
     return;
@@ -65,23 +67,25 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
     : clear;
   const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: clear, adopt: d.adopt };
   const intent = toRecorded(d, clear, prior?.outputs ?? {}, prior, visible);
-  let out: Spec;
+  let out: Spec = {};
+  const record = (o: Spec) => {
+    out = o ?? {};
+    return { put: toRecorded(d, clear, out, prior, visible) };
+  };
+  let rec: { put: RecordedResource };
   if (s.action === 'replace') {
-    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(live!));
-    await store.deleteResource(key, s.id);
-    out = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired));
+    await journaled(ctx, s.id, 'replace-delete', prior!, () => session.delete(live!), forget);
+    rec = await journaled(ctx, s.id, 'replace-create', intent, () => session.create(desired), record);
   } else if (s.action === 'create') {
-    out = await journaled(ctx, s.id, 'create', intent, () => session.create(desired));
+    rec = await journaled(ctx, s.id, 'create', intent, () => session.create(desired), record);
   } else {
     const changed = diffSpecs(clear, prior!.spec, undefined, d.sensitive, d.info?.equal).map((e) => e.path);
     // Drift repair: the recorded spec matches but the live object does not; every planned path changes.
     const paths = changed.length ? changed : s.diff.map((e) => e.path);
-    out = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, live!, paths));
+    rec = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, live!, paths), record);
   }
-  const rec = toRecorded(d, clear, out, prior, visible);
-  await store.putResource(key, rec);
-  ctx.outputs.set(s.id, rec.outputs);
-  ctx.clearOutputs.set(s.id, out ?? {});
+  ctx.outputs.set(s.id, rec.put.outputs);
+  ctx.clearOutputs.set(s.id, out);
 }
 
 /** A recorded resource as a provider needs to find it: fields that are a secret given in clear again. */
@@ -116,15 +120,27 @@ async function readMaskedOutputs(ctx: StepContext, d: DesiredResource): Promise<
   }
 }
 
-/** A provider call between a journal entry and its outcome (the error message redacted). */
-async function journaled<T>(ctx: StepContext, id: string, op: string, resource: RecordedResource, call: () => Promise<T>): Promise<T> {
+/**
+ * A provider call between a journal entry and its outcome: on success the entry is finished together
+ * with the state change `effect` gives (one transaction); on failure with the redacted error message.
+ */
+async function journaled<T, E extends { put: RecordedResource } | { forget: string }>(
+  ctx: StepContext,
+  id: string,
+  op: string,
+  resource: RecordedResource,
+  call: () => Promise<T>,
+  effect: (result: T) => E,
+): Promise<E> {
   const entry = await ctx.store.journalStart(ctx.runId, ctx.key, id, op, resource);
+  let result: T;
   try {
-    const r = await call();
-    await ctx.store.journalFinish(entry, 'ok');
-    return r;
+    result = await call();
   } catch (err) {
     await ctx.store.journalFinish(entry, 'failed', ctx.redact((err as Error).message));
     throw err;
   }
+  const e = effect(result);
+  await ctx.store.journalDone(entry, ctx.key, e);
+  return e;
 }

@@ -6,8 +6,11 @@ import type { Workspace } from './workspace.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
-/** What a gate decides about the fresh plan, before anything changes. */
-export type GateDecision = { proceed: true } | { proceed: false; hold: string } | { proceed: false; refuse: string };
+/**
+ * What a gate decides about the fresh plan, before anything changes. `resumes`: the plan is what is
+ * left of the apply these runs started (cut short by a crash or a shutdown); the new run says so.
+ */
+export type GateDecision = { proceed: true; resumes?: number[] } | { proceed: false; hold: string } | { proceed: false; refuse: string };
 
 /**
  * Asked with the plan made under the stack's lock (after crash recovery): the reviewed-plan guard,
@@ -46,6 +49,8 @@ export interface ApplyOutcome {
   held?: string;
   recovered: string[];
   result?: ApplyResult;
+  /** The interrupted runs this apply resumed (as the gate decided). */
+  resumes?: number[];
 }
 
 /** The refusal text of a digest mismatch (shown in holds of the service too). */
@@ -82,9 +87,11 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     }
     const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
     const plan = planned!.plan;
+    let resumes: number[] | undefined;
     if (req.gate) {
       const d = await req.gate(plan);
       if (!d.proceed) return 'hold' in d ? { diagnostics: [], plan, recovered, held: d.hold } : { diagnostics: [], plan, recovered, refused: d.refuse };
+      resumes = d.resumes?.length ? d.resumes : undefined;
     }
     if (req.expectDigest && plan.digest !== req.expectDigest) {
       return { diagnostics: [], plan, recovered, refused: digestMismatch(req.commit, plan, req.expectDigest) };
@@ -106,7 +113,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       sessionFor,
       secret: ws.secret,
       parallelism: req.parallelism ?? ws.config.parallelism,
-      trigger: req.trigger,
+      trigger: resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger,
       kind: req.kind,
       actor: req.actor,
       pr: req.pr,
@@ -114,7 +121,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       signal: req.signal,
     });
     await store.setRunPlan(result.runId, plan);
-    return { diagnostics: [], plan, recovered, result };
+    return { diagnostics: [], plan, recovered, result, ...(resumes ? { resumes } : {}) };
   } finally {
     await lock.release();
   }

@@ -11,6 +11,25 @@ export async function listRuns(ws: Workspace, filter: { stack?: string; limit?: 
   return (await ws.store()).runs({ repo: ws.repoName, ...filter });
 }
 
+/**
+ * The apply runs of a stack at a commit (for a pull request, or none) that a crash or a shutdown cut
+ * short (crash recovery has marked them interrupted), oldest first, and every resource their
+ * journals show they worked on.
+ */
+export async function interruptedApplies(
+  ws: Workspace,
+  stack: string,
+  commit: string,
+  pr: number | null,
+): Promise<{ runs: RunRecord[]; touched: Set<string> }> {
+  const store = await ws.store();
+  const all = await store.runs({ repo: ws.repoName, stack, commit, kind: 'apply', outcome: 'interrupted', limit: 1000 });
+  const runs = all.filter((r) => r.pr === pr).reverse();
+  const touched = new Set<string>();
+  for (const r of runs) for (const e of await store.journal(r.id)) touched.add(e.resourceId);
+  return { runs, touched };
+}
+
 /** The plan a run carried out (masked JSON), or null. */
 export async function runPlan(ws: Workspace, runId: number): Promise<unknown> {
   return (await ws.store()).runPlan(runId);

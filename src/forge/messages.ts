@@ -194,6 +194,8 @@ export interface AppliedInfo {
   author: string | null;
   result: AppliedRun;
   time: string;
+  /** The runs a crash or a shutdown cut short, whose reviewed plan this run finished (their changes are not repeated). */
+  resumes?: number[];
 }
 
 export interface HoldInfo {
@@ -230,6 +232,7 @@ export function noteText(a: AppliedInfo): string {
     `time: ${a.time}`,
     `pr: ${a.pr ? `#${a.pr}` : '-'}`,
     `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
+    ...(a.resumes?.length ? [`resumes: run ${a.resumes.join(', ')}`] : []),
     `summary: ${summaryLine(a.result.summary)}`,
     `outcome: ${a.result.outcome}`,
     ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),
@@ -261,6 +264,9 @@ export function appliedBody(a: AppliedInfo): string {
     '',
     `Commit \`${a.commit.slice(0, 12)}\` · run #${a.result.runId}${a.actor ? ` · applied by @${a.actor}` : ''} · **${summaryLine(a.result.summary)}**`,
     '',
+    ...(a.resumes?.length
+      ? [`This run resumes the apply interrupted in run ${a.resumes.map((id) => `#${id}`).join(', ')}: it carried out what was left of the reviewed plan.`, '']
+      : []),
     ...(a.result.results.length
       ? [
           '| Resource | Action | Outcome |',

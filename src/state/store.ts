@@ -141,33 +141,41 @@ export class StateStore {
   /** Record a resource (insert or replace) and bump the stack's serial, atomically. */
   async putResource(k: StackKey, res: RecordedResource): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.query(
-        `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-         ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
-           spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`,
-        [
-          k.repo,
-          k.stack,
-          res.id,
-          res.apiVersion,
-          res.kind,
-          res.name,
-          JSON.stringify(res.spec),
-          JSON.stringify(res.outputs),
-          JSON.stringify(res.deps),
-          res.protect,
-        ],
-      );
+      await this.writeResource(tx, k, res);
       return this.bump(tx, k);
     });
   }
 
   async deleteResource(k: StackKey, id: string): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $3', [k.repo, k.stack, id]);
+      await this.removeResource(tx, k, id);
       return this.bump(tx, k);
     });
+  }
+
+  private async writeResource(tx: Db, k: StackKey, res: RecordedResource): Promise<void> {
+    await tx.query(
+      `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
+         spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`,
+      [
+        k.repo,
+        k.stack,
+        res.id,
+        res.apiVersion,
+        res.kind,
+        res.name,
+        JSON.stringify(res.spec),
+        JSON.stringify(res.outputs),
+        JSON.stringify(res.deps),
+        res.protect,
+      ],
+    );
+  }
+
+  private async removeResource(tx: Db, k: StackKey, id: string): Promise<void> {
+    await tx.query('DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $3', [k.repo, k.stack, id]);
   }
 
   async setAppliedCommit(k: StackKey, commit: string): Promise<void> {
@@ -199,12 +207,17 @@ export class StateStore {
     ]);
   }
 
-  async runs(filter: { repo?: string; stack?: string; limit?: number; id?: number } = {}): Promise<RunRecord[]> {
+  async runs(
+    filter: { repo?: string; stack?: string; limit?: number; id?: number; commit?: string; kind?: RunRecord['kind']; outcome?: RunOutcome } = {},
+  ): Promise<RunRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.repo) where.push(`repo = $${params.push(filter.repo)}`);
     if (filter.stack) where.push(`stack = $${params.push(filter.stack)}`);
     if (filter.id) where.push(`id = $${params.push(filter.id)}`);
+    if (filter.commit) where.push(`commit = $${params.push(filter.commit)}`);
+    if (filter.kind) where.push(`kind = $${params.push(filter.kind)}`);
+    if (filter.outcome) where.push(`outcome = $${params.push(filter.outcome)}`);
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 50, 1000))}`;
     const r = await this.db.query<Record<string, unknown>>(sql, params);
     return r.rows.map((row) => ({
@@ -235,8 +248,22 @@ export class StateStore {
     return Number(r.rows[0].id);
   }
 
-  async journalFinish(id: number, outcome: 'ok' | 'failed' | 'recovered', error?: string): Promise<void> {
-    await this.db.query('UPDATE journal SET finished_at = now(), outcome = $2, error = $3 WHERE id = $1', [id, outcome, error ?? null]);
+  async journalFinish(id: number, outcome: 'ok' | 'failed' | 'recovered', error?: string, tx: Db = this.db): Promise<void> {
+    await tx.query('UPDATE journal SET finished_at = now(), outcome = $2, error = $3 WHERE id = $1', [id, outcome, error ?? null]);
+  }
+
+  /**
+   * A provider call that succeeded: its journal entry says ok and state records what it did (the
+   * resource, or its absence), in one transaction, so a crash never leaves an entry that says ok for
+   * a change state does not hold. Returns the new serial.
+   */
+  async journalDone(id: number, k: StackKey, effect: { put: RecordedResource } | { forget: string }): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await this.journalFinish(id, 'ok', undefined, tx);
+      if ('put' in effect) await this.writeResource(tx, k, effect.put);
+      else await this.removeResource(tx, k, effect.forget);
+      return this.bump(tx, k);
+    });
   }
 
   async unfinishedJournal(k: StackKey): Promise<JournalEntry[]> {

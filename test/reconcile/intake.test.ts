@@ -87,6 +87,38 @@ describe('apply gates', () => {
     });
   });
 
+  it('after an apply of the reviewed plan was cut short: what is left of it resumes, anything else is held', async () => {
+    const b = { ...change, id: 'File/b' };
+    const reviewed = plan({ changes: [change, b] });
+    const cut = { runs: [7], reviewed: reviewed.changes, done: new Set(['File/a']) };
+    const asked: number[] = [];
+    const g = mergeGate({
+      ...base,
+      reviewed: reviewed.digest,
+      cutShort: async () => {
+        asked.push(1);
+        return cut;
+      },
+    });
+    expect(await g(reviewed)).toEqual({ proceed: true });
+    expect(asked).toEqual([]); // the same digest needs no look-up
+    const rest = plan({ changes: [b], digest: `sha256:${'3'.repeat(64)}` });
+    expect(await g(rest)).toEqual({ proceed: true, resumes: [7] });
+    const more = plan({ changes: [b, { ...change, id: 'File/c' }], digest: `sha256:${'4'.repeat(64)}` });
+    expect(await g(more)).toEqual({
+      proceed: false,
+      hold: expect.stringMatching(
+        /differs from the plan reviewed on #4 .*not what is left of it after the apply interrupted in run 7: File\/c: create was not in the reviewed plan\.$/,
+      ),
+    });
+    expect(await g({ ...rest, errors: ['protected'] })).toMatchObject({ proceed: false, refuse: expect.stringContaining('differs from the reviewed plan') });
+    // No interrupted apply of the reviewed plan: held as any other plan.
+    expect(await mergeGate({ ...base, reviewed: reviewed.digest, cutShort: async () => null })(rest)).toMatchObject({
+      proceed: false,
+      hold: expect.stringContaining('differs from the plan reviewed on #4'),
+    });
+  });
+
   it('a release applies exactly the held plan', async () => {
     const held = plan({ changes: [change] });
     expect(await releaseGate(held.digest, held.commit)(held)).toEqual({ proceed: true });

@@ -1,39 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
+import { serve, type Child } from './child.js';
 import { deliver, pullRequestPayload, pushPayload } from '../../testkit/webhooks.js';
-
-const CHILD = fileURLToPath(new URL('./serve-child.ts', import.meta.url));
-
-interface Child {
-  proc: ChildProcess;
-  url: Promise<string>;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** `driftless serve --config FILE` in a real child process; its URL is read from its JSON log. */
-function serve(w: World): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, 'serve', '--config', w.configFile()], {
-    env: { ...w.env(), DRIFTLESS_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let resolveUrl: (u: string) => void;
-  const url = new Promise<string>((r) => (resolveUrl = r));
-  const onData = (c: Buffer): void => {
-    out += c.toString();
-    const m = /"url":"(http:\/\/[^"]+)"[^\n]*driftless serve is listening/.exec(out);
-    if (m) resolveUrl(m[1]);
-  };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, url, output: () => out, exited };
-}
 
 describe('serve: killed with jobs queued, restarted on the same data dir', () => {
   let w: World;

@@ -86,6 +86,27 @@ for (const backend of ['embedded', 'postgres'] as const) {
       expect(r.finishedAt).not.toBeNull();
     });
 
+    it('finishes a journal entry together with the state change of its call, or not at all', async () => {
+      const k = { repo: 'r1', stack: 'done' };
+      const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1' });
+      const e1 = await store.journalStart(run, k, 'File/a', 'create', rec('File/a'));
+      expect(await store.journalDone(e1, k, { put: rec('File/a', { path: 'a' }) })).toBe(1);
+      expect([...(await store.resources(k)).keys()]).toEqual(['File/a']);
+      const e2 = await store.journalStart(run, k, 'File/a', 'delete', rec('File/a'));
+      expect(await store.journalDone(e2, k, { forget: 'File/a' })).toBe(2);
+      expect((await store.resources(k)).size).toBe(0);
+      // A record that cannot be written (no name): the entry stays unfinished, for crash recovery.
+      const e3 = await store.journalStart(run, k, 'File/b', 'create', rec('File/b'));
+      await expect(store.journalDone(e3, k, { put: { ...rec('File/b'), name: null as never } })).rejects.toThrow();
+      expect((await store.unfinishedJournal(k)).map((e) => e.id)).toEqual([e3]);
+      expect(await store.journal(run)).toEqual([
+        { resourceId: 'File/a', operation: 'create', outcome: 'ok', error: null },
+        { resourceId: 'File/a', operation: 'delete', outcome: 'ok', error: null },
+        { resourceId: 'File/b', operation: 'create', outcome: null, error: null },
+      ]);
+      expect(await store.stackState(k)).toMatchObject({ serial: 2 });
+    });
+
     it('allows one apply per stack at a time and names the holder', async () => {
       const k = { repo: 'r1', stack: 'locked' };
       const lock = await store.lockStack(k, 'holder-one');

@@ -1,9 +1,11 @@
 import { applyStack, digestMismatch, type ApplyGate, type ApplyOutcome } from '../../engine/apply-stack.js';
 import { commitAuthor, firstParent, governingApplyMode } from '../../engine/changes.js';
-import { recordInvalid, stackStatus } from '../../engine/status.js';
+import { interruptedApplies, recordInvalid, stackStatus } from '../../engine/status.js';
 import { formatDiagnostic } from '../../manifests/diagnostics.js';
 import { LockedError } from '../../state/store.js';
-import type { Plan } from '../../plan/model.js';
+import type { Change, Plan } from '../../plan/model.js';
+import { planDigest } from '../../plan/planner.js';
+import { checkRemainder } from '../../plan/remainder.js';
 import type { ServiceContext } from '../context.js';
 import { appliedEntries, holdEntries, invalidNoteEntry, refusedEntries } from '../report.js';
 import { done, prPlanJob, requeue, type ApplyPayload, type JobResult } from './specs.js';
@@ -53,8 +55,10 @@ async function replanOpenPulls(ctx: ServiceContext, p: ApplyPayload, runId: numb
 async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Promise<JobResult> {
   const result = r.result!;
   await ctx.records.clearHold(p.stack);
-  if (p.pr) await ctx.records.forgetPrPlan(p.pr, p.stack);
-  if (result.outcome !== 'no-changes') {
+  // A run cut short by a shutdown is resumed by the next process: the reviewed plan is kept for it.
+  if (p.pr && result.outcome !== 'interrupted') await ctx.records.forgetPrPlan(p.pr, p.stack);
+  // A resumed apply reports even when nothing was left to do: the interrupted run never did.
+  if (result.outcome !== 'no-changes' || r.resumes) {
     await replanOpenPulls(ctx, p, result.runId);
     const entries = appliedEntries({
       stack: p.stack,
@@ -64,6 +68,7 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
       author: await commitAuthor(ctx.ws, p.commit),
       result,
       time: new Date().toISOString(),
+      ...(r.resumes ? { resumes: r.resumes } : {}),
     });
     // Without a forge only the audit note is written.
     await ctx.outbox.add(ctx.forge ? entries : entries.filter((e) => e.op.type === 'git-note'));
@@ -75,19 +80,49 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
   return done({ run: result.runId, outcome: result.outcome });
 }
 
+/** An apply of the reviewed plan at the merge commit that a crash or a shutdown cut short. */
+export interface CutShort {
+  /** Its runs, oldest first. */
+  runs: number[];
+  /** The reviewed plan's changes. */
+  reviewed: Change[];
+  /** The resources its journal shows it worked on. */
+  done: ReadonlySet<string>;
+}
+
 /**
  * The gate of an apply after a merge. With a forge, the fresh plan must equal the plan reviewed on
  * the pull request (same digest) and the stack must say `apply: auto`; otherwise a plan that changes
- * anything is held for `/driftless apply`. Without a forge there is no review: `apply: auto` stacks
- * apply directly, `apply: manual` ones are held. Pure of I/O.
+ * anything is held for `/driftless apply`. After an apply of the reviewed plan was cut short
+ * (`cutShort` finds it, asked only when the digests differ), the fresh plan may also be what is left
+ * of the reviewed plan: the apply resumes. Without a forge there is no review: `apply: auto` stacks
+ * apply directly, `apply: manual` ones are held. Pure of I/O but for `cutShort`.
  */
-export function mergeGate(o: { forge: boolean; auto: boolean; reviewed: string | null; pr: number | null; stack: string; commit: string }): ApplyGate {
-  return (plan) => {
+export function mergeGate(o: {
+  forge: boolean;
+  auto: boolean;
+  reviewed: string | null;
+  pr: number | null;
+  stack: string;
+  commit: string;
+  cutShort?: () => Promise<CutShort | null>;
+}): ApplyGate {
+  return async (plan) => {
     const changes = plan.changes.length > 0 || plan.errors.length > 0;
     if (o.forge && o.auto && o.reviewed) {
       if (plan.digest === o.reviewed) return { proceed: true };
       const why = digestMismatch(o.commit, plan, o.reviewed);
       if (plan.errors.length) return { proceed: false, refuse: why };
+      const cut = await o.cutShort?.();
+      if (cut) {
+        const rest = checkRemainder(cut.reviewed, cut.done, plan.changes);
+        if (rest.same) return { proceed: true, resumes: cut.runs };
+        const runs = cut.runs.join(', ');
+        return {
+          proceed: false,
+          hold: `The plan at the merge commit differs from the plan reviewed on #${o.pr} (${why}), and it is not what is left of it after the apply interrupted in run ${runs}: ${rest.difference}.`,
+        };
+      }
       return { proceed: false, hold: `The plan at the merge commit differs from the plan reviewed on #${o.pr} (${why}).` };
     }
     if (!changes || (!o.forge && o.auto)) return { proceed: true };
@@ -109,24 +144,51 @@ export function releaseGate(expect: string | undefined, commit: string): ApplyGa
   };
 }
 
+/**
+ * The apply of the reviewed plan that a crash or a shutdown cut short at this commit, if any (asked
+ * after crash recovery): its interrupted runs, one of them with the reviewed plan's digest, and the
+ * reviewed plan as posted on the pull request.
+ */
+async function cutShort(ctx: ServiceContext, p: ApplyPayload, digest: string | null): Promise<CutShort | null> {
+  if (!p.pr || !digest) return null;
+  const { runs, touched } = await interruptedApplies(ctx.ws, p.stack, p.commit, p.pr);
+  if (!runs.some((r) => r.digest === digest)) return null;
+  const posted = (await ctx.records.prPlans(p.pr)).find((x) => x.stack === p.stack && x.digest === digest)?.plan as Plan | null | undefined;
+  // Plans posted before they were kept whole cannot be resumed (nor can one that is not the digest's).
+  if (!posted?.changes || planDigest(p.stack, posted.changes) !== digest) return null;
+  return { runs: runs.map((r) => r.id), reviewed: posted.changes, done: touched };
+}
+
 export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<JobResult> {
   const at = await ctx.ws.repoAt(p.commit);
   const cfg = at.repoConfig?.stacks[p.stack];
   if (!at.repoConfig || !cfg) return done({ skipped: `no stack ${p.stack} at ${p.commit.slice(0, 12)}` });
   const state = await stackStatus(ctx.ws, p.stack);
   if (state.appliedCommit === p.commit && p.mode === 'merge') return done({ skipped: 'already applied' });
-  const gate =
+  const reviewed = p.pr && p.mode === 'merge' ? await ctx.records.reviewedDigest(p.pr, p.stack) : null;
+  const decide =
     p.mode === 'merge'
       ? mergeGate({
           forge: !!ctx.forge,
           // The mode in force before the change counts too: a merge cannot switch its own stack to auto.
           auto: (await governingApplyMode(ctx.ws, state.appliedCommit ?? (await firstParent(ctx.ws, p.commit)), p.commit, p.stack)) === 'auto',
-          reviewed: p.pr ? await ctx.records.reviewedDigest(p.pr, p.stack) : null,
+          reviewed,
           pr: p.pr,
           stack: p.stack,
           commit: p.commit,
+          cutShort: () => cutShort(ctx, p, reviewed),
         })
       : releaseGate(p.expectDigest, p.commit);
+  const gate: ApplyGate = async (plan) => {
+    const d = await decide(plan);
+    if (d.proceed && d.resumes) {
+      ctx.log.info(
+        { stack: p.stack, commit: p.commit, pr: p.pr, runs: d.resumes, changes: plan.changes.length },
+        `resuming the reviewed apply interrupted in run ${d.resumes.join(', ')}: the plan is what is left of it`,
+      );
+    }
+    return d;
+  };
   let r: ApplyOutcome;
   try {
     r = await applyStack(ctx.ws, {
