@@ -38,6 +38,15 @@ interface FileResult {
 const MANIFEST_EXT = /\.(ya?ml|json)$/i;
 
 /**
+ * A manifest is a YAML or JSON file of the stack's folder, except the repository's own files: the
+ * root's driftless.yaml and anything under a top-level dot folder (`.driftless/`, `.github/`), which
+ * a stack at `path: .` would otherwise read as manifests.
+ */
+function isManifestPath(p: string): boolean {
+  return MANIFEST_EXT.test(p) && p !== REPO_CONFIG_FILE && !p.startsWith('.');
+}
+
+/**
  * Loads a repository's config and stacks at a commit. Parsing and validation results are cached
  * by git blob id (and the schema set), and whole stacks by their tree id, so an unchanged file is
  * never parsed or validated twice.
@@ -97,7 +106,7 @@ export class ManifestLoader {
     const hit = treeOid ? this.stacks.get(stackKey) : undefined;
     if (hit) return { name, config, ...hit };
 
-    const files = await this.repo.listFiles(commit, config.path, (p) => MANIFEST_EXT.test(p));
+    const files = await this.repo.listFiles(commit, config.path, isManifestPath);
     const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
     const sources = await this.repo.readTexts(missing.map((f) => f.oid));
     // readTexts puts U+FFFD for bytes that are not UTF-8 (a valid file may hold one too): such a file

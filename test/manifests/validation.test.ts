@@ -148,3 +148,15 @@ describe('validation: every error says where and what', () => {
     expect(errs[0]).toMatch(/^stacks\/web\/a\.yaml:7:12: !secret takes a name/);
   });
 });
+
+describe('a stack at the repository root', () => {
+  it('reads its manifests, not driftless.yaml, .driftless/ files or .github workflows', async () => {
+    const errors = await validateFiles({
+      'driftless.yaml': 'version: 1\nstacks:\n  root:\n    path: .\n    targets:\n      fs: files\n',
+      'a.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata: { name: a }\nspec: { path: a.txt, content: x }\n',
+      '.github/workflows/ci.yml': 'on: push\njobs: {}\n',
+      '.driftless/acks.yaml': 'acks: []\n',
+    });
+    expect(errors, errors.join('\n')).toEqual([]);
+  });
+});
