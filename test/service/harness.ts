@@ -11,6 +11,7 @@ import { startGitHubDouble, type GitHubDouble } from '../../testkit/github-doubl
 import { deliver, pullRequestPayload, pushPayload, issueCommentPayload, commitCommentPayload, type Delivered } from '../../testkit/webhooks.js';
 import { loadServerConfig, type ServerConfig } from '../../src/config/server-config.js';
 import { startService, type RunningService } from '../../src/service.js';
+import type { Pacer } from '../../src/forge/github/pacer.js';
 
 export const OWNER = 'acme';
 export const REPO = 'infra';
@@ -172,7 +173,8 @@ export class World {
     };
   }
 
-  async start(opts: { stateUrl?: string; dataDir?: string } = {}): Promise<RunningService> {
+  /** Pacing is off unless a test gives the GitHub client a pacer (e.g. one with production limits, to read its counters). */
+  async start(opts: { stateUrl?: string; dataDir?: string; pacer?: Pacer } = {}): Promise<RunningService> {
     const config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
     this.config ??= config;
     if (!config.state.url) await this.seedState(config.dataDir);
@@ -186,7 +188,7 @@ export class World {
     const svc = await startService(config, {
       log,
       timings: { idleMs: 100, leaseMs: 5_000, retryBaseMs: 50, retryMaxMs: 400, jobAttempts: 5, concurrency: 4 },
-      github: { writeMinMs: 0, notificationMinMs: 0, retryBaseMs: 5, retries: 1 },
+      github: { pacer: opts.pacer ?? false, retryBaseMs: 5, retries: 1 },
     });
     if (!this.svc) this.svc = svc;
     return svc;

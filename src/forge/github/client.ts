@@ -5,13 +5,17 @@ import { createAppAuth } from '@octokit/auth-app';
 import Bottleneck from 'bottleneck';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../../config/server-config.js';
+import { Pacer } from './pacer.js';
+import { requestCost } from './pacing.js';
 
-/** Timings of octokit's throttling and retry plugins (GitHub's defaults unless a test shortens them). */
+/** Pacing and the timings of octokit's throttling and retry plugins (GitHub's defaults unless a test shortens them). */
 export interface GitHubTimings {
-  /** Minimum gap between writes (plugin-throttling: 1000 ms). */
-  writeMinMs?: number;
-  /** Minimum gap between writes that notify people, e.g. comments (plugin-throttling: 3000 ms). */
-  notificationMinMs?: number;
+  /**
+   * The pacing of requests within GitHub's secondary rate limits (pacing.ts): by default a Pacer of
+   * its own with GitHub's documented limits; a test passes one to read its counters, or `false` to
+   * send every request at once.
+   */
+  pacer?: Pacer | false;
   /** Base of the retry back-off, multiplied by retryCount² (plugin-retry: 1000 ms). */
   retryBaseMs?: number;
   /** Retries of a failed request before the outbox takes over (plugin-retry: 3). */
@@ -20,12 +24,26 @@ export interface GitHubTimings {
   maxRateLimitWaitS?: number;
 }
 
-const DriftlessOctokit = Octokit.plugin(throttling, retry);
+/**
+ * An octokit plugin: every request (retries too) waits for the pacer given as the `pacer` option.
+ * Registered before throttling and retry, so it runs inside them, next to the HTTP call.
+ */
+const pacing: Parameters<typeof Octokit.plugin>[0] = (octokit, options) => {
+  const pacer = options.pacer as Pacer | undefined;
+  if (!pacer) return {};
+  octokit.hook.wrap('request', async (request, opts) => {
+    await pacer.admit(requestCost(opts.method, opts.url));
+    return request(opts);
+  });
+  return {};
+};
+
+const DriftlessOctokit = Octokit.plugin(pacing, throttling, retry);
 export type GitHubClient = InstanceType<typeof DriftlessOctokit>;
 
 /**
  * An octokit for the configured repository: a token or a GitHub App installation (tokens made and
- * refreshed by @octokit/auth-app), GitHub Enterprise through baseUrl, throttling and retry. Its log
+ * refreshed by @octokit/auth-app), GitHub Enterprise through baseUrl, pacing, throttling and retry. Its log
  * goes to pino without request options (they hold the Authorization header).
  */
 export function githubClient(github: NonNullable<ServerConfig['github']>, log: Logger, t: GitHubTimings = {}): GitHubClient {
@@ -38,28 +56,37 @@ export function githubClient(github: NonNullable<ServerConfig['github']>, log: L
       ? { auth: github.token.reveal() }
       : {};
   const maxWait = t.maxRateLimitWaitS ?? 60;
-  const groupOpts = (minTime: number): Record<string, unknown> => ({ maxConcurrent: 1, minTime });
+  const retryBase = t.retryBaseMs ?? 1000;
+  const pacer = t.pacer === false ? undefined : (t.pacer ?? new Pacer());
+  // The pacer replaces plugin-throttling's flat spacing (writes 1 s apart, comments 3 s apart): its
+  // groups are kept only without a gap; the plugin still waits out rate limit answers and retries.
+  const unpaced = (): Bottleneck.Group => new Bottleneck.Group({ maxConcurrent: null, minTime: 0 });
   return new DriftlessOctokit({
     ...auth,
     baseUrl: github.baseUrl,
     userAgent: 'driftless',
+    pacer,
     log: {
       debug: () => undefined,
       info: () => undefined,
       warn: (msg: string) => log.warn({ source: 'octokit' }, String(msg)),
       error: (msg: string) => log.error({ source: 'octokit' }, String(msg)),
     },
-    retry: { retries: t.retries ?? 3, retryAfterBaseValue: t.retryBaseMs ?? 1000 },
+    retry: { retries: t.retries ?? 3, retryAfterBaseValue: retryBase },
     throttle: {
-      write: new Bottleneck.Group(groupOpts(t.writeMinMs ?? 1000)),
-      notifications: new Bottleneck.Group(groupOpts(t.notificationMinMs ?? 3000)),
-      retryAfterBaseValue: t.retryBaseMs ?? 1000,
+      write: unpaced(),
+      notifications: unpaced(),
+      retryAfterBaseValue: retryBase,
+      // GitHub said when to try again: this request waits that long (when it is near), and so does
+      // every other request of this client, through the pacer.
       onRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
         log.warn({ method: options.method, url: options.url, retryAfter }, 'GitHub rate limit reached');
+        pacer?.pause(retryAfter * retryBase);
         return retryCount < 2 && retryAfter <= maxWait;
       },
       onSecondaryRateLimit: (retryAfter: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
         log.warn({ method: options.method, url: options.url, retryAfter }, 'GitHub secondary rate limit reached');
+        pacer?.pause(retryAfter * retryBase);
         return retryCount < 2 && retryAfter <= maxWait;
       },
     },

@@ -97,5 +97,20 @@ export const prPlansMigration: Migration = {
   sql: 'ALTER TABLE pr_plans ADD COLUMN plan jsonb;',
 };
 
+/**
+ * Migration 5: the order of delivery within a batch (the entries one job queued together): `batch`
+ * names the batch, `rank` orders it (delivery-order.ts); NULL for the entries queued before.
+ */
+export const outboxOrderMigration: Migration = {
+  version: 5,
+  name: 'outbox delivery order',
+  sql: `
+CREATE SEQUENCE outbox_batch_seq;
+ALTER TABLE outbox ADD COLUMN batch bigint;
+ALTER TABLE outbox ADD COLUMN rank smallint;
+CREATE INDEX outbox_batch_open ON outbox (batch, rank) WHERE status IN ('pending', 'sending');
+`,
+};
+
 /** The durable tables of the service, in version order. */
-export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration];
+export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration, outboxOrderMigration];

@@ -1,5 +1,6 @@
 import type { Db } from '../../state/db.js';
 import { parseJson, toIso } from '../../state/sql-values.js';
+import { deliveryRank, inDeliveryOrder } from './delivery-order.js';
 
 /** A write to the forge or the audit trail, as plain data. Delivered (and retried) by the outbox worker. */
 export type OutboxOp =
@@ -45,6 +46,9 @@ export interface OutboxEntry {
  * The durable outbox: comments, statuses, check runs, deployments, drift issues and git notes are
  * written here by the job that decides them and delivered by a worker that retries until the
  * forge (or the git remote) takes them. A GitHub outage therefore never blocks or repeats an apply.
+ * The entries of one `add` are a batch, delivered in the order of delivery-order.ts (the comment,
+ * then the status, then the check run); batches go oldest first, and two writes with the same
+ * coalescing key (a status context, a comment) never overtake each other.
  */
 export class Outbox {
   constructor(
@@ -55,14 +59,20 @@ export class Outbox {
 
   async add(entries: OutboxEntry[], tx: Db = this.db): Promise<number> {
     let n = 0;
-    for (const e of entries) {
+    let batch: string | null = null;
+    for (const e of inDeliveryOrder(entries)) {
       const coalesce = e.coalesceKey ? `${this.repo}:${e.coalesceKey}` : null;
-      const r = await tx.query<{ id: string }>(
-        `INSERT INTO outbox (repo, kind, coalesce_key, dedupe_key, op) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,
-        [this.repo, e.op.type, coalesce, e.dedupeKey ? `${this.repo}:${e.dedupeKey}` : null, JSON.stringify(e.op)],
+      const dedupe = e.dedupeKey ? `${this.repo}:${e.dedupeKey}` : null;
+      const params: unknown[] = [this.repo, e.op.type, coalesce, dedupe, JSON.stringify(e.op), batch, deliveryRank(e.op)];
+      // The first entry written opens the batch; the others join it.
+      const r = await tx.query<{ id: string; batch: string }>(
+        `INSERT INTO outbox (repo, kind, coalesce_key, dedupe_key, op, batch, rank)
+         VALUES ($1, $2, $3, $4, $5, COALESCE($6::bigint, nextval('outbox_batch_seq')), $7)
+         ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, batch`,
+        params,
       );
       if (!r.rows.length) continue;
+      batch = String(r.rows[0].batch);
       n++;
       if (coalesce) {
         await tx.query(`UPDATE outbox SET status = 'replaced' WHERE coalesce_key = $1 AND status = 'pending' AND id < $2`, [coalesce, Number(r.rows[0].id)]);
@@ -76,7 +86,10 @@ export class Outbox {
     await this.db.query(`UPDATE outbox SET status = 'pending', owner = NULL WHERE status = 'sending' AND ($1 OR lease_until < now())`, [all]);
   }
 
-  /** Take the oldest entry that is due and whose key is not being sent by anyone, or null. */
+  /**
+   * Take the oldest entry that is due, whose key is not being sent by anyone and whose batch has
+   * nothing of a lower rank still to deliver; or null.
+   */
   async claim(leaseMs: number): Promise<OutboxItem | null> {
     await this.db.query(`UPDATE outbox SET status = 'pending', owner = NULL WHERE status = 'sending' AND lease_until < now()`);
     try {
@@ -87,6 +100,8 @@ export class Outbox {
            SELECT o.id FROM outbox o
            WHERE o.status = 'pending' AND o.next_at <= now() AND o.repo = $3
              AND (o.coalesce_key IS NULL OR NOT EXISTS (SELECT 1 FROM outbox s WHERE s.coalesce_key = o.coalesce_key AND s.status = 'sending'))
+             AND (o.rank IS NULL OR NOT EXISTS (
+               SELECT 1 FROM outbox b WHERE b.batch = o.batch AND b.rank < o.rank AND b.status IN ('pending', 'sending')))
            ORDER BY o.id LIMIT 1 FOR UPDATE SKIP LOCKED)
          AND status = 'pending'
          RETURNING id, op, progress, attempts`,
