@@ -58,6 +58,8 @@ export function usableTemplate(templateDir: string, version = pgliteVersion()): 
 /**
  * Make `dir` (a data dir that does not exist yet or is empty) from the template: unpacked beside it,
  * then renamed into place, so a process that dies half-way leaves no half data dir behind.
+ * PGlite's own `loadDataDir` option unpacks a tarball too, but whole in memory (measured: 227 MB
+ * peak and +1.6 s over a re-open); node-tar streams it to disk (~145 MB, the re-open's ~120 MB + the unpack).
  */
 async function unpack(archive: string, dir: string): Promise<void> {
   const partial = `${dir}.unpacking`;
