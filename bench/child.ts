@@ -8,6 +8,7 @@ import { Mirror } from '../src/git/mirror.js';
 import { benchConfig } from './engine.js';
 import { STACK } from './generate.js';
 import { SecretValue } from '../src/sdk/secret-value.js';
+import { openState } from '../src/state/open.js';
 
 interface ColdPlanRequest {
   repoPath: string;
@@ -63,7 +64,17 @@ async function mirrorClone(req: { url: string; dataDir: string }): Promise<unkno
   return { ms, head };
 }
 
-const tasks: Record<string, (req: never) => Promise<unknown>> = { 'cold-plan': coldPlan, 'mirror-clone': mirrorClone };
+/** Open (and migrate) the embedded store in `dataDir`, new or not; `noTemplate`: a new one by initdb. */
+async function storeOpen(req: { dataDir: string; noTemplate?: boolean }): Promise<unknown> {
+  const t0 = performance.now();
+  const store = await openState({ dataDir: req.dataDir, command: 'bench first-open', template: req.noTemplate ? null : undefined });
+  const ms = performance.now() - t0;
+  const started = store.db.started;
+  await store.close();
+  return { ms, started };
+}
+
+const tasks: Record<string, (req: never) => Promise<unknown>> = { 'cold-plan': coldPlan, 'mirror-clone': mirrorClone, 'store-open': storeOpen };
 
 const task = process.argv[2];
 const fn = tasks[task];

@@ -53,6 +53,10 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     await ws.close();
     throw err;
   }
+  const started = store.db.started;
+  if (started?.from === 'template') log.info({ template: started.template }, 'new state data dir unpacked from the template (no initdb)');
+  else if (started?.from === 'initdb')
+    log.warn({ reason: started.reason }, 'new state data dir made by initdb (slow, ~700 MB peak): the template was not used');
   const owner = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const timings: ServiceTimings = { ...DEFAULT_TIMINGS, ...o.timings };
   const queue = new JobQueue(store.db, ws.repoName, owner);

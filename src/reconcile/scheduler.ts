@@ -24,6 +24,8 @@ export class Scheduler {
   private poll: ScheduledTask | null = null;
   private drift = new Map<string, { expr: string; task: ScheduledTask }>();
   private polling: Promise<void> | null = null;
+  /** Set by stop(): a job finishing during shutdown must not schedule drift checks that keep the process alive. */
+  private stopped = false;
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -68,6 +70,7 @@ export class Scheduler {
 
   /** Follow the repo config at the branch head: one cron task per stack with a valid drift.schedule. */
   updateDrift(config: RepoConfig, source: string): void {
+    if (this.stopped) return;
     const invalid = new Set<string>();
     for (const d of scheduleDiagnostics(config, source)) {
       this.ctx.log.error(`drift schedule refused: ${formatDiagnostic(d)}`);
@@ -107,6 +110,7 @@ export class Scheduler {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.poll) await this.poll.destroy();
     for (const t of this.drift.values()) await t.task.destroy();
     this.drift.clear();

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import pg from 'pg';
+import { seedDataDir, TEMPLATE_DIR, type EmbeddedStart } from './template.js';
 
 /** The little SQL surface the store needs; PGlite and PostgreSQL both provide it. */
 export interface Db {
@@ -10,6 +11,8 @@ export interface Db {
   /** A session-scoped advisory lock that dies with its holder (PostgreSQL only). */
   advisoryLock?(key: string): Promise<(() => Promise<void>) | null>;
   readonly kind: 'embedded' | 'postgres';
+  /** Embedded only: whether its data dir was there, unpacked from the template, or made by initdb (and why). */
+  readonly started?: EmbeddedStart;
   close(): Promise<void>;
 }
 
@@ -21,8 +24,12 @@ export interface Db {
  */
 const EMBEDDED_SETTINGS = ['shared_buffers=4MB'];
 
-/** Embedded PostgreSQL (PGlite) in a directory. Loaded lazily: it is large. */
-export async function openEmbedded(dir: string): Promise<Db> {
+/**
+ * Embedded PostgreSQL (PGlite) in a directory. Loaded lazily: it is large. A new data dir is unpacked
+ * from `template` (a directory written by writeTemplate; null: none) when it fits the installed PGlite.
+ */
+export async function openEmbedded(dir: string, opts: { template?: string | null } = {}): Promise<Db> {
+  const started = await seedDataDir(dir, opts.template === undefined ? TEMPLATE_DIR : opts.template);
   // V8 compiles wasm with its baseline compiler, then recompiles hot functions with its optimising
   // one; for PostgreSQL's ~9 MB module that second tier costs ~80 MB of peak memory and made no
   // measurable difference to the store's queries (bench/analysis.md). Only new wasm compiles are affected.
@@ -42,6 +49,7 @@ export async function openEmbedded(dir: string): Promise<Db> {
   let queue: Promise<unknown> = Promise.resolve();
   const self: Db = {
     kind: 'embedded',
+    started,
     ...wrap(db),
     // PGlite runs one statement at a time; transactions must not interleave with other queries.
     transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {

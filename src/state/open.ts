@@ -15,6 +15,8 @@ export interface OpenStateOptions {
   dataDirLocked?: boolean;
   /** Migrations of other parts (the service's durable tables), run after the core ones. */
   migrations?: Migration[];
+  /** Embedded: the template a new data dir is unpacked from (default the one the build made; null: initdb). */
+  template?: string | null;
 }
 
 /** Open (and migrate) the state store. The embedded store first takes the data-dir lock. */
@@ -27,7 +29,7 @@ export async function openState(opts: OpenStateOptions): Promise<StateStore> {
   }
   const release = opts.dataDirLocked ? () => undefined : lockDataDir(opts.dataDir, opts.command);
   try {
-    const db = await openEmbedded(join(opts.dataDir, 'state'));
+    const db = await openEmbedded(join(opts.dataDir, 'state'), { template: opts.template });
     const origClose = db.close.bind(db);
     db.close = async () => {
       try {
