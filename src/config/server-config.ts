@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import type { TargetConfig } from '../sdk/provider.js';
-import { newAjv } from '../manifests/schema-registry.js';
+import { builtinValidator } from '../manifests/schema-registry.js';
 import { loadSchema } from '../manifests/schema-files.js';
 import { parseManifestFile, locate } from '../manifests/yaml.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
@@ -44,8 +43,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-let validator: ValidateFunction | undefined;
-
 export interface ConfigOverrides {
   repo?: string;
   dataDir?: string;
@@ -78,7 +75,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     }
     raw = parsed.docs[0].value as Record<string, unknown>;
   }
-  validator ??= newAjv().compile(loadSchema('server-config.schema.json'));
+  const validator = builtinValidator(loadSchema('server-config.schema.json'));
   if (!validator(raw)) {
     const ds: Diagnostic[] = configProblems(validator.errors ?? []).map((p) => {
       const pos = source ? locate(source, 0, p.path, p.target) : { line: 1, col: 1 };

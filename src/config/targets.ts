@@ -1,10 +1,9 @@
 /** Server-config targets checked against their provider's `targetSchema`, with config-relative paths made absolute. */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ValidateFunction } from 'ajv';
 import { TARGET_PATH_ANNOTATION, type Provider, type TargetConfig } from '../sdk/provider.js';
 import { SecretValue } from '../sdk/secret-value.js';
-import { newAjv } from '../manifests/schema-registry.js';
+import { builtinValidator } from '../manifests/schema-registry.js';
 import { locate } from '../manifests/yaml.js';
 import { formatDiagnostic, sortDiagnostics } from '../manifests/diagnostics.js';
 import { ConfigError, type ServerConfig } from './server-config.js';
@@ -15,23 +14,13 @@ export type TargetProvider = Pick<Provider, 'name' | 'targetSchema'>;
 
 type Schema = Record<string, unknown>;
 
-let ajv: ReturnType<typeof newAjv> | undefined;
-const compiled = new WeakMap<Schema, ValidateFunction>();
-
-/** One validator per schema object; compiled without its `$id`, so two providers' ids never clash. */
-function validatorFor(provider: TargetProvider, schema: Schema): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    ajv ??= newAjv();
-    const { $id: _id, ...rest } = schema;
-    try {
-      v = ajv.compile(rest);
-    } catch (err) {
-      throw new Error(`provider ${provider.name}: its targetSchema is not a valid JSON Schema: ${(err as Error).message}`);
-    }
-    compiled.set(schema, v);
+/** One validator per schema object (compiled once per process, without its `$id`, so two providers' ids never clash). */
+function validatorFor(provider: TargetProvider, schema: Schema): ReturnType<typeof builtinValidator> {
+  try {
+    return builtinValidator(schema);
+  } catch (err) {
+    throw new Error(`provider ${provider.name}: its targetSchema is not a valid JSON Schema: ${(err as Error).message}`);
   }
-  return v;
 }
 
 /** A target's settings as the schema sees them: every key but `name` and `provider`, secrets as the text they read. */

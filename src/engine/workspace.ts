@@ -14,7 +14,6 @@ import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
-import { openState } from '../state/open.js';
 import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
@@ -96,15 +95,20 @@ export class Workspace {
     return { repo: this.repoName, stack };
   }
 
-  /** The state store, opened on first use (the embedded one takes the data-dir lock). */
+  /**
+   * The state store, opened on first use (the embedded one takes the data-dir lock). Its modules
+   * (pg, PGlite) are loaded then too: `validate` never opens it and never loads them.
+   */
   store(): Promise<StateStore> {
-    this.storePromise ??= openState({
-      dataDir: this.config.dataDir,
-      url: this.config.state.url?.reveal(),
-      command: this.command,
-      dataDirLocked: !!this.releaseDataDir,
-      migrations: this.migrations,
-    });
+    this.storePromise ??= import('../state/open.js').then(({ openState }) =>
+      openState({
+        dataDir: this.config.dataDir,
+        url: this.config.state.url?.reveal(),
+        command: this.command,
+        dataDirLocked: !!this.releaseDataDir,
+        migrations: this.migrations,
+      }),
+    );
     return this.storePromise;
   }
 

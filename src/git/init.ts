@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import git from 'isomorphic-git';
+import { loadGit } from './load.js';
 
 /** Make `dir` (already holding files) a repository on `branch` with one commit of everything in it. */
 export async function initWithCommit(dir: string, branch: string, message: string, author: { name: string; email: string }): Promise<string> {
+  const git = await loadGit();
   await git.init({ fs, dir, defaultBranch: branch });
   for (const f of listFiles(dir)) await git.add({ fs, dir, filepath: f });
   return git.commit({ fs, dir, message, author });

@@ -2,9 +2,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import { GitRepository, GitError } from './repository.js';
+import { loadGit, loadHttp } from './load.js';
 import { publishRemoteNote } from './notes.js';
 
 /** Remove credentials from a URL before it is printed anywhere. */
@@ -56,6 +55,7 @@ export class Mirror extends GitRepository {
     if (!existsSync(join(dir, 'HEAD'))) {
       mkdirSync(dir, { recursive: true });
       await m.serialize(async () => {
+        const [git, http] = await Promise.all([loadGit(), loadHttp()]);
         try {
           await git.clone({ fs, http, dir, gitdir: dir, url, noCheckout: true, headers: m.headers, cache: m.cache });
         } catch (err) {
@@ -64,6 +64,11 @@ export class Mirror extends GitRepository {
       });
     }
     return m;
+  }
+
+  /** isomorphic-git writes this repository's refs while fetching: resolve through it, under its ref lock. */
+  protected override async resolveRef(ref: string): Promise<string> {
+    return (await loadGit()).resolveRef({ fs, gitdir: this.gitdir, ref });
   }
 
   /** A mirror is brought up to date by fetching. */
@@ -82,6 +87,7 @@ export class Mirror extends GitRepository {
   /** Fetch every branch and tag. */
   async fetch(): Promise<void> {
     await this.serialize(async () => {
+      const [git, http] = await Promise.all([loadGit(), loadHttp()]);
       try {
         await git.fetch({
           fs,
@@ -106,6 +112,7 @@ export class Mirror extends GitRepository {
    */
   async fetchRef(remoteRef: string, haveSha?: string): Promise<string> {
     return this.serialize(async () => {
+      const [git, http] = await Promise.all([loadGit(), loadHttp()]);
       if (haveSha) {
         await git.writeRef({ fs, gitdir: this.gitdir, ref: remoteRef, value: haveSha, force: true }).catch(() => undefined);
       }
@@ -135,6 +142,7 @@ export class Mirror extends GitRepository {
   /** Push a ref (say `refs/notes/driftless`) to the remote. */
   async pushRef(ref: string, force = false): Promise<void> {
     await this.serialize(async () => {
+      const [git, http] = await Promise.all([loadGit(), loadHttp()]);
       const r = await git.push({ fs, http, gitdir: this.gitdir, url: this.url, ref, remoteRef: ref, force, headers: this.headers });
       if (!r.ok) throw new GitError(`push of ${ref} was refused: ${JSON.stringify(r.refs)}`);
     });

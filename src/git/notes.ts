@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
-import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
 import type { GitRepository } from './repository.js';
+import { loadGit, loadHttp } from './load.js';
 
 /** Where driftless records applies: `git log --notes=driftless` shows them. */
 export const NOTES_REF = 'refs/notes/driftless';
@@ -10,7 +9,7 @@ const AUTHOR = { name: 'driftless', email: 'driftless@localhost' };
 /** The note on a commit under refs/notes/driftless, or null. */
 export async function readAuditNote(repo: GitRepository, commit: string): Promise<string | null> {
   try {
-    const blob = await git.readNote({ fs, gitdir: repo.gitdir, ref: NOTES_REF, oid: commit, cache: repo.cache });
+    const blob = await (await loadGit()).readNote({ fs, gitdir: repo.gitdir, ref: NOTES_REF, oid: commit, cache: repo.cache });
     return Buffer.from(blob).toString('utf8');
   } catch {
     return null;
@@ -27,7 +26,17 @@ export async function appendNote(repo: GitRepository, commit: string, text: stri
     const existing = await readAuditNote(repo, commit);
     if (existing?.includes(marker)) return false;
     const note = existing ? `${existing.replace(/\n*$/, '')}\n\n${text}` : text;
-    await git.addNote({ fs, gitdir: repo.gitdir, ref: NOTES_REF, oid: commit, note, force: true, author: AUTHOR, committer: AUTHOR, cache: repo.cache });
+    await (await loadGit()).addNote({
+      fs,
+      gitdir: repo.gitdir,
+      ref: NOTES_REF,
+      oid: commit,
+      note,
+      force: true,
+      author: AUTHOR,
+      committer: AUTHOR,
+      cache: repo.cache,
+    });
     return true;
   });
 }
@@ -41,13 +50,14 @@ export interface NotesRemote extends GitRepository {
 }
 
 async function remoteNotesSha(m: NotesRemote): Promise<string | null> {
+  const [git, http] = await Promise.all([loadGit(), loadHttp()]);
   const refs = await git.listServerRefs({ http, url: m.url, headers: m.remoteHeaders(), prefix: NOTES_REF, protocolVersion: 1 });
   return refs.find((r) => r.ref === NOTES_REF)?.oid ?? null;
 }
 
 async function localNotesSha(repo: GitRepository): Promise<string | null> {
   try {
-    return await git.resolveRef({ fs, gitdir: repo.gitdir, ref: NOTES_REF });
+    return await (await loadGit()).resolveRef({ fs, gitdir: repo.gitdir, ref: NOTES_REF });
   } catch {
     return null;
   }

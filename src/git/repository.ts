@@ -1,11 +1,12 @@
 import * as fs from 'node:fs';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
-import git from 'isomorphic-git';
 import { mapLimit } from '../sdk/concurrency.js';
 import { ObjectStore, parseTree } from './object-store.js';
 import { appendNote } from './notes.js';
 import { enclosingWorkTree } from './work-tree.js';
+import { loadGit } from './load.js';
+import { resolveRefInPlace } from './refs.js';
 
 export interface TreeFile {
   path: string; // repository-relative, forward slashes
@@ -17,7 +18,8 @@ export class GitError extends Error {
 }
 
 /**
- * A git repository read through isomorphic-git, straight from commits (no work tree).
+ * A git repository read straight from commits (no work tree): objects through the object store,
+ * isomorphic-git (loaded on first use, see load.ts) for whatever that cannot read, history and writes.
  * Local repositories are read in place; remote ones are mirrored (see mirror.ts).
  * One shared object cache serves every call; writes (fetch, refs, notes) are serialised.
  */
@@ -60,13 +62,21 @@ export class GitRepository {
     return next;
   }
 
+  /**
+   * What a ref names (isomorphic-git's resolveRef). A local repository is read in place (refs.ts),
+   * without loading isomorphic-git; a mirror, whose refs isomorphic-git writes, asks it.
+   */
+  protected resolveRef(ref: string): Promise<string> {
+    return resolveRefInPlace(this.gitdir, ref);
+  }
+
   /** Resolve a branch, tag, full ref or (abbreviated) sha to a commit sha. */
   async resolve(ref: string): Promise<string> {
     const candidates = ref.startsWith('refs/') ? [ref] : [this.branchPrefix + ref, `refs/tags/${ref}`, ref];
     for (const c of candidates) {
       let oid: string;
       try {
-        oid = await git.resolveRef({ fs, gitdir: this.gitdir, ref: c });
+        oid = await this.resolveRef(c);
       } catch {
         continue; // try the next form
       }
@@ -79,7 +89,7 @@ export class GitRepository {
     }
     if (/^[0-9a-f]{4,40}$/i.test(ref)) {
       try {
-        const oid = await git.expandOid({ fs, gitdir: this.gitdir, oid: ref.toLowerCase(), cache: this.cache });
+        const oid = await (await loadGit()).expandOid({ fs, gitdir: this.gitdir, oid: ref.toLowerCase(), cache: this.cache });
         return await this.peel(oid);
       } catch {
         /* fall through */
@@ -91,10 +101,10 @@ export class GitRepository {
   private async peel(oid: string): Promise<string> {
     for (let i = 0; i < 10; i++) {
       const obj = await this.objects.read(oid);
-      const type = obj ? obj.type : (await git.readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' })).type;
+      const type = obj ? obj.type : (await (await loadGit()).readObject({ fs, gitdir: this.gitdir, oid, cache: this.cache, format: 'parsed' })).type;
       if (type === 'commit') return oid;
       if (type === 'tag') {
-        oid = obj ? headerField(obj.data, 'object') : (await git.readTag({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tag.object;
+        oid = obj ? headerField(obj.data, 'object') : (await (await loadGit()).readTag({ fs, gitdir: this.gitdir, oid, cache: this.cache })).tag.object;
         continue;
       }
       throw new GitError(`${oid} is a ${type}, not a commit`);
@@ -109,11 +119,11 @@ export class GitRepository {
   private async commitTree(commit: string): Promise<string> {
     const obj = await this.objects.read(commit);
     if (obj?.type === 'commit') return headerField(obj.data, 'tree');
-    return (await git.readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache })).commit.tree;
+    return (await (await loadGit()).readCommit({ fs, gitdir: this.gitdir, oid: commit, cache: this.cache })).commit.tree;
   }
 
   async commitInfo(sha: string): Promise<{ sha: string; message: string; author: string; email: string; time: number; parents: string[] }> {
-    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
+    const { commit } = await (await loadGit()).readCommit({ fs, gitdir: this.gitdir, oid: sha, cache: this.cache });
     return { sha, message: commit.message, author: commit.author.name, email: commit.author.email, time: commit.author.timestamp, parents: commit.parent };
   }
 
@@ -124,7 +134,7 @@ export class GitRepository {
       if (obj?.type === 'tree') {
         entries = parseTree(obj.data).map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
       } else {
-        const { tree } = await git.readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+        const { tree } = await (await loadGit()).readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
         entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
       }
       if (this.treeCache.size > 50_000) this.treeCache.clear();
@@ -181,7 +191,7 @@ export class GitRepository {
   async readBlob(oid: string): Promise<Buffer> {
     const obj = await this.objects.read(oid);
     if (obj?.type === 'blob') return obj.data;
-    const { blob } = await git.readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { blob } = await (await loadGit()).readBlob({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
@@ -222,7 +232,7 @@ export class GitRepository {
   /** The best common ancestor of two commits, or null when they share no history. */
   async mergeBase(a: string, b: string): Promise<string | null> {
     try {
-      const bases = await git.findMergeBase({ fs, gitdir: this.gitdir, oids: [a, b], cache: this.cache });
+      const bases = await (await loadGit()).findMergeBase({ fs, gitdir: this.gitdir, oids: [a, b], cache: this.cache });
       return (bases[0] as string | undefined) ?? null;
     } catch {
       return null;
@@ -233,7 +243,7 @@ export class GitRepository {
   async includes(oid: string, ancestor: string): Promise<boolean> {
     if (oid === ancestor) return true;
     try {
-      return await git.isDescendent({ fs, gitdir: this.gitdir, oid, ancestor, depth: -1, cache: this.cache });
+      return await (await loadGit()).isDescendent({ fs, gitdir: this.gitdir, oid, ancestor, depth: -1, cache: this.cache });
     } catch {
       return false;
     }

@@ -1,9 +1,8 @@
 import { parseManifestFile, locate } from './yaml.js';
-import { newAjv } from './schema-registry.js';
+import { builtinValidator } from './schema-registry.js';
 import { loadSchema } from './schema-files.js';
 import type { Diagnostic } from './diagnostics.js';
 import { pointerToPath } from './validate.js';
-import type { ValidateFunction } from 'ajv';
 
 export const REPO_CONFIG_FILE = 'driftless.yaml';
 export const CUSTOM_SCHEMA_DIR = '.driftless/schemas';
@@ -21,8 +20,6 @@ export interface RepoConfig {
   stacks: Record<string, StackConfig>;
 }
 
-let validator: ValidateFunction | undefined;
-
 /** Parse and validate `driftless.yaml`. Pure: takes the file's text, returns config or diagnostics. */
 export function parseRepoConfig(source: string, file = REPO_CONFIG_FILE): { config?: RepoConfig; diagnostics: Diagnostic[] } {
   const parsed = parseManifestFile(file, source);
@@ -30,7 +27,7 @@ export function parseRepoConfig(source: string, file = REPO_CONFIG_FILE): { conf
   if (parsed.docs.length !== 1) {
     return { diagnostics: [{ file, line: 1, col: 1, message: 'driftless.yaml must hold exactly one document' }] };
   }
-  validator ??= newAjv().compile(loadSchema('repo-config.schema.json'));
+  const validator = builtinValidator(loadSchema('repo-config.schema.json'));
   const value = parsed.docs[0].value;
   if (!validator(value)) {
     const diagnostics = (validator.errors ?? []).map((e): Diagnostic => {

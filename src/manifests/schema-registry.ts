@@ -50,33 +50,78 @@ export function newAjv(): Ajv {
   return ajv;
 }
 
+let shared: Ajv | undefined;
+const builtins = new WeakMap<object, ValidateFunction>();
+const checked = new WeakSet<object>();
+
 /**
- * Every kind the engine knows (the providers' kinds as data, never a connection), with its compiled validators. Schemas compile once per registry;
- * a registry with repository schemas is keyed by their content, so it is built once per change.
+ * The process's Ajv for driftless's own schemas (server config, driftless.yaml, the manifest
+ * envelope) and the providers' (kinds, targets): they never change while the process runs, so each
+ * compiles once, when first needed, and the meta-schema compiles once for all of them. Repository
+ * schemas never go here: each registry has an Ajv of its own for them, dropped with it.
+ */
+export function sharedAjv(): Ajv {
+  shared ??= newAjv();
+  return shared;
+}
+
+/**
+ * The validator of one built-in schema, compiled in the shared Ajv on first use. Compiled without
+ * its `$id`, so two providers' ids never clash; a repository schema reaches it by `$id` in its
+ * registry's own Ajv (see SchemaRegistry).
+ */
+export function builtinValidator(schema: Record<string, unknown>): ValidateFunction {
+  let v = builtins.get(schema);
+  if (!v) {
+    const { $id: _id, ...rest } = schema;
+    v = sharedAjv().compile(rest);
+    builtins.set(schema, v);
+  }
+  return v;
+}
+
+/** Throw as compiling would when a built-in schema does not follow the JSON Schema meta-schema (checked once per schema). */
+function checkBuiltin(schema: Record<string, unknown>): void {
+  if (checked.has(schema)) return;
+  sharedAjv().validateSchema(schema, true);
+  checked.add(schema);
+}
+
+/**
+ * Every kind the engine knows (the providers' kinds as data, never a connection), with its validators.
+ * A built-in kind's schema is checked against the meta-schema here, and compiled when the kind is
+ * first looked up (once per process: a repository that uses two kinds never compiles the others).
+ * Repository schemas compile here, with their problems; a registry with them is keyed by their
+ * content, so it is built once per change.
  */
 export class SchemaRegistry {
-  readonly ajv = newAjv();
   readonly key: string;
   private readonly kinds = new Map<string, KindEntry>();
+  /** Built-in schemas of kinds not looked up yet, by "apiVersion Kind". */
+  private readonly pending = new Map<string, Record<string, unknown>>();
   readonly envelope: ValidateFunction;
   readonly problems: SchemaProblem[] = [];
+  /** The Ajv of the repository schemas (made only when there are some), with the built-in schemas they may $ref by id. */
+  private customAjv?: Ajv;
 
   constructor(
     readonly providers: readonly ProviderKinds[],
     custom: CustomSchema[] = [],
   ) {
-    this.envelope = this.ajv.compile(loadSchema('manifest.schema.json'));
+    this.envelope = builtinValidator(loadSchema('manifest.schema.json'));
     for (const p of providers) {
       for (const [kind, info] of Object.entries(p.kinds)) {
+        checkBuiltin(info.schema);
         for (const v of p.versions) {
           const apiVersion = `${p.group}/${v}`;
-          const validate = this.compile(info.schema);
-          this.kinds.set(`${apiVersion} ${kind}`, {
+          const key = `${apiVersion} ${kind}`;
+          this.pending.set(key, info.schema);
+          this.kinds.set(key, {
             apiVersion,
             kind,
             provider: p,
             info,
-            validators: [validate],
+            validators: [],
             sensitive: writeOnlyPaths(info.schema, '/spec'),
           });
         }
@@ -90,13 +135,22 @@ export class SchemaRegistry {
     this.key = custom.length ? hash.digest('hex').slice(0, 16) : 'builtin';
   }
 
-  private compile(schema: Record<string, unknown>): ValidateFunction {
-    const id = schema.$id as string | undefined;
-    if (id) {
-      const existing = this.ajv.getSchema(id);
-      if (existing) return existing;
+  /** An Ajv for repository schemas, where driftless's and the providers' schemas are known by `$id` (compiled only if referenced). */
+  private ajvForCustom(): Ajv {
+    if (!this.customAjv) {
+      const ajv = newAjv();
+      const ids = new Set<string>();
+      const add = (schema: Record<string, unknown>): void => {
+        const id = schema.$id;
+        if (typeof id !== 'string' || ids.has(id)) return; // the first schema of an id wins, as before
+        ids.add(id);
+        ajv.addSchema(schema, undefined, undefined, false); // checked against the meta-schema in the shared Ajv
+      };
+      add(loadSchema('manifest.schema.json'));
+      for (const p of this.providers) for (const info of Object.values(p.kinds)) add(info.schema);
+      this.customAjv = ajv;
     }
-    return this.ajv.compile(schema);
+    return this.customAjv;
   }
 
   private addCustom(c: CustomSchema): void {
@@ -116,7 +170,7 @@ export class SchemaRegistry {
     let validate: ValidateFunction;
     try {
       const { $id: _id, ...rest } = c.schema;
-      validate = this.ajv.compile(rest);
+      validate = this.ajvForCustom().compile(rest);
     } catch (err) {
       if (err instanceof PatternRefused) {
         const at = findPattern(c.schema, err.pattern);
@@ -136,8 +190,16 @@ export class SchemaRegistry {
     }
   }
 
+  /** A kind's entry; its built-in validator compiles on the first lookup (an invalid provider schema throws here). */
   lookup(apiVersion: string, kind: string): KindEntry | undefined {
-    return this.kinds.get(`${apiVersion} ${kind}`);
+    const key = `${apiVersion} ${kind}`;
+    const entry = this.kinds.get(key);
+    const schema = this.pending.get(key);
+    if (entry && schema) {
+      entry.validators.unshift(builtinValidator(schema)); // the built-in one first, then the repository's
+      this.pending.delete(key);
+    }
+    return entry;
   }
 
   /** "apiVersion Kind" of every known kind, sorted. */

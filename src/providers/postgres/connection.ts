@@ -2,9 +2,10 @@
  * Connections of one target: one pg.Pool per database on the server, created on first use.
  * Roles and databases are cluster-wide and use the target's own database; schemas, grants and
  * extensions use a pool for the database they live in (same URL, another database name).
+ * pg is loaded when a session connects (`loadPg`), never when the provider is only loaded for its
+ * kinds and schemas (validate, plan without refresh).
  */
-import pg from 'pg';
-import { parseIntoClientConfig } from 'pg-connection-string';
+import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { reveal } from '../../sdk/secret-value.js';
 import { ProviderError, type TargetConfig } from '../../sdk/provider.js';
 import { connectError, statementError, type Op } from './errors.js';
@@ -15,6 +16,23 @@ export type Exec = (sql: string, params?: unknown[], op?: Op) => Promise<Row[]>;
 
 const POOL_SIZE = 4;
 
+/** The modules a connection needs, loaded once on first connect. */
+export interface PgModules {
+  Pool: typeof Pool;
+  parseIntoClientConfig: (url: string) => unknown;
+}
+
+let loading: Promise<PgModules> | undefined;
+
+/** Load pg and pg-connection-string (once per process). */
+export function loadPg(): Promise<PgModules> {
+  loading ??= Promise.all([import('pg'), import('pg-connection-string')]).then(([pg, cs]) => ({
+    Pool: pg.default.Pool,
+    parseIntoClientConfig: cs.parseIntoClientConfig,
+  }));
+  return loading;
+}
+
 export class Connection {
   /** Statements sent, for tests and benchmarks. */
   readonly stats = { queries: 0 };
@@ -22,15 +40,18 @@ export class Connection {
   /** `host:port`, for messages. */
   readonly where: string;
   readonly user: string;
-  private readonly base: pg.ClientConfig;
-  private readonly pools = new Map<string, pg.Pool>();
+  private readonly base: ClientConfig;
+  private readonly pools = new Map<string, Pool>();
 
-  constructor(readonly target: TargetConfig) {
+  constructor(
+    readonly target: TargetConfig,
+    private readonly pg: PgModules,
+  ) {
     const url = reveal(target.url);
     if (!url) throw new ProviderError(`target ${JSON.stringify(target.name)}: "url" is required (a postgres:// URL, or { fromEnv: NAME })`);
-    let cfg: pg.ClientConfig;
+    let cfg: ClientConfig;
     try {
-      cfg = parseIntoClientConfig(url) as pg.ClientConfig;
+      cfg = pg.parseIntoClientConfig(url) as ClientConfig;
     } catch {
       throw new ProviderError(`target ${JSON.stringify(target.name)}: "url" is not a valid PostgreSQL connection URL`);
     }
@@ -42,10 +63,10 @@ export class Connection {
     this.where = host.startsWith('/') ? `${host} (port ${port})` : `${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
-  private pool(database: string): pg.Pool {
+  private pool(database: string): Pool {
     let p = this.pools.get(database);
     if (!p) {
-      p = new pg.Pool({
+      p = new this.pg.Pool({
         ...this.base,
         database,
         max: POOL_SIZE,
@@ -60,7 +81,7 @@ export class Connection {
     return p;
   }
 
-  private async client(database: string, op: Op): Promise<pg.PoolClient> {
+  private async client(database: string, op: Op): Promise<PoolClient> {
     try {
       return await this.pool(database).connect();
     } catch (err) {
@@ -68,7 +89,7 @@ export class Connection {
     }
   }
 
-  private execOn(client: pg.PoolClient, database: string): Exec {
+  private execOn(client: PoolClient, database: string): Exec {
     return async (sql, params, op = {}) => {
       this.stats.queries++;
       try {

@@ -4,7 +4,7 @@
  * where url is a postgres:// URL (string or SecretValue) of a role allowed to manage those objects.
  */
 import { ProviderError, type Desired, type Observed, type Outputs, type Provider, type Recorded, type Session, type TargetConfig } from '../../sdk/provider.js';
-import { Connection } from './connection.js';
+import { Connection, loadPg } from './connection.js';
 import { database } from './database.js';
 import { withResource } from './errors.js';
 import { extension } from './extension.js';
@@ -98,7 +98,7 @@ export const postgresProvider: Provider = {
   kinds: Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, v.info])),
   targetSchema,
   async connect(target: TargetConfig): Promise<Session> {
-    return new PostgresSession(new Connection(target));
+    return new PostgresSession(new Connection(target, await loadPg()));
   },
 };
 

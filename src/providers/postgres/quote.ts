@@ -1,8 +1,9 @@
 /**
- * Quoting. Every identifier and literal that reaches SQL goes through pg's own escaping
- * (`escapeIdentifier` / `escapeLiteral`) or a bind parameter; nothing is concatenated raw.
+ * Quoting. Every identifier and literal that reaches SQL goes through `ident` / `literal` (the
+ * exact output of pg's `escapeIdentifier` / `escapeLiteral`, written here so that loading the
+ * provider, to validate manifests, never loads pg) or a bind parameter; nothing is concatenated raw.
+ * A unit test compares both with pg's over tricky inputs.
  */
-import pg from 'pg';
 import { ProviderError } from '../../sdk/provider.js';
 
 /** PostgreSQL truncates identifiers longer than NAMEDATALEN - 1 bytes; we refuse them instead. */
@@ -10,12 +11,17 @@ export const MAX_IDENTIFIER_BYTES = 63;
 
 /** A quoted identifier: `"name"`, with embedded quotes doubled. */
 export function ident(name: string): string {
-  return pg.escapeIdentifier(name);
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A quoted string literal: `'text'` (or `E'...'` when it holds backslashes). */
+/**
+ * A quoted string literal: `'text'` with quotes doubled, or ` E'...'` (pg's leading space
+ * included) with backslashes doubled too when it holds one, so it reads the same whatever
+ * `standard_conforming_strings` is.
+ */
 export function literal(value: string): string {
-  return pg.escapeLiteral(value);
+  const quoted = `'${value.replace(/'/g, "''")}'`;
+  return value.includes('\\') ? ` E${quoted.replace(/\\/g, '\\\\')}` : quoted;
 }
 
 /** `"schema"."object"` */
