@@ -24,6 +24,9 @@ export interface RecordedRequest {
 
 export interface Pull {
   number: number;
+  /** Set for pull requests opened through the API. */
+  title?: string;
+  body?: string;
   headSha: string;
   headRef: string;
   baseRef: string;
@@ -121,6 +124,8 @@ export interface DoubleOptions {
   prefix?: string;
   /** A GitHub App: JWTs signed with the key of `publicKeyPem` buy installation tokens for `installationId`. */
   app?: { id: string; installationId: string; publicKeyPem: string };
+  /** The commit a branch of the repository names (for `pulls/create`); null when there is no such branch. */
+  resolveBranch?: (branch: string) => string | null;
 }
 
 function verifyJwt(jwt: string, publicKeyPem: string, appId: string): boolean {
@@ -162,7 +167,9 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     number: p.number,
     state: p.state,
     draft: p.draft,
-    title: `PR ${p.number}`,
+    title: p.title ?? `PR ${p.number}`,
+    body: p.body ?? null,
+    html_url: `${url}/pull/${p.number}`,
     user: { login: p.user, id: 1, type: 'User' },
     head: { sha: p.headSha, ref: p.headRef, label: `${opts.owner}:${p.headRef}` },
     base: { sha: p.baseSha, ref: p.baseRef, label: `${opts.owner}:${p.baseRef}` },
@@ -230,6 +237,33 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
         .filter((p) => !q.get('base') || p.baseRef === q.get('base'))
         .map(pullJson),
     ],
+    'pulls/create': (_p, b) => {
+      const headSha = opts.resolveBranch?.(b.head) ?? null;
+      if (!headSha) return [422, { message: `Validation Failed: head ${b.head} is not a branch` }];
+      const baseSha = opts.resolveBranch?.(b.base) ?? null;
+      if (!baseSha) return [422, { message: `Validation Failed: base ${b.base} is not a branch` }];
+      if ([...d.pulls.values()].some((x) => x.state === 'open' && x.headRef === b.head)) {
+        return [422, { message: `Validation Failed: A pull request already exists for ${opts.owner}:${b.head}.` }];
+      }
+      const number = Math.max(0, ...d.pulls.keys(), ...d.issues.map((i) => i.number)) + 1;
+      const pr: Pull = {
+        number,
+        title: b.title,
+        body: b.body ?? '',
+        headSha,
+        headRef: b.head,
+        baseRef: b.base,
+        baseSha,
+        mergeable: null,
+        state: 'open',
+        merged: false,
+        mergeCommitSha: null,
+        draft: !!b.draft,
+        user: 'driftless[bot]',
+      };
+      d.pulls.set(number, pr);
+      return [201, pullJson(pr)];
+    },
     'pulls/get': (p) => {
       const pr = d.pulls.get(Number(p.pull_number));
       return pr ? [200, pullJson(pr)] : [404, { message: 'Not Found' }];

@@ -1,5 +1,9 @@
 /** A command given in a pull request comment. */
-export type CommentCommand = { name: 'plan' | 'apply' | 'help' } | { name: 'unknown'; word: string };
+export type CommentCommand =
+  | { name: 'plan' | 'apply' | 'help' }
+  /** `/driftless rollback REF [STACK...]`: open a pull request that puts stacks back as they were at REF. */
+  | { name: 'rollback'; ref: string | null; stacks: string[] }
+  | { name: 'unknown'; word: string };
 
 /**
  * Read a `/driftless <command>` from the first non-empty line of a comment; null when the
@@ -15,6 +19,10 @@ export function parseCommand(body: string): CommentCommand | null {
   if (!m) return null;
   const word = (m[1] ?? 'help').toLowerCase();
   if (word === 'plan' || word === 'apply' || word === 'help') return { name: word };
+  if (word === 'rollback') {
+    const [ref, ...stacks] = first.slice(m[0].length).trim().split(/\s+/).filter(Boolean);
+    return { name: 'rollback', ref: ref ?? null, stacks };
+  }
   return { name: 'unknown', word };
 }
 
@@ -23,5 +31,6 @@ export const COMMAND_HELP = [
   '',
   '- `/driftless plan`: plan again and update the plan comment',
   '- `/driftless apply`: apply a plan that was held after the merge (needs write permission on the repository)',
+  '- `/driftless rollback REF [STACK...]`: open a pull request that restores the stacks (default: those this pull request or commit changed) to their manifests at REF (needs write permission)',
   '- `/driftless help`: this message',
 ].join('\n');

@@ -22,6 +22,13 @@ export interface ChangeRequestMerged {
   mergeCommit: string;
 }
 
+/** A change request was closed without being merged. */
+export interface ChangeRequestClosed {
+  type: 'change-request-closed';
+  number: number;
+  baseRef: string;
+}
+
 /** Commits were pushed to a branch (`after` is its new head). */
 export interface Push {
   type: 'push';
@@ -49,7 +56,7 @@ export interface Ignored {
   reason: string;
 }
 
-export type ForgeEvent = ChangeRequestUpdated | ChangeRequestMerged | Push | CommentCreated | Ignored;
+export type ForgeEvent = ChangeRequestUpdated | ChangeRequestMerged | ChangeRequestClosed | Push | CommentCreated | Ignored;
 
 /** A verified webhook delivery, parsed. */
 export interface Delivery {

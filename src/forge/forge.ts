@@ -71,6 +71,11 @@ export interface Forge {
   publishCheck(sha: string, check: Check): Promise<void>;
   createDeployment(sha: string, environment: string, description: string): Promise<number>;
   setDeploymentStatus(id: number, environment: string, state: 'success' | 'failure' | 'error', description: string): Promise<void>;
+  /**
+   * Open a change request from branch `head` into `base`. Not idempotent on every forge (GitHub
+   * refuses a second open pull request of one head): callers remember what they opened.
+   */
+  openChangeRequest(o: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }>;
   openIssue(title: string, body: string): Promise<number>;
   updateIssue(number: number, change: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;
   /** An error that repeating will not fix (the outbox gives up on it after a few tries). */

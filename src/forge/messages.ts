@@ -196,6 +196,8 @@ export interface AppliedInfo {
   time: string;
   /** The runs a crash or a shutdown cut short, whose reviewed plan this run finished (their changes are not repeated). */
   resumes?: number[];
+  /** The apply of a merged rollback pull request: the commit it went back to and the commits it undid. */
+  rollback?: { target: string; undoes: string[] };
 }
 
 export interface HoldInfo {
@@ -233,6 +235,7 @@ export function noteText(a: AppliedInfo): string {
     `pr: ${a.pr ? `#${a.pr}` : '-'}`,
     `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
     ...(a.resumes?.length ? [`resumes: run ${a.resumes.join(', ')}`] : []),
+    ...(a.rollback ? [`rollback of: ${a.rollback.undoes.join(' ') || '-'} (back to ${a.rollback.target})`] : []),
     `summary: ${summaryLine(a.result.summary)}`,
     `outcome: ${a.result.outcome}`,
     ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),

@@ -84,6 +84,16 @@ export class Mirror extends GitRepository {
     await publishRemoteNote(this, commit, text, marker);
   }
 
+  /** Write the branch in the mirror (refs/heads/, apart from the fetched refs/remotes/origin/) and push it, moving it if it exists. */
+  override async publishBranch(name: string, commit: string): Promise<void> {
+    await super.publishBranch(name, commit);
+    try {
+      await this.pushRef(`refs/heads/${name}`, true);
+    } catch (err) {
+      throw err instanceof GitError ? err : new GitError(`cannot push branch ${name} to ${redactUrl(this.url)}: ${describe(err)}`);
+    }
+  }
+
   /** Fetch every branch and tag. */
   async fetch(): Promise<void> {
     await this.serialize(async () => {

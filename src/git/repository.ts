@@ -255,6 +255,16 @@ export class GitRepository {
   }
 
   /**
+   * Make branch `name` (refs/heads/NAME) point at `commit` where people will find it: in a local
+   * repository the branch is written in place (moved if it exists); a mirror also pushes it.
+   */
+  async publishBranch(name: string, commit: string): Promise<void> {
+    await this.serialize(async () => {
+      await (await loadGit()).writeRef({ fs, gitdir: this.gitdir, ref: `refs/heads/${name}`, value: commit, force: true });
+    });
+  }
+
+  /**
    * Paths that differ between two commits (added, removed or modified blobs), found by comparing
    * tree ids and descending only into subtrees whose ids differ.
    */

@@ -11,6 +11,8 @@ export interface EventDecision {
   jobs: JobSpec[];
   /** A merged change request's merge commit, remembered for the apply that follows. */
   merged?: { sha: string; pr: number };
+  /** A change request was merged or closed: a quarantine it holds (an open rollback) ends. */
+  ended?: { pr: number; merged: boolean };
 }
 
 export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
@@ -19,7 +21,13 @@ export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
       return { ignored: e.reason, jobs: [] };
     case 'change-request-merged':
       if (e.baseRef !== ctx.branch) return { ignored: `pull request #${e.number} targets ${e.baseRef}, not ${ctx.branch}`, jobs: [] };
-      return { jobs: [branchJob(e.mergeCommit, `merge of #${e.number}`)], merged: { sha: e.mergeCommit, pr: e.number } };
+      return {
+        jobs: [branchJob(e.mergeCommit, `merge of #${e.number}`)],
+        merged: { sha: e.mergeCommit, pr: e.number },
+        ended: { pr: e.number, merged: true },
+      };
+    case 'change-request-closed':
+      return { ignored: `pull request #${e.number} closed without merging`, jobs: [], ended: { pr: e.number, merged: false } };
     case 'change-request':
       if (e.baseRef !== ctx.branch) return { ignored: `pull request #${e.number} targets ${e.baseRef}, not ${ctx.branch}`, jobs: [] };
       if (e.draft) return { ignored: `pull request #${e.number} is a draft`, jobs: [] };

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../reconcile/context.js';
 import { listRuns, runPlan, stackStatus } from '../engine/status.js';
+import type { Rollback } from '../reconcile/durable/records.js';
 
 /**
  * A small read-only API: runs, stacks (state serial, applied commit, held applies), jobs and the
@@ -27,6 +28,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
     const head = await ctx.ws.resolve(undefined, false).catch(() => null);
     const at = head ? await ctx.ws.repoAt(head) : null;
     const holds = new Map((await ctx.records.holds()).map((h) => [h.stack, h]));
+    const quarantines = new Map((await ctx.records.openRollbacks()).map((r) => [r.stack, r]));
     const names = Object.keys(at?.repoConfig?.stacks ?? {}).sort();
     const stacks = [];
     for (const name of names) {
@@ -43,6 +45,7 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
         serial: state.serial,
         appliedCommit: state.appliedCommit,
         held: hold ? { commit: hold.commit, pr: hold.pr, reason: hold.reason } : null,
+        quarantine: quarantineOf(quarantines.get(name)),
         lastRun: last ? { id: last.id, kind: last.kind, outcome: last.outcome, commit: last.commit, error: last.error, finishedAt: last.finishedAt } : null,
       });
     }
@@ -78,4 +81,10 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
       deliveredAt: e.deliveredAt,
     })),
   }));
+}
+
+/** A stack's quarantine as the API shows it: the open rollback pull request that holds it. */
+function quarantineOf(r: Rollback | undefined): { pr: number; target: string; undoes: string[]; reason: string } | null {
+  if (!r) return null;
+  return { pr: r.pr, target: r.target, undoes: r.undoes.map((u) => u.sha), reason: `quarantined by rollback PR #${r.pr}` };
 }

@@ -121,7 +121,14 @@ export class World {
       writeFileSync(join(w.root, 'app-key.pem'), privateKey.export({ type: 'pkcs1', format: 'pem' }));
       app = { id: '4242', installationId: '77', publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
     }
-    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN, prefix: opts.prefix, app });
+    const resolveBranch = (branch: string): string | null => {
+      try {
+        return execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}^{commit}`], { cwd: w.bare, encoding: 'utf8' }).trim() || null;
+      } catch {
+        return null;
+      }
+    };
+    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN, prefix: opts.prefix, app, resolveBranch });
     w.gh.permissions.set('writer', 'write');
     w.gh.permissions.set('reader', 'read');
     w.writeConfig(opts);

@@ -195,6 +195,11 @@ export class GitHubForge implements Forge {
     });
   }
 
+  async openChangeRequest(o: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }> {
+    const { data } = await this.gh.rest.pulls.create({ ...this.r, head: o.head, base: o.base, title: o.title, body: o.body.slice(0, 60_000) });
+    return { number: data.number, url: data.html_url };
+  }
+
   async openIssue(title: string, body: string): Promise<number> {
     const { data } = await this.gh.rest.issues.create({ ...this.r, title, body });
     return data.number;

@@ -36,7 +36,8 @@ export function parseGitHubEvent(event: string, payload: Payload, r: RepositoryN
       if (!pr || !Number.isInteger(number)) return ignored('pull_request without a pull request');
       const baseRef = String(pr.base?.ref);
       if (payload.action === 'closed') {
-        if (!pr.merged || !pr.merge_commit_sha) return ignored(`pull request #${number} closed without merging`);
+        if (!pr.merged) return { type: 'change-request-closed', number, baseRef };
+        if (!pr.merge_commit_sha) return ignored(`pull request #${number} merged without a merge commit`);
         return { type: 'change-request-merged', number, baseRef, mergeCommit: String(pr.merge_commit_sha) };
       }
       if (!PR_ACTIONS.has(payload.action)) return ignored(`pull_request action ${payload.action}`);

@@ -112,5 +112,32 @@ CREATE INDEX outbox_batch_open ON outbox (batch, rank) WHERE status IN ('pending
 `,
 };
 
+/**
+ * Migration 6: rollback pull requests (issue 14). While one is open its stack is quarantined: new
+ * commits that touch it are planned but held. The row stays after the pull request is merged or
+ * closed, so the apply of the merge can say which commits it rolled back.
+ */
+export const rollbacksMigration: Migration = {
+  version: 6,
+  name: 'rollbacks',
+  sql: `
+CREATE TABLE rollbacks (
+  repo text NOT NULL,
+  pr integer NOT NULL,
+  stack text NOT NULL,
+  branch text NOT NULL,
+  commit text NOT NULL,
+  target text NOT NULL,
+  undoes jsonb NOT NULL,
+  state text NOT NULL DEFAULT 'open',
+  requested_by text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  ended_at timestamptz,
+  PRIMARY KEY (repo, pr)
+);
+CREATE INDEX rollbacks_open ON rollbacks (repo, stack) WHERE state = 'open';
+`,
+};
+
 /** The durable tables of the service, in version order. */
-export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration, outboxOrderMigration];
+export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration, outboxOrderMigration, rollbacksMigration];

@@ -9,6 +9,31 @@ export interface Hold {
   reason: string;
 }
 
+/** A rollback pull request: while `state` is open, its stack is quarantined. */
+export interface Rollback {
+  pr: number;
+  stack: string;
+  branch: string;
+  commit: string;
+  target: string;
+  undoes: { sha: string; subject: string }[];
+  state: 'open' | 'merged' | 'closed';
+  requestedBy: string | null;
+}
+
+function rollbackRow(x: Record<string, unknown>): Rollback {
+  return {
+    pr: Number(x.pr),
+    stack: x.stack as string,
+    branch: x.branch as string,
+    commit: x.commit as string,
+    target: x.target as string,
+    undoes: (parseJson(x.undoes) as Rollback['undoes'] | null) ?? [],
+    state: x.state as Rollback['state'],
+    requestedBy: (x.requested_by as string | null) ?? null,
+  };
+}
+
 /**
  * The service's memory of reviews and decisions, in the state store: which deliveries were seen,
  * the plan digest last posted on each pull request per stack (the reviewed plan), applies held
@@ -133,5 +158,39 @@ export class ServiceRecords {
         'INSERT INTO drift_issues (repo, stack, number) VALUES ($1, $2, $3) ON CONFLICT (repo, stack) DO UPDATE SET number = EXCLUDED.number',
         [this.repo, stack, n],
       );
+  }
+
+  async addRollback(r: Omit<Rollback, 'state'>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO rollbacks (repo, pr, stack, branch, commit, target, undoes, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (repo, pr) DO NOTHING`,
+      [this.repo, r.pr, r.stack, r.branch, r.commit, r.target, JSON.stringify(r.undoes), r.requestedBy],
+    );
+  }
+
+  async rollback(pr: number): Promise<Rollback | null> {
+    const r = await this.db.query<Record<string, unknown>>('SELECT * FROM rollbacks WHERE repo = $1 AND pr = $2', [this.repo, pr]);
+    return r.rows[0] ? rollbackRow(r.rows[0]) : null;
+  }
+
+  /** The open rollback pull requests (the quarantined stacks), oldest first. */
+  async openRollbacks(stack?: string): Promise<Rollback[]> {
+    const r =
+      stack === undefined
+        ? await this.db.query<Record<string, unknown>>("SELECT * FROM rollbacks WHERE repo = $1 AND state = 'open' ORDER BY pr", [this.repo])
+        : await this.db.query<Record<string, unknown>>("SELECT * FROM rollbacks WHERE repo = $1 AND stack = $2 AND state = 'open' ORDER BY pr", [
+            this.repo,
+            stack,
+          ]);
+    return r.rows.map(rollbackRow);
+  }
+
+  /** A rollback pull request was merged or closed: its quarantine ends. Returns the rollback when it was open. */
+  async endRollback(pr: number, state: 'merged' | 'closed', tx: Db = this.db): Promise<Rollback | null> {
+    const r = await tx.query<Record<string, unknown>>(
+      "UPDATE rollbacks SET state = $3, ended_at = now() WHERE repo = $1 AND pr = $2 AND state = 'open' RETURNING *",
+      [this.repo, pr, state],
+    );
+    return r.rows[0] ? rollbackRow(r.rows[0]) : null;
   }
 }

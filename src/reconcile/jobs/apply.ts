@@ -60,6 +60,7 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
   // A resumed apply reports even when nothing was left to do: the interrupted run never did.
   if (result.outcome !== 'no-changes' || r.resumes) {
     await replanOpenPulls(ctx, p, result.runId);
+    const rolledBack = p.pr ? await ctx.records.rollback(p.pr) : null;
     const entries = appliedEntries({
       stack: p.stack,
       commit: p.commit,
@@ -69,6 +70,9 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
       result,
       time: new Date().toISOString(),
       ...(r.resumes ? { resumes: r.resumes } : {}),
+      ...(rolledBack && rolledBack.stack === p.stack && rolledBack.state !== 'closed'
+        ? { rollback: { target: rolledBack.target, undoes: rolledBack.undoes.map((u) => u.sha) } }
+        : {}),
     });
     // Without a forge only the audit note is written.
     await ctx.outbox.add(ctx.forge ? entries : entries.filter((e) => e.op.type === 'git-note'));
@@ -179,7 +183,15 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
           cutShort: () => cutShort(ctx, p, reviewed),
         })
       : releaseGate(p.expectDigest, p.commit);
+  // A stack with an open rollback pull request is quarantined: commits after a merge are planned and held (the rollback's own merge is not).
+  const quarantine = p.mode === 'merge' ? (await ctx.records.openRollbacks(p.stack)).find((r) => r.pr !== p.pr) : undefined;
   const gate: ApplyGate = async (plan) => {
+    if (quarantine && (plan.changes.length > 0 || plan.errors.length > 0)) {
+      return {
+        proceed: false,
+        hold: `Stack \`${p.stack}\` is quarantined by rollback PR #${quarantine.pr}: new commits that touch it are planned but not applied automatically until #${quarantine.pr} is merged or closed.`,
+      };
+    }
     const d = await decide(plan);
     if (d.proceed && d.resumes) {
       ctx.log.info(

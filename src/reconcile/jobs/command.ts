@@ -2,6 +2,7 @@ import type { ServiceContext } from '../context.js';
 import { COMMAND_HELP } from '../../forge/commands.js';
 import { applyJob, done, prPlanJob, type CommandPayload, type JobResult } from './specs.js';
 import { oneComment, oneCommitComment } from '../report.js';
+import { runRollbackCommand } from './rollback.js';
 
 /** Answer a `/driftless` comment command; every command gets a reply, where it was asked. */
 export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promise<JobResult> {
@@ -18,6 +19,8 @@ export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promis
     case 'unknown':
       await reply(`\`${p.command.word}\` is not a driftless command.\n\n${COMMAND_HELP}`);
       return done({ answered: 'unknown' });
+    case 'rollback':
+      return runRollbackCommand(ctx, p, reply);
     case 'plan': {
       if (p.pr === null) {
         await reply('plans are made for pull requests. A held apply of this commit shows its plan above; `/driftless apply` applies it.');

@@ -1,0 +1,112 @@
+import * as fs from 'node:fs';
+import { GitError, splitPath, type GitRepository } from './repository.js';
+import { loadGit } from './load.js';
+
+/**
+ * A rollback commit: the branch head's tree with one folder (a stack's path) put back as it was at
+ * an earlier commit. Everything outside the folder stays as it is at the head.
+ */
+
+const AUTHOR = { name: 'driftless', email: 'driftless@localhost' };
+
+export interface UndoneCommit {
+  sha: string;
+  subject: string;
+}
+
+export interface RollbackCommit {
+  /** The new commit (child of `head`), or null when the folder at `target` equals the head's. */
+  commit: string | null;
+  head: string;
+  target: string;
+  /** First-parent commits after `target` up to `head` that changed the folder, newest first. */
+  undoes: UndoneCommit[];
+}
+
+/** The commits on the first-parent line from `head` back to (not including) `stop` whose change touches `dir`. */
+export async function commitsTouching(repo: GitRepository, head: string, stop: string, dir: string, limit = 500): Promise<UndoneCommit[]> {
+  const prefix = `${splitPath(dir).join('/')}/`;
+  const out: UndoneCommit[] = [];
+  let c: string | null = head;
+  for (let i = 0; c && c !== stop; i++) {
+    if (i >= limit) throw new GitError(`more than ${limit} commits lie between ${stop.slice(0, 12)} and ${head.slice(0, 12)}`);
+    const info = await repo.commitInfo(c);
+    const parent: string | null = info.parents[0] ?? null;
+    // A merge counts for what it brought in against its first parent.
+    if ((await repo.changedPaths(parent, c)).some((p) => p.startsWith(prefix))) out.push({ sha: c, subject: info.message.split('\n')[0] });
+    c = parent;
+  }
+  return out;
+}
+
+interface Entry {
+  mode: string;
+  path: string;
+  oid: string;
+  type: 'blob' | 'tree' | 'commit';
+}
+
+async function entries(repo: GitRepository, oid: string | null): Promise<Entry[]> {
+  if (!oid) return [];
+  const { tree } = await (await loadGit()).readTree({ fs, gitdir: repo.gitdir, oid, cache: repo.cache });
+  return tree.map((e) => ({ mode: e.mode, path: e.path, oid: e.oid, type: e.type }));
+}
+
+/** `tree` with the subtree at `segs` replaced by `sub` (null: removed); returns the new tree's oid (null when empty). */
+async function replaceAt(repo: GitRepository, tree: string | null, segs: string[], sub: string | null): Promise<string | null> {
+  if (!segs.length) return sub;
+  const [name, ...rest] = segs;
+  const list = await entries(repo, tree);
+  const old = list.find((e) => e.path === name);
+  const inner = await replaceAt(repo, old?.type === 'tree' ? old.oid : null, rest, sub);
+  const next = list.filter((e) => e.path !== name);
+  if (inner) next.push({ mode: '040000', path: name, oid: inner, type: 'tree' });
+  if (!next.length) return null;
+  return (await loadGit()).writeTree({ fs, gitdir: repo.gitdir, tree: next });
+}
+
+/**
+ * Write (but do not publish) the commit that puts `dir` back as it was at `target`, on top of `head`.
+ * `target` must be `head` or one of its ancestors.
+ */
+export async function writeRollbackCommit(
+  repo: GitRepository,
+  o: { head: string; target: string; dir: string; message: (undoes: UndoneCommit[]) => string; time?: number },
+): Promise<RollbackCommit> {
+  const { head, target, dir } = o;
+  if (!(await repo.includes(head, target))) {
+    throw new GitError(`${target.slice(0, 12)} is not an ancestor of the branch head ${head.slice(0, 12)}: a rollback goes back along the branch`);
+  }
+  const undoes = await commitsTouching(repo, head, target, dir);
+  const segs = splitPath(dir);
+  const wanted = await repo.treeOid(target, dir);
+  const current = await repo.treeOid(head, dir);
+  if (wanted === current) return { commit: null, head, target, undoes };
+  const git = await loadGit();
+  const { commit: headCommit } = await git.readCommit({ fs, gitdir: repo.gitdir, oid: head, cache: repo.cache });
+  const commit = await repo.serialize(async () => {
+    const root = await replaceAt(repo, headCommit.tree, segs, wanted);
+    const tree = root ?? (await git.writeTree({ fs, gitdir: repo.gitdir, tree: [] }));
+    const who = { ...AUTHOR, timestamp: o.time ?? Math.floor(Date.now() / 1000), timezoneOffset: 0 };
+    return git.writeCommit({ fs, gitdir: repo.gitdir, commit: { message: o.message(undoes), tree, parent: [head], author: who, committer: who } });
+  });
+  return { commit, head, target, undoes };
+}
+
+/** The branch a rollback of `stack` to `target` is proposed on. */
+export function rollbackBranch(stack: string, target: string): string {
+  return `driftless/rollback-${stack.replace(/[^A-Za-z0-9._-]+/g, '-')}-${target.slice(0, 12)}`;
+}
+
+/** The commit message of a rollback, naming the commits it undoes. */
+export function rollbackMessage(stack: string, target: string, undoes: UndoneCommit[]): string {
+  return [
+    `Roll back stack ${stack} to ${target.slice(0, 12)}`,
+    '',
+    undoes.length ? `Undoes ${undoes.length} commit${undoes.length === 1 ? '' : 's'}:` : 'Undoes no commit on the first-parent line.',
+    ...undoes.map((u) => `- ${u.sha.slice(0, 12)} ${u.subject}`),
+    '',
+    `Driftless-Rollback: ${stack} ${target}`,
+    '',
+  ].join('\n');
+}
