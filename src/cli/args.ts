@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'history', 'serve', 'demo', 'help'] as const;
+export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'history', 'rollback', 'serve', 'demo', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const options = {
@@ -10,6 +10,7 @@ const options = {
   'break-lock': { type: 'boolean' },
   ref: { type: 'string' },
   stack: { type: 'string' },
+  to: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
   plan: { type: 'string' },
@@ -32,6 +33,7 @@ export type Flags = {
   'break-lock'?: boolean;
   ref?: string;
   stack?: string;
+  to?: string;
   format?: string;
   out?: string;
   plan?: string;
@@ -82,6 +84,7 @@ Commands:
   apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
   drift      refresh live state and report drift (0 none, 2 drift, 1 error)
   history    list runs: time, commit, trigger, summary, outcome
+  rollback   a branch (and with GitHub, a pull request) restoring a stack's manifests to --to REF
   serve      run the service: webhooks, polling, plans on pull requests, apply after merge
   demo       run the demo on the embedded default (what npm start does)
 
@@ -92,6 +95,7 @@ Options:
   --break-lock          take over the data dir's lock when its holder is on another host and gone
   --ref REF             branch, tag or sha (default: the tracked branch)
   --stack NAME          one stack only
+  --to REF              rollback: the commit, tag or branch the stack's manifests go back to
   --format FMT          text | json | markdown (plan only)
   --out FILE            plan: also save the plan JSON to FILE
   --plan FILE           apply: apply a saved plan, refused if it no longer matches
@@ -112,6 +116,7 @@ const COMMAND_OPTIONS: Record<Exclude<Command, 'help'>, string[]> = {
   apply: ['stack', 'plan', 'auto-approve', 'parallelism', 'allow-delete-all'],
   drift: ['stack', 'remediate', 'format'],
   history: ['stack', 'limit', 'format'],
+  rollback: ['stack', 'to', 'format'],
   serve: ['demo'],
   demo: [],
 };
