@@ -1,6 +1,6 @@
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { GitError } from '../git/repository.js';
-import { rollbackBranch, rollbackMessage, writeRollbackCommit, type UndoneCommit } from '../git/rollback.js';
+import { rollbackBranch, rollbackMarker, rollbackMessage, writeRollbackCommit, type UndoneCommit } from '../git/rollback.js';
 import type { Workspace } from './workspace.js';
 
 /** The `rollback` verb: a commit on a branch of its own that puts one stack's manifests back as they were at a ref. */
@@ -38,7 +38,11 @@ export function rollbackBody(p: { stack: string; path: string; head: string; tar
     `While this pull request is open, stack \`${p.stack}\` is **quarantined**: new commits that touch it are planned but not applied automatically. Merging or closing this pull request ends the quarantine.`,
     ...(p.requestedBy ? ['', `Requested by @${p.requestedBy}.`] : []),
     '',
-    `<!-- driftless:rollback ${p.stack} ${p.target} ${p.undoes.map((u) => u.sha).join(',')} -->`,
+    rollbackMarker(
+      p.stack,
+      p.target,
+      p.undoes.map((u) => u.sha),
+    ),
   ].join('\n');
 }
 

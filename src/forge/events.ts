@@ -12,6 +12,11 @@ export interface ChangeRequestUpdated {
   draft: boolean;
   /** How a person would say what happened (`pull_request synchronize`): recorded as the job's trigger. */
   trigger: string;
+  /**
+   * A rollback pull request (opened by `driftless rollback` or the service: a `driftless/rollback-`
+   * branch of this repository whose description carries the rollback marker): it quarantines its stack.
+   */
+  rollback?: { branch: string; stack: string; target: string; undoes: string[] };
 }
 
 /** A change request was merged into `baseRef` as `mergeCommit`. */

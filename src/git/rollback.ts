@@ -110,3 +110,15 @@ export function rollbackMessage(stack: string, target: string, undoes: UndoneCom
     '',
   ].join('\n');
 }
+
+/** The hidden line a rollback pull request's body carries, so a service that did not open it (the CLI did) knows it. */
+export function rollbackMarker(stack: string, target: string, undoes: string[]): string {
+  return `<!-- driftless:rollback ${stack} ${target} ${undoes.join(',')} -->`;
+}
+
+/** Read a rollback marker from a pull request body; null when there is none. Pure. */
+export function parseRollbackMarker(body: string): { stack: string; target: string; undoes: string[] } | null {
+  const m = /<!-- driftless:rollback (\S+) ([0-9a-f]{40}) ((?:[0-9a-f]{40},?)*) ?-->/.exec(body);
+  if (!m) return null;
+  return { stack: m[1], target: m[2], undoes: m[3].split(',').filter(Boolean) };
+}

@@ -13,6 +13,8 @@ export interface EventDecision {
   merged?: { sha: string; pr: number };
   /** A change request was merged or closed: a quarantine it holds (an open rollback) ends. */
   ended?: { pr: number; merged: boolean };
+  /** An open rollback pull request: its stack is quarantined (a record, if the service did not open it itself). */
+  rollback?: { pr: number; branch: string; commit: string; stack: string; target: string; undoes: string[] };
 }
 
 export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
@@ -31,7 +33,10 @@ export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
     case 'change-request':
       if (e.baseRef !== ctx.branch) return { ignored: `pull request #${e.number} targets ${e.baseRef}, not ${ctx.branch}`, jobs: [] };
       if (e.draft) return { ignored: `pull request #${e.number} is a draft`, jobs: [] };
-      return { jobs: [prPlanJob(e.number, e.headSha, e.trigger)] };
+      return {
+        jobs: [prPlanJob(e.number, e.headSha, e.trigger)],
+        ...(e.rollback ? { rollback: { pr: e.number, commit: e.headSha, ...e.rollback } } : {}),
+      };
     case 'push':
       if (e.branch !== ctx.branch) return { ignored: `push to ${e.ref}`, jobs: [] };
       if (e.deleted) return { ignored: 'branch deleted', jobs: [] };

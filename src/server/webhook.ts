@@ -36,6 +36,10 @@ export async function webhookPlugin(app: FastifyInstance, o: WebhookOptions): Pr
     const result = await ctx.store.db.transaction(async (tx) => {
       if (!(await ctx.records.firstDelivery(d.id, d.name, tx))) return { duplicate: true, queued: [] as number[] };
       if (decision.merged) await ctx.records.setMergedPr(decision.merged.sha, decision.merged.pr, tx);
+      if (decision.rollback) {
+        const r = decision.rollback;
+        await ctx.records.addRollback({ ...r, undoes: r.undoes.map((sha) => ({ sha, subject: '' })), requestedBy: null }, tx);
+      }
       const ended = decision.ended ? await ctx.records.endRollback(decision.ended.pr, decision.ended.merged ? 'merged' : 'closed', tx) : null;
       if (ended) req.log.info({ pr: ended.pr, stack: ended.stack }, `quarantine of stack ${ended.stack} lifted: rollback #${ended.pr} ${ended.state}`);
       return { duplicate: false, queued: await ctx.queue.enqueue(decision.jobs, tx) };

@@ -1,6 +1,7 @@
 import { verify } from '@octokit/webhooks-methods';
 import type { Delivery, ForgeEvent, Refusal } from '../events.js';
 import { payloadProblem } from './payloads.js';
+import { parseRollbackMarker } from '../../git/rollback.js';
 
 /** GitHub webhooks: signature check (HMAC over the raw body) and payloads turned into forge-neutral events. */
 
@@ -41,7 +42,20 @@ export function parseGitHubEvent(event: string, payload: Payload, r: RepositoryN
         return { type: 'change-request-merged', number, baseRef, mergeCommit: String(pr.merge_commit_sha) };
       }
       if (!PR_ACTIONS.has(payload.action)) return ignored(`pull_request action ${payload.action}`);
-      return { type: 'change-request', number, headSha: String(pr.head?.sha), baseRef, draft: !!pr.draft, trigger: `pull_request ${payload.action}` };
+      const e: ForgeEvent = {
+        type: 'change-request',
+        number,
+        headSha: String(pr.head?.sha),
+        baseRef,
+        draft: !!pr.draft,
+        trigger: `pull_request ${payload.action}`,
+      };
+      // Only a branch of this repository (pushing one needs write access) may carry a rollback; a fork's may not.
+      const branch = String(pr.head?.ref ?? '');
+      const marker = typeof pr.body === 'string' ? parseRollbackMarker(pr.body) : null;
+      if (marker && branch.startsWith('driftless/rollback-') && isOurRepository({ repository: pr.head?.repo }, r))
+        return { ...e, rollback: { branch, ...marker } };
+      return e;
     }
     case 'push': {
       const ref = String(payload.ref ?? '');

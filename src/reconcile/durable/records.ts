@@ -160,8 +160,9 @@ export class ServiceRecords {
       );
   }
 
-  async addRollback(r: Omit<Rollback, 'state'>): Promise<void> {
-    await this.db.query(
+  /** Record an open rollback pull request (a second record of one pull request is ignored). */
+  async addRollback(r: Omit<Rollback, 'state'>, tx: Db = this.db): Promise<void> {
+    await tx.query(
       `INSERT INTO rollbacks (repo, pr, stack, branch, commit, target, undoes, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (repo, pr) DO NOTHING`,
       [this.repo, r.pr, r.stack, r.branch, r.commit, r.target, JSON.stringify(r.undoes), r.requestedBy],
