@@ -25,7 +25,8 @@ export interface RollbackCommit {
 
 /** The commits on the first-parent line from `head` back to (not including) `stop` whose change touches `dir`. */
 export async function commitsTouching(repo: GitRepository, head: string, stop: string, dir: string, limit = 500): Promise<UndoneCommit[]> {
-  const prefix = `${splitPath(dir).join('/')}/`;
+  const segs = splitPath(dir);
+  const prefix = segs.length ? `${segs.join('/')}/` : '';
   const out: UndoneCommit[] = [];
   let c: string | null = head;
   for (let i = 0; c && c !== stop; i++) {
