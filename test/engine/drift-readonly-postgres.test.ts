@@ -5,7 +5,6 @@
  * refuses create, update and delete before anything reaches the server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { join } from 'node:path';
 import pg from 'pg';
 import { Workspace } from '../../src/engine/workspace.js';
 import { applyStack } from '../../src/engine/apply-stack.js';
@@ -85,7 +84,7 @@ describe('a drift check of the postgres provider performs no write', () => {
         ['PostgresRole/app', false],
         ['PostgresSchema/app', true],
       ]);
-      expect(r.plan?.drift[0]!.diff.map((e) => e.path)).toEqual(['/spec/createdb']);
+      expect(r.plan!.drift[0]!.diff.map((e) => e.path)).toEqual(['/spec/createdb']);
       expect(r.remediation).toBeUndefined();
       // The check read as the reader (its pools are still open), which can write nothing.
       expect(await readOnlyBackends(READER)).toBeGreaterThan(0);
