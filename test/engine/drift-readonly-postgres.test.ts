@@ -5,6 +5,8 @@
  * refuses create, update and delete before anything reaches the server.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Workspace } from '../../src/engine/workspace.js';
 import { applyStack } from '../../src/engine/apply-stack.js';
@@ -13,6 +15,7 @@ import { type PostgresSession, postgresProvider } from '../../src/providers/post
 import { READ_ONLY_REFUSAL, type TargetConfig } from '../../src/sdk/provider.js';
 import { SecretValue } from '../../src/sdk/secret-value.js';
 import { testConfig } from '../helpers/engine.js';
+import { runCli } from '../helpers/cli.js';
 import { TestRepo, manifest, tempDir } from '../helpers/git.js';
 import { Admin, desired, recorded, uniquePrefix, urlFor, withDefaults } from '../helpers/postgres-server.js';
 
@@ -90,6 +93,25 @@ describe('a drift check of the postgres provider performs no write', () => {
       expect(await readOnlyBackends(READER)).toBeGreaterThan(0);
       const [role] = await admin.query(undefined, 'SELECT rolcreatedb FROM pg_roles WHERE rolname = $1', [`${P}_app`]);
       expect(role!.rolcreatedb).toBe(true); // drift reported, not repaired
+
+      // The same from the CLI, with readUrl read from the environment as the server config says.
+      const dir = tempDir('driftless-ro-pgcli-');
+      const config = join(dir, 'driftless.config.yaml');
+      writeFileSync(
+        config,
+        [
+          `repo: { path: ${repo.dir}, name: ${base.repo.name} }`,
+          'targets:',
+          '  main: { provider: postgres, url: { fromEnv: TEST_PG_URL }, readUrl: { fromEnv: TEST_PG_READ_URL } }',
+          'state: { url: { fromEnv: TEST_STATE_URL } }',
+          `dataDir: ${join(dir, 'data')}`,
+        ].join('\n') + '\n',
+      );
+      const env = { TEST_PG_URL: url, TEST_PG_READ_URL: readUrl, TEST_STATE_URL: urlFor(url, { database: `${P}_state` }) };
+      const cli = await runCli(['--config', config, 'drift'], { env });
+      expect(cli.code, cli.err).toBe(2);
+      expect(cli.out).toContain('~ PostgresRole/app');
+      expect(cli.out).toContain('/spec/createdb: false -> true');
     } finally {
       await ws.close();
       repo.remove();
