@@ -17,7 +17,9 @@ export interface DriftOutcome {
 
 /**
  * Refresh a stack's live state and compare it with what was applied: the plan at the last applied
- * commit (its drift list; its changes are what remediation would do).
+ * commit (its drift list; its changes are what remediation would do). The check reads through
+ * read-only sessions, which cannot write; only remediation (an apply, under the stack's lock) opens
+ * read-write ones.
  */
 export async function driftStack(ws: Workspace, stack: string, opts: { remediate?: boolean; trigger?: string } = {}): Promise<DriftOutcome> {
   const store = await ws.store();
@@ -26,7 +28,7 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
   const at = await ws.repoAt(state.appliedCommit);
   if (!at.repoConfig?.stacks[stack]) return { stack, diagnostics: at.diagnostics };
   const inputs = await ws.stackInputs(state.appliedCommit, at.repoConfig, at.registry, stack);
-  const r = await ws.planStack(inputs, { refresh: true });
+  const r = await ws.planStack(inputs, { refresh: true, readOnly: true });
   if (!r.planned) return { stack, diagnostics: r.diagnostics };
   const plan = r.planned.plan;
   const checked = liveCount(r.planned);

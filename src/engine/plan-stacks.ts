@@ -27,7 +27,7 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
     if (!at.repoConfig.stacks[name]) continue;
     const inputs = await ws.stackInputs(commit, at.repoConfig, at.registry, name);
     if (opts.validateOnly) stacks.push({ stack: name, diagnostics: inputs.diagnostics });
-    else stacks.push(await ws.planStack(inputs, { refresh: opts.refresh }));
+    else stacks.push(await ws.planStack(inputs, { refresh: opts.refresh, readOnly: true })); // a plan only reads
   }
   return { commit, diagnostics: [], stacks };
 }

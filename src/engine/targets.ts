@@ -1,4 +1,4 @@
-import type { Observed, Provider, Session, TargetConfig } from '../sdk/provider.js';
+import { readOnlySession, type Observed, type Provider, type Session, type TargetConfig } from '../sdk/provider.js';
 import { mapLimit } from '../sdk/concurrency.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
@@ -8,7 +8,17 @@ import type { DesiredSet } from '../plan/desired.js';
 import type { RecordedResource } from '../plan/model.js';
 import { unmaskSpec } from '../plan/sensitive.js';
 
-/** Provider sessions of one workspace's targets: connected on first use, reused, closed together. */
+/** Whether a session may write (apply, remediation, recovery) or only reads (drift checks, plans). */
+export interface SessionMode {
+  readOnly?: boolean;
+}
+
+/**
+ * Provider sessions of one workspace's targets: connected on first use, reused, closed together.
+ * Read-only sessions (`{ readOnly: true }`) are kept apart from read-write ones: the provider is asked
+ * for a read-only connection, and the session is wrapped so that its writes refuse whatever the
+ * provider does with the option.
+ */
 export class TargetSessions {
   private sessions = new Map<string, Promise<Session>>();
 
@@ -18,18 +28,19 @@ export class TargetSessions {
   ) {}
 
   /** The session for a stack's target of `apiVersion`'s provider, or undefined when the stack names none. */
-  async sessionFor(repoConfig: RepoConfig, stack: string, apiVersion: string): Promise<Session | undefined> {
+  async sessionFor(repoConfig: RepoConfig, stack: string, apiVersion: string, mode: SessionMode = {}): Promise<Session | undefined> {
     const group = apiVersion.split('/')[0];
     const provider = this.providers.find((p) => p.group === group);
     if (!provider) return undefined;
     const targetName = repoConfig.stacks[stack]?.targets[provider.name];
     const target = targetName ? this.targets[targetName] : undefined;
     if (!targetName || !target || target.provider !== provider.name) return undefined;
-    let s = this.sessions.get(targetName);
+    const key = `${mode.readOnly ? 'ro' : 'rw'}:${targetName}`;
+    let s = this.sessions.get(key);
     if (!s) {
-      s = provider.connect(target);
-      s.catch(() => this.sessions.delete(targetName));
-      this.sessions.set(targetName, s);
+      s = mode.readOnly ? provider.connect(target, { readOnly: true }).then(readOnlySession) : provider.connect(target);
+      s.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, s);
     }
     return s;
   }
@@ -43,13 +54,15 @@ export class TargetSessions {
 
   /**
    * Read the live state of recorded resources, batched per provider. A field recorded as a masked
-   * secret is given to the provider in clear (`secret`), so that it can find the object.
+   * secret is given to the provider in clear (`secret`), so that it can find the object. `mode`
+   * picks the sessions: read-only ones for a drift check or a plan.
    */
   async refresh(
     repoConfig: RepoConfig,
     stack: string,
     recorded: Map<string, RecordedResource>,
     secret: (name: string) => string | undefined = () => undefined,
+    mode: SessionMode = {},
   ): Promise<Map<string, Observed | null>> {
     const byVersion = new Map<string, RecordedResource[]>();
     for (const rec of recorded.values()) {
@@ -61,7 +74,7 @@ export class TargetSessions {
     }
     const live = new Map<string, Observed | null>();
     for (const [apiVersion, list] of byVersion) {
-      const session = await this.sessionFor(repoConfig, stack, apiVersion);
+      const session = await this.sessionFor(repoConfig, stack, apiVersion, mode);
       if (!session) continue;
       const observed = session.readMany ? await session.readMany(list) : await mapLimit(list, 16, (r) => session.read(r));
       list.forEach((r, i) => live.set(r.id, observed[i]));

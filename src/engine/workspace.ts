@@ -1,5 +1,5 @@
 import type { Observed, Provider } from '../sdk/provider.js';
-import { TargetSessions, targetDiagnostics } from './targets.js';
+import { TargetSessions, targetDiagnostics, type SessionMode } from './targets.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
 import { Mirror } from '../git/mirror.js';
@@ -158,20 +158,23 @@ export class Workspace {
     return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
   }
 
-  /** Read the live state of recorded resources, batched per provider. */
-  refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>): Promise<Map<string, Observed | null>> {
-    return this.sessions.refresh(repoConfig, stack, recorded, this.secret);
+  /** Read the live state of recorded resources, batched per provider (through read-only sessions with `readOnly`). */
+  refresh(repoConfig: RepoConfig, stack: string, recorded: Map<string, RecordedResource>, mode: SessionMode = {}): Promise<Map<string, Observed | null>> {
+    return this.sessions.refresh(repoConfig, stack, recorded, this.secret, mode);
   }
 
-  /** Plan one stack at a commit. */
-  async planStack(inputs: StackInputs, opts: { refresh?: boolean; allowDeleteAll?: boolean } = {}): Promise<StackPlanResult> {
+  /**
+   * Plan one stack at a commit. `readOnly`: refresh through read-only sessions (a drift check, a
+   * plan that applies nothing); apply refreshes through the read-write sessions it then writes with.
+   */
+  async planStack(inputs: StackInputs, opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean } = {}): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
     const store = await this.store();
     const key = this.key(stack);
     const state = await store.stackState(key);
     const recorded = await this.recorded(key, state.serial, inputs.desired);
-    const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded);
+    const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded, { readOnly: opts.readOnly });
     const planned = makePlan({
       repo: this.repoName,
       stack,

@@ -137,7 +137,19 @@ export interface Provider {
    * config file. Absent: settings are passed through unchecked.
    */
   targetSchema?: Record<string, unknown>;
-  connect(target: TargetConfig): Promise<Session>;
+  /**
+   * Open a session on a target. With `{ readOnly: true }` (drift checks, plans) the session only
+   * reads: its write methods refuse (see `readOnlySession`), and the provider reads through the most
+   * restricted means it has (postgres: `readUrl` and read-only transactions; fs: files opened
+   * read-only, nothing created). The engine wraps such a session in `readOnlySession` as well, so a
+   * provider that ignores the option still cannot write through it.
+   */
+  connect(target: TargetConfig, options?: ConnectOptions): Promise<Session>;
+}
+
+export interface ConnectOptions {
+  /** The session is for reading only: a drift check or a plan. Default false. */
+  readOnly?: boolean;
 }
 
 /** What the manifest side needs of a provider: its name, group, versions and kinds (never a connection). */
@@ -152,4 +164,47 @@ export class ProviderError extends Error {
     super(message);
     this.name = 'ProviderError';
   }
+}
+
+/** The message a read-only session's write methods refuse with. */
+export const READ_ONLY_REFUSAL = 'read-only session: a drift check never writes';
+
+/** What a write on a read-only session throws. */
+export class ReadOnlySessionError extends ProviderError {
+  constructor(
+    readonly method: string,
+    resourceId?: string,
+  ) {
+    super(`${READ_ONLY_REFUSAL} (${method}${resourceId ? ` of ${resourceId}` : ''} refused)`, resourceId);
+    this.name = 'ReadOnlySessionError';
+  }
+}
+
+const READ_ONLY: unique symbol = Symbol('driftless.readOnlySession');
+
+/**
+ * A view of `session` that reads and closes, and refuses `create`, `update`, `delete` and `recover`
+ * with a ReadOnlySessionError, without calling the session. Idempotent.
+ */
+export function readOnlySession(session: Session): Session {
+  if (READ_ONLY in session) return session;
+  const view: Session & { [READ_ONLY]: true } = {
+    [READ_ONLY]: true,
+    read: (r) => session.read(r),
+    create: async (r) => {
+      throw new ReadOnlySessionError('create', r.id);
+    },
+    update: async (r) => {
+      throw new ReadOnlySessionError('update', r.id);
+    },
+    delete: async (prior) => {
+      throw new ReadOnlySessionError('delete', prior.id);
+    },
+    recover: async () => {
+      throw new ReadOnlySessionError('recover');
+    },
+    close: () => session.close(),
+  };
+  if (session.readMany) view.readMany = (rs) => session.readMany!(rs);
+  return view;
 }

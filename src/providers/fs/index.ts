@@ -1,8 +1,9 @@
 import { chmod, lstat, mkdir, readdir, readFile, readlink, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
-import { ProviderError } from '../../sdk/provider.js';
+import type { ConnectOptions, Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
+import { ProviderError, ReadOnlySessionError } from '../../sdk/provider.js';
 import { reveal } from '../../sdk/secret-value.js';
 import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
 import { releaseTempName, removeLeftovers, tempName } from './leftovers.js';
@@ -91,8 +92,22 @@ async function settle(tmp: string, abs: string, check: () => Promise<void> = asy
   }
 }
 
+/** How the read path opens a file: read only, and never through a symlink planted since the lstat. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW;
+
+/**
+ * One target's session. The read path only lstats, opens files O_RDONLY and reads links: it never
+ * creates, renames or changes anything. A read-only session (drift checks) refuses every write.
+ */
 class FsSession implements Session {
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    readonly readOnly = false,
+  ) {}
+
+  private writable(method: string, id?: string): void {
+    if (this.readOnly) throw new ReadOnlySessionError(method, id);
+  }
 
   private path(r: { id: string; spec: Spec }, linkLeaf = false, checked?: Map<string, Promise<void>>): Promise<string> {
     return confine(this.root, String(r.spec.path), r.id, linkLeaf, checked);
@@ -106,7 +121,14 @@ class FsSession implements Session {
     switch (r.kind) {
       case 'File': {
         if (!st.isFile()) return { spec: { path: r.spec.path, content: null, mode: null } };
-        const content = await readFile(abs, 'utf8');
+        let content: string;
+        try {
+          content = await readFile(abs, { encoding: 'utf8', flag: READ_FLAGS });
+        } catch (err) {
+          // Replaced by a symlink since the lstat: not a file (any more).
+          if ((err as NodeJS.ErrnoException).code === 'ELOOP') return { spec: { path: r.spec.path, content: null, mode: null } };
+          throw err;
+        }
         return { spec: { path: r.spec.path, content, mode: modeOf(st.mode) }, outputs: { path: rel, sha256: sha(content) } };
       }
       case 'Directory':
@@ -127,10 +149,12 @@ class FsSession implements Session {
   }
 
   async create(r: Desired): Promise<Spec> {
+    this.writable('create', r.id);
     return this.put(r);
   }
 
   async update(r: Desired): Promise<Spec> {
+    this.writable('update', r.id);
     return this.put(r);
   }
 
@@ -180,6 +204,7 @@ class FsSession implements Session {
   }
 
   async delete(prior: Recorded): Promise<void> {
+    this.writable('delete', prior.id);
     const abs = await this.path(prior, true);
     const st = await lstatOrNull(abs);
     if (!st) return;
@@ -201,6 +226,7 @@ class FsSession implements Session {
 
   /** Remove the temporary files interrupted writes left in the directories of these resources (and in each Directory). */
   async recover(resources: ResourceWithSpec[]): Promise<string[]> {
+    this.writable('recover');
     const dirs = new Set<string>();
     for (const r of resources) {
       if (typeof r.spec.path !== 'string') continue;
@@ -241,10 +267,18 @@ export const fsProvider: Provider = {
   versions: ['v1'],
   kinds,
   targetSchema,
-  async connect(target: TargetConfig): Promise<Session> {
+  async connect(target: TargetConfig, options: ConnectOptions = {}): Promise<Session> {
     const root = reveal(target.root);
     if (!root) throw new ProviderError(`target ${target.name}: "root" is required for the fs provider`);
     const abs = resolve(root);
+    if (options.readOnly) {
+      // Never create the root for a read: a missing root reads as every object gone.
+      const real = await realpath(abs).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return abs;
+        throw err;
+      });
+      return new FsSession(real, true);
+    }
     await mkdir(abs, { recursive: true });
     return new FsSession(await realpath(abs));
   },

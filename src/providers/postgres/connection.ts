@@ -4,6 +4,10 @@
  * extensions use a pool for the database they live in (same URL, another database name).
  * pg is loaded when a session connects (`loadPg`), never when the provider is only loaded for its
  * kinds and schemas (validate, plan without refresh).
+ * A read-only connection (drift checks, plans) logs in with the target's `readUrl` when it is set
+ * (a role without write privileges), else with `url`, and in both cases asks the server for
+ * `default_transaction_read_only = on`: every statement runs in a read-only transaction, so the
+ * server itself refuses a write.
  */
 import type { ClientConfig, Pool, PoolClient } from 'pg';
 import { reveal } from '../../sdk/secret-value.js';
@@ -46,15 +50,19 @@ export class Connection {
   constructor(
     readonly target: TargetConfig,
     private readonly pg: PgModules,
+    /** Read only: `readUrl` when set, and read-only transactions by default on the server. */
+    readonly readOnly = false,
   ) {
-    const url = reveal(target.url);
+    const field = readOnly && reveal(target.readUrl) ? 'readUrl' : 'url';
+    const url = reveal(target[field]);
     if (!url) throw new ProviderError(`target ${JSON.stringify(target.name)}: "url" is required (a postgres:// URL, or { fromEnv: NAME })`);
     let cfg: ClientConfig;
     try {
       cfg = pg.parseIntoClientConfig(url) as ClientConfig;
     } catch {
-      throw new ProviderError(`target ${JSON.stringify(target.name)}: "url" is not a valid PostgreSQL connection URL`);
+      throw new ProviderError(`target ${JSON.stringify(target.name)}: "${field}" is not a valid PostgreSQL connection URL`);
     }
+    if (readOnly) cfg = { ...cfg, options: [cfg.options, '-c default_transaction_read_only=on'].filter(Boolean).join(' ') };
     this.base = cfg;
     this.user = cfg.user || process.env.PGUSER || process.env.USER || 'postgres'; // pg's own defaults
     this.defaultDatabase = cfg.database || process.env.PGDATABASE || this.user;
@@ -72,7 +80,7 @@ export class Connection {
         max: POOL_SIZE,
         idleTimeoutMillis: 10_000,
         connectionTimeoutMillis: 10_000,
-        application_name: 'driftless',
+        application_name: this.readOnly ? 'driftless (read-only)' : 'driftless',
       });
       // An idle client can die (server restart, database dropped): never crash the process for it.
       p.on('error', () => undefined);

@@ -1,9 +1,21 @@
 /**
  * The `postgres` provider: roles, databases, schemas, grants and extensions on a real PostgreSQL
- * server (apiVersion postgres.driftless.dev/v1). Target config: `{ name, provider: postgres, url }`,
- * where url is a postgres:// URL (string or SecretValue) of a role allowed to manage those objects.
+ * server (apiVersion postgres.driftless.dev/v1). Target config: `{ name, provider: postgres, url, readUrl? }`,
+ * where url is a postgres:// URL (string or SecretValue) of a role allowed to manage those objects,
+ * and readUrl (optional) one of a role without write privileges, for read-only sessions (drift checks).
  */
-import { ProviderError, type Desired, type Observed, type Outputs, type Provider, type Recorded, type Session, type TargetConfig } from '../../sdk/provider.js';
+import {
+  ProviderError,
+  ReadOnlySessionError,
+  type ConnectOptions,
+  type Desired,
+  type Observed,
+  type Outputs,
+  type Provider,
+  type Recorded,
+  type Session,
+  type TargetConfig,
+} from '../../sdk/provider.js';
 import { Connection, loadPg } from './connection.js';
 import { database } from './database.js';
 import { withResource } from './errors.js';
@@ -67,15 +79,23 @@ export class PostgresSession implements Session {
     );
   }
 
-  create(r: Desired): Promise<Outputs> {
+  /** A read-only session (drift checks) refuses every write before it reaches the server. */
+  private writable(method: string, id: string): void {
+    if (this.conn.readOnly) throw new ReadOnlySessionError(method, id);
+  }
+
+  async create(r: Desired): Promise<Outputs> {
+    this.writable('create', r.id);
     return this.writes.run('ddl', () => tagged(r.id, () => kindOf(r).create(this.conn, r)));
   }
 
-  update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs> {
+  async update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs> {
+    this.writable('update', r.id);
     return this.writes.run('ddl', () => tagged(r.id, () => kindOf(r).update(this.conn, r, prior, changed)));
   }
 
-  delete(prior: Recorded): Promise<void> {
+  async delete(prior: Recorded): Promise<void> {
+    this.writable('delete', prior.id);
     return this.writes.run('ddl', () => tagged(prior.id, () => kindOf(prior).delete(this.conn, prior)));
   }
 
@@ -97,8 +117,8 @@ export const postgresProvider: Provider = {
   versions: ['v1'],
   kinds: Object.fromEntries(Object.entries(KINDS).map(([k, v]) => [k, v.info])),
   targetSchema,
-  async connect(target: TargetConfig): Promise<Session> {
-    return new PostgresSession(new Connection(target, await loadPg()));
+  async connect(target: TargetConfig, options: ConnectOptions = {}): Promise<Session> {
+    return new PostgresSession(new Connection(target, await loadPg(), options.readOnly === true));
   },
 };
 
