@@ -123,3 +123,28 @@ function hasTagged(v: unknown, cls: typeof Ref | typeof SecretRef): boolean {
   if (v && typeof v === 'object') return Object.values(v).some((x) => hasTagged(x, cls));
   return false;
 }
+
+/**
+ * The commit message (and pull request body) of an adoption: what is written back, and what is
+ * not, with why. Values are shown as JSON; sensitive ones never reach here.
+ */
+export function adoptMessage(stack: string, appliedCommit: string | null, r: AdoptResult): string {
+  const n = r.adopted.length;
+  const lines = [`Adopt drift of stack ${stack}`, ''];
+  lines.push(
+    `driftless found the live state of stack ${stack} different from what was applied${appliedCommit ? ` (at ${appliedCommit.slice(0, 12)})` : ''}.`,
+    `This commit writes the live value${n === 1 ? '' : 's'} back into the manifests, so the next plan is empty.`,
+    '',
+    'Written back:',
+  );
+  for (const a of r.adopted) lines.push(`- ${a.id} ${a.path} = ${clip(JSON.stringify(a.value))} (${a.file}:${a.line})`);
+  if (r.notAdopted.length) {
+    lines.push('', 'Not written back (change these by hand, or apply to restore them):');
+    for (const x of r.notAdopted) lines.push(`- ${x.id}${x.path ? ` ${x.path}` : ''}${x.at ? ` (${x.at})` : ''}: ${x.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function clip(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 197)}...` : s;
+}
