@@ -110,8 +110,13 @@ function stringifyAll(tokens: CST.Token[]): string {
 function setScalar(p: Parsed, node: Node, value: string | number | boolean | null): string | null {
   const token = node.srcToken;
   if (!token) return null;
-  const afterKey = 'indent' in token && token.type === 'block-scalar';
+  // A block scalar keeps the indentation of its content (setScalarValue indents by the token's `indent`).
+  const afterKey = false;
   const inFlow = false;
+  if (token.type === 'block-scalar') {
+    const lead = /^( *)\S/m.exec(token.source);
+    token.indent = lead ? lead[1].length : token.indent + 2;
+  }
   if (typeof value !== 'string') {
     CST.setScalarValue(token, value === null ? 'null' : String(value), { type: 'PLAIN', afterKey, inFlow });
     return stringifyAll(p.tokens);
@@ -128,7 +133,7 @@ function setScalar(p: Parsed, node: Node, value: string | number | boolean | nul
       return null;
     }
   };
-  const own = tryType(type === 'BLOCK_LITERAL' && !value.includes('\n') ? 'QUOTE_DOUBLE' : type);
+  const own = tryType(type);
   if (own !== null && readsAs(own, node, value)) return own;
   return tryType('QUOTE_DOUBLE');
 }

@@ -139,6 +139,18 @@ describe('setValueAt', () => {
     expect(t).toBe('spec:\n  a: { x: true, y: other }  # c\n  b: [3]\n  c:\n    - three\n    - four\n  d: "0755"\n');
   });
 
+  it('keeps the indentation of a block scalar, and its other lines', () => {
+    const text = 'spec:\n  content: |  # text\n      one\n      two\n  mode: "0644"\n';
+    const r = setValueAt(text, 0, ['spec', 'content'], 'one\nthree\n');
+    expect(r).toMatchObject({ ok: true, line: 2 });
+    if (r.ok) expect(changedLines(text, r.text)).toEqual([[4, '      two', '      three']]);
+    const items = '- |\n  a\n- b\n';
+    const s = setValueAt(items, 0, [0], 'c\n');
+    expect(s).toMatchObject({ ok: true, text: '- |\n  c\n- b\n' });
+    // Without a final newline the literal block keeps its style with the strip indicator.
+    expect(setValueAt(items, 0, [0], 'c')).toMatchObject({ ok: true, text: '- |-\n  c\n- b\n' });
+  });
+
   it('refuses tags and aliases', () => {
     const text = 'a: &v one\nb: *v\nc: !secret KEY\n';
     expect(setValueAt(text, 0, ['b'], 'x')).toMatchObject({ ok: false, reason: expect.stringContaining('alias (*v)'), line: 2 });
