@@ -211,9 +211,14 @@ function addKey(text: string, p: Parsed, map: Node, key: string, value: Json): E
     const close = text.lastIndexOf('}', map.range[1]);
     if (close < 0) return { ok: false, reason: `cannot add ${key} to this flow map` };
     const sep = map.items.length ? ', ' : '';
-    const v = stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).replace(/\n$/, '');
-    const inner = text.slice(0, close).replace(/\s*$/, '');
-    const next = `${inner}${sep}${keyText}: ${v}${map.items.length ? ' ' : ''}${text.slice(close)}`;
+    // A map written as JSON (double-quoted keys) gets JSON.
+    const first = map.items[0];
+    const json = !!first && isPair(first) && isScalar(first.key) && first.key.type === 'QUOTE_DOUBLE';
+    const v = json ? JSON.stringify(value) : stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).replace(/\n$/, '');
+    const k = json ? JSON.stringify(key) : keyText;
+    const before = text.slice(0, close);
+    const inner = before.replace(/\s*$/, '');
+    const next = `${inner}${sep}${k}: ${v}${before.slice(inner.length)}${text.slice(close)}`;
     return { ok: true, text: next, line: p.lines.linePos(close).line };
   }
   const first = map.items[0];

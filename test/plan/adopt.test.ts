@@ -151,6 +151,15 @@ describe('setValueAt', () => {
     expect(setValueAt(items, 0, [0], 'c')).toMatchObject({ ok: true, text: '- |-\n  c\n- b\n' });
   });
 
+  it('edits a JSON manifest as JSON', () => {
+    const text = '{\n  "kind": "File",\n  "spec": {"path": "a", "content": "x"}\n}\n';
+    const r = setValueAt(text, 0, ['spec', 'content'], 'y\n');
+    expect(r).toMatchObject({ ok: true, text: '{\n  "kind": "File",\n  "spec": {"path": "a", "content": "y\\n"}\n}\n' });
+    const m = setValueAt(text, 0, ['spec', 'mode'], '0600');
+    expect(m).toMatchObject({ ok: true, text: '{\n  "kind": "File",\n  "spec": {"path": "a", "content": "x", "mode": "0600"}\n}\n' });
+    if (m.ok) expect(JSON.parse(m.text)).toEqual({ kind: 'File', spec: { path: 'a', content: 'x', mode: '0600' } });
+  });
+
   it('refuses tags and aliases', () => {
     const text = 'a: &v one\nb: *v\nc: !secret KEY\n';
     expect(setValueAt(text, 0, ['b'], 'x')).toMatchObject({ ok: false, reason: expect.stringContaining('alias (*v)'), line: 2 });
