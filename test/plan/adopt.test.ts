@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { adoptDrift, type AdoptResource } from '../../src/plan/adopt.js';
+import { adoptDrift, adoptMessage, type AdoptResource } from '../../src/plan/adopt.js';
 import { setValueAt } from '../../src/manifests/edit.js';
 import { customTags } from '../../src/manifests/yaml.js';
 import type { DriftEntry } from '../../src/plan/model.js';
@@ -103,6 +103,29 @@ describe('adoptDrift', () => {
         reason: 'the manifest changed since the applied commit (it now says "0644", "0640" was applied); left to that change',
       },
     ]);
+  });
+
+  it('says in the commit message what is written back and what is not, with why', () => {
+    const drift: DriftEntry[] = [
+      { id: 'File/index', diff: [{ path: '/spec/mode', before: '0644', after: '0600' }] },
+      { id: 'Symlink/home', diff: [], gone: true },
+    ];
+    const r = adoptDrift({ drift, resources: resources('site.yaml', SITE), files: new Map([['site.yaml', SITE]]) });
+    expect(adoptMessage('web', 'a'.repeat(40), r)).toBe(
+      [
+        'Adopt drift of stack web',
+        '',
+        'driftless found the live state of stack web different from what was applied (at aaaaaaaaaaaa).',
+        'This commit writes the live value back into the manifests, so the next plan is empty.',
+        '',
+        'Written back:',
+        '- File/index /spec/mode = "0600" (site.yaml:11)',
+        '',
+        'Not written back (change these by hand, or apply to restore them):',
+        '- Symlink/home: deleted outside driftless: nothing live to adopt (apply to create it again, or remove its manifest)',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('adds a field the manifest left to its default, as the last key of its map', () => {
