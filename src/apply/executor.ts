@@ -3,7 +3,9 @@ import type { Session, Spec } from '../sdk/provider.js';
 import type { Plan, RecordedResource, Summary } from '../plan/model.js';
 import type { PlannedStack } from '../plan/planner.js';
 import type { ResultChange, RunOutcome, StateStore, StackKey } from '../state/store.js';
-import { deepEqual } from '../plan/values.js';
+import { deepEqual, setPointer } from '../plan/values.js';
+import { diffDrift } from '../plan/compare.js';
+import { containsMask } from '../plan/sensitive.js';
 import { type NodeOutcome, walk } from '../dag/walk.js';
 import { Redactor } from './redact.js';
 import { applyStep, type StepContext } from './step.js';
@@ -136,8 +138,30 @@ async function syncMetadata(o: ExecuteOptions, recorded: ReadonlyMap<string, Rec
     if (o.planned.steps.has(id)) continue;
     const r = recorded.get(id);
     if (!r) continue;
-    if (r.protect !== d.protect || !deepEqual(r.deps, d.deps)) {
-      await o.store.putResource(o.key, { ...r, protect: d.protect, deps: d.deps });
+    const adopted = adoptedSpec(r, o.planned.live?.get(id), d.sensitive, d.sensitiveOutputs, d.info?.equal);
+    if (adopted || r.protect !== d.protect || !deepEqual(r.deps, d.deps)) {
+      await o.store.putResource(o.key, { ...r, ...adopted, protect: d.protect, deps: d.deps });
     }
   }
+}
+
+/**
+ * A resource with no change whose live state differs from its record: the manifests now declare
+ * what is live (drift adopted in a commit), so the record takes the live values and outputs. Only
+ * when nothing sensitive is involved (a sensitive field keeps its masked record, and drifts again).
+ */
+function adoptedSpec(
+  r: RecordedResource,
+  live: { spec: Spec; outputs?: Spec } | null | undefined,
+  sensitive: readonly string[],
+  sensitiveOutputs: readonly string[],
+  equal: Parameters<typeof diffDrift>[2],
+): { spec: Spec; outputs: Spec } | undefined {
+  if (!live) return undefined;
+  const drift = diffDrift(r.spec, live.spec, equal);
+  if (drift.length === 0) return undefined;
+  if (sensitive.length || sensitiveOutputs.length || drift.some((e) => e.sensitive || containsMask(e.before) || containsMask(e.after))) return undefined;
+  const spec = structuredClone(r.spec) as Record<string, unknown>;
+  for (const e of drift) setPointer(spec, e.path.slice('/spec'.length), e.after);
+  return { spec: spec as Spec, outputs: live.outputs ? { ...r.outputs, ...live.outputs } : r.outputs };
 }

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'history', 'rollback', 'serve', 'demo', 'help'] as const;
+export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'adopt', 'history', 'rollback', 'serve', 'demo', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const options = {
@@ -11,6 +11,8 @@ const options = {
   ref: { type: 'string' },
   stack: { type: 'string' },
   to: { type: 'string' },
+  resource: { type: 'string' },
+  branch: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
   plan: { type: 'string' },
@@ -34,6 +36,8 @@ export type Flags = {
   ref?: string;
   stack?: string;
   to?: string;
+  resource?: string;
+  branch?: string;
   format?: string;
   out?: string;
   plan?: string;
@@ -83,6 +87,7 @@ Commands:
   plan       show what apply would do (--detailed-exitcode: 0 none, 2 changes, 1 error)
   apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
   drift      refresh live state and report drift (0 none, 2 drift, 1 error)
+  adopt      write a stack's drift back into its manifests, as a commit on a new branch
   history    list runs: time, commit, trigger, summary, outcome
   rollback   a branch (and with GitHub, a pull request) restoring a stack's manifests to --to REF
   serve      run the service: webhooks, polling, plans on pull requests, apply after merge
@@ -105,6 +110,8 @@ Options:
   --allow-delete-all    allow a plan that deletes every resource of a stack
   --detailed-exitcode   plan: exit 2 when there are changes
   --remediate           drift: re-apply the recorded desired state
+  --resource ID         adopt: only this resource (Kind/name)
+  --branch NAME         adopt: the new branch (default driftless/adopt-STACK-SHORTSHA)
   --limit N             history: how many runs (default 20)
   --demo                serve: run on the demo repository, embedded state, polling (what npm start does)
 `;
@@ -115,6 +122,7 @@ const COMMAND_OPTIONS: Record<Exclude<Command, 'help'>, string[]> = {
   plan: ['ref', 'stack', 'format', 'out', 'no-refresh', 'detailed-exitcode'],
   apply: ['stack', 'plan', 'auto-approve', 'parallelism', 'allow-delete-all'],
   drift: ['stack', 'remediate', 'format'],
+  adopt: ['ref', 'stack', 'resource', 'branch'],
   history: ['stack', 'limit', 'format'],
   rollback: ['stack', 'to', 'format'],
   serve: ['demo'],

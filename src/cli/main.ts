@@ -27,6 +27,7 @@ const handlers: Record<string, () => Promise<Handler>> = {
   plan: async () => (await import('./commands/plan.js')).planCommand,
   apply: async () => (await import('./commands/apply.js')).applyCommand,
   drift: async () => (await import('./commands/drift.js')).driftCommand,
+  adopt: async () => (await import('./commands/adopt.js')).adoptCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
