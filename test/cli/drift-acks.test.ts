@@ -74,3 +74,34 @@ describe('driftless drift with .driftless/acks.yaml', () => {
     expect(readFileSync(join(root, 'a.txt'), 'utf8')).toBe('hotfix');
   });
 });
+
+describe('driftless validate checks .driftless/acks.yaml', () => {
+  it('reports an ack of a resource that does not exist, and one too far ahead, at their lines; plan is not blocked', async () => {
+    const repo = TestRepo.create({
+      'driftless.yaml': 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets:\n      fs: files\n',
+      'stacks/web/files.yaml': manifest('File', 'a', { path: 'a.txt', content: 'a' }),
+      '.driftless/acks.yaml':
+        `acks:\n  - { resource: "web:File/a", reason: ok, owner: "@ada", expires: ${day(10)} }\n` +
+        `  - { resource: "web:File/nope", reason: typo, owner: "@ada", expires: ${day(10)} }\n` +
+        `  - { resource: "web:File/a", reason: long, owner: "@ada", expires: ${day(400)} }\n`,
+    });
+    const dir = tempDir('driftless-acks-validate-');
+    const config = join(dir, 'driftless.config.yaml');
+    writeFileSync(
+      config,
+      `repo: { path: ${repo.dir}, name: acks-validate }\ntargets:\n  files: { provider: fs, root: ${join(dir, 'root')} }\nstate: { url: "${stateUrl}" }\ndataDir: ${join(dir, 'data')}\n`,
+    );
+    const cli = (args: string[]) => runCli(['--config', config, ...args]);
+    const v = await cli(['validate']);
+    expect(v.code).toBe(1);
+    expect(v.err).toContain('error: .driftless/acks.yaml:3:5: web:File/nope: stack web declares no resource File/nope\n');
+    expect(v.err).toContain(
+      `error: .driftless/acks.yaml:4:69: acks.2.expires: ${day(400)} is 400 days ahead; at most 90 are allowed (server config acks.maxDays)\n`,
+    );
+    expect(v.err).toContain('2 errors.');
+    // The server config may allow more days.
+    writeFileSync(config, `${readFileSync(config, 'utf8')}acks: { maxDays: 400 }\n`);
+    expect((await cli(['validate'])).err).not.toContain('days ahead');
+    expect((await cli(['plan'])).code).toBe(0);
+  });
+});
