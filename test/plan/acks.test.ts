@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Ack } from '../../src/manifests/acks.js';
 import { applyAcks } from '../../src/plan/acks.js';
-import type { DriftEntry } from '../../src/plan/model.js';
+import type { DriftEntry, Plan } from '../../src/plan/model.js';
+import { planDigest, withoutChanges, type PlannedStack } from '../../src/plan/planner.js';
 
 const ack = (resource: string, expires: string, fields?: string[]): Ack => {
   const [stack, id] = resource.split(':');
@@ -70,5 +71,39 @@ describe('applyAcks', () => {
       },
       { id: 'File/gone', paths: [], ack: { resource: 'web:File/gone', reason: 'incident 231', owner: '@ada', expires: '2027-01-15' } },
     ]);
+  });
+});
+
+describe('withoutChanges (remediation leaves acknowledged resources alone)', () => {
+  it('drops their changes, counts them unchanged, and digests what is left', () => {
+    const change = (id: string, action: 'update' | 'create') => ({
+      id,
+      action,
+      diff: [{ path: '/spec/content', before: 'a', after: 'b' }],
+      dependsOn: [],
+      reason: 'changed outside driftless',
+    });
+    const changes = [change('File/a', 'update'), change('File/b', 'create')];
+    const full: Plan = {
+      formatVersion: 1,
+      repo: 'r',
+      stack: 'web',
+      commit: 'c',
+      appliedCommit: 'c',
+      stateSerial: 3,
+      changes,
+      drift: [],
+      orphans: [],
+      errors: [],
+      summary: { create: 1, update: 1, replace: 0, delete: 0, noop: 2 },
+      digest: planDigest('web', changes),
+    };
+    const planned = { plan: full, steps: new Map(changes.map((c) => [c.id, c])), desired: {} as PlannedStack['desired'], recorded: new Map() };
+    const left = withoutChanges(planned, new Set(['File/a']));
+    expect(left.plan.changes.map((c) => c.id)).toEqual(['File/b']);
+    expect([...left.steps.keys()]).toEqual(['File/b']);
+    expect(left.plan.summary).toEqual({ create: 1, update: 0, replace: 0, delete: 0, noop: 3 });
+    expect(left.plan.digest).toBe(planDigest('web', [changes[1]]));
+    expect(withoutChanges(planned, new Set(['File/zz']))).toBe(planned);
   });
 });
