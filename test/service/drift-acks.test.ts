@@ -98,6 +98,19 @@ describe('serve: drift acknowledgements (.driftless/acks.yaml)', () => {
     await until('acknowledged again', () => driftResults('web', from).some((r) => r.drifted === 0 && r.acknowledged === 1));
   });
 
+  it('a pull request that edits the acks gets their problems at their lines; its stacks are still planned', async () => {
+    const acks = `${ACKS}  - resource: web:File/motdd\n    reason: typo\n    owner: "@ada"\n    expires: 2027-01-15\n`;
+    const { head } = w.openPr(2, { '.driftless/acks.yaml': acks, ...file('web', 'extra', 'extra\n') });
+    await w.prOpened(2);
+    await until('failure status', () => w.statuses(head, 'driftless/plan').includes('failure'));
+    await w.idle();
+    const body = w.planComment(2)!;
+    expect(body).toContain('.driftless/acks.yaml:11:5: web:File/motdd: stack web declares no resource File/motdd');
+    expect(body).toContain('Stack `web`');
+    const run = w.gh.checkRuns.find((c) => c.sha === head)!;
+    expect(run.annotations).toEqual([expect.objectContaining({ path: '.driftless/acks.yaml', start_line: 11, end_line: 11 })]);
+  });
+
   it('remediation leaves acknowledged drift alone and repairs the rest', async () => {
     const kept = join(w.targetRoot, 'ops/kept.txt');
     const fixed = join(w.targetRoot, 'ops/fixed.txt');
