@@ -73,13 +73,15 @@ export async function driftStack(ws: Workspace, stack: string, opts: DriftOption
   // A provider writes a whole object: a resource with acknowledged drift is left alone entirely.
   const skip = new Set(split.acknowledged.map((a) => a.id));
   const notRemediated = plan.drift.filter((d) => skip.has(d.id)).map((d) => d.id);
+  const rest = withoutChanges(r.planned, skip).plan;
+  if (notRemediated.length && rest.changes.length === 0) return { stack, diagnostics: [], plan, checked, ...acks, notRemediated };
   const remediation = await applyStack(ws, {
     commit: state.appliedCommit,
     stack,
     trigger: opts.trigger ?? 'drift remediation',
     kind: 'remediate',
     skip,
-    expectDigest: withoutChanges(r.planned, skip).plan.digest,
+    expectDigest: rest.digest,
   });
   return { stack, diagnostics: [], plan, checked, remediation, ...acks, ...(notRemediated.length ? { notRemediated } : {}) };
 }

@@ -40,7 +40,9 @@ export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<Jo
       ? rem.result
         ? `driftless remediated the drift (\`drift.remediate: true\`): run #${rem.result.runId}, ${rem.result.outcome}. ${summaryLine(rem.result.summary)}`
         : `Remediation was not applied: ${rem.refused ?? 'unknown reason'}`
-      : null;
+      : outcome.notRemediated?.length
+        ? 'driftless did not remediate (`drift.remediate: true`): every resource that drifted outside its acknowledgements also has acknowledged drift.'
+        : null;
     const fixed = rem?.result && (rem.result.outcome === 'succeeded' || rem.result.outcome === 'no-changes');
     if (ctx.forge) {
       await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text, outcome)]);
