@@ -23,6 +23,8 @@ export interface ServiceOptions {
   timings?: Partial<ServiceTimings>;
   github?: GitHubTimings;
   log?: Logger;
+  /** The clock drift acknowledgements are judged by (tests only; default: the system clock). */
+  now?: () => Date;
 }
 
 export interface RunningService {
@@ -81,6 +83,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     branch: config.repo.branch,
     timings,
     signal: abort.signal,
+    now: o.now,
     ping: () => store.ping(),
     wake: () => reconciler?.wake(),
     onRepoConfig: (cfg, source) => scheduler?.updateDrift(cfg, source),

@@ -83,10 +83,10 @@ export const USAGE = `driftless: GitOps reconciliation from a git repository of 
 Usage: driftless <command> [options]
 
 Commands:
-  validate   check driftless.yaml and every manifest (exit 0 valid, 1 invalid)
+  validate   check driftless.yaml, every manifest and .driftless/acks.yaml (exit 0 valid, 1 invalid)
   plan       show what apply would do (--detailed-exitcode: 0 none, 2 changes, 1 error)
   apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
-  drift      refresh live state and report drift (0 none, 2 drift, 1 error)
+  drift      refresh live state and report drift (0 none or all acknowledged, 2 drift, 1 error)
   adopt      write a stack's drift back into its manifests, as a commit on a new branch
   history    list runs: time, commit, trigger, summary, outcome
   rollback   a branch (and with GitHub, a pull request) restoring a stack's manifests to --to REF

@@ -10,6 +10,8 @@ import { defaultDataDir } from './data-dir.js';
 import { SecretValue } from '../sdk/secret-value.js';
 
 export const DEFAULT_CONFIG_FILE = 'driftless.config.yaml';
+/** How far ahead a drift acknowledgement may expire unless the server config allows more. */
+export const DEFAULT_ACK_MAX_DAYS = 90;
 
 export interface ServerConfig {
   file: string | null;
@@ -33,6 +35,8 @@ export interface ServerConfig {
   /** How the data-dir lock judges a holder on another hostname: singleHost from the file, breakLock from --break-lock. */
   dataDirLock?: { singleHost?: boolean; breakLock?: boolean };
   parallelism: number;
+  /** Drift acknowledgements: how many days ahead an ack's `expires` may be (default 90). */
+  acks?: { maxDays: number };
   /** The environment `!secret` sources are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -138,6 +142,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : defaultDataDir(base, repo.path))),
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
     parallelism: (raw.parallelism as number) ?? 8,
+    acks: { maxDays: (raw.acks as { maxDays?: number } | undefined)?.maxDays ?? DEFAULT_ACK_MAX_DAYS },
     env,
   };
 }

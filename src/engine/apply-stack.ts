@@ -3,6 +3,7 @@ import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
 import { recoverProviders, recoverStack } from '../apply/recover.js';
 import type { Workspace } from './workspace.js';
+import { withoutChanges } from '../plan/planner.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
@@ -27,6 +28,8 @@ export interface ApplyRequest {
   expectDigest?: string;
   /** Refuse unless the state is still at this serial (a saved plan). */
   expectSerial?: number;
+  /** Leave these resources' changes out of the plan (remediation leaves acknowledged drift alone). */
+  skip?: ReadonlySet<string>;
   /** Decides first, with the fresh plan: proceed, hold (nothing applied, the plan returned) or refuse. */
   gate?: ApplyGate;
   /** Asked with the plan before anything changes; false cancels. */
@@ -85,8 +88,9 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       const around = [...interrupted.map((e) => e.resource), ...recorded.values(), ...inputs.desired.resources.values()];
       recovered.push(...(await recoverProviders(around, sessionFor)));
     }
-    const { planned } = await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll });
-    const plan = planned!.plan;
+    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll })).planned!;
+    const planned = req.skip?.size ? withoutChanges(fresh, req.skip) : fresh;
+    const plan = planned.plan;
     let resumes: number[] | undefined;
     if (req.gate) {
       const d = await req.gate(plan);
@@ -109,7 +113,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     const result = await executePlan({
       store,
       key,
-      planned: planned!,
+      planned,
       sessionFor,
       secret: ws.secret,
       parallelism: req.parallelism ?? ws.config.parallelism,

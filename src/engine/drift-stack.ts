@@ -1,6 +1,8 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { Plan } from '../plan/model.js';
-import type { PlannedStack } from '../plan/planner.js';
+import { withoutChanges, type PlannedStack } from '../plan/planner.js';
+import { applyAcks, type AcknowledgedDrift, type LapsedAck } from '../plan/acks.js';
+import { acksAt } from './acks.js';
 import { applyStack, type ApplyOutcome } from './apply-stack.js';
 import type { Workspace } from './workspace.js';
 
@@ -13,6 +15,23 @@ export interface DriftOutcome {
   /** Recorded resources whose live state was read (with a plan), and those that could not be (no target for them now). */
   checked?: { read: number; unread: number };
   remediation?: ApplyOutcome;
+  /** Drift a valid acknowledgement covers (`.driftless/acks.yaml`): not in `plan.drift`, not remediated. */
+  acknowledged?: AcknowledgedDrift[];
+  /** Acknowledgements that expired while the drift they covered is still there (it is in `plan.drift` again). */
+  lapsed?: LapsedAck[];
+  /** Resources with drift outside any ack that remediation left alone: they also have acknowledged drift it would revert. */
+  notRemediated?: string[];
+  /** Problems of the acks file (the valid acks in it still count). */
+  ackDiagnostics?: Diagnostic[];
+}
+
+export interface DriftOptions {
+  remediate?: boolean;
+  trigger?: string;
+  /** The commit whose `.driftless/acks.yaml` counts (default: the applied commit); the service and CLI pass the branch head. */
+  acksCommit?: string;
+  /** The clock acks are judged by (tests set it). */
+  now?: Date;
 }
 
 /**
@@ -21,7 +40,7 @@ export interface DriftOutcome {
  * read-only sessions, which cannot write; only remediation (an apply, under the stack's lock) opens
  * read-write ones.
  */
-export async function driftStack(ws: Workspace, stack: string, opts: { remediate?: boolean; trigger?: string } = {}): Promise<DriftOutcome> {
+export async function driftStack(ws: Workspace, stack: string, opts: DriftOptions = {}): Promise<DriftOutcome> {
   const store = await ws.store();
   const state = await store.stackState(ws.key(stack));
   if (!state.appliedCommit) return { stack, diagnostics: [] };
@@ -30,9 +49,18 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
   const inputs = await ws.stackInputs(state.appliedCommit, at.repoConfig, at.registry, stack);
   const r = await ws.planStack(inputs, { refresh: true, readOnly: true });
   if (!r.planned) return { stack, diagnostics: r.diagnostics };
-  const plan = r.planned.plan;
   const checked = liveCount(r.planned);
-  if (plan.drift.length === 0) return { stack, diagnostics: [], plan, checked };
+  if (r.planned.plan.drift.length === 0) return { stack, diagnostics: [], plan: r.planned.plan, checked };
+  const now = opts.now ?? new Date();
+  const parsed = await acksAt(ws, opts.acksCommit ?? state.appliedCommit, now);
+  const split = applyAcks(r.planned.plan.drift, stack, parsed.acks, now);
+  const plan = { ...r.planned.plan, drift: split.drift };
+  const acks = {
+    acknowledged: split.acknowledged,
+    lapsed: split.lapsed,
+    ...(parsed.diagnostics.length ? { ackDiagnostics: parsed.diagnostics } : {}),
+  };
+  if (plan.drift.length === 0) return { stack, diagnostics: [], plan, checked, ...acks };
   if (!opts.remediate) {
     const id = await store.startRun(ws.key(stack), { kind: 'drift', trigger: opts.trigger ?? 'drift check', commit: state.appliedCommit });
     await store.setRunPlan(id, plan);
@@ -42,16 +70,22 @@ export async function driftStack(ws: Workspace, stack: string, opts: { remediate
       plan.summary,
       plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })),
     );
-    return { stack, diagnostics: [], plan, checked };
+    return { stack, diagnostics: [], plan, checked, ...acks };
   }
+  // A provider writes a whole object: a resource with acknowledged drift is left alone entirely.
+  const skip = new Set(split.acknowledged.map((a) => a.id));
+  const notRemediated = plan.drift.filter((d) => skip.has(d.id)).map((d) => d.id);
+  const rest = withoutChanges(r.planned, skip).plan;
+  if (notRemediated.length && rest.changes.length === 0) return { stack, diagnostics: [], plan, checked, ...acks, notRemediated };
   const remediation = await applyStack(ws, {
     commit: state.appliedCommit,
     stack,
     trigger: opts.trigger ?? 'drift remediation',
     kind: 'remediate',
-    expectDigest: plan.digest,
+    skip,
+    expectDigest: rest.digest,
   });
-  return { stack, diagnostics: [], plan, checked, remediation };
+  return { stack, diagnostics: [], plan, checked, remediation, ...acks, ...(notRemediated.length ? { notRemediated } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { formatDiagnostic } from '../manifests/diagnostics.js';
 import type { Plan, Summary } from '../plan/model.js';
+import type { AcknowledgedDrift, LapsedAck } from '../plan/acks.js';
 import { summaryLine } from '../plan/model.js';
 import { renderMarkdown } from '../plan/render/markdown.js';
 
@@ -300,19 +301,55 @@ export function driftTitle(stack: string): string {
   return `Drift in stack ${stack}`;
 }
 
-/** The drift issue of a stack: what differs, and what driftless does about it. */
-export function driftBody(stack: string, plan: Plan, remediation: string | null): string {
-  return [
-    `driftless found that the live state of stack \`${stack}\` differs from what was applied at \`${plan.commit.slice(0, 12)}\`.`,
-    '',
-    renderMarkdown(plan),
-    '',
+/** What acknowledgements did to a stack's drift (`.driftless/acks.yaml`). */
+export interface DriftAcks {
+  acknowledged?: AcknowledgedDrift[];
+  lapsed?: LapsedAck[];
+  notRemediated?: string[];
+}
+
+/** The drift issue of a stack: what differs, what acknowledgements lapsed or still cover, and what driftless does about it. */
+export function driftBody(stack: string, plan: Plan, remediation: string | null, acks: DriftAcks = {}): string {
+  const out = [`driftless found that the live state of stack \`${stack}\` differs from what was applied at \`${plan.commit.slice(0, 12)}\`.`, ''];
+  for (const l of acks.lapsed ?? []) out.push(`- ⏰ ${lapsedLine(l)}`);
+  if (acks.lapsed?.length) out.push('');
+  out.push(renderMarkdown(plan), '');
+  if (acks.acknowledged?.length) {
+    out.push('**Acknowledged drift** (`.driftless/acks.yaml`; not reported as drift, not remediated):', '');
+    for (const a of acks.acknowledged) out.push(`- ${acknowledgedLine(a)}`);
+    out.push('');
+  }
+  if (acks.notRemediated?.length) {
+    out.push(
+      `Not remediated, because they also have acknowledged drift that re-applying them would revert: ${acks.notRemediated.map((id) => `\`${id}\``).join(', ')}.`,
+      '',
+    );
+  }
+  out.push(
     remediation ?? 'This stack does not remediate drift (`drift.remediate: false`): apply the manifests again or change them to match.',
     '',
     'This issue is updated while the drift lasts and closed when it is gone.',
-  ].join('\n');
+  );
+  return out.join('\n');
 }
 
-export function driftGoneBody(stack: string): string {
-  return `The drift of stack \`${stack}\` is gone: the live state matches what was applied.`;
+/** "acknowledgement by @ada (reason) lapsed on 2027-01-15: File/motd /spec/content drifts again". */
+export function lapsedLine(l: LapsedAck): string {
+  const what = l.paths.length ? `${l.id} ${l.paths.join(', ')}` : `${l.id} (deleted outside driftless)`;
+  return `acknowledgement by ${l.ack.owner} (${l.ack.reason}) lapsed on ${l.ack.expires}: ${what} alarms again`;
+}
+
+/** "File/motd /spec/content: acknowledged by @ada until 2027-01-15 (reason)". */
+export function acknowledgedLine(a: AcknowledgedDrift): string {
+  const what = a.gone ? `${a.id} (deleted outside driftless)` : `${a.id} ${a.diff.map((e) => e.path).join(', ')}`;
+  return `${what}: acknowledged by ${a.acks.map((k) => `${k.owner} until ${k.expires} (${k.reason})`).join('; ')}`;
+}
+
+export function driftGoneBody(stack: string, acknowledged: AcknowledgedDrift[] = []): string {
+  if (acknowledged.length === 0) return `The drift of stack \`${stack}\` is gone: the live state matches what was applied.`;
+  return [
+    `The drift of stack \`${stack}\` that alarmed is gone; what remains is acknowledged in \`.driftless/acks.yaml\`:`,
+    '',
+    ...acknowledged.map((a) => `- ${acknowledgedLine(a)}`),
+  ].join('\n');
 }

@@ -198,6 +198,24 @@ export function makePlan(req: PlanRequest): PlannedStack {
   return { plan, steps, desired, recorded, live };
 }
 
+/**
+ * The same plan without the changes of some resources (drift remediation leaves acknowledged drift
+ * alone): they count as unchanged, and the digest covers what is left. Pure.
+ */
+export function withoutChanges(planned: PlannedStack, ids: ReadonlySet<string>): PlannedStack {
+  if (!planned.plan.changes.some((c) => ids.has(c.id))) return planned;
+  const steps = new Map([...planned.steps].filter(([id]) => !ids.has(id)));
+  const changes = planned.plan.changes.filter((c) => !ids.has(c.id));
+  const summary: Summary = { ...planned.plan.summary };
+  for (const c of planned.plan.changes) {
+    if (!ids.has(c.id)) continue;
+    summary[c.action]--;
+    summary.noop++;
+  }
+  const plan: Plan = { ...planned.plan, changes, summary, digest: planDigest(planned.plan.stack, changes) };
+  return { ...planned, plan, steps };
+}
+
 /** The digest covers what the plan would do, nothing else: stack and each change's id, action and diff. */
 export function planDigest(stack: string, changes: Change[]): string {
   return sha256(canonicalJson({ stack, changes: changes.map(({ id, action, diff }) => ({ id, action, diff })) }));

@@ -47,6 +47,8 @@ export interface ServiceContext {
   signal: AbortSignal;
   /** Does the state store answer? (readiness) */
   ping(): Promise<void>;
+  /** The clock drift acknowledgements are judged by (default: the system clock; tests set it). */
+  now?: () => Date;
   /** Wake the job and outbox workers (work was queued by this process). */
   wake(): void;
   /** A new repository config was seen at the tracked branch's head (drift schedules follow it). */

@@ -1,5 +1,6 @@
 import type { OutboxEntry } from './durable/outbox.js';
 import type { Plan } from '../plan/model.js';
+import type { AcknowledgedDrift } from '../plan/acks.js';
 import { summaryLine } from '../plan/model.js';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
 import {
@@ -17,6 +18,7 @@ import {
   reportFailed,
   statusDescription,
   type AppliedInfo,
+  type DriftAcks,
   type HoldInfo,
   type PlanReport,
 } from '../forge/messages.js';
@@ -138,18 +140,22 @@ export function refusedEntries(stack: string, commit: string, pr: number | null,
   ];
 }
 
-export function driftEntry(stack: string, plan: Plan, remediation: string | null): OutboxEntry {
-  return { op: { type: 'drift-issue', stack, open: true, title: driftTitle(stack), body: driftBody(stack, plan, remediation) }, coalesceKey: `drift:${stack}` };
+export function driftEntry(stack: string, plan: Plan, remediation: string | null, acks: DriftAcks = {}): OutboxEntry {
+  return {
+    op: { type: 'drift-issue', stack, open: true, title: driftTitle(stack), body: driftBody(stack, plan, remediation, acks) },
+    coalesceKey: `drift:${stack}`,
+  };
 }
 
-export function driftGoneEntry(stack: string): OutboxEntry {
+/** Close the drift issue: the drift is gone, or only acknowledged drift remains. */
+export function driftGoneEntry(stack: string, acknowledged: AcknowledgedDrift[] = []): OutboxEntry {
   return {
     op: {
       type: 'drift-issue',
       stack,
       open: false,
       title: driftTitle(stack),
-      body: driftGoneBody(stack),
+      body: driftGoneBody(stack, acknowledged),
     },
     coalesceKey: `drift:${stack}`,
   };

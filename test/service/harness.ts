@@ -181,7 +181,7 @@ export class World {
   }
 
   /** Pacing is off unless a test gives the GitHub client a pacer (e.g. one with production limits, to read its counters). */
-  async start(opts: { stateUrl?: string; dataDir?: string; pacer?: Pacer } = {}): Promise<RunningService> {
+  async start(opts: { stateUrl?: string; dataDir?: string; pacer?: Pacer; now?: () => Date } = {}): Promise<RunningService> {
     const config = loadServerConfig(this.configFile(), { env: this.env(opts.stateUrl), dataDir: opts.dataDir });
     this.config ??= config;
     if (!config.state.url) await this.seedState(config.dataDir);
@@ -196,6 +196,7 @@ export class World {
       log,
       timings: { idleMs: 100, leaseMs: 5_000, retryBaseMs: 50, retryMaxMs: 400, jobAttempts: 5, concurrency: 4 },
       github: { pacer: opts.pacer ?? false, retryBaseMs: 5, retries: 1 },
+      now: opts.now,
     });
     if (!this.svc) this.svc = svc;
     return svc;

@@ -2,6 +2,7 @@ import type { Flags } from '../args.js';
 import { printDiagnostics, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
 import { planAll } from '../../engine/plan-stacks.js';
+import { ackDiagnostics } from '../../engine/acks.js';
 
 export async function validateCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'validate');
@@ -9,6 +10,9 @@ export async function validateCommand(flags: Flags, io: Io): Promise<number> {
     const commit = await ws.resolve(flags.ref);
     const r = await planAll(ws, commit, { stack: flags.stack, validateOnly: true });
     const diagnostics = [...r.diagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
+    // .driftless/acks.yaml is checked with the rest (its problems never block a stack's plan or apply).
+    const at = await ws.repoAt(commit);
+    if (at.repoConfig && at.diagnostics.length === 0) diagnostics.push(...(await ackDiagnostics(ws, commit, at.repoConfig, at.registry, new Date())));
     if (flags.format === 'json') {
       io.out.write(
         JSON.stringify(

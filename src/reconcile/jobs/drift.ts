@@ -4,6 +4,7 @@ import { summaryLine } from '../../plan/model.js';
 import type { ServiceContext } from '../context.js';
 import { driftEntry, driftGoneEntry } from '../report.js';
 import { LockedError } from '../../state/store.js';
+import { formatDiagnostic } from '../../manifests/diagnostics.js';
 
 /**
  * A stack's scheduled drift check: refresh the live state and compare it with what was applied.
@@ -11,17 +12,27 @@ import { LockedError } from '../../state/store.js';
  * state and says so; when the drift is gone the issue is closed.
  */
 export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<JobResult> {
-  const at = await ctx.ws.repoAt(await ctx.ws.resolve(undefined, false));
+  const head = await ctx.ws.resolve(undefined, false);
+  const at = await ctx.ws.repoAt(head);
   const cfg = at.repoConfig?.stacks[p.stack];
   if (!cfg) return done({ skipped: `no stack ${p.stack}` });
   let outcome: Awaited<ReturnType<typeof driftStack>>;
   try {
-    outcome = await driftStack(ctx.ws, p.stack, { remediate: cfg.drift?.remediate ?? false, trigger: 'drift schedule' });
+    // The acks merged into the tracked branch count (they are reviewed like code).
+    outcome = await driftStack(ctx.ws, p.stack, {
+      remediate: cfg.drift?.remediate ?? false,
+      trigger: 'drift schedule',
+      acksCommit: head,
+      now: ctx.now?.(),
+    });
   } catch (err) {
     if (err instanceof LockedError) return requeue(err.message);
     throw err;
   }
   const drifted = outcome.plan?.drift.length ?? 0;
+  const acknowledged = outcome.acknowledged ?? [];
+  if (outcome.ackDiagnostics?.length)
+    ctx.log.warn({ stack: p.stack, problems: outcome.ackDiagnostics.map(formatDiagnostic) }, 'problems in .driftless/acks.yaml');
   const open = await ctx.records.driftIssue(p.stack);
   if (drifted && outcome.plan) {
     const rem = outcome.remediation;
@@ -29,18 +40,20 @@ export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<Jo
       ? rem.result
         ? `driftless remediated the drift (\`drift.remediate: true\`): run #${rem.result.runId}, ${rem.result.outcome}. ${summaryLine(rem.result.summary)}`
         : `Remediation was not applied: ${rem.refused ?? 'unknown reason'}`
-      : null;
+      : outcome.notRemediated?.length
+        ? 'driftless did not remediate (`drift.remediate: true`): every resource that drifted outside its acknowledgements also has acknowledged drift.'
+        : null;
     const fixed = rem?.result && (rem.result.outcome === 'succeeded' || rem.result.outcome === 'no-changes');
     if (ctx.forge) {
-      await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text)]);
+      await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text, outcome)]);
       ctx.wake();
     }
-    ctx.log.warn({ stack: p.stack, drifted, remediated: !!fixed }, `drift in stack ${p.stack}`);
-    return done({ drifted, remediated: !!fixed });
+    ctx.log.warn({ stack: p.stack, drifted, remediated: !!fixed, lapsed: outcome.lapsed?.length ?? 0 }, `drift in stack ${p.stack}`);
+    return done({ drifted, remediated: !!fixed, acknowledged: acknowledged.length });
   }
   if (open !== null && ctx.forge && outcome.plan) {
-    await ctx.outbox.add([driftGoneEntry(p.stack)]);
+    await ctx.outbox.add([driftGoneEntry(p.stack, acknowledged)]);
     ctx.wake();
   }
-  return done({ drifted: 0 });
+  return done({ drifted: 0, acknowledged: acknowledged.length });
 }

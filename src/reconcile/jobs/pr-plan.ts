@@ -6,6 +6,8 @@ import { affectedStacks } from '../../plan/affected.js';
 import { scheduleDiagnostics } from '../cron-check.js';
 import { planEntries, statusEntry, PLAN_CONTEXT } from '../report.js';
 import { done, type JobResult, type PrPlanPayload } from './specs.js';
+import { ACKS_FILE } from '../../manifests/acks.js';
+import { ackDiagnostics } from '../../engine/acks.js';
 
 /** The `pr-plan` job: plan what a pull request changes and post it. */
 
@@ -53,6 +55,11 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
   if (at.repoConfig && !at.diagnostics.length) {
     const source = await repoConfigSource(ctx.ws, target.commit);
     report.repoDiagnostics.push(...scheduleDiagnostics(at.repoConfig, source));
+    // A pull request that edits the drift acknowledgements gets their problems at their lines; the
+    // stacks' plans are made (and remembered as reviewed) all the same.
+    if (target.changed.includes(ACKS_FILE)) {
+      report.repoDiagnostics.push(...(await ackDiagnostics(ctx.ws, target.commit, at.repoConfig, at.registry, ctx.now?.() ?? new Date())));
+    }
     const stacks = affectedStacks(at.repoConfig, target.changed);
     if (stacks.length) {
       // A PR's plan is what the PR changes, compared with the recorded state (as Argo CD diffs against
