@@ -1,9 +1,9 @@
 /** Carries out a plan: the step graph walked with bounded parallelism, each step journaled and recorded, one outcome per run. */
-import type { Session, Spec } from '../sdk/provider.js';
+import type { Json, Session, Spec } from '../sdk/provider.js';
 import type { Plan, RecordedResource, Summary } from '../plan/model.js';
 import type { PlannedStack } from '../plan/planner.js';
 import type { ResultChange, RunOutcome, StateStore, StackKey } from '../state/store.js';
-import { deepEqual, setPointer } from '../plan/values.js';
+import { deepEqual, getPointer, setPointer } from '../plan/values.js';
 import { diffDrift } from '../plan/compare.js';
 import { containsMask } from '../plan/sensitive.js';
 import { type NodeOutcome, walk } from '../dag/walk.js';
@@ -138,7 +138,7 @@ async function syncMetadata(o: ExecuteOptions, recorded: ReadonlyMap<string, Rec
     if (o.planned.steps.has(id)) continue;
     const r = recorded.get(id);
     if (!r) continue;
-    const adopted = adoptedSpec(r, o.planned.live?.get(id), d.sensitive, d.sensitiveOutputs, d.info?.equal);
+    const adopted = d.refs.length ? undefined : adoptedSpec(r, d.spec, o.planned.live?.get(id), d.sensitive, d.sensitiveOutputs, d.info?.equal);
     if (adopted || r.protect !== d.protect || !deepEqual(r.deps, d.deps)) {
       await o.store.putResource(o.key, { ...r, ...adopted, protect: d.protect, deps: d.deps });
     }
@@ -148,10 +148,13 @@ async function syncMetadata(o: ExecuteOptions, recorded: ReadonlyMap<string, Rec
 /**
  * A resource with no change whose live state differs from its record: the manifests now declare
  * what is live (drift adopted in a commit), so the record takes the live values and outputs. Only
- * when nothing sensitive is involved (a sensitive field keeps its masked record, and drifts again).
+ * when every drifted field's live value is what the manifest declares (a change left out of the
+ * run, say acknowledged drift, is not one), and nothing sensitive is involved (a sensitive field
+ * keeps its masked record, and drifts again).
  */
 function adoptedSpec(
   r: RecordedResource,
+  declared: Spec,
   live: { spec: Spec; outputs?: Spec } | null | undefined,
   sensitive: readonly string[],
   sensitiveOutputs: readonly string[],
@@ -161,6 +164,8 @@ function adoptedSpec(
   const drift = diffDrift(r.spec, live.spec, equal);
   if (drift.length === 0) return undefined;
   if (sensitive.length || sensitiveOutputs.length || drift.some((e) => e.sensitive || containsMask(e.before) || containsMask(e.after))) return undefined;
+  const same = (path: string, a: unknown, b: unknown) => (equal ? equal(path, a as Json, b as Json) : deepEqual(a, b));
+  if (drift.some((e) => !same(e.path, getPointer(declared, e.path.slice('/spec'.length)), e.after))) return undefined;
   const spec = structuredClone(r.spec) as Record<string, unknown>;
   for (const e of drift) setPointer(spec, e.path.slice('/spec'.length), e.after);
   return { spec: spec as Spec, outputs: live.outputs ? { ...r.outputs, ...live.outputs } : r.outputs };
