@@ -14,7 +14,7 @@ function runChild(args: string[]) {
 }
 
 describe('crash recovery: nothing created is ever forgotten', () => {
-  it('an apply killed between journal entries is recovered by the next run', async () => {
+  it('an apply killed between journal entries is recovered by the next run', { timeout: 120_000 }, async () => {
     const markers = ['a', 'b', 'c', 'd'].map((n) => manifest('Marker', n, { content: `marker ${n}` }, {}, 'crash.driftless.dev/v1')).join('---\n');
     const repo = TestRepo.create({
       'driftless.yaml': 'version: 1\nstacks:\n  m:\n    path: stacks/m\n    targets:\n      crashy: markers\n',

@@ -38,7 +38,7 @@ describe('serve: killed with -9 in the middle of a reviewed apply, started again
     await w.close();
   });
 
-  it('resumes the reviewed plan: every file written once, no hold, the result on the PR and the git note', async () => {
+  it('resumes the reviewed plan: every file written once, no hold, the result on the PR and the git note', { timeout: 120_000 }, async () => {
     const files: Record<string, string> = {};
     for (const n of names) Object.assign(files, webFile(n, `content of ${n}\n`));
     w.openPr(9, files);

@@ -19,7 +19,7 @@ describe('serve: killed with jobs queued, restarted on the same data dir', () =>
     await w.close();
   });
 
-  it('finishes the jobs after SIGKILL, then stops gracefully on SIGTERM', async () => {
+  it('finishes the jobs after SIGKILL, then stops gracefully on SIGTERM', { timeout: 120_000 }, async () => {
     first = serve(w);
     const url1 = await first.url;
     const repo = { owner: 'acme', repo: 'infra' };
