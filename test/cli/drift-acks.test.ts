@@ -1,27 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import { ownDatabase } from '../helpers/own-database.js';
 import { runCli } from '../helpers/cli.js';
 import { TestRepo, manifest, tempDir } from '../helpers/git.js';
 
-let admin: pg.Client;
-let dbName: string;
-let stateUrl: string;
-
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: inject('pgUrl') });
-  await admin.connect();
-  dbName = `driftless_acks_${Math.random().toString(36).slice(2, 10)}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const u = new URL(inject('pgUrl'));
-  u.pathname = `/${dbName}`;
-  stateUrl = u.toString();
-});
-afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin?.end();
-});
+const stateUrl = ownDatabase('driftless_acks');
 
 /** A day relative to today (UTC), YYYY-MM-DD: the CLI judges acks by the system clock. */
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -42,7 +26,7 @@ describe('driftless drift with .driftless/acks.yaml', () => {
     const config = join(dir, 'driftless.config.yaml');
     writeFileSync(
       config,
-      `repo: { path: ${repo.dir}, name: drift-acks }\ntargets:\n  files: { provider: fs, root: ${root} }\nstate: { url: "${stateUrl}" }\ndataDir: ${join(dir, 'data')}\n`,
+      `repo: { path: ${repo.dir}, name: drift-acks }\ntargets:\n  files: { provider: fs, root: ${root} }\nstate: { url: "${stateUrl()}" }\ndataDir: ${join(dir, 'data')}\n`,
     );
     const cli = (args: string[]) => runCli(['--config', config, ...args]);
 
@@ -89,7 +73,7 @@ describe('driftless validate checks .driftless/acks.yaml', () => {
     const config = join(dir, 'driftless.config.yaml');
     writeFileSync(
       config,
-      `repo: { path: ${repo.dir}, name: acks-validate }\ntargets:\n  files: { provider: fs, root: ${join(dir, 'root')} }\nstate: { url: "${stateUrl}" }\ndataDir: ${join(dir, 'data')}\n`,
+      `repo: { path: ${repo.dir}, name: acks-validate }\ntargets:\n  files: { provider: fs, root: ${join(dir, 'root')} }\nstate: { url: "${stateUrl()}" }\ndataDir: ${join(dir, 'data')}\n`,
     );
     const cli = (args: string[]) => runCli(['--config', config, ...args]);
     const v = await cli(['validate']);

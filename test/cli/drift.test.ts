@@ -1,27 +1,11 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import { ownDatabase } from '../helpers/own-database.js';
 import { runCli } from '../helpers/cli.js';
 import { TestRepo, manifest, tempDir } from '../helpers/git.js';
 
-let admin: pg.Client;
-let dbName: string;
-let stateUrl: string;
-
-beforeAll(async () => {
-  admin = new pg.Client({ connectionString: inject('pgUrl') });
-  await admin.connect();
-  dbName = `driftless_drift_${Math.random().toString(36).slice(2, 10)}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const u = new URL(inject('pgUrl'));
-  u.pathname = `/${dbName}`;
-  stateUrl = u.toString();
-});
-afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin?.end();
-});
+const stateUrl = ownDatabase('driftless_drift');
 
 describe('driftless drift counts the recorded resources it compared', () => {
   it('counts every recorded resource: those whose secret this CLI lacks, and those no longer declared (prune off)', async () => {
@@ -37,7 +21,7 @@ describe('driftless drift counts the recorded resources it compared', () => {
     writeFileSync(
       config,
       `repo: { path: ${repo.dir}, name: drift-count }\ntargets:\n  files: { provider: fs, root: ${root} }\n` +
-        `secrets:\n  DRIFT_TEST_TOKEN: { fromEnv: DRIFT_TEST_TOKEN }\nstate: { url: "${stateUrl}" }\ndataDir: ${join(dir, 'data')}\n`,
+        `secrets:\n  DRIFT_TEST_TOKEN: { fromEnv: DRIFT_TEST_TOKEN }\nstate: { url: "${stateUrl()}" }\ndataDir: ${join(dir, 'data')}\n`,
     );
     const withToken = { DRIFT_TEST_TOKEN: 'token-value' };
     const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['--config', config, ...args], { env });

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
 import { TestRepo, tempDir, manifest } from '../helpers/git.js';
+import { ownDatabase } from '../helpers/own-database.js';
 import { runCli } from '../helpers/cli.js';
 import { openState } from '../../src/state/open.js';
 
@@ -16,24 +16,8 @@ const ENTRY = resolve('test/helpers/cli-entry.ts');
 const REPO_CONFIG = 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets:\n      fs: files\n';
 const PARALLELISM = 4;
 
-let stateUrl: string;
-let admin: pg.Client;
-let dbName: string;
-
-beforeAll(async () => {
-  // A database of this file's own on the suite's PostgreSQL: opening it is quick in a child process.
-  admin = new pg.Client({ connectionString: inject('pgUrl') });
-  await admin.connect();
-  dbName = `driftless_crash_${Math.random().toString(36).slice(2, 10)}`;
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const u = new URL(inject('pgUrl'));
-  u.pathname = `/${dbName}`;
-  stateUrl = u.toString();
-});
-afterAll(async () => {
-  await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin?.end();
-});
+// A database of this file's own on the suite's PostgreSQL: opening it is quick in a child process.
+const stateUrl = ownDatabase('driftless_crash');
 
 interface Setup {
   repo: TestRepo;
@@ -49,7 +33,7 @@ function setUp(name: string, files: Record<string, string>): Setup {
   const config = join(dir, 'driftless.config.yaml');
   writeFileSync(
     config,
-    `repo: { path: ${repo.dir}, name: ${name} }\ntargets:\n  files: { provider: fs, root: ${root} }\nstate: { url: "${stateUrl}" }\n` +
+    `repo: { path: ${repo.dir}, name: ${name} }\ntargets:\n  files: { provider: fs, root: ${root} }\nstate: { url: "${stateUrl()}" }\n` +
       `dataDir: ${join(dir, 'data')}\nparallelism: ${PARALLELISM}\n`,
   );
   return { repo, root, config, name };
@@ -125,7 +109,7 @@ describe('crash recovery of temporary files (fs)', () => {
     writeFileSync(join(s.root, tmp), 'partial');
     symlinkSync('b.txt', join(s.root, 'gone/.driftless-0123456789ab.lnk'));
     writeFileSync(join(s.root, 'keep/notes.tmp'), 'a file of the user');
-    const store = await openState({ dataDir: tempDir(), url: stateUrl, command: 'test' });
+    const store = await openState({ dataDir: tempDir(), url: stateUrl(), command: 'test' });
     try {
       const key = { repo: s.name, stack: 'web' };
       const b = (await store.resources(key)).get('File/b')!;
