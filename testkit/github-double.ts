@@ -235,6 +235,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       [...d.pulls.values()]
         .filter((p) => (q.get('state') ?? 'open') === 'all' || p.state === (q.get('state') ?? 'open'))
         .filter((p) => !q.get('base') || p.baseRef === q.get('base'))
+        .filter((p) => !q.get('head') || `${opts.owner}:${p.headRef}` === q.get('head'))
         .map(pullJson),
     ],
     'pulls/create': (_p, b) => {
@@ -322,7 +323,8 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       return [201, { id: nextId++, state: b.state }];
     },
     'issues/create': (_p, b) => {
-      const i: Issue = { number: d.issues.length + 1, title: b.title, body: b.body ?? '', state: 'open' };
+      // Issues and pull requests share one sequence of numbers, as on GitHub.
+      const i: Issue = { number: Math.max(0, ...d.pulls.keys(), ...d.issues.map((x) => x.number)) + 1, title: b.title, body: b.body ?? '', state: 'open' };
       d.issues.push(i);
       return [201, issueJson(i)];
     },

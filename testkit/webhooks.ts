@@ -70,14 +70,17 @@ function setComment(p: Json, c: { body: string; user: string; commentId: number 
   p.sender.type = 'User';
 }
 
-export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; user: string; commentId: number }): Json {
+/** A comment on pull request `pr`, or (`onIssue`) on an issue that is not a pull request. */
+export function issueCommentPayload(r: RepoRef, c: { pr: number; body: string; user: string; commentId: number; onIssue?: boolean }): Json {
   const p = example('issue_comment', 'created');
   setRepository(p, r);
   p.issue.number = c.pr;
-  p.issue.pull_request = {
-    url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`,
-    html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}`,
-  };
+  if (c.onIssue) delete p.issue.pull_request;
+  else
+    p.issue.pull_request = {
+      url: `https://api.github.com/repos/${r.owner}/${r.repo}/pulls/${c.pr}`,
+      html_url: `https://github.com/${r.owner}/${r.repo}/pull/${c.pr}`,
+    };
   setComment(p, c);
   return p;
 }

@@ -1,4 +1,4 @@
-import { commitFilesToBranch } from '../git/commit-files.js';
+import { commitFiles, commitFilesToBranch } from '../git/commit-files.js';
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { adoptDrift, adoptMessage, type AdoptResource, type AdoptResult } from '../plan/adopt.js';
 import type { DriftEntry } from '../plan/model.js';
@@ -30,7 +30,14 @@ export interface AdoptOutcome {
 export async function adoptStack(
   ws: Workspace,
   stack: string,
-  opts: { ref?: string; resource?: string; branch?: string; trigger?: string } = {},
+  opts: {
+    ref?: string;
+    resource?: string;
+    branch?: string;
+    trigger?: string;
+    /** false: make the commit only; the caller publishes it (the service pushes the branch to the remote). */
+    createBranch?: boolean;
+  } = {},
 ): Promise<AdoptOutcome> {
   const base = await ws.resolve(opts.ref);
   const at = await ws.repoAt(base);
@@ -60,11 +67,13 @@ export async function adoptStack(
   const result = adoptDrift({ drift, resources, files });
   if (result.files.size === 0) return { stack, diagnostics: [], base, drift, result, nothing: 'nothing can be written back' };
   const message = adoptMessage(stack, d.plan.appliedCommit, result);
-  const commit = await commitFilesToBranch(ws.repo, {
-    parent: base,
-    files: result.files,
-    message,
-    branch: opts.branch ?? `driftless/adopt-${stack}-${base.slice(0, 7)}`,
-  });
-  return { stack, diagnostics: [], base, drift, result, branch: opts.branch ?? `driftless/adopt-${stack}-${base.slice(0, 7)}`, commit, message };
+  const branch = opts.branch ?? adoptBranch(stack, base);
+  const request = { parent: base, files: result.files, message };
+  const commit = opts.createBranch === false ? await commitFiles(ws.repo, request) : await commitFilesToBranch(ws.repo, { ...request, branch });
+  return { stack, diagnostics: [], base, drift, result, branch, commit, message };
+}
+
+/** The branch an adoption of `stack`'s drift on top of `base` is proposed on. */
+export function adoptBranch(stack: string, base: string): string {
+  return `driftless/adopt-${stack.replace(/[^A-Za-z0-9._-]+/g, '-')}-${base.slice(0, 7)}`;
 }

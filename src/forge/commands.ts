@@ -3,6 +3,8 @@ export type CommentCommand =
   | { name: 'plan' | 'apply' | 'help' }
   /** `/driftless rollback REF [STACK...]`: open a pull request that puts stacks back as they were at REF. */
   | { name: 'rollback'; ref: string | null; stacks: string[] }
+  /** `/driftless adopt [RESOURCE]` on a drift issue: open a pull request that writes the live values into the manifests. */
+  | { name: 'adopt'; resource: string | null }
   | { name: 'unknown'; word: string };
 
 /**
@@ -23,6 +25,10 @@ export function parseCommand(body: string): CommentCommand | null {
     const [ref, ...stacks] = first.slice(m[0].length).trim().split(/\s+/).filter(Boolean);
     return { name: 'rollback', ref: ref ?? null, stacks };
   }
+  if (word === 'adopt') {
+    const [resource] = first.slice(m[0].length).trim().split(/\s+/).filter(Boolean);
+    return { name: 'adopt', resource: resource ?? null };
+  }
   return { name: 'unknown', word };
 }
 
@@ -32,5 +38,6 @@ export const COMMAND_HELP = [
   '- `/driftless plan`: plan again and update the plan comment',
   '- `/driftless apply`: apply a plan that was held after the merge (needs write permission on the repository)',
   '- `/driftless rollback REF [STACK...]`: open a pull request that restores the stacks (default: those this pull request or commit changed) to their manifests at REF (needs write permission)',
+  '- `/driftless adopt [RESOURCE]` (on a drift issue): open a pull request that writes the live values of the drifted resources (or of one) back into the manifests (needs write permission)',
   '- `/driftless help`: this message',
 ].join('\n');

@@ -46,10 +46,10 @@ export interface Push {
   trigger: string;
 }
 
-/** A comment that may hold a `/driftless` command, on a change request or on a commit. */
+/** A comment that may hold a `/driftless` command, on a change request, a commit or an issue (a drift issue). */
 export interface CommentCreated {
   type: 'comment';
-  on: { changeRequest: number } | { commit: string };
+  on: { changeRequest: number } | { commit: string } | { issue: number };
   commentId: number;
   user: string;
   body: string;

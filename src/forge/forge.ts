@@ -75,6 +75,7 @@ export interface Forge {
    * Open a change request from branch `head` into `base`. Not idempotent on every forge (GitHub
    * refuses a second open pull request of one head): callers remember what they opened.
    */
+  /** Open a change request of branch `head` into `base`; when one is already open for `head`, that one is returned. */
   openChangeRequest(o: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }>;
   openIssue(title: string, body: string): Promise<number>;
   updateIssue(number: number, change: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;

@@ -328,6 +328,8 @@ export function driftBody(stack: string, plan: Plan, remediation: string | null,
   out.push(
     remediation ?? 'This stack does not remediate drift (`drift.remediate: false`): apply the manifests again or change them to match.',
     '',
+    'To keep the live values instead, comment `/driftless adopt` (or `/driftless adopt RESOURCE`): driftless opens a pull request that writes them into the manifests.',
+    '',
     'This issue is updated while the drift lasts and closed when it is gone.',
   );
   return out.join('\n');

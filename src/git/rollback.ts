@@ -1,13 +1,10 @@
-import * as fs from 'node:fs';
 import { GitError, splitPath, type GitRepository } from './repository.js';
-import { loadGit } from './load.js';
+import { commitTreeEdits } from './tree-edit.js';
 
 /**
  * A rollback commit: the branch head's tree with one folder (a stack's path) put back as it was at
  * an earlier commit. Everything outside the folder stays as it is at the head.
  */
-
-const AUTHOR = { name: 'driftless', email: 'driftless@localhost' };
 
 export interface UndoneCommit {
   sha: string;
@@ -40,32 +37,6 @@ export async function commitsTouching(repo: GitRepository, head: string, stop: s
   return out;
 }
 
-interface Entry {
-  mode: string;
-  path: string;
-  oid: string;
-  type: 'blob' | 'tree' | 'commit';
-}
-
-async function entries(repo: GitRepository, oid: string | null): Promise<Entry[]> {
-  if (!oid) return [];
-  const { tree } = await (await loadGit()).readTree({ fs, gitdir: repo.gitdir, oid, cache: repo.cache });
-  return tree.map((e) => ({ mode: e.mode, path: e.path, oid: e.oid, type: e.type }));
-}
-
-/** `tree` with the subtree at `segs` replaced by `sub` (null: removed); returns the new tree's oid (null when empty). */
-async function replaceAt(repo: GitRepository, tree: string | null, segs: string[], sub: string | null): Promise<string | null> {
-  if (!segs.length) return sub;
-  const [name, ...rest] = segs;
-  const list = await entries(repo, tree);
-  const old = list.find((e) => e.path === name);
-  const inner = await replaceAt(repo, old?.type === 'tree' ? old.oid : null, rest, sub);
-  const next = list.filter((e) => e.path !== name);
-  if (inner) next.push({ mode: '040000', path: name, oid: inner, type: 'tree' });
-  if (!next.length) return null;
-  return (await loadGit()).writeTree({ fs, gitdir: repo.gitdir, tree: next });
-}
-
 /**
  * Write (but do not publish) the commit that puts `dir` back as it was at `target`, on top of `head`.
  * `target` must be `head` or one of its ancestors.
@@ -79,18 +50,10 @@ export async function writeRollbackCommit(
     throw new GitError(`${target.slice(0, 12)} is not an ancestor of the branch head ${head.slice(0, 12)}: a rollback goes back along the branch`);
   }
   const undoes = await commitsTouching(repo, head, target, dir);
-  const segs = splitPath(dir);
   const wanted = await repo.treeOid(target, dir);
   const current = await repo.treeOid(head, dir);
   if (wanted === current) return { commit: null, head, target, undoes };
-  const git = await loadGit();
-  const { commit: headCommit } = await git.readCommit({ fs, gitdir: repo.gitdir, oid: head, cache: repo.cache });
-  const commit = await repo.serialize(async () => {
-    const root = await replaceAt(repo, headCommit.tree, segs, wanted);
-    const tree = root ?? (await git.writeTree({ fs, gitdir: repo.gitdir, tree: [] }));
-    const who = { ...AUTHOR, timestamp: o.time ?? Math.floor(Date.now() / 1000), timezoneOffset: 0 };
-    return git.writeCommit({ fs, gitdir: repo.gitdir, commit: { message: o.message(undoes), tree, parent: [head], author: who, committer: who } });
-  });
+  const commit = await commitTreeEdits(repo, { parent: head, edits: [{ path: dir, tree: wanted }], message: o.message(undoes), time: o.time });
   return { commit, head, target, undoes };
 }
 

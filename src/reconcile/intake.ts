@@ -52,6 +52,19 @@ export function decide(e: ForgeEvent, ctx: { branch: string }): EventDecision {
           ],
         };
       }
+      if ('issue' in e.on) {
+        const issue = e.on.issue;
+        return {
+          jobs: [
+            {
+              kind: 'command',
+              lane: `issue:${issue}`,
+              dedupeKey: `issue-command:${e.commentId}`,
+              payload: { pr: null, issue, commentId: e.commentId, user: e.user, command: cmd },
+            },
+          ],
+        };
+      }
       const commit = e.on.commit;
       if (!/^[0-9a-f]{40}$/.test(commit)) return { ignored: 'commit_comment without a commit', jobs: [] };
       return {

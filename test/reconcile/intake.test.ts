@@ -35,6 +35,15 @@ describe('intake: forge-neutral events become jobs', () => {
     ]);
     expect(decide({ ...c, body: 'lgtm' }, ctx).ignored).toBe('not a driftless command');
     expect(decide({ ...c, on: { commit: 'nope' } }, ctx).ignored).toBe('commit_comment without a commit');
+    // On an issue that is not a pull request (a drift issue): its own lane.
+    expect(decide({ ...c, on: { issue: 12 }, commentId: 6, body: '/driftless adopt File/motd' }, ctx).jobs).toEqual([
+      {
+        kind: 'command',
+        lane: 'issue:12',
+        dedupeKey: 'issue-command:6',
+        payload: { pr: null, issue: 12, commentId: 6, user: 'ada', command: { name: 'adopt', resource: 'File/motd' } },
+      },
+    ]);
     expect(decide({ type: 'ignored', reason: 'ping' }, ctx)).toEqual({ ignored: 'ping', jobs: [] });
   });
 });
@@ -64,6 +73,8 @@ describe('apply gates', () => {
     const other = plan({ changes: [change], digest: `sha256:${'2'.repeat(64)}` });
     expect(await g(other)).toMatchObject({ proceed: false, hold: expect.stringContaining('differs from the plan reviewed on #4') });
     expect(await g({ ...other, errors: ['protected'] })).toMatchObject({ proceed: false, refuse: expect.stringContaining('differs from the reviewed plan') });
+    // An empty plan proceeds even when it is not the reviewed one: it changes nothing (a merged adoption of drift).
+    expect(await g(plan({ digest: `sha256:${'3'.repeat(64)}` }))).toEqual({ proceed: true });
   });
 
   it('nothing reviewed, or apply: manual: a plan with changes is held, an empty one proceeds', async () => {

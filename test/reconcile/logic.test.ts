@@ -98,6 +98,17 @@ describe('webhook events to jobs', () => {
     ]);
     expect(decideEvent('issue_comment', issueCommentPayload(repo, { pr: 9, body: 'looks good', user: 'bob', commentId: 56 }), ctx).jobs).toEqual([]);
   });
+  it('a comment on an issue that is not a pull request (no `issue.pull_request`) is a command on that issue', () => {
+    const d = decideEvent('issue_comment', issueCommentPayload(repo, { pr: 12, body: '/driftless adopt', user: 'bob', commentId: 57, onIssue: true }), ctx);
+    expect(d.jobs).toEqual([
+      {
+        kind: 'command',
+        lane: 'issue:12',
+        dedupeKey: 'issue-command:57',
+        payload: { pr: null, issue: 12, commentId: 57, user: 'bob', command: { name: 'adopt', resource: null } },
+      },
+    ]);
+  });
   it('comment commands on a commit become command jobs for that commit; edits, bots and chatter do not', () => {
     const sha = 'a'.repeat(40);
     const d = decideEvent('commit_comment', commitCommentPayload(repo, { sha, body: '/driftless apply', user: 'bob', commentId: 77 }), ctx);
@@ -125,6 +136,8 @@ describe('webhook events to jobs', () => {
     expect(parseCommand('  /driftless   HELP  ')).toEqual({ name: 'help' });
     expect(parseCommand('/driftless')).toEqual({ name: 'help' });
     expect(parseCommand('/driftless destroy')).toEqual({ name: 'unknown', word: 'destroy' });
+    expect(parseCommand('/driftless adopt')).toEqual({ name: 'adopt', resource: null });
+    expect(parseCommand('/driftless adopt File/motd extra')).toEqual({ name: 'adopt', resource: 'File/motd' });
     expect(parseCommand('lgtm\n/driftless apply')).toBeNull();
   });
 });

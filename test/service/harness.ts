@@ -308,6 +308,11 @@ export class World {
     return this.hook('issue_comment', issueCommentPayload({ owner: OWNER, repo: REPO }, { pr, body, user, commentId }), o);
   }
 
+  /** A comment on an issue that is not a pull request (a drift issue). */
+  issueComment(issue: number, body: string, user: string, commentId: number, o: { svc?: RunningService } = {}): Promise<Delivered> {
+    return this.hook('issue_comment', issueCommentPayload({ owner: OWNER, repo: REPO }, { pr: issue, body, user, commentId, onIssue: true }), o);
+  }
+
   commitComment(sha: string, body: string, user: string, commentId: number, o: { svc?: RunningService } = {}): Promise<Delivered> {
     return this.hook('commit_comment', commitCommentPayload({ owner: OWNER, repo: REPO }, { sha, body, user, commentId }), o);
   }

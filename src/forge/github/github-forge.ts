@@ -196,6 +196,9 @@ export class GitHubForge implements Forge {
   }
 
   async openChangeRequest(o: { head: string; base: string; title: string; body: string }): Promise<{ number: number; url: string }> {
+    // Idempotent: a job retried after a crash finds the pull request it opened (GitHub refuses a second one for a head with 422).
+    const { data: open } = await this.gh.rest.pulls.list({ ...this.r, state: 'open', head: `${this.r.owner}:${o.head}`, base: o.base, per_page: 1 });
+    if (open[0]) return { number: open[0].number, url: open[0].html_url };
     const { data } = await this.gh.rest.pulls.create({ ...this.r, head: o.head, base: o.base, title: o.title, body: o.body.slice(0, 60_000) });
     return { number: data.number, url: data.html_url };
   }

@@ -66,11 +66,12 @@ export function parseGitHubEvent(event: string, payload: Payload, r: RepositoryN
     }
     case 'issue_comment': {
       if (payload.action !== 'created') return ignored(`issue_comment action ${payload.action}`);
-      if (!payload.issue?.pull_request) return ignored('comment on an issue, not a pull request');
       if (fromBot(payload)) return ignored('comment by a bot');
+      const number = Number(payload.issue?.number);
       return {
         type: 'comment',
-        on: { changeRequest: Number(payload.issue.number) },
+        // GitHub sends comments on pull requests and on issues alike; only a pull request's issue has `pull_request`.
+        on: payload.issue?.pull_request ? { changeRequest: number } : { issue: number },
         commentId: Number(payload.comment?.id),
         user: String(payload.comment?.user?.login ?? payload.sender?.login ?? ''),
         body: String(payload.comment?.body ?? ''),

@@ -151,6 +151,12 @@ export class ServiceRecords {
     return r.rows[0] ? Number(r.rows[0].number) : null;
   }
 
+  /** The stack whose drift issue is `number` (while it is open); null for any other issue. */
+  async stackOfDriftIssue(number: number): Promise<string | null> {
+    const r = await this.db.query<{ stack: string }>('SELECT stack FROM drift_issues WHERE repo = $1 AND number = $2', [this.repo, number]);
+    return r.rows[0]?.stack ?? null;
+  }
+
   async setDriftIssue(stack: string, n: number | null): Promise<void> {
     if (n === null) await this.db.query('DELETE FROM drift_issues WHERE repo = $1 AND stack = $2', [this.repo, stack]);
     else

@@ -97,7 +97,7 @@ export interface CutShort {
 /**
  * The gate of an apply after a merge. With a forge, the fresh plan must equal the plan reviewed on
  * the pull request (same digest) and the stack must say `apply: auto`; otherwise a plan that changes
- * anything is held for `/driftless apply`. After an apply of the reviewed plan was cut short
+ * anything is held for `/driftless apply` (a plan with no change always proceeds). After an apply of the reviewed plan was cut short
  * (`cutShort` finds it, asked only when the digests differ), the fresh plan may also be what is left
  * of the reviewed plan: the apply resumes. Without a forge there is no review: `apply: auto` stacks
  * apply directly, `apply: manual` ones are held. Pure of I/O but for `cutShort`.
@@ -113,6 +113,8 @@ export function mergeGate(o: {
 }): ApplyGate {
   return async (plan) => {
     const changes = plan.changes.length > 0 || plan.errors.length > 0;
+    // A plan that changes nothing cannot do what was not reviewed (e.g. the drift a merged adoption wrote into the manifests).
+    if (!changes) return { proceed: true };
     if (o.forge && o.auto && o.reviewed) {
       if (plan.digest === o.reviewed) return { proceed: true };
       const why = digestMismatch(o.commit, plan, o.reviewed);

@@ -3,15 +3,23 @@ import { COMMAND_HELP } from '../../forge/commands.js';
 import { applyJob, done, prPlanJob, type CommandPayload, type JobResult } from './specs.js';
 import { oneComment, oneCommitComment } from '../report.js';
 import { runRollbackCommand } from './rollback.js';
+import { runAdoptCommand } from './adopt.js';
 
 /** Answer a `/driftless` comment command; every command gets a reply, where it was asked. */
 export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promise<JobResult> {
   if (!ctx.forge) return done({ skipped: 'no forge' });
   const reply = async (text: string): Promise<void> => {
     const body = `> /driftless ${p.command.name === 'unknown' ? p.command.word : p.command.name}\n\n@${p.user}: ${text}`;
-    await ctx.outbox.add([p.pr !== null ? oneComment(p.pr, `reply:${p.commentId}`, body) : oneCommitComment(p.commit!, `reply:${p.commentId}`, body)]);
+    const on = p.pr ?? p.issue ?? null;
+    await ctx.outbox.add([on !== null ? oneComment(on, `reply:${p.commentId}`, body) : oneCommitComment(p.commit!, `reply:${p.commentId}`, body)]);
     ctx.wake();
   };
+  if (p.issue !== undefined && p.command.name !== 'adopt' && p.command.name !== 'help' && p.command.name !== 'unknown') {
+    await reply(
+      `\`/driftless ${p.command.name}\` is answered on a pull request or a commit; on a drift issue, \`/driftless adopt [RESOURCE]\` opens a pull request that adopts the drift.`,
+    );
+    return done({ answered: p.command.name, onIssue: true });
+  }
   switch (p.command.name) {
     case 'help':
       await reply(`\n\n${COMMAND_HELP}`);
@@ -21,6 +29,8 @@ export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promis
       return done({ answered: 'unknown' });
     case 'rollback':
       return runRollbackCommand(ctx, p, reply);
+    case 'adopt':
+      return runAdoptCommand(ctx, p, reply);
     case 'plan': {
       if (p.pr === null) {
         await reply('plans are made for pull requests. A held apply of this commit shows its plan above; `/driftless apply` applies it.');

@@ -34,6 +34,8 @@ export interface ApplyPayload {
 export interface CommandPayload {
   pr: number | null;
   commit?: string;
+  /** An issue that is not a pull request (a drift issue). */
+  issue?: number;
   commentId: number;
   user: string;
   command: CommentCommand;
