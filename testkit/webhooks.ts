@@ -32,7 +32,18 @@ function setRepository(p: Json, r: RepoRef): void {
 export function pullRequestPayload(
   r: RepoRef,
   action: string,
-  pr: { number: number; headSha: string; baseSha: string; baseRef?: string; merged?: boolean; mergeCommitSha?: string | null; draft?: boolean },
+  pr: {
+    number: number;
+    headSha: string;
+    baseSha: string;
+    baseRef?: string;
+    merged?: boolean;
+    mergeCommitSha?: string | null;
+    draft?: boolean;
+    /** A branch of the repository itself, and the description. */
+    headRef?: string;
+    body?: string;
+  },
 ): Json {
   const p = example('pull_request', action);
   setRepository(p, r);
@@ -49,6 +60,11 @@ export function pullRequestPayload(
   p.pull_request.base.sha = pr.baseSha;
   p.pull_request.base.ref = pr.baseRef ?? 'main';
   p.pull_request.base.repo.full_name = `${r.owner}/${r.repo}`;
+  if (pr.headRef) {
+    p.pull_request.head.ref = pr.headRef;
+    p.pull_request.head.repo = { ...p.pull_request.base.repo };
+  }
+  if (pr.body !== undefined) p.pull_request.body = pr.body;
   return p;
 }
 

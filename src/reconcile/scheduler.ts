@@ -54,8 +54,18 @@ export class Scheduler {
       const head = await ctx.ws.resolve();
       const jobs: TypedJobSpec[] = [branchJob(head, 'poll')];
       if (ctx.forge) {
-        for (const pr of await ctx.forge.listOpenPulls(ctx.branch)) {
+        const open = await ctx.forge.listOpenPulls(ctx.branch);
+        for (const pr of open) {
           if (!pr.draft) jobs.push(prPlanJob(pr.number, pr.headSha, 'poll'));
+        }
+        // Without webhooks, a rollback pull request that is no longer open ends its quarantine here.
+        const still = new Set(open.map((pr) => pr.number));
+        for (const r of await ctx.records.openRollbacks()) {
+          if (still.has(r.pr)) continue;
+          const pull = await ctx.forge.getPull(r.pr);
+          if (pull.state !== 'closed') continue;
+          const ended = await ctx.records.endRollback(r.pr, pull.merged ? 'merged' : 'closed');
+          if (ended) ctx.log.info({ pr: r.pr, stack: r.stack }, `quarantine of stack ${r.stack} lifted: rollback #${r.pr} ${ended.state}`);
         }
       }
       const ids = await ctx.queue.enqueue(jobs);

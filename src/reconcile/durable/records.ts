@@ -166,11 +166,14 @@ export class ServiceRecords {
       );
   }
 
-  /** Record an open rollback pull request (a second record of one pull request is ignored). */
+  /**
+   * Record an open rollback pull request. A second record of an open one is ignored; a closed one
+   * that is opened again (reopened on the forge) quarantines its stack again.
+   */
   async addRollback(r: Omit<Rollback, 'state'>, tx: Db = this.db): Promise<void> {
     await tx.query(
       `INSERT INTO rollbacks (repo, pr, stack, branch, commit, target, undoes, requested_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (repo, pr) DO NOTHING`,
+       ON CONFLICT (repo, pr) DO UPDATE SET state = 'open', ended_at = NULL WHERE rollbacks.state = 'closed'`,
       [this.repo, r.pr, r.stack, r.branch, r.commit, r.target, JSON.stringify(r.undoes), r.requestedBy],
     );
   }

@@ -70,6 +70,12 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       report.repoDiagnostics.push(...planned.diagnostics);
       report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
       for (const stack of stacks) {
+        const quarantine = (await ctx.records.openRollbacks(stack)).find((r) => r.pr !== p.pr);
+        if (quarantine) {
+          report.notices!.push(
+            `Stack \`${stack}\` is quarantined by rollback PR #${quarantine.pr}: after the merge of this pull request its change is planned but held (\`/driftless apply\` releases it) until #${quarantine.pr} is merged or closed.`,
+          );
+        }
         const before = target.base ? await applyModeAt(ctx.ws, target.base, stack) : null;
         const after = at.repoConfig.stacks[stack]?.apply ?? null;
         if (before && after && before !== after) {
