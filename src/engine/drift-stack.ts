@@ -64,12 +64,15 @@ export async function driftStack(ws: Workspace, stack: string, opts: DriftOption
   if (!opts.remediate) {
     const id = await store.startRun(ws.key(stack), { kind: 'drift', trigger: opts.trigger ?? 'drift check', commit: state.appliedCommit });
     await store.setRunPlan(id, plan);
-    await store.finishRun(
-      id,
-      'drifted',
-      plan.summary,
-      plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' })),
-    );
+    await store.finishRun(id, 'drifted', plan.summary, [
+      ...plan.drift.map((d) => ({ id: d.id, action: d.gone ? 'deleted outside' : 'changed outside', outcome: 'ok' as const })),
+      // Acknowledged drift is kept in the record too (it alarms nowhere, but the history shows it).
+      ...split.acknowledged.map((a) => ({
+        id: a.id,
+        action: `acknowledged (${a.acks.map((k) => `${k.owner} until ${k.expires}`).join('; ')})`,
+        outcome: 'ok' as const,
+      })),
+    ]);
     return { stack, diagnostics: [], plan, checked, ...acks };
   }
   // A provider writes a whole object: a resource with acknowledged drift is left alone entirely.

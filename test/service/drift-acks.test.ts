@@ -79,6 +79,12 @@ describe('serve: drift acknowledgements (.driftless/acks.yaml)', () => {
     expect(opened.body).toContain('/spec/mode');
     expect(opened.body).toMatch(/\*\*Acknowledged drift\*\*[\s\S]*File\/motd \/spec\/content: acknowledged by @ada until 2027-01-15/);
     expect(opened.body).not.toContain('lapsed');
+    // The drift run records both: the drift that alarms, and the acknowledged part with its owner.
+    const [run] = (await w.svc!.ctx.store.runs({ stack: 'web' })).filter((r) => r.kind === 'drift');
+    expect(run.results).toEqual([
+      { id: 'File/motd', action: 'changed outside', outcome: 'ok' },
+      { id: 'File/motd', action: 'acknowledged (@ada until 2027-01-15)', outcome: 'ok' },
+    ]);
     // Back within the scope: the issue is closed, saying what stays acknowledged.
     chmodSync(motd, 0o644);
     await until('closed', () => issue('web')?.state === 'closed');
