@@ -327,7 +327,7 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
   const info: GeneratedRepo = {
     dir,
     resources: ms.length,
-    files: ms.length,
+    files: files.size - 2, // manifest files (the links of a directory share one)
     bytes,
     kinds,
     filePaths: ms.filter((m) => m.kind === 'File').map((m) => m.manifestPath),
