@@ -5,9 +5,9 @@ import { flowValue } from './fast-yaml-flow.js';
 /**
  * A fast parser for the plain subset of YAML that manifests are written in: block mappings and
  * sequences, plain keys, single-line plain / quoted scalars, single-line flow collections
- * (fast-yaml-flow.ts), `|` literal blocks, comments, `---` separators and the `!ref` / `!secret`
+ * (fast-yaml-flow.ts), `|` literal and `>` folded blocks (not more-indented lines), comments, `---` separators and the `!ref` / `!secret`
  * tags. Anything else (multi-line flow collections, anchors, aliases,
- * other tags, folded or multi-line scalars, tabs, duplicate keys, numbers in other notations, keys
+ * other tags, multi-line plain or quoted scalars, tabs, duplicate keys, numbers in other notations, keys
  * that are not strings, any character JavaScript trims but YAML does not, …) returns null, and the
  * caller parses the file with the `yaml` library, which also reports errors. Declining is a return
  * value (`NO` inside), not an exception: a thrown error per declined file cost more than its parse.
@@ -174,9 +174,7 @@ class Parser {
 
   /** A value on the same line as its key or dash. */
   private inlineValue(v: string, indent: number): unknown {
-    if (v === '|' || v === '|-' || v.startsWith('| #') || v.startsWith('|- #')) {
-      return this.literal(indent, v[1] === '-' ? 'strip' : 'clip');
-    }
+    if (/^[|>]-?(?:$| #)/.test(v)) return this.blockScalar(indent, v[1] === '-' ? 'strip' : 'clip', v[0] === '>');
     let result: unknown;
     if (v.startsWith('!ref ') || v.startsWith('!secret ')) {
       const isRef = v.startsWith('!ref ');
@@ -194,8 +192,8 @@ class Parser {
     return result;
   }
 
-  /** A `|` block: the following lines more indented than `parent`. */
-  private literal(parent: number, chomp: 'clip' | 'strip'): string | No {
+  /** A `|` or `>` block: the following lines more indented than `parent`. */
+  private blockScalar(parent: number, chomp: 'clip' | 'strip', folded: boolean): string | No {
     const start = this.pos;
     let end = start;
     let blockIndent = -1;
@@ -235,9 +233,31 @@ class Parser {
       content.push(full.length >= blockIndent ? full.slice(blockIndent) : '');
     }
     this.pos = end;
-    const text = content.join('\n');
+    const text = folded ? fold(content) : content.join('\n');
+    if (text === NO) return NO;
     return chomp === 'strip' ? text : text + '\n';
   }
+}
+
+/**
+ * The lines of a `>` block folded: a line break between two lines becomes a space, and n empty
+ * lines between them n line breaks. More-indented lines (kept as they are) and leading empty lines
+ * are left to `yaml`.
+ */
+function fold(lines: string[]): string | No {
+  let out = '';
+  let empty = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l === '') {
+      empty++;
+      continue;
+    }
+    if (l[0] === ' ' || (i === 0 && empty > 0) || (out === '' && empty > 0)) return NO;
+    out += out === '' ? l : (empty ? '\n'.repeat(empty) : ' ') + l;
+    empty = 0;
+  }
+  return out;
 }
 
 /** A block sequence entry's line: `-` alone or `- ` and more. */

@@ -45,13 +45,14 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
     for (const f of yamlFiles('.')) if (agree(readFileSync(f, 'utf8')) === 'fast') fast++;
     expect(fast).toBeGreaterThanOrEqual(5);
     // The bench's corpus (flow lists and maps, quoted strings, 2-, 3- and 4-space indentation,
-    // comments): all but the folded (>) scalars and the anchors take the fast path.
+    // comments, folded descriptions): all but the files with anchors take the fast path.
     let generated = 0;
     const all = manifests(3000, 7).map(manifestYaml);
     for (const y of all) if (agree(y) === 'fast') generated++;
     expect(all.filter((y) => y.includes('{') || y.includes('[')).length).toBeGreaterThan(1000);
-    expect(generated).toBeGreaterThan(all.filter((y) => !/: >\n|&labels/.test(y)).length - 1);
-  });
+    expect(generated).toBeGreaterThan(all.filter((y) => !y.includes('&labels')).length - 1);
+    // 7 s on a quiet machine, up to 20 s at a load of 18 on 2 cores.
+  }, 120_000);
 
   const cases: string[] = [
     'a: 1\nb: two\nc: "three"\nd: \'fo\'\'ur\'\ne: true\nf: null\ng: ~\nh: 1.5\ni: -2\nj: +3\nk: 0644\nl: .5\nm: 1e3\nn: yes\no: "0644"\n',
@@ -95,6 +96,16 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
     `a: {${'k'.repeat(1010)}: 1}\n`,
     'a: &x 1\nb: *x\n',
     'a: >\n  folded\n',
+    // Folded blocks: lines joined by a space, empty lines kept as line breaks; more-indented lines go to yaml.
+    'a: >\n  one\n  two\n\n  three\n\n\n  four\nb: >-\n  x\n  y\n\nc: 1\n',
+    'a: >\n\n  leading empty\n',
+    'a: >\n  x\n    more\n  y\n',
+    'a: >\n  # not a comment\n  x\n',
+    'a: > # comment\n  x\n',
+    'a: >\nb: 1\n',
+    '- >\n  in a list\n  folded\n- >-\n  z\n',
+    'a: >+\n  keep\n\n',
+    'a: >2\n   x\n',
     'a: |+\n  keep\n\n',
     'a: |2\n   x\n',
     'a: b\n  c\n',
@@ -179,9 +190,9 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
   it('takes the fast path on plain manifests and declines what it does not model', () => {
     expect(parseFastYaml(cases[0])).not.toBeNull();
     expect(parseFastYaml(cases[2])).not.toBeNull();
-    for (const c of ['a: [1, 2]\n', 'a: {b: 1, c: [x, "y"]}\n', '- [a]\n- {}\n']) expect(parseFastYaml(c), c).not.toBeNull();
+    for (const c of ['a: [1, 2]\n', 'a: {b: 1, c: [x, "y"]}\n', '- [a]\n- {}\n', 'a: >\n  folded\n  line\n']) expect(parseFastYaml(c), c).not.toBeNull();
     for (const c of ['a: [1,\n  2]\n', 'a: [1, ]\n', 'a: [a: b]\n', 'a: {b}\n', 'a: {b: 1, b: 2}\n', 'a: [!ref X/y.outputs.z]\n', 'a: [&x 1]\n'])
       expect(parseFastYaml(c), c).toBeNull();
-    for (const c of ['a: &x 1\nb: *x\n', 'a: 1\na: 2\n', 'a: >\n  folded\n', 'a: 0x1F\n']) expect(parseFastYaml(c)).toBeNull();
+    for (const c of ['a: &x 1\nb: *x\n', 'a: 1\na: 2\n', 'a: >\n  folded\n    more indented\n', 'a: 0x1F\n']) expect(parseFastYaml(c)).toBeNull();
   });
 });
