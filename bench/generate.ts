@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { rng, runOk, gitSync, WORK_DIR, log } from './util.js';
 
 /** Bump when the generated content changes, so cached inputs under bench/work/ are rebuilt. */
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 export const STACK = 'app';
 export const STACK_PATH = 'stacks/app';
 export const TARGET = 'bench-files';
@@ -144,7 +144,7 @@ export function manifests(n: number, seed = 1): ManifestSpec[] {
         path: `${base}/${env}-current-${seq}.conf`,
         target: `${env}-${seq}.conf`,
         labels: { team, service: svc, env },
-        manifestPath: `${mdir}/link-${seq}.yaml`,
+        manifestPath: `${mdir}/links.yaml`, // the links of one directory share a multi-document file
       });
     } else {
       const name = `${team}-${svc}-${env}-${seq}`;
@@ -167,24 +167,107 @@ function quoteIfNeeded(s: string): string {
   return /^[A-Za-z0-9._/-]+$/.test(s) ? s : JSON.stringify(s);
 }
 
-/** One manifest as YAML, the way people write them (comment, labels, block scalar content). */
+/** A seed from a string (FNV-1a), so a manifest's style depends on its name only. */
+function seedOf(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** How one manifest is written: people mix styles across a repository, and a few files use rarer YAML. */
+interface Style {
+  /** Indentation width: 2 mostly, some files 4, a few 3. */
+  w: number;
+  flowLabels: boolean;
+  dependsOn: 'none' | 'flow' | 'block';
+  /** How the path is written: plain, double- or single-quoted. */
+  quote: 'plain' | 'double' | 'single';
+  /** A folded (`>`) description in the annotations. */
+  folded: boolean;
+  /** Labels given an anchor that the annotations reuse (`*labels`). */
+  anchor: boolean;
+  /** A `---` before the document and a trailing comment on the mode line. */
+  marker: boolean;
+  inlineComment: boolean;
+  /** The whole spec as a flow map (no content: Directories and Symlinks only). */
+  flowSpec: boolean;
+}
+
+function styleOf(m: ManifestSpec): Style {
+  const r = rng(seedOf(m.name));
+  const x = r();
+  const d = r();
+  const q = r();
+  return {
+    w: x < 0.7 ? 2 : x < 0.92 ? 4 : 3,
+    flowLabels: r() < 0.35,
+    dependsOn: m.kind === 'Directory' ? 'none' : d < 0.25 ? 'flow' : d < 0.4 ? 'block' : 'none',
+    quote: q < 0.6 ? 'plain' : q < 0.85 ? 'double' : 'single',
+    folded: r() < 0.1,
+    anchor: r() < 0.02,
+    marker: r() < 0.15,
+    inlineComment: r() < 0.2,
+    flowSpec: m.kind !== 'File' && r() < 0.5,
+  };
+}
+
+/** The Directory a File or Symlink lives in (its service's), as the generator names it. */
+function parentDirectory(m: ManifestSpec): string | null {
+  const [team, svc] = m.path.split('/');
+  return svc && m.kind !== 'Directory' ? `Directory/${team}-${svc}` : null;
+}
+
+function quoted(s: string, how: Style['quote']): string {
+  if (how === 'double') return JSON.stringify(s);
+  if (how === 'single') return `'${s.replace(/'/g, "''")}'`;
+  return quoteIfNeeded(s);
+}
+
+/**
+ * One manifest as YAML, the way people write them: comments, labels as a block or flow map,
+ * `dependsOn` as a flow or block list, quoted and plain strings, `|` content, a folded (`>`)
+ * description in some, anchors in a few, indentation of 2, 3 or 4 spaces. Deterministic per name.
+ */
 export function manifestYaml(m: ManifestSpec): string {
-  const lines = [
+  const s = styleOf(m);
+  const i1 = ' '.repeat(s.w);
+  const i2 = i1 + i1;
+  const lines = s.marker ? ['---'] : [];
+  lines.push(
     `# ${m.kind} ${m.name}: managed by the ${m.labels.team} team`,
     'apiVersion: fs.driftless.dev/v1',
     `kind: ${m.kind}`,
     'metadata:',
-    `  name: ${m.name}`,
-    '  labels:',
-  ];
-  for (const [k, v] of Object.entries(m.labels)) lines.push(`    ${k}: ${quoteIfNeeded(v)}`);
-  lines.push('spec:', `  path: ${quoteIfNeeded(m.path)}`);
-  if (m.kind === 'File') {
-    lines.push('  content: |');
-    for (const l of m.content!.replace(/\n$/, '').split('\n')) lines.push(l ? `    ${l}` : '');
-    lines.push(`  mode: "${m.mode}"`);
-  } else if (m.kind === 'Directory') lines.push(`  mode: "${m.mode}"`);
-  else lines.push(`  target: ${quoteIfNeeded(m.target!)}`);
+    `${i1}name: ${m.name}`,
+  );
+  const labels = Object.entries(m.labels);
+  const anchor = s.anchor ? ' &labels' : '';
+  if (s.flowLabels) lines.push(`${i1}labels:${anchor} {${labels.map(([k, v]) => `${k}: ${quoteIfNeeded(v)}`).join(', ')}}`);
+  else {
+    lines.push(`${i1}labels:${anchor}`);
+    for (const [k, v] of labels) lines.push(`${i2}${k}: ${quoteIfNeeded(v)}`);
+  }
+  if (s.anchor) lines.push(`${i1}annotations: *labels`);
+  else if (s.folded) {
+    lines.push(`${i1}annotations:`, `${i2}description: >`);
+    lines.push(`${i2}${i1}Owned by the ${m.labels.team} team; changes to this ${m.kind.toLowerCase()}`);
+    lines.push(`${i2}${i1}go through review (see the runbook for ${m.labels.service ?? m.labels.team}).`);
+  }
+  const dep = parentDirectory(m);
+  if (dep && s.dependsOn === 'flow') lines.push(`${i1}dependsOn: [${dep}]`);
+  else if (dep && s.dependsOn === 'block') lines.push(`${i1}dependsOn:`, `${i1}- ${dep}`);
+  const comment = s.inlineComment ? '  # octal, as chmod takes it' : '';
+  if (s.flowSpec && m.kind === 'Directory') lines.push(`spec: {path: ${quoted(m.path, s.quote)}, mode: "${m.mode}"}`);
+  else if (s.flowSpec) lines.push(`spec: { path: ${quoted(m.path, s.quote)}, target: ${quoted(m.target!, s.quote)} }`);
+  else {
+    lines.push('spec:', `${i1}path: ${quoted(m.path, s.quote)}`);
+    if (m.kind === 'File') {
+      lines.push(`${i1}content: |`);
+      for (const l of m.content!.replace(/\n$/, '').split('\n')) lines.push(l ? `${i2}${l}` : '');
+      lines.push(`${i1}mode: "${m.mode}"${comment}`);
+    } else if (m.kind === 'Directory') lines.push(`${i1}mode: '${m.mode}'${comment}`);
+    else lines.push(`${i1}target: ${quoted(m.target!, s.quote)}`);
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -233,8 +316,9 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
   const kinds: Record<string, number> = {};
   for (const m of ms) {
     const y = manifestYaml(m);
-    if (files.has(m.manifestPath)) throw new Error(`generator produced ${m.manifestPath} twice`);
-    files.set(m.manifestPath, y);
+    const before = files.get(m.manifestPath);
+    if (before !== undefined && m.kind !== 'Symlink') throw new Error(`generator produced ${m.manifestPath} twice`);
+    files.set(m.manifestPath, before === undefined ? y : `${before}${y.startsWith('---\n') ? '' : '---\n'}${y}`);
     bytes += Buffer.byteLength(y);
     kinds[m.kind] = (kinds[m.kind] ?? 0) + 1;
   }
@@ -243,7 +327,7 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
   const info: GeneratedRepo = {
     dir,
     resources: ms.length,
-    files: ms.length,
+    files: files.size - 2, // manifest files (the links of a directory share one)
     bytes,
     kinds,
     filePaths: ms.filter((m) => m.kind === 'File').map((m) => m.manifestPath),
@@ -261,13 +345,21 @@ export async function copyRepo(src: string, dst: string): Promise<string> {
   return dst;
 }
 
+/** A File manifest with one more line at the start of its content (whatever its indentation). */
+export function editManifest(text: string, line: string): string {
+  const m = /\n *content: [|>][-+]?\n( +)/.exec(text);
+  if (!m) throw new Error(`no content block to edit in:\n${text.slice(0, 300)}`);
+  const at = m.index + m[0].length;
+  return `${text.slice(0, at)}# ${line}\n${m[1]}${text.slice(at)}`;
+}
+
 /**
  * Commit a change of one manifest (a File's content gets one more line) on top of main, with
  * fast-import (the new objects arrive as a small pack, as a fetch would bring them). Returns the sha.
  */
 export async function commitOneFileChange(repoDir: string, manifestPath: string, stamp: string): Promise<string> {
   const current = gitSync(repoDir, 'cat-file', 'blob', `refs/heads/main:${manifestPath}`);
-  const changed = current.replace(/\n  mode: /, `\n    # edited ${stamp}\n  mode: `) + '\n';
+  const changed = editManifest(current, `edited ${stamp}`) + '\n';
   const stream = fastImportStream(new Map([[manifestPath, changed]]), `Edit ${manifestPath} (${stamp})`, 'refs/heads/main^0');
   await runOk('git', ['fast-import', '--quiet'], { cwd: repoDir, input: stream });
   return gitSync(repoDir, 'rev-parse', 'refs/heads/main');

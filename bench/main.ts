@@ -11,6 +11,7 @@ import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
+import { cliPlan } from './scenarios/cli-plan.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -32,6 +33,7 @@ const serviceScenario = (name: 'webhook' | 'throughput', title: string, label: s
 
 export const SCENARIOS: Scenario[] = [
   startup,
+  cliPlan,
   coldPlan,
   incremental,
   serviceScenario('webhook', 'Webhook to PR comment', '3 webhook → PR comment', 'report'),

@@ -3,7 +3,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Scenario, ScenarioResult } from '../types.js';
-import { generatedRepo, copyRepo, manifests } from '../generate.js';
+import { generatedRepo, copyRepo, manifests, editManifest } from '../generate.js';
 import { appliedStack } from './state.js';
 import { startGitHttpProcess } from '../git-http-server.js';
 import { startGitHubDouble, type GitHubDouble } from '../../testkit/github-double.js';
@@ -103,7 +103,7 @@ class World {
     const w = this.work;
     gitSync(w, 'checkout', '-q', '-B', `pr-${number}`, 'main');
     const abs = join(w, manifestPath);
-    writeFileSync(abs, gitSync(w, 'show', `main:${manifestPath}`).replace(/\n  mode: /, `\n    # changed by PR ${number}\n  mode: `) + '\n');
+    writeFileSync(abs, editManifest(gitSync(w, 'show', `main:${manifestPath}`), `changed by PR ${number}`) + '\n');
     gitSync(w, 'commit', '-q', '-am', `PR ${number}`);
     const head = gitSync(w, 'rev-parse', 'HEAD');
     gitSync(w, 'checkout', '-q', '--detach', 'main');

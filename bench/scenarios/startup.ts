@@ -3,20 +3,14 @@ import { join } from 'node:path';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { generatedRepo } from '../generate.js';
-import { PACKAGE_ROOT, WORK_DIR, fmtMs, log, median, runOk, spread } from '../util.js';
+import { PACKAGE_ROOT, WORK_DIR, fmtMs, log, median, spread } from '../util.js';
+import { loadMark, timeProcess, type ProcessSample } from '../whole-process.js';
 
-interface Sample {
-  wallMs: number;
-  cpuMs: number;
-  rssMB: number;
-}
+type Sample = ProcessSample;
 
-/** One whole process under GNU time: wall clock, user + system CPU, peak RSS. */
-async function measure(args: string[]): Promise<Sample> {
-  const r = await runOk('/usr/bin/time', ['-f', '__STARTUP__ %e %U %S %M', process.execPath, join(PACKAGE_ROOT, 'bin', 'driftless.js'), ...args]);
-  const m = /__STARTUP__ ([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
-  if (!m) throw new Error(`no timing from /usr/bin/time: ${r.stderr.slice(-500)}`);
-  return { wallMs: r.ms, cpuMs: (Number(m[2]) + Number(m[3])) * 1000, rssMB: Number(m[4]) / 1024 };
+/** One whole process under GNU time: wall clock, user + system CPU, peak RSS, the load average. */
+function measure(args: string[]): Promise<Sample> {
+  return timeProcess(process.execPath, [join(PACKAGE_ROOT, 'bin', 'driftless.js'), ...args]);
 }
 
 export const startup: Scenario = {
@@ -48,21 +42,22 @@ export const startup: Scenario = {
         }
       }
       const wall = median(samples.map((s) => s.wallMs));
+      const mark = loadMark(samples);
       const cpu = median(samples.map((s) => s.cpuMs));
       rows.push(
         {
           scenario: 'startup',
-          metric: `${c.label}: wall`,
+          metric: `${c.label}: wall${mark}`,
           unit: 'ms',
           driftless: wall,
           peer: null,
           target: `< ${c.target} ms`,
           pass: ctx.quick ? null : wall < c.target,
         },
-        { scenario: 'startup', metric: `${c.label}: CPU`, unit: 'ms', driftless: cpu, peer: null, target: 'report', pass: null },
+        { scenario: 'startup', metric: `${c.label}: CPU${mark}`, unit: 'ms', driftless: cpu, peer: null, target: 'report', pass: null },
         {
           scenario: 'startup',
-          metric: `${c.label}: peak RSS`,
+          metric: `${c.label}: peak RSS${mark}`,
           unit: 'MB',
           driftless: median(samples.map((s) => s.rssMB)),
           peer: null,

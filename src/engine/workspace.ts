@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import type { Observed, Provider } from '../sdk/provider.js';
 import { TargetSessions, targetDiagnostics, type SessionMode } from './targets.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
 import { Mirror } from '../git/mirror.js';
 import { ManifestLoader, type LoadedStack } from '../manifests/loader.js';
+import { ParseCache } from '../manifests/parse-cache.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
@@ -78,7 +80,8 @@ export class Workspace {
       if (config.repo.url) repo = await Mirror.open(config.repo.url, config.dataDir, config.repo.token?.reveal());
       else if (config.repo.path) repo = GitRepository.openLocal(config.repo.path);
       else throw new Error('no repository: give --repo PATH|URL or set repo.path / repo.url in the config');
-      const ws = new Workspace(config, repo, providers, new ManifestLoader(repo, providers), command, release);
+      const loader = new ManifestLoader(repo, providers, new ParseCache(join(config.dataDir, 'parse-cache')));
+      const ws = new Workspace(config, repo, providers, loader, command, release);
       ws.migrations = opts.migrations ?? [];
       return ws;
     } catch (err) {

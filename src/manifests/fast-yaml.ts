@@ -1,12 +1,16 @@
 import { Ref, SecretRef } from './values.js';
+import { leadingSpaces, NO, scalar, splitKey, stripComment, trimSpaces, type No } from './fast-yaml-scalar.js';
+import { flowValue } from './fast-yaml-flow.js';
 
 /**
  * A fast parser for the plain subset of YAML that manifests are written in: block mappings and
- * sequences, plain keys, single-line plain / quoted scalars, `|` literal blocks, comments, `---`
- * separators and the `!ref` / `!secret` tags. Anything else (flow collections, anchors, aliases,
- * other tags, folded or multi-line scalars, tabs, duplicate keys, numbers in other notations, keys
+ * sequences, plain keys, single-line plain / quoted scalars, single-line flow collections
+ * (fast-yaml-flow.ts), `|` literal and `>` folded blocks (not more-indented lines), comments, `---` separators and the `!ref` / `!secret`
+ * tags. Anything else (multi-line flow collections, anchors, aliases,
+ * other tags, multi-line plain or quoted scalars, tabs, duplicate keys, numbers in other notations, keys
  * that are not strings, any character JavaScript trims but YAML does not, …) returns null, and the
- * caller parses the file with the `yaml` library, which also reports errors.
+ * caller parses the file with the `yaml` library, which also reports errors. Declining is a return
+ * value (`NO` inside), not an exception: a thrown error per declined file cost more than its parse.
  * Where it returns documents, they equal `yaml`'s (core schema); differential tests hold it to that
  * (test/manifests/fast-yaml.test.ts, the YAML test suite and a property-based test beside it).
  *
@@ -20,23 +24,12 @@ export interface FastDoc {
   col: number;
 }
 
-class Fallback extends Error {}
-const fallback = (): never => {
-  throw new Fallback();
-};
-
 interface Line {
   no: number; // 1-based
   indent: number;
   text: string; // without indentation
 }
 
-const PLAIN_KEY = /^[A-Za-z0-9_$][A-Za-z0-9_.$/-]*$/;
-const INT = /^[-+]?[0-9]+$/;
-const FLOAT = /^[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+)([eE][-+]?[0-9]+)?$/;
-/** Plain scalars the core schema does not read as strings: `yaml`'s null, bool, int and float tests, all of them. */
-const CORE_NOT_STRING =
-  /^(?:~|[Nn]ull|NULL|[Tt]rue|TRUE|[Ff]alse|FALSE|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 /**
  * Characters the fast path leaves to `yaml`: tab and CR (YAML white space / line break it does not
  * model), every other character JavaScript counts as white space or a line end (VT, FF, U+0085,
@@ -44,45 +37,40 @@ const CORE_NOT_STRING =
  * controls and DEL (not printable in YAML), U+FFFE, U+FFFF and unpaired surrogates.
  */
 const DECLINED_CHAR = /[\0-\x09\x0b-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\ufffe\uffff]|\p{Cs}/u;
-/** `yaml` refuses an implicit key whose `:` is more than 1024 characters after its start; stay well below. */
-const MAX_KEY_CHARS = 1000;
 
 export function parseFastYaml(src: string): FastDoc[] | null {
   if (DECLINED_CHAR.test(src)) return null;
-  try {
-    return parseDocs(src.split('\n'));
-  } catch (err) {
-    if (err instanceof Fallback) return null;
-    throw err;
-  }
+  const docs = parseDocs(src.split('\n'));
+  return docs === NO ? null : docs;
 }
 
-function parseDocs(raw: string[]): FastDoc[] {
+function parseDocs(raw: string[]): FastDoc[] | No {
   const docs: FastDoc[] = [];
   let index = 0;
   let current: Line[] = [];
   let started = false; // a document has begun (content seen, or a --- after the prelude)
-  const flush = (): void => {
+  const flush = (): boolean => {
     const lines = current;
     current = [];
     const first = lines.find((l) => l.indent >= 0);
     if (first) {
       const p = new Parser(lines);
       const value = p.block(first.indent);
-      if (p.remaining()) fallback();
+      if (value === NO || p.remaining()) return false;
       docs.push({ index, value, line: first.no, col: first.indent + 1 });
     }
     index++;
+    return true;
   };
   for (let i = 0; i < raw.length; i++) {
     const text = raw[i];
     if (text === '---' || text.startsWith('--- #')) {
-      if (started) flush();
-      else current = []; // comments before the first --- are prelude
+      if (started && !flush()) return NO;
+      if (!started) current = []; // comments before the first --- are prelude
       started = true;
       continue;
     }
-    if (text.startsWith('---') || text.startsWith('...') || text.startsWith('%')) fallback();
+    if (text.startsWith('---') || text.startsWith('...') || text.startsWith('%')) return NO;
     const indent = leadingSpaces(text);
     if (indent === text.length || text.charCodeAt(indent) === 0x23 /* # */) {
       current.push({ no: i + 1, indent: -1, text }); // blank or comment: kept for literal blocks
@@ -91,7 +79,7 @@ function parseDocs(raw: string[]): FastDoc[] {
     started = true;
     current.push({ no: i + 1, indent, text: text.slice(indent) });
   }
-  if (current.some((l) => l.indent >= 0)) flush();
+  if (current.some((l) => l.indent >= 0) && !flush()) return NO;
   return docs;
 }
 
@@ -119,90 +107,93 @@ class Parser {
 
   block(indent: number): unknown {
     const l = this.peek();
-    if (!l || l.indent !== indent) return fallback();
-    return l.text === '-' || l.text.startsWith('- ') ? this.sequence(indent) : this.mapping(indent);
+    if (!l || l.indent !== indent) return NO;
+    return isDash(l.text) ? this.sequence(indent) : this.mapping(indent);
   }
 
-  private sequence(indent: number): unknown[] {
+  private sequence(indent: number): unknown[] | No {
     const out: unknown[] = [];
-    for (let l = this.peek(); l && l.indent === indent && (l.text === '-' || l.text.startsWith('- ')); l = this.peek()) {
+    for (let l = this.peek(); l && l.indent === indent && isDash(l.text); l = this.peek()) {
       this.pos++;
       const rest = l.text === '-' ? '' : l.text.slice(2);
       const lead = leadingSpaces(rest);
       const body = rest.slice(lead);
+      let item: unknown;
       if (body === '' || body.startsWith('#')) {
         const next = this.peek();
-        out.push(next && next.indent > indent ? this.block(next.indent) : null);
-      } else if (body.startsWith('- ') || body === '-') {
-        fallback(); // nested compact sequences
-      } else if (isMappingStart(body)) {
+        item = next && next.indent > indent ? this.block(next.indent) : null;
+      } else if (isDash(body)) {
+        return NO; // nested compact sequences
+      } else if (splitKey(body) !== NO) {
         // `- key: value` starts a mapping whose keys sit at the column of `key`.
-        const col = indent + 2 + lead;
-        out.push(this.mapping(col, body));
+        item = this.mapping(indent + 2 + lead, body);
       } else {
-        out.push(this.inlineValue(body, indent));
+        item = this.inlineValue(body, indent);
       }
+      if (item === NO) return NO;
+      out.push(item);
     }
     const after = this.peek();
-    if (after && after.indent > indent) fallback();
+    if (after && after.indent > indent) return NO;
     return out;
   }
 
   /** Entries at `indent`; `firstText` is an entry whose line was already taken (`- key: value`). */
-  private mapping(indent: number, firstText?: string): Record<string, unknown> {
+  private mapping(indent: number, firstText?: string): Record<string, unknown> | No {
     const out: Record<string, unknown> = {};
     let text = firstText;
     for (;;) {
       if (text === undefined) {
         const line = this.peek();
-        if (!line || line.indent !== indent || line.text === '-' || line.text.startsWith('- ')) break;
+        if (!line || line.indent !== indent || isDash(line.text)) break;
         this.pos++;
         text = line.text;
       }
-      const { key, rest } = splitKey(text);
+      const split = splitKey(text);
       text = undefined;
-      if (Object.hasOwn(out, key) || key === '__proto__') fallback(); // duplicates: yaml reports them
+      if (split === NO) return NO;
+      const { key, rest } = split;
+      if (Object.hasOwn(out, key) || key === '__proto__') return NO; // duplicates: yaml reports them
       const value = trimSpaces(rest);
+      let v: unknown;
       if (value === '' || value.startsWith('#')) {
         const next = this.peek();
-        if (next && next.indent > indent) out[key] = this.block(next.indent);
-        else if (next && next.indent === indent && (next.text === '-' || next.text.startsWith('- '))) out[key] = this.sequence(indent);
-        else out[key] = null;
+        if (next && next.indent > indent) v = this.block(next.indent);
+        else if (next && next.indent === indent && isDash(next.text)) v = this.sequence(indent);
+        else v = null;
       } else {
-        out[key] = this.inlineValue(value, indent);
+        v = this.inlineValue(value, indent);
       }
+      if (v === NO) return NO;
+      out[key] = v;
     }
     const after = this.peek();
-    if (after && after.indent > indent) fallback();
+    if (after && after.indent > indent) return NO;
     return out;
   }
 
   /** A value on the same line as its key or dash. */
   private inlineValue(v: string, indent: number): unknown {
-    if (v === '|' || v === '|-' || v.startsWith('| #') || v.startsWith('|- #')) {
-      return this.literal(indent, v[1] === '-' ? 'strip' : 'clip');
-    }
+    if (/^[|>]-?(?:$| #)/.test(v)) return this.blockScalar(indent, v[1] === '-' ? 'strip' : 'clip', v[0] === '>');
     let result: unknown;
     if (v.startsWith('!ref ') || v.startsWith('!secret ')) {
       const isRef = v.startsWith('!ref ');
       const body = stripComment(trimSpaces(v.slice(isRef ? 5 : 8)));
-      if (!body || /^["'!&*[{|>]/.test(body)) fallback();
-      if (isRef) {
-        const ref = Ref.parse(body);
-        result = ref ?? fallback();
-      } else {
-        result = /^[A-Za-z_][A-Za-z0-9_]*$/.test(body) ? new SecretRef(body) : fallback();
-      }
+      if (!body || /^["'!&*[{|>]/.test(body)) return NO;
+      if (isRef) result = Ref.parse(body) ?? NO;
+      else result = /^[A-Za-z_][A-Za-z0-9_]*$/.test(body) ? new SecretRef(body) : NO;
+    } else if (v[0] === '[' || v[0] === '{') {
+      result = flowValue(v);
     } else {
       result = scalar(v);
     }
     const next = this.peek();
-    if (next && next.indent > indent) fallback(); // a multi-line plain scalar or a stray block
+    if (next && next.indent > indent) return NO; // a multi-line scalar or collection, or a stray block
     return result;
   }
 
-  /** A `|` block: the following lines more indented than `parent`. */
-  private literal(parent: number, chomp: 'clip' | 'strip'): string {
+  /** A `|` or `>` block: the following lines more indented than `parent`. */
+  private blockScalar(parent: number, chomp: 'clip' | 'strip', folded: boolean): string | No {
     const start = this.pos;
     let end = start;
     let blockIndent = -1;
@@ -219,13 +210,13 @@ class Parser {
           }
           break;
         }
-        if (l.text.length > 0) fallback(); // whitespace-only lines: leave to yaml
+        if (l.text.length > 0) return NO; // whitespace-only lines: leave to yaml
         end++;
         continue;
       }
       if (l.indent <= parent) break;
       if (blockIndent < 0) blockIndent = l.indent;
-      if (l.indent < blockIndent) fallback();
+      if (l.indent < blockIndent) return NO;
       end++;
     }
     // Trailing blank lines are outside the node unless kept; find the last content line.
@@ -242,115 +233,34 @@ class Parser {
       content.push(full.length >= blockIndent ? full.slice(blockIndent) : '');
     }
     this.pos = end;
-    const text = content.join('\n');
+    const text = folded ? fold(content) : content.join('\n');
+    if (text === NO) return NO;
     return chomp === 'strip' ? text : text + '\n';
   }
 }
 
-function isMappingStart(t: string): boolean {
-  try {
-    splitKey(t);
-    return true;
-  } catch (err) {
-    if (err instanceof Fallback) return false;
-    throw err;
-  }
-}
-
-function splitKey(t: string): { key: string; rest: string } {
-  let key: string;
-  let i: number;
-  if (t[0] === '"' || t[0] === "'") {
-    const q = readQuoted(t);
-    key = q.value;
-    i = q.end;
-  } else {
-    i = t.indexOf(':');
-    if (i <= 0) fallback();
-    key = t.slice(0, i);
-    // Only keys the core schema reads as strings: `0x10:` is the integer 16, `true:` a boolean, …
-    if (!PLAIN_KEY.test(key) || CORE_NOT_STRING.test(key)) fallback();
-  }
-  if (i > MAX_KEY_CHARS || t[i] !== ':' || (i + 1 < t.length && t[i + 1] !== ' ')) fallback();
-  return { key, rest: t.slice(i + 1) };
-}
-
-function readQuoted(t: string): { value: string; end: number } {
-  if (t[0] === "'") {
-    let out = '';
-    for (let i = 1; i < t.length; i++) {
-      if (t[i] === "'") {
-        if (t[i + 1] === "'") {
-          out += "'";
-          i++;
-          continue;
-        }
-        return { value: out, end: i + 1 };
-      }
-      out += t[i];
-    }
-    return fallback();
-  }
-  for (let i = 1; i < t.length; i++) {
-    if (t[i] === '\\') {
-      i++;
+/**
+ * The lines of a `>` block folded: a line break between two lines becomes a space, and n empty
+ * lines between them n line breaks. More-indented lines (kept as they are) and leading empty lines
+ * are left to `yaml`.
+ */
+function fold(lines: string[]): string | No {
+  let out = '';
+  let empty = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l === '') {
+      empty++;
       continue;
     }
-    if (t[i] === '"') {
-      const body = t.slice(0, i + 1);
-      if (/\\[^"\\/bfnrtu]/.test(body)) fallback(); // YAML-only escapes
-      try {
-        return { value: JSON.parse(body) as string, end: i + 1 };
-      } catch {
-        return fallback();
-      }
-    }
+    if (l[0] === ' ' || (i === 0 && empty > 0) || (out === '' && empty > 0)) return NO;
+    out += out === '' ? l : (empty ? '\n'.repeat(empty) : ' ') + l;
+    empty = 0;
   }
-  return fallback();
+  return out;
 }
 
-/** Cut a ` #` comment off a plain scalar, and the spaces before it. */
-function stripComment(v: string): string {
-  const i = v.indexOf(' #');
-  return trimSpaces(i >= 0 ? v.slice(0, i) : v);
-}
-
-function leadingSpaces(s: string): number {
-  let i = 0;
-  while (s.charCodeAt(i) === 0x20) i++;
-  return i;
-}
-
-/** Strip spaces (only U+0020: YAML's other white space, the tab, is declined before parsing). */
-function trimSpaces(s: string): string {
-  let a = 0;
-  let b = s.length;
-  while (a < b && s.charCodeAt(a) === 0x20) a++;
-  while (b > a && s.charCodeAt(b - 1) === 0x20) b--;
-  return a === 0 && b === s.length ? s : s.slice(a, b);
-}
-
-/** A single-line scalar in the core schema, or a fallback. */
-function scalar(v: string): unknown {
-  if (v[0] === '"' || v[0] === "'") {
-    const q = readQuoted(v);
-    // After the closing quote: nothing, or a comment after at least one space (`"v"# c` is an error).
-    const gap = leadingSpaces(v.slice(q.end));
-    const next = q.end + gap;
-    if (next < v.length && (gap === 0 || v[next] !== '#')) fallback();
-    return q.value;
-  }
-  if (/^[[\]{}&*!|>%@`?,]/.test(v) || v.startsWith('- ') || v === '-') fallback();
-  const s = stripComment(v);
-  if (s.includes(': ') || s.endsWith(':') || s.includes(' #')) fallback();
-  if (!CORE_NOT_STRING.test(s)) return s;
-  if (s === '~' || s === 'null' || s === 'Null' || s === 'NULL') return null;
-  if (s === 'true' || s === 'True' || s === 'TRUE') return true;
-  if (s === 'false' || s === 'False' || s === 'FALSE') return false;
-  if (INT.test(s)) {
-    const n = Number(s);
-    return Number.isSafeInteger(n) ? n : fallback();
-  }
-  if (FLOAT.test(s)) return Number(s);
-  return fallback(); // other notations: 0x, 0o, .inf, .nan
+/** A block sequence entry's line: `-` alone or `- ` and more. */
+function isDash(text: string): boolean {
+  return text === '-' || text.startsWith('- ');
 }

@@ -6,6 +6,8 @@ import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
 import { parseRepoConfig, REPO_CONFIG_FILE, CUSTOM_SCHEMA_DIR, type RepoConfig, type StackConfig } from './repo-config.js';
 import type { Diagnostic } from './diagnostics.js';
 import { decodeUtf8, utf8Error } from './utf8.js';
+import type { ParseCache } from './parse-cache.js';
+import { parseCacheDigest } from './parse-cache-digest.js';
 
 /** Where a resource was declared. */
 export interface SourceLocation {
@@ -55,11 +57,13 @@ export class ManifestLoader {
   private files = new Map<string, FileResult>();
   private stacks = new Map<string, Omit<LoadedStack, 'name' | 'config'>>();
   private registries = new Map<string, SchemaRegistry>();
-  stats = { parsed: 0, cached: 0 };
+  stats = { parsed: 0, cached: 0, restored: 0 };
 
   constructor(
     readonly repo: GitRepository,
     readonly providers: readonly ProviderKinds[],
+    /** Results kept across processes (in the data dir), by blob id and schema digest. */
+    readonly persistent?: ParseCache,
   ) {}
 
   async repoConfig(commit: string): Promise<{ config?: RepoConfig; diagnostics: Diagnostic[] }> {
@@ -107,6 +111,19 @@ export class ManifestLoader {
     if (hit) return { name, config, ...hit };
 
     const files = await this.repo.listFiles(commit, config.path, isManifestPath);
+    const digest = this.persistent ? parseCacheDigest(registry) : '';
+    if (this.persistent) {
+      const unknown = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
+      for (const [oid, v] of this.persistent.get(
+        digest,
+        unknown.map((f) => f.oid),
+      )) {
+        if (isFileResult(v)) {
+          this.files.set(`${oid}:${registry.key}`, v);
+          this.stats.restored++;
+        }
+      }
+    }
     const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
     const sources = await this.repo.readTexts(missing.map((f) => f.oid));
     // readTexts puts U+FFFD for bytes that are not UTF-8 (a valid file may hold one too): such a file
@@ -127,6 +144,10 @@ export class ManifestLoader {
     });
     this.stats.parsed += missing.length;
     this.stats.cached += files.length - missing.length;
+    if (this.persistent && missing.length) {
+      const fresh = new Map(missing.map((f) => [f.oid, this.files.get(`${f.oid}:${registry.key}`)]));
+      this.persistent.put(digest, fresh, new Set(files.map((f) => f.oid)));
+    }
 
     const resources: LocatedResource[] = [];
     const diagnostics: Diagnostic[] = [];
@@ -177,4 +198,10 @@ export function validateParsed(parsed: ParsedFile, source: string, registry: Sch
     if (r.resource) out.resources.push({ ...r.resource, docIndex: doc.index, line: doc.line, col: doc.col });
   }
   return out;
+}
+
+/** The shape of a result read back from the persistent cache (what loadFile returns). */
+function isFileResult(v: unknown): v is FileResult {
+  const r = v as FileResult | null;
+  return !!r && typeof r === 'object' && Array.isArray(r.resources) && Array.isArray(r.diagnostics) && r.located === undefined;
 }

@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestRepo, manifest, FS_REPO_CONFIG, tempDir } from '../helpers/git.js';
+import { GitRepository } from '../../src/git/repository.js';
+import { ManifestLoader, type LoadedStack } from '../../src/manifests/loader.js';
+import { ParseCache } from '../../src/manifests/parse-cache.js';
+import { decodeEntry, encodeEntry } from '../../src/manifests/parse-cache-codec.js';
+import { parseCacheDigest } from '../../src/manifests/parse-cache-digest.js';
+import { parseRepoConfig } from '../../src/manifests/repo-config.js';
+import { loadProviders } from '../../src/providers/registry.js';
+import { Ref, SecretRef } from '../../src/manifests/values.js';
+
+const cleanup: (() => void)[] = [];
+afterEach(() => {
+  for (const f of cleanup.splice(0)) f();
+});
+
+const FILES: Record<string, string> = {
+  'driftless.yaml': FS_REPO_CONFIG,
+  'stacks/web/dir.yaml': manifest('Directory', 'etc', { path: 'etc' }),
+  'stacks/web/motd.yaml': manifest('File', 'motd', { path: 'etc/motd', content: 'hi\n', mode: '0600' }, { dependsOn: ['Directory/etc'] }),
+  'stacks/web/flow.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: Symlink\nmetadata: {name: link, labels: {team: web}}\nspec: {path: etc/l, target: motd}\n',
+  'stacks/web/bad.yaml': manifest('File', 'bad', { path: 'x', nope: 1 }),
+  'stacks/web/odd.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: odd\nspec:\n  path: odd\n  content: !secret MOTD_TEXT\n',
+};
+
+/** A loader over a fresh repository with the given files and a cache in its own dir. */
+async function setup(
+  files = FILES,
+): Promise<{ repo: TestRepo; cacheDir: string; load: (cache?: ParseCache) => Promise<{ loader: ManifestLoader; stack: LoadedStack }> }> {
+  const repo = TestRepo.create(files);
+  const cacheDir = tempDir('driftless-parse-cache-');
+  cleanup.push(
+    () => repo.remove(),
+    () => rmSync(cacheDir, { recursive: true, force: true }),
+  );
+  const providers = await loadProviders();
+  const load = async (cache = new ParseCache(cacheDir)) => {
+    const loader = new ManifestLoader(GitRepository.openLocal(repo.dir), providers, cache);
+    const commit = repo.head();
+    const cfg = parseRepoConfig(files['driftless.yaml']).config!;
+    const { registry } = await loader.registry(commit);
+    return { loader, stack: await loader.loadStack(commit, 'web', cfg.stacks.web, registry) };
+  };
+  return { repo, cacheDir, load };
+}
+
+const segments = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.seg'));
+
+describe('persistent parse cache', () => {
+  it('a second process reads every result back, equal to a parse, and parses nothing', async () => {
+    const { load, cacheDir } = await setup();
+    const first = await load();
+    expect(first.loader.stats).toMatchObject({ parsed: 5, restored: 0 });
+    expect(segments(cacheDir)).toHaveLength(1);
+    const second = await load();
+    expect(second.loader.stats).toMatchObject({ parsed: 0, restored: 5 });
+    expect(second.stack.resources).toEqual(first.stack.resources);
+    expect(second.stack.diagnostics).toEqual(first.stack.diagnostics);
+    expect(second.stack.diagnostics.map((d) => d.file)).toEqual(['stacks/web/bad.yaml']);
+    const odd = second.stack.resources.find((r) => r.name === 'odd')!;
+    expect(odd.spec.content).toBeInstanceOf(SecretRef);
+    // Nothing new parsed: nothing written.
+    expect(segments(cacheDir)).toHaveLength(1);
+  });
+
+  it('after a one-file commit, only that file is parsed', async () => {
+    const { repo, load } = await setup();
+    await load();
+    repo.commit({ 'stacks/web/motd.yaml': manifest('File', 'motd', { path: 'etc/motd', content: 'changed\n' }) });
+    const again = await load();
+    expect(again.loader.stats).toMatchObject({ parsed: 1, restored: 4 });
+    expect(again.stack.resources.find((r) => r.name === 'motd')!.spec.content).toBe('changed\n');
+  });
+
+  it('ignores a truncated, corrupted or foreign segment, and parses instead', async () => {
+    const { load, cacheDir } = await setup();
+    const reference = (await load()).stack;
+    const [seg] = segments(cacheDir);
+    const file = join(cacheDir, seg);
+    const good = readFileSync(file);
+    const damages: [string, () => void][] = [
+      ['truncated', () => truncateSync(file, Math.floor(good.length / 2))],
+      ['empty', () => truncateSync(file, 0)],
+      // Still valid JSON, one value changed: only the checksum can tell.
+      ['corrupted', () => writeFileSync(file, good.toString('utf8').replace('etc/motd', 'etc/mote'))],
+      ['another format', () => writeFileSync(file, good.toString('utf8').replace('driftless-parse-cache 1', 'driftless-parse-cache 9'))],
+      ['garbage', () => writeFileSync(file, Buffer.from([0xff, 0x00, 0x0a, 0x7b]))],
+    ];
+    for (const [what, damage] of damages) {
+      damage();
+      const { loader, stack } = await load();
+      expect(loader.stats, what).toMatchObject({ parsed: 5, restored: 0 });
+      expect(loader.persistent!.stats.segmentsIgnored, what).toBeGreaterThan(0);
+      expect(stack.resources, what).toEqual(reference.resources);
+      expect(stack.diagnostics, what).toEqual(reference.diagnostics);
+      for (const s of segments(cacheDir)) rmSync(join(cacheDir, s));
+      writeFileSync(file, good);
+    }
+    // A temporary file left by a crash before its rename is never read.
+    writeFileSync(join(cacheDir, `${seg}.tmp-1`), 'partial');
+    expect((await load()).loader.stats).toMatchObject({ parsed: 0, restored: 5 });
+  });
+
+  it('a schema change makes older entries unreachable, and the next write drops them', async () => {
+    const { repo, load, cacheDir } = await setup();
+    const before = await load();
+    const providers = await loadProviders();
+    // The fs File kind now takes a `nope` number: bad.yaml becomes valid.
+    const changed = providers.map((p) => {
+      if (p.name !== 'fs') return p;
+      const file = p.kinds.File;
+      const schema = { ...file.schema, properties: { ...(file.schema.properties as object), nope: { type: 'number' } } };
+      return { ...p, kinds: { ...p.kinds, File: { ...file, schema } } };
+    });
+    const loader = new ManifestLoader(GitRepository.openLocal(repo.dir), changed, new ParseCache(cacheDir));
+    const cfg = parseRepoConfig(FILES['driftless.yaml']).config!;
+    const { registry } = await loader.registry(repo.head());
+    const oldDigest = parseCacheDigest((await before.loader.registry(repo.head())).registry);
+    expect(parseCacheDigest(registry)).not.toBe(oldDigest);
+    const stack = await loader.loadStack(repo.head(), 'web', cfg.stacks.web, registry);
+    expect(loader.stats).toMatchObject({ parsed: 5, restored: 0 });
+    expect(stack.diagnostics).toEqual([]);
+    expect(segments(cacheDir).map((f) => f.slice(0, f.indexOf('-')))).toEqual([parseCacheDigest(registry)]);
+  });
+
+  it('stays within its bound: compaction keeps the entries in use', async () => {
+    const { repo, load, cacheDir } = await setup();
+    const small = () => new ParseCache(cacheDir, { maxSegments: 3, maxBytes: 6000 });
+    await load(small());
+    for (let i = 0; i < 6; i++) {
+      repo.commit({ 'stacks/web/motd.yaml': manifest('File', 'motd', { path: 'etc/motd', content: `v${i}\n${'x'.repeat(900)}\n` }) });
+      await load(small());
+      expect(segments(cacheDir).length).toBeLessThanOrEqual(3);
+    }
+    const total = segments(cacheDir).reduce((n, f) => n + readFileSync(join(cacheDir, f)).length, 0);
+    expect(total).toBeLessThan(6000 + 200);
+    expect((await load(small())).loader.stats).toMatchObject({ parsed: 0, restored: 5 });
+  });
+
+  it('a data dir it cannot write leaves results in memory, and the command works', async () => {
+    const { load, cacheDir } = await setup();
+    const blocked = join(cacheDir, 'file-not-dir');
+    writeFileSync(blocked, '');
+    const { loader, stack } = await load(new ParseCache(join(blocked, 'cache')));
+    expect(loader.stats).toMatchObject({ parsed: 5 });
+    expect(stack.resources).toHaveLength(4);
+  });
+});
+
+describe('parse cache encoding', () => {
+  it('gives back exactly what it took, with refs and secrets shared as they were', () => {
+    const ref = Ref.parse('File/a.outputs.sha256')!;
+    const value = { a: [1, 'x', true, null, { b: undefined }], r1: ref, r2: ref, s: new SecretRef('TOKEN'), n: 1.5 };
+    const back = decodeEntry(JSON.parse(JSON.stringify(encodeEntry(value)))) as typeof value;
+    expect(back).toEqual(value);
+    expect(back.r1).toBeInstanceOf(Ref);
+    expect(back.r1).toBe(back.r2);
+    expect(Object.hasOwn(back.a[4] as object, 'b')).toBe(true);
+  });
+
+  it('refuses what JSON cannot give back', () => {
+    for (const v of [{ a: Number.NaN }, { a: Number.POSITIVE_INFINITY }, { a: -0 }, { a: new Date(0) }, { $driftless: 'ref' }, { a: () => 1 }])
+      expect(encodeEntry(v)).toBeNull();
+  });
+
+  it('rejects malformed entries', () => {
+    for (const e of [
+      null,
+      1,
+      {},
+      { v: 1 },
+      { v: { $driftless: 'ref', i: 3 }, t: [] },
+      { v: { $driftless: 'ref', i: 0 }, t: ['not a ref'] },
+      { v: { $driftless: 'x' }, t: [] },
+    ])
+      expect(decodeEntry(e)).toBeNull();
+  });
+});
