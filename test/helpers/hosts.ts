@@ -29,12 +29,22 @@ export function inventory(fleet: TestFleet, groups: Record<string, string[]>, ex
 }
 
 /** A repository, a server config with a `fleet` host target, and a CLI bound to them. */
-export function hostWorld(fleet: TestFleet, files: Record<string, string>, hosts: Record<string, unknown>, target: Record<string, unknown> = {}) {
+export function hostWorld(
+  fleet: TestFleet,
+  files: Record<string, string>,
+  hosts: Record<string, unknown>,
+  target: Record<string, unknown> = {},
+  secrets: Record<string, unknown> = {},
+  env: NodeJS.ProcessEnv = {},
+) {
   const repo = TestRepo.create({ 'driftless.yaml': HOSTS_REPO_CONFIG, ...files });
   const dir = tempDir('driftless-hosts-');
   const config = join(dir, 'driftless.config.yaml');
   const fleetTarget = { provider: 'host', user: 'root', privateKey: { fromFile: fleet.privateKeyFile }, hosts, ...target };
-  writeFileSync(config, JSON.stringify({ repo: { path: repo.dir, name: 'infra' }, targets: { fleet: fleetTarget }, dataDir: join(dir, 'data') }, null, 2));
-  const cli = (...args: string[]) => runCli(['--config', config, ...args]);
+  writeFileSync(
+    config,
+    JSON.stringify({ repo: { path: repo.dir, name: 'infra' }, targets: { fleet: fleetTarget }, secrets, dataDir: join(dir, 'data') }, null, 2),
+  );
+  const cli = (...args: string[]) => runCli(['--config', config, ...args], { env });
   return { repo, dir, config, cli };
 }

@@ -2,7 +2,7 @@
 import type { Desired, Json, SpecProblem } from '../../../sdk/provider.js';
 import { memberOf, ProviderError } from '../../../sdk/provider.js';
 import { nameProblem, pathProblem, quote } from '../shell.js';
-import { checkField, declared, type HostKind, onHost, runArgv, str } from './kind.js';
+import { checkField, declared, type HostKind, onHost, runArgv, runChecked, str } from './kind.js';
 import userSchema from '../schemas/User.schema.json' with { type: 'json' };
 import groupSchema from '../schemas/Group.schema.json' with { type: 'json' };
 
@@ -59,13 +59,17 @@ export const user: HostKind = {
     if (!pw) return null;
     const [, , uid, , , home, shell] = pw.split(':');
     const primary = fields.get('primary');
-    const groups = (fields.get('groups') ?? '').split(' ').filter((g) => g && g !== primary);
+    // Supplementary groups; the primary one counts when the record lists it.
+    const listed = names(rec.spec.groups);
+    const groups = (fields.get('groups') ?? '').split(' ').filter((g) => g && (g !== primary || listed.includes(g)));
     return { spec: declared(rec.spec, { name: rec.spec.name, uid: Number(uid), home, shell, groups }), outputs: { uid: Number(uid), home } };
   },
   async create(h, r) {
     const name = checkedName(r);
     const system = r.spec.system === true ? ['--system'] : ['--create-home'];
-    await runArgv(h, r.id, ['useradd', ...system, ...userOptions(r), '--', name]);
+    // A group named like the user (declared beside it) becomes its primary group, as useradd -U would.
+    const script = 'n=$1; shift; if getent group "$n" >/dev/null; then exec useradd --gid "$n" "$@" -- "$n"; else exec useradd "$@" -- "$n"; fi';
+    await runChecked(h, r.id, 'useradd', script, [name, ...system, ...userOptions(r)]);
     return readBack(h, r.id, name);
   },
   async update(h, r, _prior, changed) {
