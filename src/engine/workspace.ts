@@ -141,7 +141,8 @@ export class Workspace {
       let memo = this.desiredMemo.get(stack);
       if (!memo) this.desiredMemo.set(stack, (memo = {}));
       const spread = expandResources(loaded.resources, this.expanderFor(repoConfig, stack));
-      const r = spread.issues.length ? { issues: spread.issues, set: undefined } : buildDesiredSet(spread.resources, registry, memo);
+      const built = buildDesiredSet(spread.resources, registry, memo);
+      const r = spread.issues.length ? { issues: [...spread.issues, ...built.issues], set: undefined } : built;
       for (const issue of r.issues) {
         const pos = await this.loader.locate(issue.resource.loc, issue.path, issue.target);
         diagnostics.push({ file: issue.resource.loc.file, line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resource.id });

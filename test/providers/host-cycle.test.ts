@@ -159,4 +159,111 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
       expect(readAll(join(w.dir, 'data'))).not.toContain(secret);
     }
   }, 600_000);
+
+  it('quotes hostile paths and contents (quotes, spaces, ;, $(), newlines, unicode) and refuses hostile names at their field', async () => {
+    const hosts = inventory(fleet, { 'web-1': ['web'] });
+    const hostile = `/var/tmp/it's a "test"; $(touch pwned) \`touch pwned5\` \n né😀.txt`;
+    const content = `'; touch /var/tmp/pwned2; echo '\n$(reboot)\n`;
+    const w = hostWorld(
+      fleet,
+      {
+        'stacks/web/odd.yaml': [
+          hostManifest('Directory', 'odd', { hosts: ['web-1'], path: '/var/tmp/dir with spaces; $(touch /var/tmp/pwned3)' }),
+          hostManifest('File', 'odd', { hosts: ['web-1'], path: hostile, content }),
+          hostManifest(
+            'Line',
+            'odd',
+            { hosts: ['web-1'], path: '/var/tmp/dir with spaces; $(touch /var/tmp/pwned3)/l', line: "x='$(touch /var/tmp/pwned4)'" },
+            { dependsOn: ['Directory/odd'] },
+          ),
+          hostManifest('Exec', 'odd', { hosts: ['web-1'], command: 'touch /var/tmp/exec-ran', creates: '/var/tmp/exec-ran' }),
+        ].join('---\n'),
+      },
+      hosts,
+    );
+    const a = await w.cli('apply', '--auto-approve');
+    expect(a.code, a.out + a.err).toBe(0);
+    const root = fleet.hosts[0].root;
+    expect(readFileSync(join(root, hostile), 'utf8')).toBe(content);
+    expect(readFileSync(join(root, 'var/tmp/dir with spaces; $(touch /var/tmp/pwned3)/l'), 'utf8')).toBe("x='$(touch /var/tmp/pwned4)'\n");
+    expect(existsSync(join(root, 'var/tmp/exec-ran'))).toBe(true);
+    for (const f of ['var/tmp/pwned', 'var/tmp/pwned2', 'var/tmp/pwned3', 'var/tmp/pwned4', 'pwned', 'root/pwned', 'pwned5', 'root/pwned5'])
+      expect(existsSync(join(root, f)), f).toBe(false);
+    const again = await w.cli('plan', '--detailed-exitcode');
+    expect(again.code, again.out).toBe(0);
+
+    // Names that are not names are refused at plan time, at their field.
+    w.repo.commit({
+      'stacks/web/bad.yaml': [
+        hostManifest('Package', 'bad', { hosts: ['web-1'], name: 'hello; touch /var/tmp/pwned' }),
+        hostManifest('User', 'bad', { hosts: ['web-1'], name: '$(touch /var/tmp/pwned)' }),
+        hostManifest('Service', 'bad', { hosts: ['web-1'], name: '-bad\nunit' }),
+        hostManifest('File', 'rel', { hosts: ['nope'], path: 'relative/path' }),
+      ].join('---\n'),
+    });
+    const bad = await w.cli('plan');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain('stacks/web/bad.yaml:7:9: Package/bad@web-1: spec.name: "hello; touch /var/tmp/pwned" is not a Debian package name');
+    expect(bad.err).toMatch(/stacks\/web\/bad\.yaml:15:9: User\/bad@web-1: spec\.name: "\$\(touch \/var\/tmp\/pwned\)" is not a user or group name/);
+    expect(bad.err).toContain('is not a systemd unit name');
+    expect(bad.err).toMatch(
+      /stacks\/web\/bad\.yaml:30:11: File\/rel: spec\.hosts\.0: no host or group named "nope" in the target's inventory \(known: all, web, web-1/,
+    );
+    expect(existsSync(join(root, 'var/tmp/pwned'))).toBe(false);
+  }, 300_000);
+
+  it('an unreachable host fails its own resources only and is tried again on the next run; a changed host key is refused naming both fingerprints', async () => {
+    const [h1, h2] = fleet.hosts;
+    const hosts = inventory(
+      fleet,
+      { 'web-1': ['web'], 'web-2': ['web'] },
+      {
+        'web-9': { address: '127.0.0.1', proxyCommand: 'ip netns exec dlh-no-such-host nc 127.0.0.1 22', hostKey: h1.hostKey, groups: ['web'] },
+      },
+    );
+    delete hosts['web-3'];
+    // web-2 is pinned to web-1's key: it presents another one.
+    (hosts['web-2'] as { hostKey: string }).hostKey = h1.hostKey;
+    const w = hostWorld(fleet, { 'stacks/web/m.yaml': hostManifest('File', 'mark', { hosts: 'web', path: '/var/tmp/mark', content: 'x' }) }, hosts, {
+      connectTimeout: 10,
+    });
+    const a = await w.cli('apply', '--auto-approve');
+    expect(a.code).not.toBe(0);
+    expect(a.out).toMatch(/1 done, 2 failed, 0 skipped/);
+    expect(a.out).toContain('! File/mark@web-9: host web-9 is unreachable');
+    expect(a.out).toContain(`host web-2: host key changed: it presented ${h2.hostKey}, but it is pinned to ${h1.hostKey}; refused`);
+    expect(existsSync(join(h1.root, 'var/tmp/mark'))).toBe(true);
+    expect(existsSync(join(h2.root, 'var/tmp/mark'))).toBe(false);
+    // The next run tries them again (and plans web-1 as done).
+    const p = await w.cli('plan');
+    expect(p.out).toContain('Plan: 2 to create, 0 to update, 0 to replace, 0 to delete.');
+  }, 300_000);
+
+  it('a read-only session sends one read script per host and refuses every write', async () => {
+    const { hostProvider } = await import('../../src/providers/host/index.js');
+    const hosts = inventory(fleet, {});
+    const target = { name: 'fleet', provider: 'host', user: 'root', privateKey: fleet.privateKey, hosts };
+    const session = (await hostProvider.connect(target, { readOnly: true })) as import('../../src/providers/host/session.js').HostSession;
+    try {
+      const recs = fleet.hosts.flatMap((h) =>
+        ['/etc/hostname', '/etc/passwd', '/etc/group'].map((path, i) => ({
+          id: `File/f${i}@${h.name}`,
+          apiVersion: 'host.driftless.dev/v1',
+          kind: 'File',
+          name: `f${i}@${h.name}`,
+          spec: { path, content: '', mode: '0644', owner: 'root', group: 'root' },
+          outputs: {},
+        })),
+      );
+      const live = await session.readMany(recs);
+      expect(live.map((o) => o?.spec.path)).toEqual(recs.map((r) => r.spec.path));
+      expect(live[0]?.spec.content).toBe('web-1\n');
+      expect(session.readScripts).toBe(3);
+      expect(await session.commands()).toBe(3);
+      await expect(session.create({ ...recs[0] })).rejects.toThrow(/read-only session/);
+      expect(await session.commands()).toBe(3);
+    } finally {
+      await session.close();
+    }
+  }, 120_000);
 });

@@ -93,7 +93,10 @@ function proxyStream(command: string, host: HostEntry, user: string): Duplex {
   const cmd = command.replace(/%(h|p|r|%)/g, (_, c: string) => (c === 'h' ? host.address : c === 'p' ? String(host.port) : c === 'r' ? user : '%'));
   const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
   const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // A proxy that exits early (an unreachable host) ends the stream; ssh2 reports the closed connection.
   child.on('error', (err) => duplex.destroy(err));
+  child.stdin.on('error', () => undefined);
+  duplex.on('error', () => undefined);
   duplex.on('close', () => {
     if (child.exitCode === null) child.kill();
   });
@@ -142,7 +145,9 @@ export async function connectHost(host: HostEntry, creds: Credentials, jumpTo?: 
       settled = true;
       resolve(new HostConnection(host, client, creds.become === 'sudo', via));
     });
-    client.once('error', (err: Error) => {
+    // Every error, also after login (a dropped connection fails the commands in flight, and the
+    // next use reconnects): never an uncaught one.
+    client.on('error', (err: Error) => {
       if (settled) return;
       settled = true;
       client.end();
