@@ -2,7 +2,7 @@
  * The host provider end to end on three real Debian hosts (systemd-nspawn, each in a network
  * namespace of its own, reached over real SSH through a proxy command). One fleet for the file.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootHosts, hostsUnavailable, type TestFleet } from '../../testkit/hosts.js';
@@ -266,4 +266,30 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
       await session.close();
     }
   }, 120_000);
+
+  it("converges fixtures/webservers: nginx serving each host's page, an empty second plan, a reload only after a config change", async () => {
+    const dir = join(import.meta.dirname, '../../fixtures/webservers');
+    const files: Record<string, string> = {};
+    for (const f of ['driftless.yaml', 'stacks/web/nginx.yaml', 'stacks/web/site.yaml']) files[f] = readFileSync(join(dir, f), 'utf8');
+    const hosts = inventory(fleet, { 'web-1': ['web'], 'web-2': ['web'], 'web-3': ['web'] });
+    for (const h of Object.values(hosts) as { vars?: unknown }[]) h.vars = { tagline: 'served by driftless' };
+    const w = hostWorld(fleet, files, hosts);
+    // The fixture names its target `webservers`.
+    const config = readFileSync(w.config, 'utf8').replace('"fleet"', '"webservers"');
+    writeFileSync(w.config, config);
+    const a = await w.cli('apply', '--auto-approve');
+    expect(a.code, a.out + a.err).toBe(0);
+    const page = await fleet.hosts[1].sh(
+      `python3 -c "import urllib.request as u; r = u.urlopen('http://127.0.0.1/'); print(r.headers['X-Served-By']); print(r.read().decode())"`,
+    );
+    expect(page).toContain('web-2\n<h1>web-2</h1>\n<p>served by driftless</p>');
+    expect((await w.cli('plan', '--detailed-exitcode')).code).toBe(0);
+    const before = await reloads(0);
+    w.repo.commit({ 'stacks/web/nginx.yaml': files['stacks/web/nginx.yaml'].replace('workers: 2', 'workers: 3') });
+    const b = await w.cli('apply', '--auto-approve');
+    expect(b.code, b.out + b.err).toBe(0);
+    expect(b.out).toMatch(/6 done, 0 failed, 0 skipped/);
+    expect(await reloads(0)).toBe(before + 1);
+    expect(readFileSync(join(fleet.hosts[0].root, 'etc/nginx/nginx.conf'), 'utf8')).toContain('worker_processes 3;');
+  }, 400_000);
 });
