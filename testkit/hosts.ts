@@ -127,6 +127,9 @@ function umount(path: string): void {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Fleets booted by this process (namespace names stay unique when several run at once). */
+let fleets = 0;
+
 interface Booted {
   host: TestHost;
   child: ChildProcess;
@@ -178,7 +181,8 @@ export async function bootHosts(count: number, opts: { prefix?: string } = {}): 
   process.on('exit', stopSync);
   try {
     const prefix = opts.prefix ?? 'h';
-    for (let i = 1; i <= count; i++) booted.push(boot(`${prefix}${i}`, `dlh-${process.pid}-${i}`, base, rootfs, repo, publicKey, keyFile));
+    const fleetNo = ++fleets;
+    for (let i = 1; i <= count; i++) booted.push(boot(`${prefix}${i}`, `dlh-${process.pid}-${fleetNo}-${i}`, base, rootfs, repo, publicKey, keyFile));
     await Promise.all(booted.map((b) => waitForSsh(b)));
   } catch (err) {
     await stop();
@@ -192,6 +196,20 @@ function boot(name: string, netns: string, base: string, rootfs: string, repo: s
   const root = join(dir, 'root');
   for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, root]);
+  try {
+    return start(name, netns, dir, root, repo, publicKey, keyFile);
+  } catch (err) {
+    umount(root);
+    try {
+      execFileSync('ip', ['netns', 'del', netns], { stdio: 'pipe' });
+    } catch {
+      /* not made */
+    }
+    throw err;
+  }
+}
+
+function start(name: string, netns: string, dir: string, root: string, repo: string, publicKey: string, keyFile: string): Booted {
   // Its own identity: host name, host keys, the client's key, apt on the local repository only.
   writeFileSync(join(root, 'etc/hostname'), `${name}\n`);
   for (const f of readdirSync(join(root, 'etc/ssh')).filter((f) => f.startsWith('ssh_host_'))) rmSync(join(root, 'etc/ssh', f));

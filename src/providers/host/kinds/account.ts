@@ -68,6 +68,12 @@ export const user: HostKind = {
     const name = checkedName(r);
     const system = r.spec.system === true ? ['--system'] : ['--create-home'];
     // A group named like the user (declared beside it) becomes its primary group, as useradd -U would.
+    // A user that exists already is brought to the declared state (as Ansible's user module does).
+    if (await exists(h, r.id, 'passwd', name)) {
+      const opts = userOptions(r);
+      if (opts.length) await runArgv(h, r.id, ['usermod', ...opts, '--', name]);
+      return readBack(h, r.id, name);
+    }
     const script = 'n=$1; shift; if getent group "$n" >/dev/null; then exec useradd --gid "$n" "$@" -- "$n"; else exec useradd "$@" -- "$n"; fi';
     await runChecked(h, r.id, 'useradd', script, [name, ...system, ...userOptions(r)]);
     return readBack(h, r.id, name);
@@ -82,6 +88,11 @@ export const user: HostKind = {
     await runArgv(h, prior.id, ['sh', '-c', '! getent passwd "$1" >/dev/null || userdel -- "$1"', 'sh', String(prior.spec.name)]);
   },
 };
+
+/** Whether `getent DB NAME` finds the account. */
+async function exists(h: Parameters<HostKind['create']>[0], id: string, db: 'passwd' | 'group', name: string): Promise<boolean> {
+  return (await runChecked(h, id, `getent ${db}`, 'getent "$1" "$2" >/dev/null && echo yes || echo no', [db, name])).trim() === 'yes';
+}
 
 async function readBack(h: Parameters<HostKind['create']>[0], id: string, name: string) {
   const pw = (await runArgv(h, id, ['getent', 'passwd', name])).trim().split(':');
@@ -108,6 +119,7 @@ export const group: HostKind = {
   },
   async create(h, r) {
     const name = checkedName(r);
+    if (await exists(h, r.id, 'group', name)) return group.update(h, r, r as never, []);
     const opts = [...(r.spec.gid !== undefined ? ['--gid', String(r.spec.gid)] : []), ...(r.spec.system === true ? ['--system'] : [])];
     await runArgv(h, r.id, ['groupadd', ...opts, '--', name]);
     const gid = Number((await runArgv(h, r.id, ['getent', 'group', name])).split(':')[2]);
