@@ -9,6 +9,7 @@ import { incremental } from './scenarios/incremental.js';
 import { mirror } from './scenarios/mirror.js';
 import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
+import { hostsScenario } from './scenarios/hosts.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
@@ -40,6 +41,7 @@ export const SCENARIOS: Scenario[] = [
   mirror,
   convergeScenario,
   postgresScenario,
+  hostsScenario,
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
 ];

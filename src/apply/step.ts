@@ -81,7 +81,10 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   } else {
     const changed = diffSpecs(clear, prior!.spec, undefined, d.sensitive, d.info?.equal).map((e) => e.path);
     // Drift repair: the recorded spec matches but the live object does not; every planned path changes.
-    const paths = changed.length ? changed : s.diff.map((e) => e.path);
+    // Fired triggers (`/triggers/reload`) are passed on either way.
+    const triggered = s.diff.filter((e) => e.path.startsWith('/triggers/')).map((e) => e.path);
+    const own = changed.length ? changed : s.diff.filter((e) => !e.path.startsWith('/triggers/')).map((e) => e.path);
+    const paths = [...own, ...triggered];
     rec = await journaled(ctx, s.id, 'update', intent, () => session.update(desired, live!, paths), record);
   }
   ctx.outputs.set(s.id, rec.put.outputs);

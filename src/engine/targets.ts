@@ -77,7 +77,10 @@ export class TargetSessions {
       const session = await this.sessionFor(repoConfig, stack, apiVersion, mode);
       if (!session) continue;
       const observed = session.readMany ? await session.readMany(list) : await mapLimit(list, 16, (r) => session.read(r));
-      list.forEach((r, i) => live.set(r.id, observed[i]));
+      // Undefined: not read this time (an unreachable host); planned from its record.
+      list.forEach((r, i) => {
+        if (observed[i] !== undefined) live.set(r.id, observed[i]);
+      });
     }
     return live;
   }

@@ -12,6 +12,7 @@ import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
+import { expandResources, type ExpanderFor } from '../plan/expand.js';
 import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
@@ -142,7 +143,9 @@ export class Workspace {
     if (diagnostics.length === 0) {
       let memo = this.desiredMemo.get(stack);
       if (!memo) this.desiredMemo.set(stack, (memo = {}));
-      const r = buildDesiredSet(loaded.resources, registry, memo);
+      const spread = expandResources(loaded.resources, this.expanderFor(repoConfig, stack));
+      const built = buildDesiredSet(spread.resources, registry, memo);
+      const r = spread.issues.length ? { issues: [...spread.issues, ...built.issues], set: undefined } : built;
       for (const issue of r.issues) {
         const pos = await this.loader.locate(issue.resource.loc, issue.path, issue.target);
         diagnostics.push({ file: issue.resource.loc.file, line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resource.id });
@@ -159,6 +162,18 @@ export class Workspace {
       }
     }
     return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
+  }
+
+  /** How a stack's manifests spread over their targets' members (a host provider's `spec.hosts`). */
+  private expanderFor(repoConfig: RepoConfig, stack: string): ExpanderFor {
+    const targets = repoConfig.stacks[stack]?.targets ?? {};
+    return (r) => {
+      const group = r.apiVersion.split('/')[0];
+      const provider = this.providers.find((p) => p.group === group);
+      const target = provider?.expand ? this.config.targets[targets[provider.name] ?? ''] : undefined;
+      if (!provider?.expand || !target || target.provider !== provider.name) return undefined;
+      return (spec) => provider.expand!(spec, target);
+    };
   }
 
   /** Read the live state of recorded resources, batched per provider (through read-only sessions with `readOnly`). */

@@ -40,18 +40,28 @@ interface KindFacts {
   refs: { kind: string; key: string }[];
   /** What the kind's `validate` hook refuses in this spec (what apply would refuse). */
   problems: SpecProblem[];
+  /** The kind's triggers (handlers): each one's ids are dependencies. */
+  triggers: { key: string; path: string; ids: string[] }[];
 }
 
 /**
  * Natural keys, implicit references and the kind's own checks are pure functions of an (immutable,
- * cached) spec: computed once per spec.
+ * cached) spec and the resource's name: computed once per pair.
  */
-const factsCache = new WeakMap<object, KindFacts>();
+const factsCache = new WeakMap<object, Map<string, KindFacts>>();
 function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
-  let f = factsCache.get(r.spec);
+  // By spec and name: the resources one manifest spreads over hosts share a spec, not a name.
+  let byName = factsCache.get(r.spec);
+  if (!byName) factsCache.set(r.spec, (byName = new Map()));
+  let f = byName.get(r.name);
   if (!f) {
-    f = { key: info.naturalKey(r.spec, r.name), refs: info.references?.(r.spec, r.name) ?? [], problems: checkSpec(info, r) };
-    factsCache.set(r.spec, f);
+    f = {
+      key: info.naturalKey(r.spec, r.name),
+      refs: info.references?.(r.spec, r.name) ?? [],
+      problems: checkSpec(info, r),
+      triggers: info.triggers?.(r.spec, r.name) ?? [],
+    };
+    byName.set(r.name, f);
   }
   return f;
 }
@@ -144,7 +154,7 @@ function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo |
   if (info && before.info) {
     const a = kindFacts(info, r);
     const b = kindFacts(before.info, before);
-    if (a.key !== b.key || !same(a.refs, b.refs)) return false;
+    if (a.key !== b.key || !same(a.refs, b.refs) || !same(a.triggers, b.triggers)) return false;
   }
   return true;
 }
@@ -199,6 +209,17 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       } else if (ref.target === d.id) {
         issues.push({ resource: d, path: pointerToPath(path), message: `!ref ${ref} refers to the resource itself` });
       } else deps.add(ref.target);
+    }
+    for (const t of d.info ? kindFacts(d.info, d).triggers : []) {
+      t.ids.forEach((dep, i) => {
+        if (!resources.has(dep)) {
+          issues.push({
+            resource: d,
+            path: ['spec', ...pointerToPath(t.path), i],
+            message: `${t.key} trigger names ${dep}, which is not declared in this stack`,
+          });
+        } else deps.add(dep);
+      });
     }
     for (const o of d.info ? kindFacts(d.info, d).refs : []) {
       const target = byKey.get(`${o.kind}\u0000${o.key}`);

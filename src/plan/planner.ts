@@ -62,7 +62,8 @@ export function makePlan(req: PlanRequest): PlannedStack {
     const observed = live?.get(id);
     const memoable = !live && rec && d.refs.length === 0 && d.secretPaths.length === 0 && req.memo;
     const remembered = memoable ? req.memo!.get(d.spec)?.get(rec!) : undefined;
-    if (remembered && remembered.length === 0) {
+    const fired = firedTriggers(d, actions);
+    if (remembered && remembered.length === 0 && !fired.length) {
       summary.noop++;
       actions.set(id, 'noop');
       continue;
@@ -132,6 +133,12 @@ export function makePlan(req: PlanRequest): PlannedStack {
         }
       }
     }
+    if (fired.length && rec && !(live && observed === null)) {
+      // A handler: the resource goes through an update after what fired it (a service reloaded).
+      const why = `triggered by ${[...new Set(fired.flatMap((e) => e.after as string[]))].join(', ')}`;
+      if (step) step = { ...step, diff: [...step.diff, ...fired], reason: `${step.reason}; ${why}` };
+      else step = { id, action: 'update', diff: fired, dependsOn: d.deps, reason: why, desired: d, recorded: rec };
+    }
     if (step) {
       steps.set(id, step);
       summary[step.action]++;
@@ -196,6 +203,24 @@ export function makePlan(req: PlanRequest): PlannedStack {
     digest,
   };
   return { plan, steps, desired, recorded, live };
+}
+
+/**
+ * The triggers of a resource (KindInfo.triggers) that fire in this plan, as `/triggers/<key>` diff
+ * entries listing the ids that change (create, update or replace) before it.
+ */
+function firedTriggers(d: DesiredResource, actions: Map<string, Step['action'] | 'noop'>): DiffEntry[] {
+  const triggers = d.info?.triggers?.(d.spec, d.name);
+  if (!triggers?.length) return [];
+  const out: DiffEntry[] = [];
+  for (const t of triggers) {
+    const ids = t.ids.filter((x) => {
+      const a = actions.get(x);
+      return a === 'create' || a === 'update' || a === 'replace';
+    });
+    if (ids.length) out.push({ path: `/triggers/${t.key}`, after: ids });
+  }
+  return out;
 }
 
 /**

@@ -4,7 +4,8 @@ import { fsProvider } from './fs/index.js';
 /** The built-in providers plus any third-party modules named in the server config. */
 export async function loadProviders(modules: string[] = []): Promise<Provider[]> {
   const { postgresProvider } = await import('./postgres/index.js');
-  const out: Provider[] = [fsProvider, postgresProvider];
+  const { hostProvider } = await import('./host/index.js');
+  const out: Provider[] = [fsProvider, postgresProvider, hostProvider];
   for (const m of modules) {
     let mod: { default?: Provider } & Record<string, unknown>;
     try {

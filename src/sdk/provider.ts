@@ -46,6 +46,29 @@ export interface KindInfo {
    * field is sensitive.
    */
   outputSources?: Record<string, string[]>;
+  /**
+   * Resources of the stack (by id) whose change in a run makes this one take an update step after
+   * them, even with no change of its own: a service reloaded when its config file changes. Keyed by
+   * what fires (`reload`, `restart`); the step's diff then holds `/triggers/<key>` with the ids that
+   * changed, and `Session.update` receives that path in `changed`. Each id is a dependency too; an
+   * id the stack does not declare is an error at `path` (a JSON pointer under `spec`).
+   */
+  triggers?(spec: Spec, name: string): { key: string; path: string; ids: string[] }[];
+}
+
+/**
+ * What `Provider.expand` makes of one manifest: one resource per member of the target (a host of an
+ * inventory), each named `name@member` (id `Kind/name@member`), with `spec` (the selector removed).
+ */
+export interface Expansion {
+  members: string[];
+  spec: Spec;
+}
+
+/** The suffix an expanded resource's name carries: `nginx@web-1` -> `web-1`; undefined when not expanded. */
+export function memberOf(name: string): string | undefined {
+  const i = name.lastIndexOf('@');
+  return i > 0 ? name.slice(i + 1) : undefined;
 }
 
 /** A problem `KindInfo.validate` found: `path` is a JSON pointer under `spec` (`/path`, `/members/0`). */
@@ -95,7 +118,11 @@ export interface TargetConfig {
 
 export interface Session {
   read(r: Recorded): Promise<Observed | null>;
-  readMany?(rs: Recorded[]): Promise<(Observed | null)[]>;
+  /**
+   * Batched refresh. An `undefined` entry means the object could not be read this time (its host is
+   * unreachable): it is planned from its record, and its writes fail for this run.
+   */
+  readMany?(rs: Recorded[]): Promise<(Observed | null | undefined)[]>;
   create(r: Desired): Promise<Outputs>;
   /** `changed` lists the JSON pointers (`/spec/owner`) whose desired value differs from the recorded one. */
   update(r: Desired, prior: Recorded, changed: string[]): Promise<Outputs>;
@@ -145,6 +172,13 @@ export interface Provider {
    * provider that ignores the option still cannot write through it.
    */
   connect(target: TargetConfig, options?: ConnectOptions): Promise<Session>;
+  /**
+   * Optional. Spread one manifest over the members of its target (the hosts a `spec.hosts` selects):
+   * the manifest becomes one resource per member (see Expansion). A `SpecProblem` refuses the
+   * manifest at that field. Cross-references between expanded manifests (`dependsOn`, `!ref`) are
+   * taken to mean the same member's resource. Pure: no I/O.
+   */
+  expand?(spec: Spec, target: TargetConfig): Expansion | SpecProblem;
 }
 
 export interface ConnectOptions {

@@ -50,7 +50,7 @@ describe('server config: targets are checked against their provider when the pro
 
   it('reports an unknown provider at its provider: value, listing the known ones', async () => {
     const { file, error } = await check('targets:\n  web:\n    provider: fss\n    root: /srv\n');
-    expect(error).toBe(`${file}:3:15: targets.web.provider: unknown provider "fss" (known: fs, postgres)`);
+    expect(error).toBe(`${file}:3:15: targets.web.provider: unknown provider "fss" (known: fs, postgres, host)`);
   });
 
   it('checks a { fromEnv } setting as the text it reads, never printing it', async () => {

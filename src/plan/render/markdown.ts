@@ -1,6 +1,7 @@
 import type { Plan } from '../model.js';
 import { summaryLine } from '../model.js';
 import { ACTION_SIGN, formatDiffLine } from './values.js';
+import { collapseChanges, memberList } from './collapse.js';
 
 export interface MarkdownOptions {
   /** Fold the detail in <details> when it has more lines than this. */
@@ -27,9 +28,12 @@ export function renderMarkdown(plan: Plan, opts: MarkdownOptions = {}): string {
   }
   if (plan.changes.length) {
     const body: string[] = [];
-    for (const ch of plan.changes) {
+    // The same change on many hosts is shown once (the JSON plan keeps every host).
+    for (const { change: ch, members } of collapseChanges(plan.changes)) {
       const sign = ACTION_SIGN[ch.action];
-      body.push(`${ch.action === 'update' ? '!' : sign === '-/+' ? '!' : sign} ${ch.id} (${ch.action}: ${ch.reason})`);
+      const where = members.length ? `on ${members.length} hosts: ` : '';
+      const which = members.length ? ` [${memberList(members)}]` : '';
+      body.push(`${ch.action === 'update' ? '!' : sign === '-/+' ? '!' : sign} ${where}${ch.id} (${ch.action}: ${ch.reason})${which}`);
       for (const e of ch.diff) {
         const f = formatDiffLine(e, ch.action);
         body.push(`${f.sign === '~' ? '!' : f.sign}     ${f.text}`);

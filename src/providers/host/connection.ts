@@ -1,0 +1,165 @@
+/**
+ * One SSH connection per host (ssh2), reused for every read and write on it: through a proxy
+ * command or a jump host when configured, with the host key checked against its pin before
+ * anything is sent, and commands run as `sh -c` (through `sudo -n` with `become: sudo`).
+ */
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import type { Client as SshClient, ClientChannel, ConnectConfig } from 'ssh2';
+import { Limiter } from '../../sdk/concurrency.js';
+import { checkHostKey, fingerprintOf, knownFingerprints, knownHostsName, type KnownHost } from './hostkey.js';
+import type { HostEntry } from './inventory.js';
+
+export interface Credentials {
+  user: string;
+  /** The private key in clear (OpenSSH or PEM); never logged. */
+  privateKey: string;
+  passphrase?: string;
+  become?: 'sudo';
+  knownHosts: KnownHost[];
+  acceptNewHostKeys: boolean;
+  /** Seconds to wait for a host to answer. */
+  connectTimeout: number;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** At most this many channels at once on one connection (sshd's MaxSessions is 10 by default). */
+const CHANNELS = 6;
+
+/** A connected host. */
+export class HostConnection {
+  private readonly channels = new Limiter(CHANNELS);
+  closed = false;
+  /** Commands run on this connection (for tests and the benchmark). */
+  commands = 0;
+
+  constructor(
+    readonly host: HostEntry,
+    private readonly client: SshClient,
+    private readonly become: boolean,
+    private readonly via?: HostConnection,
+  ) {
+    client.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  /** Run `command` (a shell command line) with `stdin`; resolves with its exit code and output. */
+  exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
+    const line = this.become ? `sudo -n -- ${command}` : command;
+    this.commands++;
+    return this.channels.run(
+      () =>
+        new Promise<ExecResult>((resolve, reject) => {
+          this.client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
+            if (err) return reject(new Error(`host ${this.host.name}: cannot run a command: ${err.message}`));
+            const out: Buffer[] = [];
+            const errs: Buffer[] = [];
+            let code = -1;
+            stream.on('data', (b: Buffer) => out.push(b));
+            stream.stderr.on('data', (b: Buffer) => errs.push(b));
+            stream.on('exit', (c: number | null, signal?: string) => {
+              code = c ?? (signal ? 128 : -1);
+            });
+            stream.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') }));
+            stream.on('error', reject);
+            stream.end(stdin ?? '');
+          });
+        }),
+    );
+  }
+
+  /** Stream a forwarded TCP connection from this host (a jump host) to `address:port`. */
+  forward(address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? reject(err) : resolve(stream)));
+    });
+  }
+
+  close(): void {
+    if (!this.closed) this.client.end();
+    this.closed = true;
+    this.via?.close();
+  }
+}
+
+/** The stdin/stdout of `sh -c proxyCommand` as one stream (OpenSSH's ProxyCommand; %h, %p and %r are substituted). */
+function proxyStream(command: string, host: HostEntry, user: string): Duplex {
+  const cmd = command.replace(/%(h|p|r|%)/g, (_, c: string) => (c === 'h' ? host.address : c === 'p' ? String(host.port) : c === 'r' ? user : '%'));
+  const child = spawn('/bin/sh', ['-c', cmd], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const duplex = Duplex.from({ readable: child.stdout, writable: child.stdin });
+  // A proxy that exits early (an unreachable host) ends the stream; ssh2 reports the closed connection.
+  child.on('error', (err) => duplex.destroy(err));
+  child.stdin.on('error', () => undefined);
+  duplex.on('error', () => undefined);
+  duplex.on('close', () => {
+    if (child.exitCode === null) child.kill();
+  });
+  return duplex;
+}
+
+let ssh2: Promise<typeof import('ssh2')> | undefined;
+
+/**
+ * Connect to a host as `creds.user` with the private key. The host key must match its pin (hostKey,
+ * or knownHosts entries under its name or address); the refusal names the host and both fingerprints.
+ */
+export async function connectHost(host: HostEntry, creds: Credentials, jumpTo?: (name: string) => Promise<HostConnection>): Promise<HostConnection> {
+  ssh2 ??= import('ssh2');
+  const { Client } = await ssh2;
+  const pinned = [
+    ...(host.hostKey ? [host.hostKey] : []),
+    ...knownFingerprints(creds.knownHosts, [host.name, host.address, knownHostsName(host.address, host.port)]),
+  ];
+  let refusal: string | undefined;
+  let via: HostConnection | undefined;
+  const config: ConnectConfig = {
+    username: creds.user,
+    privateKey: creds.privateKey,
+    passphrase: creds.passphrase,
+    readyTimeout: creds.connectTimeout * 1000,
+    keepaliveInterval: 15_000,
+    hostVerifier: (key: Buffer) => {
+      const verdict = checkHostKey(host.name, fingerprintOf(key), pinned, creds.acceptNewHostKeys);
+      if (!verdict.ok) refusal = verdict.message;
+      return verdict.ok;
+    },
+  };
+  if (host.jump) {
+    via = await jumpTo!(host.jump);
+    config.sock = await via.forward(host.address, host.port);
+  } else if (host.proxyCommand) config.sock = proxyStream(host.proxyCommand, host, creds.user);
+  else {
+    config.host = host.address;
+    config.port = host.port;
+  }
+  const client = new Client();
+  return new Promise<HostConnection>((resolve, reject) => {
+    let settled = false;
+    client.once('ready', () => {
+      settled = true;
+      resolve(new HostConnection(host, client, creds.become === 'sudo', via));
+    });
+    // Every error, also after login (a dropped connection fails the commands in flight, and the
+    // next use reconnects): never an uncaught one.
+    client.on('error', (err: Error) => {
+      if (settled) return;
+      settled = true;
+      client.end();
+      via?.close();
+      reject(new Error(refusal ?? `host ${host.name} is unreachable: ${err.message}`));
+    });
+    client.once('close', () => {
+      if (settled) return;
+      settled = true;
+      via?.close();
+      reject(new Error(refusal ?? `host ${host.name} is unreachable: the connection closed before login`));
+    });
+    client.connect(config);
+  });
+}
