@@ -4,14 +4,30 @@ import type { ServiceContext } from '../reconcile/context.js';
 import { webhookPlugin } from './webhook.js';
 import { apiPlugin } from './api.js';
 import type { ServerConfig } from '../config/server-config.js';
+import { metricsPlugin, type ServiceMetrics } from './metrics.js';
+import type { ServerHooks } from './stack-summaries.js';
 
 /**
- * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints and the
- * read-only API.
+ * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints, the read-only
+ * API, the metrics and the dashboard.
  */
-export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ServiceContext,
+  config: ServerConfig,
+  log: Logger,
+  isReady: () => boolean,
+  o: { metrics?: ServiceMetrics; hooks?: ServerHooks } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
-  await app.register(webhookPlugin, { ctx, forge: ctx.forge, fallbackPath: 'github', branch: config.repo.branch, bodyLimit: config.server.bodyLimit });
+  await app.register(webhookPlugin, {
+    ctx,
+    forge: ctx.forge,
+    fallbackPath: 'github',
+    branch: config.repo.branch,
+    bodyLimit: config.server.bodyLimit,
+    onDelivery: (event, result) => o.metrics?.webhookDeliveries.inc({ event, result }),
+  });
+  if (o.metrics) await app.register(metricsPlugin, { metrics: o.metrics });
   await app.register(apiPlugin, { ctx });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
