@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { ServiceContext } from '../reconcile/context.js';
 import { webhookPlugin } from './webhook.js';
 import { apiPlugin } from './api.js';
+import helmet from '@fastify/helmet';
+import { CSP_DIRECTIVES, dashboardPlugin } from './dashboard/routes.js';
 import type { ServerConfig } from '../config/server-config.js';
 import { metricsPlugin, type ServiceMetrics } from './metrics.js';
 import type { ServerHooks } from './stack-summaries.js';
@@ -19,6 +21,8 @@ export async function buildApp(
   o: { metrics?: ServiceMetrics; hooks?: ServerHooks } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
+  // Security headers and a strict Content-Security-Policy on every answer (pages, API, metrics).
+  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false });
   await app.register(webhookPlugin, {
     ctx,
     forge: ctx.forge,
@@ -29,6 +33,7 @@ export async function buildApp(
   });
   if (o.metrics) await app.register(metricsPlugin, { metrics: o.metrics });
   await app.register(apiPlugin, { ctx });
+  await app.register(dashboardPlugin, { ctx, hooks: o.hooks ?? {} });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     if (!isReady() || ctx.signal.aborted) return reply.code(503).send({ ready: false });

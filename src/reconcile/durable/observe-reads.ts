@@ -1,5 +1,5 @@
 import type { Db } from '../../state/db.js';
-import { toIso } from '../../state/sql-values.js';
+import { parseJson, toIso } from '../../state/sql-values.js';
 
 /** One step of a run as its journal records it: started, then ok / failed / recovered. */
 export interface Step {
@@ -22,6 +22,34 @@ export interface ResourceEvent extends Step {
   actor: string | null;
   kind: string;
   trigger: string;
+}
+
+export interface PostedPlan {
+  id: number;
+  stack: string;
+  digest: string;
+  commit: string;
+  headSha: string;
+  plan: unknown;
+  postedAt: string;
+}
+
+export interface OpenJob {
+  id: number;
+  kind: string;
+  lane: string;
+  status: string;
+  attempts: number;
+  /** The process running it (or that ran it last). */
+  owner: string | null;
+  runAfter: string;
+  /** Not due yet: waiting for its retry time. */
+  later: boolean;
+  createdAt: string;
+  startedAt: string | null;
+  /** Why its last attempt did not finish. */
+  error: string | null;
+  payload: Record<string, unknown>;
 }
 
 export interface LatestRun {
@@ -252,5 +280,45 @@ export class ObserveReads {
   async queuedLanes(): Promise<Set<string>> {
     const r = await this.db.query<{ lane: string }>(`SELECT DISTINCT lane FROM jobs WHERE repo = $1 AND status = 'queued'`, [this.repo]);
     return new Set(r.rows.map((row) => row.lane));
+  }
+
+  /** Jobs queued or running, oldest first, with what the queue page needs to say why each waits. */
+  async openJobs(limit = 500): Promise<OpenJob[]> {
+    const r = await this.db.query<Record<string, unknown>>(
+      `SELECT id, kind, lane, status, attempts, owner, run_after, created_at, started_at, error, payload, run_after > now() AS later
+         FROM jobs WHERE repo = $1 AND status IN ('queued', 'running') ORDER BY id LIMIT ${Math.max(1, Math.min(limit, 5000))}`,
+      [this.repo],
+    );
+    return r.rows.map((row) => ({
+      id: Number(row.id),
+      kind: row.kind as string,
+      lane: row.lane as string,
+      status: row.status as string,
+      attempts: Number(row.attempts),
+      owner: (row.owner as string) ?? null,
+      runAfter: toIso(row.run_after),
+      later: row.later === true || row.later === 't',
+      createdAt: toIso(row.created_at),
+      startedAt: toIso(row.started_at, true),
+      error: (row.error as string) ?? null,
+      payload: (parseJson(row.payload) ?? {}) as Record<string, unknown>,
+    }));
+  }
+
+  /** Every plan posted on a pull request, oldest first (masked JSON). */
+  async postedPlans(pr: number): Promise<PostedPlan[]> {
+    const r = await this.db.query<Record<string, unknown>>(
+      'SELECT id, stack, digest, commit, head_sha, plan, posted_at FROM pr_plans_posted WHERE repo = $1 AND pr = $2 ORDER BY id LIMIT 1000',
+      [this.repo, pr],
+    );
+    return r.rows.map((row) => ({
+      id: Number(row.id),
+      stack: row.stack as string,
+      digest: row.digest as string,
+      commit: row.commit as string,
+      headSha: row.head_sha as string,
+      plan: parseJson(row.plan),
+      postedAt: toIso(row.posted_at),
+    }));
   }
 }
