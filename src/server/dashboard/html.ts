@@ -40,7 +40,7 @@ export interface PageContext {
 export function layout(o: { title: string; body: Html; ctx: PageContext; live?: boolean }): string {
   return `<!doctype html>${
     html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${o.title} · driftless</title><link rel="stylesheet" href="/assets/dashboard.css">${o.live ? html`<script src="/assets/live.js" defer></script>` : ''}</head>
+<title>${o.title} · driftless</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/dashboard.css">${o.live ? html`<script src="/assets/live.js" defer></script>` : ''}</head>
 <body><header><nav aria-label="main"><a class="brand" href="/">driftless</a> <span class="repo">${o.ctx.repo}</span> <a href="/">Stacks</a> <a href="/queue">Queue</a></nav></header>
 <main>${o.body}</main></body></html>`.text
   }`;
