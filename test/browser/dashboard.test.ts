@@ -9,6 +9,15 @@ import { ownDatabase } from '../helpers/own-database.js';
 import { uniquePrefix } from '../helpers/postgres-server.js';
 import { launchBrowser, problems, axeViolations } from '../helpers/browser.js';
 import type { RunningService } from '../../src/service.js';
+import { driftJob } from '../../src/reconcile/jobs/specs.js';
+
+/** `DRIFTLESS_SCREENSHOTS=DIR` (scripts/screenshots.mjs): the pages are also saved as PNG there, for the README. */
+const SHOTS = process.env.DRIFTLESS_SCREENSHOTS;
+async function shot(p: Page, name: string): Promise<void> {
+  if (!SHOTS) return;
+  await p.setViewport({ width: 1200, height: 760 });
+  await p.screenshot({ path: join(SHOTS, `${name}.png`) as `${string}.png` });
+}
 
 const SECRET = `browser-sekrit-${Math.random().toString(36).slice(2, 12)}`;
 const P = uniquePrefix('dash');
@@ -113,6 +122,7 @@ describe('dashboard in a browser', () => {
       timeout: 30_000,
     });
     expect(await rows(page)).toEqual(expect.arrayContaining(['PostgresRole/r1:ok', 'PostgresRole/r2:running']));
+    await shot(page, 'run-live');
     // the browser loses the stream, and the run goes on and ends while it is away
     await page.setOfflineMode(true);
     b.app.server.closeAllConnections();
@@ -141,6 +151,12 @@ describe('dashboard in a browser', () => {
 
   it('every page renders without console errors, has no serious accessibility violation, and holds no secret', async () => {
     await w.idle(a);
+    // drift on the stack, found by a check on replica A
+    writeFileSync(join(w.targetRoot, 'web/f1.txt'), 'changed by hand\n');
+    writeFileSync(join(w.targetRoot, 'web/s.txt'), 'also changed by hand\n');
+    await a.ctx.queue.enqueue([driftJob('web', 'browser-1')]);
+    a.ctx.wake();
+    await until('drift found', async () => (await a.ctx.store.runs({ stack: 'web', kind: 'drift' })).some((r) => r.outcome === 'drifted'), 60_000);
     const paths = ['/', '/stacks/web', `/runs/${runId}`, '/pulls/1', '/queue', '/stacks/web/resource?id=File%2Fs', '/stacks/web/resource?id=PostgresRole%2Fr1'];
     for (const path of paths) {
       const p = await browser.newPage();
@@ -152,6 +168,15 @@ describe('dashboard in a browser', () => {
       const text = await p.content();
       for (const s of [SECRET, ...w.secrets()]) expect(text.includes(s), `${path} holds a secret`).toBe(false);
       expect(found, path).toEqual([]);
+      if (path === '/') {
+        expect(text).toContain('s-drifted');
+        await shot(p, 'overview');
+      }
+      if (path === '/stacks/web') {
+        expect(text).toContain('changed by hand');
+        expect(text).not.toContain('also changed by hand'); // the secret's file: its live content is masked too
+        await shot(p, 'drift');
+      }
       await p.close();
     }
   });
