@@ -19,14 +19,25 @@ export interface ServerHooks {
   nextDrift?(stack: string): Date | null;
 }
 
+type Configured = Record<string, { path: string }>;
+/** The stacks of the repository config at the last head asked about, per service (the overview is asked often, the head changes seldom). */
+const lastConfig = new WeakMap<ServiceContext, { head: string; stacks: Configured }>();
+
+async function configuredStacks(ctx: ServiceContext, head: string): Promise<Configured> {
+  const memo = lastConfig.get(ctx);
+  if (memo?.head === head) return memo.stacks;
+  const stacks: Configured = (await ctx.ws.repoAt(head)).repoConfig?.stacks ?? {};
+  lastConfig.set(ctx, { head, stacks });
+  return stacks;
+}
+
 /**
  * Every stack of the tracked branch's repository config with its status, from the shared state in a
  * fixed number of queries (not one per stack), so the overview stays cheap with many stacks.
  */
 export async function stackSummaries(ctx: ServiceContext, hooks: ServerHooks = {}): Promise<{ head: string | null; stacks: StackSummary[] }> {
   const head = await ctx.ws.resolve(undefined, false).catch(() => null);
-  const at = head ? await ctx.ws.repoAt(head) : null;
-  const configured = at?.repoConfig?.stacks ?? {};
+  const configured = head ? await configuredStacks(ctx, head) : {};
   const [applied, holds, drift, locks, latest, lastApply, running, queued] = await Promise.all([
     ctx.observe.appliedCommits(),
     ctx.records.holds(),
