@@ -5,6 +5,7 @@ import { World, REPO_CONFIG, opsFile, until, OWNER, REPO } from './harness.js';
 import { manifest } from '../helpers/git.js';
 import { pushPayload } from '../../testkit/webhooks.js';
 import { driftJob } from '../../src/reconcile/jobs/specs.js';
+import { runCli } from '../helpers/cli.js';
 
 const SECRET = `dash-sekrit-${Math.random().toString(36).slice(2, 12)}`;
 
@@ -148,5 +149,13 @@ describe('serve: dashboard pages', () => {
     expect(await js.text()).toContain('EventSource');
     expect(pages.size).toBeGreaterThanOrEqual(8);
     for (const [path, text] of pages) for (const s of [SECRET, ...w.secrets()]) expect(text.includes(s), `${path} holds a secret`).toBe(false);
+  });
+
+  it('driftless history shows the commit refused as invalid, with its errors', async () => {
+    await w.svc!.close(); // the embedded store is the CLI's now
+    const r = await runCli(['--config', w.configFile(), 'history', '--stack', 'ops'], { env: w.env() });
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(new RegExp(`ops  apply  invalid  commit ${invalidCommit.slice(0, 12)}`));
+    expect(r.out).toMatch(/error: stacks\/ops\/bad\.yaml:4:\d+/);
   });
 });
