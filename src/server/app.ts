@@ -32,7 +32,7 @@ export async function buildApp(
     onDelivery: (event, result) => o.metrics?.webhookDeliveries.inc({ event, result }),
   });
   if (o.metrics) await app.register(metricsPlugin, { metrics: o.metrics });
-  await app.register(apiPlugin, { ctx });
+  await app.register(apiPlugin, { ctx, hooks: o.hooks });
   await app.register(dashboardPlugin, { ctx, hooks: o.hooks ?? {} });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {

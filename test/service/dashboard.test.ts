@@ -74,6 +74,15 @@ describe('serve: dashboard pages', () => {
     expect(r.text).not.toMatch(/<script(?![^>]*src="\/assets\/live\.js")/);
   });
 
+  it('/api/stacks gives each stack the status and reason the overview shows', async () => {
+    const api = (await (await fetch(`${w.url()}/api/stacks`)).json()) as { stacks: { name: string; status: string; reason: string | null; drifted: number }[] };
+    const web = api.stacks.find((s) => s.name === 'web')!;
+    const ops = api.stacks.find((s) => s.name === 'ops')!;
+    expect(web).toMatchObject({ status: 'drifted', drifted: 2 });
+    expect(ops.status).toBe('invalid');
+    expect(ops.reason).toMatch(/stacks\/ops\/bad\.yaml:4:\d+/);
+  });
+
   it('stack page: resources with kind, target and the commit that last changed each; the drift with field diffs; the runs', async () => {
     const r = await get('/stacks/web');
     expect(r.status).toBe(200);
