@@ -13,6 +13,7 @@ import { hostsScenario } from './scenarios/hosts.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
+import { dashboardScenario } from './scenarios/dashboard.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -44,6 +45,7 @@ export const SCENARIOS: Scenario[] = [
   hostsScenario,
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
+  dashboardScenario,
 ];
 
 function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean; report: boolean } {

@@ -8,6 +8,7 @@ import { Workspace } from './engine/workspace.js';
 import { JobQueue } from './reconcile/durable/queue.js';
 import { Outbox } from './reconcile/durable/outbox.js';
 import { ServiceRecords } from './reconcile/durable/records.js';
+import { ObserveReads } from './reconcile/durable/observe-reads.js';
 import { durableMigrations } from './reconcile/durable/migration.js';
 import { DEFAULT_TIMINGS, type ServiceContext, type ServiceTimings } from './reconcile/context.js';
 import { Reconciler } from './reconcile/reconciler.js';
@@ -18,6 +19,7 @@ import { createForge } from './forge/registry.js';
 import { repoConfigSource } from './engine/changes.js';
 import { buildApp } from './server/app.js';
 import { createLogger } from './server/logger.js';
+import { createMetrics, type ServiceMetrics } from './server/metrics.js';
 
 export interface ServiceOptions {
   timings?: Partial<ServiceTimings>;
@@ -46,7 +48,8 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   const log = o.log ?? createLogger();
   const poll = pollProblem(config.poll);
   if (poll) throw new Error(poll);
-  const forge = createForge(config, log, { github: o.github });
+  let metrics: ServiceMetrics | undefined;
+  const forge = createForge(config, log, { github: { ...o.github, onResponse: (status) => metrics?.forgeRequests.inc({ status: String(status) }) } });
   const ws = await Workspace.open(config, 'serve', { migrations: durableMigrations });
   let store: Awaited<ReturnType<typeof ws.store>>;
   try {
@@ -78,6 +81,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
     queue,
     outbox,
     records,
+    observe: new ObserveReads(store.db, ws.repoName),
     forge,
     log,
     branch: config.repo.branch,
@@ -91,7 +95,9 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   reconciler = new Reconciler(ctx);
   scheduler = new Scheduler(ctx, config.poll);
   let ready = false;
-  const app = await buildApp(ctx, config, log, () => ready);
+  const hooks = { nextDrift: (stack: string) => scheduler?.nextDrift(stack) ?? null };
+  metrics = createMetrics(ctx, hooks);
+  const app = await buildApp(ctx, config, log, () => ready, { metrics, hooks });
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {

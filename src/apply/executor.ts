@@ -18,6 +18,8 @@ export interface ProgressEvent {
   action: string;
   ms?: number;
   error?: string;
+  /** The run's number of steps (progress bars). */
+  total: number;
 }
 
 export interface ExecuteOptions {
@@ -68,6 +70,8 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   // Every secret value this run resolves, so no provider error can carry one into state or output.
   const redactor = new Redactor();
   const runId = await store.startRun(key, { kind: o.kind ?? 'apply', trigger: o.trigger, commit: plan.commit, actor: o.actor, pr: o.pr, digest: plan.digest });
+  // Kept from the start (masked, as plans are): the run page shows what a running apply will do.
+  await store.setRunPlan(runId, plan);
   // The serial matched: the state is the one the plan was made from.
   const recorded = planned.recorded;
   const outputs = new Map<string, Spec>();
@@ -94,16 +98,16 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   const step = async (id: string): Promise<void> => {
     const s = steps.get(id)!;
     const t0 = Date.now();
-    o.onProgress?.({ type: 'start', id, action: s.action });
+    o.onProgress?.({ type: 'start', id, action: s.action, total: steps.size });
     try {
       await applyStep(ctx, s);
     } catch (err) {
       const msg = redactor.redact((err as Error).message);
       failures.set(id, msg);
-      o.onProgress?.({ type: 'failed', id, action: s.action, ms: Date.now() - t0, error: msg });
+      o.onProgress?.({ type: 'failed', id, action: s.action, ms: Date.now() - t0, error: msg, total: steps.size });
       throw err;
     }
-    o.onProgress?.({ type: 'done', id, action: s.action, ms: Date.now() - t0 });
+    o.onProgress?.({ type: 'done', id, action: s.action, ms: Date.now() - t0, total: steps.size });
   };
 
   let outcomes = new Map<string, NodeOutcome>();
@@ -122,7 +126,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     else {
       const why = `skipped: ${n.reason}`;
       results.push({ id, action, outcome: 'skipped', error: why });
-      o.onProgress?.({ type: 'skipped', id, action, error: why });
+      o.onProgress?.({ type: 'skipped', id, action, error: why, total: steps.size });
     }
   }
   const outcome = runOutcome({ steps: steps.size, results, error, aborted: !!o.signal?.aborted });

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
 import type { ProgressEvent } from '../apply/executor.js';
+import { advance, newBar, renderBar } from './progress-bar.js';
 
 export interface Io {
   out: Writable & { isTTY?: boolean };
@@ -12,6 +13,32 @@ export interface Io {
 
 export function printDiagnostics(io: Io, ds: Diagnostic[]): void {
   for (const d of ds) io.err.write(`error: ${formatDiagnostic(d)}\n`);
+}
+
+/**
+ * How `apply` shows its progress: on a terminal, one progress bar redrawn in place (done / total,
+ * the resources being worked on, elapsed time) with failures printed above it; otherwise one plain
+ * line per step. Call `end` when the apply is over (clears the bar).
+ */
+export function applyProgress(io: Io, now: () => number = Date.now): { onProgress: (e: ProgressEvent) => void; end: () => void } {
+  if (!io.err.isTTY) return { onProgress: progressPrinter(io), end: () => undefined };
+  let bar = newBar(now());
+  const width = Math.max(40, ((io.err as { columns?: number }).columns ?? 80) - 1);
+  // Nothing is drawn before the first step: the plan and the confirmation prompt come first.
+  const draw = () => bar.total && io.err.write(`\r\x1b[2K${renderBar(bar, now(), width)}`);
+  const timer = setInterval(draw, 250);
+  timer.unref();
+  return {
+    onProgress: (e) => {
+      bar = advance(bar, e);
+      if (e.type === 'failed') io.err.write(`\r\x1b[2K  ! ${e.id}: ${e.action} FAILED: ${e.error}\n`);
+      draw();
+    },
+    end: () => {
+      clearInterval(timer);
+      if (bar.total) io.err.write(`\r\x1b[2K${renderBar(bar, now(), width)}\n`);
+    },
+  };
 }
 
 export function progressPrinter(io: Io): (e: ProgressEvent) => void {

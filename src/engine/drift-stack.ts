@@ -15,6 +15,8 @@ export interface DriftOutcome {
   /** Recorded resources whose live state was read (with a plan), and those that could not be (no target for them now). */
   checked?: { read: number; unread: number };
   remediation?: ApplyOutcome;
+  /** The run that recorded the drift (a check without remediation that found drift). */
+  runId?: number;
   /** Drift a valid acknowledgement covers (`.driftless/acks.yaml`): not in `plan.drift`, not remediated. */
   acknowledged?: AcknowledgedDrift[];
   /** Acknowledgements that expired while the drift they covered is still there (it is in `plan.drift` again). */
@@ -73,7 +75,7 @@ export async function driftStack(ws: Workspace, stack: string, opts: DriftOption
         outcome: 'ok' as const,
       })),
     ]);
-    return { stack, diagnostics: [], plan, checked, ...acks };
+    return { stack, diagnostics: [], plan, checked, runId: id, ...acks };
   }
   // A provider writes a whole object: a resource with acknowledged drift is left alone entirely.
   const skip = new Set(split.acknowledged.map((a) => a.id));

@@ -7,7 +7,7 @@ export async function stackStatus(ws: Workspace, stack: string): Promise<{ seria
   return (await ws.store()).stackState(ws.key(stack));
 }
 
-export async function listRuns(ws: Workspace, filter: { stack?: string; limit?: number; id?: number } = {}): Promise<RunRecord[]> {
+export async function listRuns(ws: Workspace, filter: { stack?: string; limit?: number; id?: number; pr?: number } = {}): Promise<RunRecord[]> {
   return (await ws.store()).runs({ repo: ws.repoName, ...filter });
 }
 

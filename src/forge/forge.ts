@@ -50,9 +50,16 @@ export interface ForgeWebhook {
   read(headers: Record<string, string | string[] | undefined>, raw: string): Promise<Delivery | Refusal>;
 }
 
+/** Where people see a commit or a change request on the forge (links on the dashboard). */
+export interface WebLinks {
+  commit(sha: string): string;
+  pull(number: number): string;
+}
+
 export interface Forge {
   readonly name: string;
   readonly webhook: ForgeWebhook;
+  readonly links?: WebLinks;
 
   /** The refs a mirror fetches for a change request: the forge's test merge with its base, and its head. */
   changeRefs(number: number): { merge: string; head: string };

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { Forge } from './forge.js';
 import { githubClient, type GitHubTimings } from './github/client.js';
 import { GitHubForge } from './github/github-forge.js';
+import { githubLinks } from './github/links.js';
 
 /** Forge-specific options a test or benchmark may pass (timings of the client). */
 export interface ForgeOptions {
@@ -17,7 +18,7 @@ const forges: Record<string, ForgeFactory> = {
     const g = config.github;
     if (!g) return undefined;
     if (!g.token && !g.app) throw new Error('github: give a token or an app (id, privateKey, installationId)');
-    return new GitHubForge(githubClient(g, log, o.github), g.owner, g.repo, g.webhookSecret?.reveal());
+    return new GitHubForge(githubClient(g, log, o.github), g.owner, g.repo, g.webhookSecret?.reveal(), githubLinks(g.baseUrl, g.owner, g.repo));
   },
 };
 

@@ -6,6 +6,7 @@ import type { RepoConfig } from '../manifests/repo-config.js';
 import type { JobQueue } from './durable/queue.js';
 import type { Outbox } from './durable/outbox.js';
 import type { ServiceRecords } from './durable/records.js';
+import type { ObserveReads } from './durable/observe-reads.js';
 
 /** Timings of the service; defaults suit production, tests shorten them. */
 export interface ServiceTimings {
@@ -39,6 +40,8 @@ export interface ServiceContext {
   queue: JobQueue;
   outbox: Outbox;
   records: ServiceRecords;
+  /** Drift checks, run steps, resource history and counts, for the dashboard and the metrics. */
+  observe: ObserveReads;
   forge?: Forge;
   log: Logger;
   branch: string;

@@ -119,6 +119,11 @@ export class Scheduler {
     }
   }
 
+  /** When the stack's next drift check is due (null: no schedule, or none this process knows). */
+  nextDrift(stack: string): Date | null {
+    return this.drift.get(stack)?.task.getNextRun() ?? null;
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.poll) await this.poll.destroy();

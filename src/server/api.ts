@@ -2,12 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from '../reconcile/context.js';
 import { listRuns, runPlan, stackStatus } from '../engine/status.js';
 import type { Rollback } from '../reconcile/durable/records.js';
+import { stackSummaries, type ServerHooks } from './stack-summaries.js';
 
 /**
  * A small read-only API: runs, stacks (state serial, applied commit, held applies), jobs and the
  * outbox. Nothing here holds secrets: plans and runs mask them already.
  */
-export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }): Promise<void> {
+export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext; hooks?: ServerHooks }): Promise<void> {
   const { ctx } = o;
   /** `?limit=N`, 1 to 500 (default 50); anything else is a 400 that says so, not silently ignored. */
   const limit = (q: unknown): number => {
@@ -30,6 +31,8 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
     const holds = new Map((await ctx.records.holds()).map((h) => [h.stack, h]));
     const quarantines = new Map((await ctx.records.openRollbacks()).map((r) => [r.stack, r]));
     const names = Object.keys(at?.repoConfig?.stacks ?? {}).sort();
+    // The status the overview shows (in-sync, drifted, held, applying, failed, invalid, waiting) and why.
+    const summaries = new Map((await stackSummaries(ctx, o.hooks)).stacks.map((s) => [s.name, s]));
     const stacks = [];
     for (const name of names) {
       const cfg = at!.repoConfig!.stacks[name];
@@ -42,6 +45,10 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext }
         apply: cfg.apply,
         prune: cfg.prune,
         drift: cfg.drift ?? null,
+        status: summaries.get(name)?.status ?? null,
+        reason: summaries.get(name)?.reason ?? null,
+        drifted: summaries.get(name)?.drifted ?? 0,
+        nextDriftCheck: summaries.get(name)?.nextDriftCheck ?? null,
         serial: state.serial,
         appliedCommit: state.appliedCommit,
         held: hold ? { commit: hold.commit, pr: hold.pr, reason: hold.reason } : null,

@@ -3,16 +3,37 @@ import type { Logger } from 'pino';
 import type { ServiceContext } from '../reconcile/context.js';
 import { webhookPlugin } from './webhook.js';
 import { apiPlugin } from './api.js';
+import helmet from '@fastify/helmet';
+import { CSP_DIRECTIVES, dashboardPlugin } from './dashboard/routes.js';
 import type { ServerConfig } from '../config/server-config.js';
+import { metricsPlugin, type ServiceMetrics } from './metrics.js';
+import type { ServerHooks } from './stack-summaries.js';
 
 /**
- * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints and the
- * read-only API.
+ * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints, the read-only
+ * API, the metrics and the dashboard.
  */
-export async function buildApp(ctx: ServiceContext, config: ServerConfig, log: Logger, isReady: () => boolean): Promise<FastifyInstance> {
+export async function buildApp(
+  ctx: ServiceContext,
+  config: ServerConfig,
+  log: Logger,
+  isReady: () => boolean,
+  o: { metrics?: ServiceMetrics; hooks?: ServerHooks } = {},
+): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
-  await app.register(webhookPlugin, { ctx, forge: ctx.forge, fallbackPath: 'github', branch: config.repo.branch, bodyLimit: config.server.bodyLimit });
-  await app.register(apiPlugin, { ctx });
+  // Security headers and a strict Content-Security-Policy on every answer (pages, API, metrics).
+  await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false });
+  await app.register(webhookPlugin, {
+    ctx,
+    forge: ctx.forge,
+    fallbackPath: 'github',
+    branch: config.repo.branch,
+    bodyLimit: config.server.bodyLimit,
+    onDelivery: (event, result) => o.metrics?.webhookDeliveries.inc({ event, result }),
+  });
+  if (o.metrics) await app.register(metricsPlugin, { metrics: o.metrics });
+  await app.register(apiPlugin, { ctx, hooks: o.hooks });
+  await app.register(dashboardPlugin, { ctx, hooks: o.hooks ?? {} });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {
     if (!isReady() || ctx.signal.aborted) return reply.code(503).send({ ready: false });

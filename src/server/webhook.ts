@@ -11,6 +11,8 @@ export interface WebhookOptions {
   fallbackPath: string;
   branch: string;
   bodyLimit: number;
+  /** Told each delivery's event and result (queued, ignored, duplicate, refused), for the metrics. */
+  onDelivery?(event: string, result: 'queued' | 'ignored' | 'duplicate' | 'refused'): void;
 }
 
 /**
@@ -25,9 +27,13 @@ export async function webhookPlugin(app: FastifyInstance, o: WebhookOptions): Pr
   const path = o.forge?.webhook.path ?? o.fallbackPath;
   app.post(`/webhooks/${path}`, { bodyLimit: o.bodyLimit }, async (req: FastifyRequest, reply: FastifyReply) => {
     const raw = Buffer.isBuffer(req.body) ? (req.body as Buffer).toString('utf8') : '';
-    if (!o.forge) return reply.code(401).send({ error: `webhooks are not accepted: no ${path} forge is configured` });
+    if (!o.forge) {
+      o.onDelivery?.('unknown', 'refused');
+      return reply.code(401).send({ error: `webhooks are not accepted: no ${path} forge is configured` });
+    }
     const d = await o.forge.webhook.read(req.headers, raw);
     if ('status' in d) {
+      o.onDelivery?.('unknown', 'refused'); // an unverified request's event name is not trusted
       if (d.status === 401) req.log.warn({ error: d.error }, 'webhook refused');
       return reply.code(d.status).send({ error: d.error });
     }
@@ -44,6 +50,7 @@ export async function webhookPlugin(app: FastifyInstance, o: WebhookOptions): Pr
       if (ended) req.log.info({ pr: ended.pr, stack: ended.stack }, `quarantine of stack ${ended.stack} lifted: rollback #${ended.pr} ${ended.state}`);
       return { duplicate: false, queued: await ctx.queue.enqueue(decision.jobs, tx) };
     });
+    o.onDelivery?.(d.name, result.duplicate ? 'duplicate' : decision.ignored ? 'ignored' : 'queued');
     if (result.duplicate) {
       req.log.info({ delivery: d.id, event: d.name }, 'duplicate delivery ignored');
       return reply.code(200).send({ duplicate: true });

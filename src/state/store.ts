@@ -208,7 +208,7 @@ export class StateStore {
   }
 
   async runs(
-    filter: { repo?: string; stack?: string; limit?: number; id?: number; commit?: string; kind?: RunRecord['kind']; outcome?: RunOutcome } = {},
+    filter: { repo?: string; stack?: string; limit?: number; id?: number; commit?: string; kind?: RunRecord['kind']; outcome?: RunOutcome; pr?: number } = {},
   ): Promise<RunRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -218,6 +218,7 @@ export class StateStore {
     if (filter.commit) where.push(`commit = $${params.push(filter.commit)}`);
     if (filter.kind) where.push(`kind = $${params.push(filter.kind)}`);
     if (filter.outcome) where.push(`outcome = $${params.push(filter.outcome)}`);
+    if (filter.pr) where.push(`pr = $${params.push(filter.pr)}`);
     const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 50, 1000))}`;
     const r = await this.db.query<Record<string, unknown>>(sql, params);
     return r.rows.map((row) => ({

@@ -61,6 +61,7 @@ describe('executePlan over the step graph', () => {
         id: 'Directory/top',
         action: 'delete',
         error: 'skipped: Directory/sub did not succeed',
+        total: 4,
       });
       expect(existsSync(join(root, 'top/sub/a.txt'))).toBe(false);
       expect(existsSync(join(root, 'top/b.txt'))).toBe(false);

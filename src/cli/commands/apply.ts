@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Flags } from '../args.js';
-import { printDiagnostics, progressPrinter, useColor, type Io } from '../output.js';
+import { applyProgress, printDiagnostics, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
 import { applyStack } from '../../engine/apply-stack.js';
 import { renderText } from '../../plan/render/text.js';
@@ -35,6 +35,7 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
     }
     let code = 0;
     for (const job of jobs) {
+      const progress = applyProgress(io);
       const r = await applyStack(ws, {
         commit: job.commit,
         stack: job.stack,
@@ -44,7 +45,7 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
         allowDeleteAll: flags['allow-delete-all'],
         trigger: flags.plan ? `cli (plan file)` : 'cli',
         actor: io.env.USER ?? null,
-        onProgress: progressPrinter(io),
+        onProgress: progress.onProgress,
         confirm:
           flags['auto-approve'] || flags.plan
             ? undefined
@@ -53,7 +54,7 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
                 const answer = await io.ask(`\nApply these changes to stack ${plan.stack}? Only "yes" is accepted: `);
                 return answer.trim() === 'yes';
               },
-      });
+      }).finally(progress.end);
       if (r.diagnostics.length) {
         printDiagnostics(io, r.diagnostics);
         code = 1;

@@ -22,6 +22,8 @@ export interface GitHubTimings {
   retries?: number;
   /** Wait for a rate limit reset at most this many seconds before giving up (the outbox retries later). */
   maxRateLimitWaitS?: number;
+  /** Told the status of every answer the API gives (metrics); 0 when the request got none. */
+  onResponse?: (status: number) => void;
 }
 
 /**
@@ -38,7 +40,27 @@ const pacing: Parameters<typeof Octokit.plugin>[0] = (octokit, options) => {
   return {};
 };
 
-const DriftlessOctokit = Octokit.plugin(pacing, throttling, retry);
+/**
+ * An octokit plugin: every HTTP answer (retries too) is told to the `onResponse` option, with its
+ * status (0 when none came back). Registered first, so it sits next to the HTTP call.
+ */
+const counting: Parameters<typeof Octokit.plugin>[0] = (octokit, options) => {
+  const onResponse = options.onResponse as ((status: number) => void) | undefined;
+  if (!onResponse) return {};
+  octokit.hook.wrap('request', async (request, opts) => {
+    try {
+      const res = await request(opts);
+      onResponse(res.status);
+      return res;
+    } catch (err) {
+      onResponse(Number((err as { status?: number }).status ?? 0));
+      throw err;
+    }
+  });
+  return {};
+};
+
+const DriftlessOctokit = Octokit.plugin(counting, pacing, throttling, retry);
 export type GitHubClient = InstanceType<typeof DriftlessOctokit>;
 
 /**
@@ -66,6 +88,7 @@ export function githubClient(github: NonNullable<ServerConfig['github']>, log: L
     baseUrl: github.baseUrl,
     userAgent: 'driftless',
     pacer,
+    onResponse: t.onResponse,
     log: {
       debug: () => undefined,
       info: () => undefined,

@@ -1,4 +1,4 @@
-import type { Annotation, ApplyPermission, Check, CommitState, Forge, ForgeWebhook, ChangeRequestInfo } from '../forge.js';
+import type { Annotation, ApplyPermission, Check, CommitState, Forge, ForgeWebhook, ChangeRequestInfo, WebLinks } from '../forge.js';
 import type { GitHubClient } from './client.js';
 import { readGitHubDelivery } from './webhook.js';
 
@@ -76,6 +76,7 @@ export class GitHubForge implements Forge {
     readonly owner: string,
     readonly repo: string,
     webhookSecret?: string,
+    readonly links?: WebLinks,
   ) {
     this.webhook = { path: 'github', read: (headers, raw) => readGitHubDelivery(headers, raw, webhookSecret, { owner, repo }) };
   }

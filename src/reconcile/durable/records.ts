@@ -70,6 +70,16 @@ export class ServiceRecords {
           headSha,
           p.plan === undefined ? null : JSON.stringify(p.plan),
         ]);
+        // The history of a pull request's plans (its dashboard page); pr_plans keeps the latest only.
+        await tx.query('INSERT INTO pr_plans_posted (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          this.repo,
+          pr,
+          p.stack,
+          p.digest,
+          p.commit,
+          headSha,
+          p.plan === undefined ? null : JSON.stringify(p.plan),
+        ]);
       }
     });
   }

@@ -30,6 +30,9 @@ export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<Jo
     throw err;
   }
   const drifted = outcome.plan?.drift.length ?? 0;
+  const rem = outcome.remediation?.result;
+  const repaired = !!rem && (rem.outcome === 'succeeded' || rem.outcome === 'no-changes');
+  if (outcome.plan) await ctx.observe.recordDriftCheck(p.stack, repaired ? 0 : drifted, outcome.runId ?? rem?.runId ?? null);
   const acknowledged = outcome.acknowledged ?? [];
   if (outcome.ackDiagnostics?.length)
     ctx.log.warn({ stack: p.stack, problems: outcome.ackDiagnostics.map(formatDiagnostic) }, 'problems in .driftless/acks.yaml');
