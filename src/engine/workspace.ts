@@ -10,7 +10,7 @@ import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
-import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
+import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
@@ -167,7 +167,10 @@ export class Workspace {
    * Plan one stack at a commit. `readOnly`: refresh through read-only sessions (a drift check, a
    * plan that applies nothing); apply refreshes through the read-write sessions it then writes with.
    */
-  async planStack(inputs: StackInputs, opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean } = {}): Promise<StackPlanResult> {
+  async planStack(
+    inputs: StackInputs,
+    opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean; external?: PlanRequest['external'] } = {},
+  ): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
     const store = await this.store();
@@ -188,8 +191,16 @@ export class Workspace {
       live,
       secret: this.secret,
       memo: this.planMemo,
+      external: opts.external,
     });
     return { stack, diagnostics: [], planned };
+  }
+
+  /** A stack's recorded resources as state holds them now (read-only): what another stack's `!ref` sees. */
+  async recordedOf(stack: string): Promise<Map<string, RecordedResource>> {
+    const key = this.key(stack);
+    const state = await (await this.store()).stackState(key);
+    return this.recorded(key, state.serial);
   }
 
   /** The stack's recorded resources, read again only when the serial moved. Callers must not mutate them. */

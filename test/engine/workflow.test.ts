@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestRepo, tempDir, manifest } from '../helpers/git.js';
+import { runCli } from '../helpers/cli.js';
+
+/** Three stacks on one fs target: db, then app (takes db's outputs), then edge (takes app's); `other` stands alone. */
+const CONFIG = `version: 1
+stacks:
+  db:
+    path: stacks/db
+    targets: { fs: files }
+  app:
+    path: stacks/app
+    targets: { fs: files }
+    dependsOn: [db]
+  edge:
+    path: stacks/edge
+    targets: { fs: files }
+    dependsOn: [app]
+  other:
+    path: stacks/other
+    targets: { fs: files }
+`;
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+function setup(files: Record<string, string> = {}) {
+  const repo = TestRepo.create({
+    'driftless.yaml': CONFIG,
+    'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 5432\n' }),
+    'stacks/app/app.yaml': manifest('File', 'cfg', { path: 'app.conf', content: '!ref db:File/conf.outputs.sha256' }),
+    'stacks/edge/edge.yaml': manifest('File', 'site', { path: 'edge.conf', content: '!ref app:File/cfg.outputs.path' }),
+    'stacks/other/o.yaml': manifest('File', 'o', { path: 'other.txt', content: 'alone\n' }),
+    ...files,
+  });
+  const dir = tempDir('driftless-workflow-');
+  const root = join(dir, 'root');
+  const config = join(dir, 'driftless.config.yaml');
+  writeFileSync(config, `repo:\n  path: ${repo.dir}\n  name: infra\ntargets:\n  files: { provider: fs, root: ${root} }\ndataDir: ${join(dir, 'data')}\n`);
+  const cli = (...args: string[]) => runCli(['--config', config, ...args]);
+  return { repo, dir, root, cli };
+}
+
+describe('stacks as one workflow', () => {
+  it('plans in dependency order with upstream outputs known after apply; applies in order, resolving references across stacks', {
+    timeout: 120_000,
+  }, async () => {
+    const { root, cli, repo } = setup();
+    const p = await cli('plan');
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toMatch(/^Workflow: db -> other -> app -> edge\n/);
+    // app's content is db's sha256, unknown until db is applied.
+    const appPart = p.out.slice(p.out.indexOf('Stack app'));
+    expect(appPart).toContain('(known after apply)');
+
+    const j = JSON.parse((await cli('plan', '--format', 'json')).out);
+    expect(j.workflow.stacks).toEqual(['db', 'other', 'app', 'edge']);
+    expect(j.plans.map((x: { stack: string }) => x.stack)).toEqual(['db', 'other', 'app', 'edge']);
+    expect(j.workflow.edges).toEqual([
+      { from: 'app', to: 'db', why: ['dependsOn', '!ref db:File/conf.outputs.sha256 (File/cfg)'] },
+      { from: 'edge', to: 'app', why: ['dependsOn', '!ref app:File/cfg.outputs.path (File/site)'] },
+    ]);
+    expect(j.workflow.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    const a = await cli('apply', '--auto-approve');
+    expect(a.code, a.err).toBe(0);
+    const order = ['db', 'other', 'app', 'edge'].map((s) => a.out.indexOf(`for stack ${s} (run`));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(order.indexOf(Math.min(...order))).toBe(0); // db first
+    expect(order[2]).toBeLessThan(order[3]); // app before edge
+    expect(order[0]).toBeLessThan(order[2]);
+    expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe(sha('port 5432\n'));
+    expect(readFileSync(join(root, 'edge.conf'), 'utf8')).toBe('app.conf');
+
+    // Nothing left to do: the downstream plans see the recorded upstream outputs, not unknowns.
+    const again = await cli('plan', '--detailed-exitcode');
+    expect(again.code, again.out).toBe(0);
+
+    // A change upstream: the dependent's value is known after apply, and the apply carries it through.
+    repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 6432\n' }) });
+    const p2 = await cli('plan');
+    expect(p2.out.slice(p2.out.indexOf('Stack app'))).toContain('(known after apply)');
+    expect((await cli('apply', '--auto-approve')).code).toBe(0);
+    expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe(sha('port 6432\n'));
+  });
+
+  it('a failed upstream stack skips its dependents (waiting on it); an independent stack still applies; a fixing commit resumes them', {
+    timeout: 120_000,
+  }, async () => {
+    const { root, cli, repo } = setup();
+    // A directory where db's file belongs: db's apply fails.
+    mkdirSync(join(root, 'db.conf', 'x'), { recursive: true });
+    const a = await cli('apply', '--auto-approve');
+    expect(a.code).toBe(1);
+    expect(a.out).toMatch(/Apply failed for stack db \(run (\d+)\)/);
+    const run = /Apply failed for stack db \(run (\d+)\)/.exec(a.out)![1];
+    expect(a.err).toContain(`app: not applied: waiting on \`db\` (failed at run ${run})`);
+    expect(a.err).toContain('edge: not applied: waiting on `app`');
+    expect(a.out).toContain('Workflow: db failed, other applied, app skipped, edge skipped; stopped by db.');
+    expect(readFileSync(join(root, 'other.txt'), 'utf8')).toBe('alone\n');
+    expect(existsSync(join(root, 'app.conf'))).toBe(false);
+
+    // The fix: db writes elsewhere; the dependents run with it.
+    rmSync(join(root, 'db.conf'), { recursive: true });
+    repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db2.conf', content: 'port 5432\n' }) });
+    const b = await cli('apply', '--auto-approve');
+    expect(b.code, b.err + b.out).toBe(0);
+    expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe(sha('port 5432\n'));
+    expect(readFileSync(join(root, 'edge.conf'), 'utf8')).toBe('app.conf');
+  });
+
+  it('applies a saved workflow only while it is the one reviewed', { timeout: 120_000 }, async () => {
+    const { root, cli, repo, dir } = setup();
+    const file = join(dir, 'plan.json');
+    expect((await cli('plan', '--out', file)).code).toBe(0);
+    const saved = JSON.parse(readFileSync(file, 'utf8'));
+    expect(saved.workflow.stacks).toEqual(['db', 'other', 'app', 'edge']);
+    // Someone applies a different db first: the saved workflow is no longer what would happen.
+    repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 7000\n' }) });
+    expect((await cli('apply', '--auto-approve', '--stack', 'db')).code).toBe(0);
+    const stale = await cli('apply', '--plan', file);
+    expect(stale.code).toBe(1);
+    expect(stale.err).toMatch(/not applied: the workflow at [0-9a-f]{12} \([0-9a-f]{12}\) differs from the reviewed workflow/);
+    expect(existsSync(join(root, 'app.conf'))).toBe(false);
+
+    const fresh = join(dir, 'plan2.json');
+    expect((await cli('plan', '--out', fresh)).code).toBe(0);
+    const ok = await cli('apply', '--plan', fresh);
+    expect(ok.code, ok.err).toBe(0);
+    expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe(sha('port 7000\n'));
+  });
+
+  it('refuses bad workflows at their places: cycles, unknown stacks, missing dependsOn, missing resources', { timeout: 60_000 }, async () => {
+    const cycle = setup({ 'driftless.yaml': CONFIG.replace('    path: stacks/db\n', '    path: stacks/db\n    dependsOn: [edge]\n') });
+    const c = await cycle.cli('validate');
+    expect(c.code).toBe(1);
+    expect(c.err).toContain('driftless.yaml:10:17: stack dependency cycle: app -> db -> edge -> app');
+
+    const unknown = setup({ 'driftless.yaml': CONFIG.replace('dependsOn: [app]', 'dependsOn: [ap]') });
+    const u = await unknown.cli('validate');
+    expect(u.err).toContain(
+      'driftless.yaml:13:17: stacks.edge.dependsOn: names stack ap, which driftless.yaml does not declare (stacks: app, db, edge, other)',
+    );
+
+    const refs = setup({
+      'stacks/edge/edge.yaml': [
+        manifest('File', 'site', { path: 'edge.conf', content: '!ref db:File/conf.outputs.path' }),
+        manifest('File', 'b', { path: 'b', content: '!ref other:File/o.outputs.path' }),
+        manifest('File', 'c', { path: 'c', content: '!ref db:File/nope.outputs.path' }),
+        manifest('File', 'd', { path: 'd', content: '!ref nosuch:File/x.outputs.path' }),
+      ].join('---\n'),
+    });
+    const r = await refs.cli('validate');
+    expect(r.code).toBe(1);
+    // db is an ancestor of edge (through app): allowed. other is not.
+    expect(r.err).not.toContain('File/site');
+    expect(r.err).toContain(
+      'stacks/edge/edge.yaml:15:17: File/b: !ref other:File/o.outputs.path uses stack other, which stack edge does not depend on: add other to stacks.edge.dependsOn in driftless.yaml',
+    );
+    expect(r.err).toContain('stacks/edge/edge.yaml:23:17: File/c: !ref db:File/nope.outputs.path names File/nope, which stack db does not declare');
+    expect(r.err).toContain('stacks/edge/edge.yaml:31:17: File/d: !ref nosuch:File/x.outputs.path names stack nosuch, which driftless.yaml does not declare');
+  });
+});
