@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { manifest } from '../helpers/git.js';
 import { workflowRepo } from '../helpers/workflow-repo.js';
 import { parseMermaid } from '../helpers/mermaid.js';
@@ -13,6 +15,15 @@ describe('the Mermaid parser used by these tests', () => {
     );
     await expect(parseMermaid('flowchart LR\n  subgraph s0["db"]\n  end end\n  a --> [[[\n')).rejects.toThrow(/Parse error/);
     await expect(parseMermaid('flowchart LR\n  a["unclosed]\n')).rejects.toThrow();
+  });
+});
+
+describe('the README', () => {
+  it('its example workflow diagram parses (so GitHub renders it)', { timeout: 60_000 }, async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1].replace(/^ {2}/gm, ''));
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const b of blocks) expect(await parseMermaid(b)).toBe('flowchart-v2');
   });
 });
 
