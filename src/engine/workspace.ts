@@ -14,6 +14,7 @@ import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '..
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
+import { upstreamValue } from '../plan/workflow.js';
 import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
@@ -178,6 +179,7 @@ export class Workspace {
     const state = await store.stackState(key);
     const recorded = await this.recorded(key, state.serial, inputs.desired);
     const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded, { readOnly: opts.readOnly });
+    const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
     const planned = makePlan({
       repo: this.repoName,
       stack,
@@ -191,9 +193,22 @@ export class Workspace {
       live,
       secret: this.secret,
       memo: this.planMemo,
-      external: opts.external,
+      external,
     });
     return { stack, diagnostics: [], planned };
+  }
+
+  /**
+   * Without a workflow's view (a drift check, a rollback, one stack's apply): other stacks' outputs
+   * as their state records them now. Undefined when the stack refers to no other stack.
+   */
+  private async recordedUpstream(desired: DesiredSet): Promise<PlanRequest['external']> {
+    const stacks = new Set<string>();
+    for (const d of desired.resources.values()) for (const { ref } of d.refs) if (ref.stack !== undefined) stacks.add(ref.stack);
+    if (!stacks.size) return undefined;
+    const views = new Map<string, { recorded: Map<string, RecordedResource> }>();
+    for (const s of stacks) views.set(s, { recorded: await this.recordedOf(s) });
+    return (ref) => upstreamValue(ref, views.get(ref.stack!));
   }
 
   /** A stack's recorded resources as state holds them now (read-only): what another stack's `!ref` sees. */

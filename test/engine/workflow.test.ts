@@ -43,6 +43,10 @@ describe('stacks as one workflow', () => {
     // Nothing left to do: the downstream plans see the recorded upstream outputs, not unknowns.
     const again = await cli('plan', '--detailed-exitcode');
     expect(again.code, again.out).toBe(0);
+    // So do one stack's plan and its drift check.
+    expect((await cli('plan', '--stack', 'edge', '--detailed-exitcode')).code).toBe(0);
+    const drift = await cli('drift', '--stack', 'app');
+    expect(drift.code, drift.out + drift.err).toBe(0);
 
     // A change upstream: the dependent's value is known after apply, and the apply carries it through.
     repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 6432\n' }) });
@@ -77,7 +81,7 @@ describe('stacks as one workflow', () => {
     expect(readFileSync(join(root, 'edge.conf'), 'utf8')).toBe('app.conf');
   });
 
-  it('applies a saved workflow only while it is the one reviewed', { timeout: 120_000 }, async () => {
+  it('applies a saved workflow only while it is the one reviewed', { timeout: 180_000 }, async () => {
     const { root, cli, repo, dir } = setup();
     const file = join(dir, 'plan.json');
     expect((await cli('plan', '--out', file)).code).toBe(0);
@@ -116,8 +120,10 @@ describe('stacks as one workflow', () => {
         manifest('File', 'b', { path: 'b', content: '!ref other:File/o.outputs.path' }),
         manifest('File', 'c', { path: 'c', content: '!ref db:File/nope.outputs.path' }),
         manifest('File', 'd', { path: 'd', content: '!ref nosuch:File/x.outputs.path' }),
+        manifest('File', 'e', { path: 'e', content: '!ref app:File/secret.outputs.path' }),
       ].join('---\n'),
     });
+    refs.repo.commit({ 'stacks/app/secret.yaml': manifest('File', 'secret', { path: '!secret API_KEY', content: 'x' }) });
     const r = await refs.cli('validate');
     expect(r.code).toBe(1);
     // db is an ancestor of edge (through app): allowed. other is not.
@@ -127,5 +133,8 @@ describe('stacks as one workflow', () => {
     );
     expect(r.err).toContain('stacks/edge/edge.yaml:23:17: File/c: !ref db:File/nope.outputs.path names File/nope, which stack db does not declare');
     expect(r.err).toContain('stacks/edge/edge.yaml:31:17: File/d: !ref nosuch:File/x.outputs.path names stack nosuch, which driftless.yaml does not declare');
+    expect(r.err).toContain(
+      'stacks/edge/edge.yaml:39:17: File/e: !ref app:File/secret.outputs.path takes a sensitive output (derived from a secret or writeOnly field of app:File/secret); only a writeOnly field may receive it',
+    );
   });
 });
