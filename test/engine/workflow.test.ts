@@ -4,6 +4,9 @@ import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { manifest } from '../helpers/git.js';
 import { WORKFLOW_CONFIG, workflowRepo } from '../helpers/workflow-repo.js';
+import { testConfig } from '../helpers/engine.js';
+import { Workspace } from '../../src/engine/workspace.js';
+import { applyWorkflow } from '../../src/engine/apply-workflow.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const setup = workflowRepo;
@@ -136,5 +139,39 @@ describe('stacks as one workflow', () => {
     expect(r.err).toContain(
       'stacks/edge/edge.yaml:39:17: File/e: !ref app:File/secret.outputs.path takes a sensitive output (derived from a secret or writeOnly field of app:File/secret); only a writeOnly field may receive it',
     );
+  });
+
+  it('runs independent stacks in parallel, within the bound; a dependent only after its upstream ends', { timeout: 180_000 }, async () => {
+    const { repo, root } = setup();
+    const ws = await Workspace.open(testConfig(repo.dir, { root }), 'test');
+    try {
+      const events: string[] = [];
+      const r = await applyWorkflow(ws, {
+        commit: await ws.resolve(),
+        trigger: 'test',
+        stackParallelism: 2,
+        onStack: (e) => events.push(`${e.phase} ${e.stack}`),
+      });
+      expect(r.stacks.map((s) => [s.stack, s.status])).toEqual([
+        ['db', 'applied'],
+        ['other', 'applied'],
+        ['app', 'applied'],
+        ['edge', 'applied'],
+      ]);
+      // db and other have no dependencies: both start before either ends.
+      expect(events.slice(0, 2).sort()).toEqual(['start db', 'start other']);
+      expect(events.indexOf('start app')).toBeGreaterThan(events.indexOf('end db'));
+      expect(events.indexOf('start edge')).toBeGreaterThan(events.indexOf('end app'));
+      // With a bound of 1, never two at once.
+      repo.commit({
+        'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 1\n' }),
+        'stacks/other/o.yaml': manifest('File', 'o', { path: 'other.txt', content: 'x' }),
+      });
+      const one: string[] = [];
+      await applyWorkflow(ws, { commit: await ws.resolve(), trigger: 'test', stackParallelism: 1, onStack: (e) => one.push(`${e.phase} ${e.stack}`) });
+      for (let i = 0; i < one.length; i += 2) expect(one[i + 1]).toBe(one[i].replace('start', 'end'));
+    } finally {
+      await ws.close();
+    }
   });
 });

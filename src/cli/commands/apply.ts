@@ -52,7 +52,7 @@ export async function applyCommand(flags: Flags, io: Io): Promise<number> {
       stacks: saved ? saved.workflow!.stacks : flags.stack ? [flags.stack] : undefined,
       expectWorkflowDigest: saved?.workflow?.digest,
       trigger: saved ? 'cli (plan file)' : 'cli',
-      stackParallelism: 1,
+      stackParallelism: 2,
       confirm:
         flags['auto-approve'] || saved
           ? undefined
