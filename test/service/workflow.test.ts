@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, until } from './harness.js';
 import { manifest } from '../helpers/git.js';
@@ -112,5 +112,40 @@ describe('serve: a merge applies its stacks as one workflow', () => {
     await w.idle();
     const last = await (await w.svc!.ctx.ws.store()).runs({ commit: m3.after, kind: 'apply' });
     expect(last.find((r) => r.stack === 'app')?.outcome).toBe('succeeded');
+  });
+});
+
+describe('serve: a drift repair upstream checks the stacks that use the repaired outputs', () => {
+  let w: World;
+  const config = CONFIG.replace(
+    '    path: stacks/db\n    targets: { fs: files }\n',
+    '    path: stacks/db\n    targets: { fs: files }\n    drift: { schedule: "*/1 * * * * *", remediate: true }\n',
+  );
+  beforeAll(async () => {
+    w = await World.create({ 'driftless.yaml': config, 'README.md': 'hi\n' });
+    await w.start();
+    await w.svc!.scheduler.pollNow();
+    await w.idle();
+  });
+  afterAll(async () => {
+    await w.close();
+  });
+
+  it('repairs db, then checks app (which uses db File/conf) but not edge', { timeout: 180_000 }, async () => {
+    expect(config).toContain('remediate: true');
+    w.openPr(1, { ...db('port 5432\n'), ...APP, ...EDGE });
+    await w.prOpened(1);
+    await until('plan comment', () => w.planComment(1));
+    await w.idle();
+    const m = w.mergePr(1);
+    await w.merged(1, m);
+    await until('edge applied', () => existsSync(join(w.targetRoot, 'edge.conf')), 60_000);
+    // Someone edits db's file: the scheduled check repairs it, and app is checked against the repaired output.
+    writeFileSync(join(w.targetRoot, 'db.conf'), 'port 9999\n');
+    await until('db repaired', () => readFileSync(join(w.targetRoot, 'db.conf'), 'utf8') === 'port 5432\n', 60_000);
+    const doneOn = (lane: string) => w.logs.some((l) => l.includes(`"kind":"drift","lane":"infra:stack:${lane}"`) && l.includes('(drift) done'));
+    await until('app checked', () => doneOn('app') || undefined, 60_000);
+    expect(w.logs.join('')).toContain('"dependents":["app"],"msg":"checking the stacks that use the repaired outputs"');
+    expect(doneOn('edge')).toBe(false);
   });
 });
