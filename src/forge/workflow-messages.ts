@@ -13,10 +13,10 @@ export interface WorkflowView {
 
 /**
  * The workflow section of the plan comment: the order, why stacks were planned again, and the
- * change graph as a Mermaid flowchart (GitHub renders it). Empty for a lone stack with no edges.
+ * change graph as a Mermaid flowchart (GitHub renders it). Empty unless planned stacks depend on each other.
  */
 export function workflowSection(w: WorkflowView | undefined): string[] {
-  if (!w || (w.stacks.length < 2 && !w.graph.edges.length)) return [];
+  if (!w?.graph.edges.length) return []; // independent stacks: no order to show
   const out = ['### Workflow', '', `Applied in this order: ${w.stacks.map((s) => `\`${s}\``).join(' → ')}.`];
   if (w.replanned.length) {
     out.push(
