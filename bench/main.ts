@@ -6,6 +6,7 @@
 import { Unavailable, type BenchContext, type Scenario, type ScenarioResult } from './types.js';
 import { coldPlan } from './scenarios/cold-plan.js';
 import { incremental } from './scenarios/incremental.js';
+import { workflow } from './scenarios/workflow.js';
 import { mirror } from './scenarios/mirror.js';
 import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
@@ -38,6 +39,7 @@ export const SCENARIOS: Scenario[] = [
   cliPlan,
   coldPlan,
   incremental,
+  workflow,
   serviceScenario('webhook', 'Webhook to PR comment', '3 webhook → PR comment', 'report'),
   mirror,
   convergeScenario,

@@ -36,6 +36,8 @@ export interface ExecuteOptions {
   onProgress?(e: ProgressEvent): void;
   /** Stop starting new steps (graceful shutdown); running steps finish. */
   signal?: AbortSignal;
+  /** Another stack's resource's recorded outputs, for `!ref stack:Kind/name…` (see StepContext). */
+  stackOutputs?(stack: string, id: string): Promise<Spec | undefined>;
 }
 
 export interface ApplyResult {
@@ -91,6 +93,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     recorded,
     outputs,
     clearOutputs: new Map(),
+    stackOutputs: o.stackOutputs,
   };
 
   // Redacted failure messages, as reported when each step failed.

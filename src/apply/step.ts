@@ -28,6 +28,8 @@ export interface StepContext {
   outputs: Map<string, Spec>;
   /** Outputs in clear, by id: those of this run's steps, and those read back for a !ref to a masked output. */
   clearOutputs: Map<string, Spec>;
+  /** Another stack's resource's outputs as its state records them now (`!ref stack:Kind/name…`); undefined: not recorded. */
+  stackOutputs?(stack: string, id: string): Promise<Spec | undefined>;
 }
 
 /**
@@ -51,11 +53,12 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
     return;
   }
   const d = s.desired!;
+  await readStackOutputs(ctx, d);
   await readMaskedOutputs(ctx, d);
   const missing: string[] = [];
   const clear = resolveSpec(
     d.spec,
-    { ref: (ref) => outputAt(ctx.clearOutputs.get(ref.target) ?? ctx.outputs.get(ref.target), ref.field) ?? UNKNOWN, secret: ctx.secret },
+    { ref: (ref) => outputAt(ctx.clearOutputs.get(ref.resource) ?? ctx.outputs.get(ref.resource), ref.field) ?? UNKNOWN, secret: ctx.secret },
     missing,
   );
   if (missing.length) throw new Error(`secret ${missing.join(', ')} is not available`);
@@ -63,7 +66,7 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   for (const v of sensitiveStrings(clear, d.sensitive)) ctx.reveal(v);
   // The spec as a plan resolves it: a !ref to a masked output is that mask (state records its hash).
   const visible = d.refs.length
-    ? resolveSpec(d.spec, { ref: (ref) => outputAt(ctx.outputs.get(ref.target), ref.field) ?? UNKNOWN, secret: ctx.secret })
+    ? resolveSpec(d.spec, { ref: (ref) => outputAt(ctx.outputs.get(ref.resource), ref.field) ?? UNKNOWN, secret: ctx.secret })
     : clear;
   const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: clear, adopt: d.adopt };
   const intent = toRecorded(d, clear, prior?.outputs ?? {}, prior, visible);
@@ -98,13 +101,29 @@ function unmasked(ctx: StepContext, r: RecordedResource): Recorded {
 }
 
 /**
+ * The outputs another stack's resources have now, for `!ref stack:Kind/name…` (its apply ran
+ * first in the workflow), read once per run under `stack:Kind/name`. A sensitive output is kept
+ * masked in that stack's state, and its clear value is not read across stacks: refused, naming it.
+ */
+async function readStackOutputs(ctx: StepContext, d: DesiredResource): Promise<void> {
+  for (const { ref } of d.refs) {
+    if (ref.stack === undefined || ctx.outputs.has(ref.resource)) continue;
+    const outputs = await ctx.stackOutputs?.(ref.stack, ref.target);
+    if (!outputs) throw new Error(`!ref ${ref}: stack ${ref.stack} has not applied ${ref.target} yet; apply stack ${ref.stack} first`);
+    if (containsMask(outputAt(outputs, ref.field)))
+      throw new Error(`!ref ${ref}: the output is sensitive in stack ${ref.stack}'s state and cannot be read across stacks at apply`);
+    ctx.outputs.set(ref.resource, outputs);
+  }
+}
+
+/**
  * A !ref to an output that state keeps masked (derived from a secret) needs its clear value, which
  * only the live object has: read it back, once per run, and check it is the value that was
  * recorded (and so the value the plan was reviewed with).
  */
 async function readMaskedOutputs(ctx: StepContext, d: DesiredResource): Promise<void> {
   for (const { ref } of d.refs) {
-    if (ctx.clearOutputs.has(ref.target)) continue;
+    if (ref.stack !== undefined || ctx.clearOutputs.has(ref.target)) continue;
     const masked = ctx.outputs.get(ref.target);
     if (!masked || !containsMask(outputAt(masked, ref.field))) continue;
     const rec = ctx.recorded.get(ref.target);

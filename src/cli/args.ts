@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'adopt', 'history', 'rollback', 'serve', 'demo', 'help'] as const;
+export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'adopt', 'history', 'graph', 'rollback', 'serve', 'demo', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const options = {
@@ -25,6 +25,7 @@ const options = {
   remediate: { type: 'boolean' },
   demo: { type: 'boolean' },
   'no-color': { type: 'boolean' },
+  'changes-only': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -50,6 +51,7 @@ export type Flags = {
   remediate?: boolean;
   demo?: boolean;
   'no-color'?: boolean;
+  'changes-only'?: boolean;
   help?: boolean;
 };
 
@@ -69,7 +71,9 @@ export function parseCommandLine(argv: string[]): { command: Command; flags: Fla
   const command = (first ?? 'help') as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.join(', ')}`);
   const flags = parsed.values as Flags;
-  if (flags.format && !['text', 'json', 'markdown'].includes(flags.format)) throw new UsageError(`--format takes text, json or markdown`);
+  if (command === 'graph') {
+    if (flags.format && !['mermaid', 'dot', 'json'].includes(flags.format)) throw new UsageError('--format takes mermaid, dot or json for graph');
+  } else if (flags.format && !['text', 'json', 'markdown'].includes(flags.format)) throw new UsageError(`--format takes text, json or markdown`);
   if (flags.format === 'markdown' && command !== 'plan') throw new UsageError('--format markdown is for plan');
   for (const n of ['parallelism', 'limit'] as const) {
     if (flags[n] !== undefined && !/^[1-9][0-9]*$/.test(flags[n]!)) throw new UsageError(`--${n} takes a positive whole number`);
@@ -88,6 +92,7 @@ Commands:
   apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
   drift      refresh live state and report drift (0 none or all acknowledged, 2 drift, 1 error)
   adopt      write a stack's drift back into its manifests, as a commit on a new branch
+  graph      the workflow's change graph at a commit: stacks, resources by action, dependencies
   history    list runs: time, commit, trigger, summary, outcome
   rollback   a branch (and with GitHub, a pull request) restoring a stack's manifests to --to REF
   serve      run the service: webhooks, polling, plans on pull requests, apply after merge
@@ -101,7 +106,8 @@ Options:
   --ref REF             branch, tag or sha (default: the tracked branch)
   --stack NAME          one stack only
   --to REF              rollback: the commit, tag or branch the stack's manifests go back to
-  --format FMT          text | json | markdown (plan only)
+  --format FMT          text | json | markdown (plan only); graph: mermaid (default) | dot | json
+  --changes-only        graph: collapse unchanged resources into a count per stack
   --out FILE            plan: also save the plan JSON to FILE
   --plan FILE           apply: apply a saved plan, refused if it no longer matches
   --no-refresh          plan without reading live state
@@ -124,6 +130,7 @@ const COMMAND_OPTIONS: Record<Exclude<Command, 'help'>, string[]> = {
   drift: ['stack', 'remediate', 'format'],
   adopt: ['ref', 'stack', 'resource', 'branch'],
   history: ['stack', 'limit', 'format'],
+  graph: ['ref', 'stack', 'format', 'changes-only', 'no-refresh'],
   rollback: ['stack', 'to', 'format'],
   serve: ['demo'],
   demo: [],

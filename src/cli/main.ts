@@ -28,6 +28,7 @@ const handlers: Record<string, () => Promise<Handler>> = {
   apply: async () => (await import('./commands/apply.js')).applyCommand,
   drift: async () => (await import('./commands/drift.js')).driftCommand,
   adopt: async () => (await import('./commands/adopt.js')).adoptCommand,
+  graph: async () => (await import('./commands/graph.js')).graphCommand,
   history: async () => (await import('./commands/history.js')).historyCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,

@@ -3,7 +3,7 @@ import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
 import { recoverProviders, recoverStack } from '../apply/recover.js';
 import type { Workspace } from './workspace.js';
-import { withoutChanges } from '../plan/planner.js';
+import { withoutChanges, type PlanRequest } from '../plan/planner.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
@@ -41,6 +41,12 @@ export interface ApplyRequest {
   parallelism?: number;
   onProgress?(e: ProgressEvent): void;
   signal?: AbortSignal;
+  /**
+   * What the plan sees of other stacks' outputs (`!ref stack:Kind/name…`): the workflow's view, so
+   * that the plan made under the lock is the one planned (and reviewed) with the workflow.
+   * Absent: every such value is unknown until apply.
+   */
+  external?: PlanRequest['external'];
 }
 
 export interface ApplyOutcome {
@@ -88,7 +94,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       const around = [...interrupted.map((e) => e.resource), ...recorded.values(), ...inputs.desired.resources.values()];
       recovered.push(...(await recoverProviders(around, sessionFor)));
     }
-    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll })).planned!;
+    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll, external: req.external })).planned!;
     const planned = req.skip?.size ? withoutChanges(fresh, req.skip) : fresh;
     const plan = planned.plan;
     let resumes: number[] | undefined;
@@ -110,6 +116,13 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     }
     if (plan.errors.length) return { diagnostics: [], plan, recovered, refused: `the plan cannot be applied:\n- ${plan.errors.join('\n- ')}` };
     if (req.confirm && plan.changes.length && !(await req.confirm(plan))) return { diagnostics: [], plan, recovered, refused: 'cancelled' };
+    // Other stacks' state as it is now (their applies ran first in the workflow), read once per stack.
+    const upstream = new Map<string, ReturnType<typeof store.resources>>();
+    const upstreamState = (stack: string) => {
+      let p = upstream.get(stack);
+      if (!p) upstream.set(stack, (p = store.resources(ws.key(stack))));
+      return p;
+    };
     const result = await executePlan({
       store,
       key,
@@ -123,6 +136,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       pr: req.pr,
       onProgress: req.onProgress,
       signal: req.signal,
+      stackOutputs: async (stack, id) => (await upstreamState(stack)).get(id)?.outputs,
     });
     await store.setRunPlan(result.runId, plan);
     return { diagnostics: [], plan, recovered, result, ...(resumes ? { resumes } : {}) };

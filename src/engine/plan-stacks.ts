@@ -1,13 +1,29 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
-import type { Workspace, StackPlanResult } from './workspace.js';
+import { sortDiagnostics } from '../manifests/diagnostics.js';
+import { ancestors, declaredStackGraph } from '../manifests/stack-deps.js';
+import type { DesiredSet } from '../plan/desired.js';
+import type { Plan } from '../plan/model.js';
+import {
+  stackRefIssues,
+  upstreamValue,
+  usesChangedOutputs,
+  workflowEdges,
+  workflowSummary,
+  type UpstreamView,
+  type WorkflowSummary,
+} from '../plan/workflow.js';
+import type { Workspace, StackPlanResult, StackInputs } from './workspace.js';
 
-/** The verb `plan`: validate and plan every selected stack at one commit. */
+/** The verb `plan`: validate and plan the selected stacks at one commit, as one workflow in dependency order. */
 
 export interface PlanAllResult {
   commit: string;
   /** Problems with driftless.yaml or repository schemas (no stack can be planned). */
   diagnostics: Diagnostic[];
+  /** The selected stacks (and with `withDependents`, those planned again), in workflow order. */
   stacks: StackPlanResult[];
+  /** The planned stacks as one workflow; absent when nothing was planned (validate only, or errors). */
+  workflow?: WorkflowSummary;
 }
 
 export interface PlanStacksOptions {
@@ -16,18 +32,65 @@ export interface PlanStacksOptions {
   /** Read live state (default); false compares with recorded state only (pull request plans). */
   refresh?: boolean;
   validateOnly?: boolean;
+  /**
+   * Also plan each downstream stack that refers to an output a planned upstream stack changes
+   * (its files did not change, but its plan may); downstream stacks with unchanged inputs are not planned.
+   */
+  withDependents?: boolean;
 }
 
 export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOptions = {}): Promise<PlanAllResult> {
   const at = await ws.repoAt(commit);
   if (!at.repoConfig || at.diagnostics.length) return { commit, diagnostics: at.diagnostics, stacks: [] };
-  const names = opts.stacks ?? ws.selectStacks(at.repoConfig, opts.stack);
-  const stacks: StackPlanResult[] = [];
-  for (const name of names) {
-    if (!at.repoConfig.stacks[name]) continue;
-    const inputs = await ws.stackInputs(commit, at.repoConfig, at.registry, name);
-    if (opts.validateOnly) stacks.push({ stack: name, diagnostics: inputs.diagnostics });
-    else stacks.push(await ws.planStack(inputs, { refresh: opts.refresh, readOnly: true })); // a plan only reads
+  const config = at.repoConfig;
+  const graph = declaredStackGraph(config);
+  const order = graph.topologicalOrder()!; // cycles are diagnostics of driftless.yaml
+  const selected = new Set((opts.stacks ?? ws.selectStacks(config, opts.stack)).filter((s) => config.stacks[s]));
+  // Upstream stacks are loaded too: references into them are checked and resolved against them.
+  const needed = new Set(selected);
+  for (const s of selected) for (const a of ancestors(graph, s)) needed.add(a);
+  if (opts.withDependents) for (const s of order) if (!needed.has(s) && ancestors(graph, s).some((a) => selected.has(a))) needed.add(s);
+
+  const inputs = new Map<string, StackInputs>();
+  for (const name of order) if (needed.has(name)) inputs.set(name, await ws.stackInputs(commit, config, at.registry, name));
+  const desired = new Map<string, DesiredSet | undefined>([...inputs].map(([n, i]) => [n, i.diagnostics.length ? undefined : i.desired]));
+  for (const issue of stackRefIssues(config, desired, graph)) {
+    const i = inputs.get(issue.stack)!;
+    const pos = await ws.loader.locate(issue.resource.loc, issue.path, issue.target);
+    i.diagnostics = sortDiagnostics([
+      ...i.diagnostics,
+      { file: issue.resource.loc.file, line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resource.id },
+    ]);
   }
-  return { commit, diagnostics: [], stacks };
+  if (opts.validateOnly)
+    return { commit, diagnostics: [], stacks: order.filter((s) => selected.has(s)).map((s) => ({ stack: s, diagnostics: inputs.get(s)!.diagnostics })) };
+
+  const results = new Map<string, StackPlanResult>();
+  const changed = new Map<string, ReadonlySet<string>>();
+  const views = new Map<string, UpstreamView>();
+  const view = async (stack: string): Promise<UpstreamView> => {
+    let v = views.get(stack);
+    if (!v) views.set(stack, (v = { recorded: await ws.recordedOf(stack) }));
+    return v;
+  };
+  for (const name of order) {
+    const i = inputs.get(name);
+    if (!i) continue;
+    const upstream = ancestors(graph, name);
+    const plannedAgain = !selected.has(name) && !!i.desired && !i.diagnostics.length && usesChangedOutputs(i.desired, changed);
+    if (!selected.has(name) && !plannedAgain) continue;
+    const known = new Map<string, UpstreamView>();
+    for (const u of upstream) known.set(u, { ...(await view(u)), changed: changed.get(u) });
+    const r = await ws.planStack(i, { refresh: opts.refresh, readOnly: true, external: (ref) => upstreamValue(ref, known.get(ref.stack!)) }); // a plan only reads
+    results.set(name, r);
+    if (r.planned) {
+      const p = r.planned.plan;
+      changed.set(name, new Set(p.changes.map((c) => c.id)));
+      views.set(name, { recorded: r.planned.recorded });
+    }
+  }
+  const stacks = order.filter((s) => results.has(s)).map((s) => results.get(s)!);
+  const plans = new Map<string, Plan>(stacks.flatMap((s) => (s.planned ? [[s.stack, s.planned.plan] as [string, Plan]] : [])));
+  const workflow = plans.size ? workflowSummary(order, plans, workflowEdges(config, desired)) : undefined;
+  return { commit, diagnostics: [], stacks, workflow };
 }

@@ -13,10 +13,11 @@ import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
 import { expandResources, type ExpanderFor } from '../plan/expand.js';
-import { makePlan, type PlannedStack, type PlanMemo } from '../plan/planner.js';
+import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
+import { upstreamValue } from '../plan/workflow.js';
 import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
@@ -185,7 +186,10 @@ export class Workspace {
    * Plan one stack at a commit. `readOnly`: refresh through read-only sessions (a drift check, a
    * plan that applies nothing); apply refreshes through the read-write sessions it then writes with.
    */
-  async planStack(inputs: StackInputs, opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean } = {}): Promise<StackPlanResult> {
+  async planStack(
+    inputs: StackInputs,
+    opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean; external?: PlanRequest['external'] } = {},
+  ): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
     const store = await this.store();
@@ -193,6 +197,7 @@ export class Workspace {
     const state = await store.stackState(key);
     const recorded = await this.recorded(key, state.serial, inputs.desired);
     const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded, { readOnly: opts.readOnly });
+    const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
     const planned = makePlan({
       repo: this.repoName,
       stack,
@@ -206,8 +211,29 @@ export class Workspace {
       live,
       secret: this.secret,
       memo: this.planMemo,
+      external,
     });
     return { stack, diagnostics: [], planned };
+  }
+
+  /**
+   * Without a workflow's view (a drift check, a rollback, one stack's apply): other stacks' outputs
+   * as their state records them now. Undefined when the stack refers to no other stack.
+   */
+  private async recordedUpstream(desired: DesiredSet): Promise<PlanRequest['external']> {
+    const stacks = new Set<string>();
+    for (const d of desired.resources.values()) for (const { ref } of d.refs) if (ref.stack !== undefined) stacks.add(ref.stack);
+    if (!stacks.size) return undefined;
+    const views = new Map<string, { recorded: Map<string, RecordedResource> }>();
+    for (const s of stacks) views.set(s, { recorded: await this.recordedOf(s) });
+    return (ref) => upstreamValue(ref, views.get(ref.stack!));
+  }
+
+  /** A stack's recorded resources as state holds them now (read-only): what another stack's `!ref` sees. */
+  async recordedOf(stack: string): Promise<Map<string, RecordedResource>> {
+    const key = this.key(stack);
+    const state = await (await this.store()).stackState(key);
+    return this.recorded(key, state.serial);
   }
 
   /** The stack's recorded resources, read again only when the serial moved. Callers must not mutate them. */

@@ -4,6 +4,7 @@ import type { Plan, Summary } from '../plan/model.js';
 import type { AcknowledgedDrift, LapsedAck } from '../plan/acks.js';
 import { summaryLine } from '../plan/model.js';
 import { renderMarkdown } from '../plan/render/markdown.js';
+import { workflowSection, type WorkflowView } from './workflow-messages.js';
 
 /** GitHub refuses bodies over 65,536 characters; parts stay under this (leaving room for a marker). */
 export const COMMENT_LIMIT = 60_000;
@@ -25,6 +26,8 @@ export interface PlanReport {
   stacks: StackOutcome[];
   /** Things a reviewer must know that are not in a plan (a stack's apply mode changes). */
   notices?: string[];
+  /** The stacks as one workflow: order and change graph (see workflow-messages.ts). */
+  workflow?: WorkflowView;
 }
 
 export function totalSummary(stacks: StackOutcome[]): Summary {
@@ -83,6 +86,7 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
     }
     out.push('');
   }
+  out.push(...workflowSection(r.workflow));
   for (const s of r.stacks) {
     let section: string[];
     if (s.diagnostics.length) section = [`### ❌ Stack \`${s.stack}\``, '', '**Validation errors:**', '', ...diagnosticList(s.diagnostics), ''];

@@ -3,6 +3,7 @@ import { builtinValidator } from './schema-registry.js';
 import { loadSchema } from './schema-files.js';
 import type { Diagnostic } from './diagnostics.js';
 import { pointerToPath } from './validate.js';
+import { stackDependencyIssues } from './stack-deps.js';
 
 export const REPO_CONFIG_FILE = 'driftless.yaml';
 export const CUSTOM_SCHEMA_DIR = '.driftless/schemas';
@@ -12,6 +13,8 @@ export interface StackConfig {
   targets: Record<string, string>;
   apply: 'auto' | 'manual';
   prune: boolean;
+  /** Stacks applied before this one; their outputs may be taken with `!ref stack:Kind/name.outputs.field`. */
+  dependsOn?: string[];
   drift?: { schedule?: string; remediate: boolean };
 }
 
@@ -57,6 +60,10 @@ export function parseRepoConfig(source: string, file = REPO_CONFIG_FILE): { conf
       const pos = locate(source, 0, ['stacks', name, 'path']);
       diagnostics.push({ file, line: pos.line, col: pos.col, message: `stacks.${name}.path: must stay inside the repository` });
     }
+  }
+  for (const issue of stackDependencyIssues(config)) {
+    const pos = locate(source, 0, issue.path);
+    diagnostics.push({ file, line: pos.line, col: pos.col, message: issue.message });
   }
   return diagnostics.length ? { diagnostics } : { config, diagnostics };
 }

@@ -65,7 +65,8 @@ export function validateDocument(value: unknown, registry: SchemaRegistry): DocR
     const path = pointerToPath(pointer);
     let v: unknown = doc;
     for (const seg of path) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
-    if (v !== undefined && v !== null && !(v instanceof SecretRef)) {
+    // Another stack's output may feed a writeOnly field (a password made upstream): checked across stacks.
+    if (v !== undefined && v !== null && !(v instanceof SecretRef) && !(v instanceof Ref && v.stack !== undefined)) {
       issues.push({ path, target: 'value', resourceId, message: `${path.join('.')}: is sensitive: give it with !secret NAME, never as a value in git` });
     }
   }

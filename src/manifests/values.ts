@@ -1,20 +1,28 @@
 /** Values that YAML tags put into a manifest, resolved later by the planner and executor. */
 
-const REF_RE = /^([A-Za-z][A-Za-z0-9]*)\/([^\s.][^\s]*?)\.outputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$/;
+const REF_RE = /^(?:([A-Za-z0-9][A-Za-z0-9_.-]{0,62}):)?([A-Za-z][A-Za-z0-9]*)\/([^\s.][^\s]*?)\.outputs\.([A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$/;
 
-/** `!ref Kind/name.outputs.field`: a value taken from another resource's outputs. */
+/**
+ * `!ref Kind/name.outputs.field`: a value taken from another resource's outputs; `!ref
+ * stack:Kind/name.outputs.field` takes it from a resource of another stack (`stack` is set).
+ */
 export class Ref {
   constructor(
     readonly target: string,
     readonly field: string[],
+    readonly stack?: string,
   ) {}
   static parse(text: string): Ref | null {
     const m = REF_RE.exec(text.trim());
     if (!m) return null;
-    return new Ref(`${m[1]}/${m[2]}`, m[3].split('.'));
+    return new Ref(`${m[2]}/${m[3]}`, m[4].split('.'), m[1]);
+  }
+  /** The referenced resource, `stack:Kind/name` for another stack's. */
+  get resource(): string {
+    return this.stack === undefined ? this.target : `${this.stack}:${this.target}`;
   }
   toString(): string {
-    return `${this.target}.outputs.${this.field.join('.')}`;
+    return `${this.resource}.outputs.${this.field.join('.')}`;
   }
   toJSON(): unknown {
     return { $ref: this.toString() };

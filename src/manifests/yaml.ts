@@ -21,7 +21,7 @@ const refTag: ScalarTag = {
     // Taken as written: Ref.parse would trim characters YAML keeps (U+00A0, U+3000, …).
     const ref = str === str.trim() ? Ref.parse(str) : null;
     if (!ref) {
-      onError(`!ref must look like Kind/name.outputs.field, got "${str}"`);
+      onError(`!ref must look like Kind/name.outputs.field (or stack:Kind/name.outputs.field), got "${str}"`);
       return str;
     }
     return ref as unknown as string;

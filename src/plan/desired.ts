@@ -146,8 +146,8 @@ function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo |
   if (!same(r.dependsOn, before.dependsOn) || !same(r.secretPaths, before.secretPaths)) return false;
   if (
     !same(
-      r.refs.map((x) => x.ref.target),
-      before.refs.map((x) => x.ref.target),
+      r.refs.map((x) => x.ref.resource),
+      before.refs.map((x) => x.ref.resource),
     )
   )
     return false;
@@ -204,6 +204,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       } else deps.add(dep);
     });
     for (const { path, ref } of d.refs) {
+      if (ref.stack !== undefined) continue; // another stack's resource: checked across stacks (plan/workflow.ts)
       if (!resources.has(ref.target)) {
         issues.push({ resource: d, path: pointerToPath(path), message: `!ref ${ref} names ${ref.target}, which is not declared in this stack` });
       } else if (ref.target === d.id) {
@@ -255,7 +256,8 @@ function ownSensitive(r: LocatedResource, kindSensitive: string[] = []): string[
 function propagateSensitivity(resources: Map<string, DesiredResource>, order: string[]): void {
   for (const id of order) {
     const d = resources.get(id)!;
-    const inherited = d.refs.filter(({ ref }) => isOutputSensitive(resources.get(ref.target), ref.field[0])).map(({ path }) => path);
+    // Another stack's sensitive output may only reach a writeOnly field (checked across stacks), already sensitive.
+    const inherited = d.refs.filter(({ ref }) => ref.stack === undefined && isOutputSensitive(resources.get(ref.target), ref.field[0])).map(({ path }) => path);
     const sensitive = inherited.length ? [...new Set([...d.sensitive, ...inherited])].sort() : d.sensitive;
     const outputs = sensitiveOutputs(d.info, sensitive);
     // A new object when anything changes: an incremental build shares the previous set's objects.
@@ -274,7 +276,7 @@ function sensitiveOutputs(info: KindInfo | undefined, sensitive: string[]): stri
     .sort();
 }
 
-function isOutputSensitive(d: DesiredResource | undefined, output: string): boolean {
+export function isOutputSensitive(d: DesiredResource | undefined, output: string): boolean {
   return !!d && (d.sensitiveOutputs.includes('*') || d.sensitiveOutputs.includes(output));
 }
 

@@ -1,5 +1,5 @@
 import type { Observed, Spec } from '../sdk/provider.js';
-import { UNKNOWN } from '../manifests/values.js';
+import { UNKNOWN, type Ref } from '../manifests/values.js';
 import type { DesiredResource, DesiredSet } from './desired.js';
 import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
 import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
@@ -22,6 +22,11 @@ export interface PlanRequest {
   secret(name: string): string | undefined;
   /** Diffs remembered across plans (a long-lived workspace); see PlanMemo. */
   memo?: PlanMemo;
+  /**
+   * The value of a `!ref` to another stack's resource (see plan/workflow.ts): UNKNOWN when the
+   * upstream plan changes it. Absent: every such value is unknown.
+   */
+  external?(ref: Ref): unknown;
 }
 
 /**
@@ -77,6 +82,7 @@ export function makePlan(req: PlanRequest): PlannedStack {
             d.spec,
             {
               ref: (ref) => {
+                if (ref.stack !== undefined) return req.external?.(ref) ?? UNKNOWN;
                 if (actions.get(ref.target) !== 'noop') return UNKNOWN;
                 return outputAt(recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
               },

@@ -7,6 +7,7 @@ import { renderText } from '../../plan/render/text.js';
 import { renderMarkdown } from '../../plan/render/markdown.js';
 import { renderJson } from '../../plan/render/json.js';
 import type { Plan } from '../../plan/model.js';
+import type { WorkflowSummary } from '../../plan/workflow.js';
 
 export async function planCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'plan');
@@ -17,10 +18,14 @@ export async function planCommand(flags: Flags, io: Io): Promise<number> {
     printDiagnostics(io, diagnostics);
     const plans = r.stacks.flatMap((s) => (s.planned ? [s.planned.plan] : []));
     const format = flags.format ?? 'text';
-    if (format === 'json') io.out.write(plans.length === 1 && flags.stack ? renderJson(plans[0]) : JSON.stringify({ plans }, null, 2) + '\n');
+    // One plan alone, or the workflow: its stacks in order, the edges between them, its digest, and their plans.
+    const file = () => (plans.length === 1 ? renderJson(plans[0]) : JSON.stringify({ workflow: r.workflow, plans }, null, 2) + '\n');
+    const order = plans.length > 1 ? `Workflow: ${plans.map((p) => p.stack).join(' -> ')}\n\n` : '';
+    if (format === 'json')
+      io.out.write(plans.length === 1 && flags.stack ? renderJson(plans[0]) : JSON.stringify({ workflow: r.workflow, plans }, null, 2) + '\n');
     else if (format === 'markdown') io.out.write(plans.map((p) => renderMarkdown(p)).join('\n'));
-    else io.out.write(plans.map((p) => renderText(p, { color: useColor(io, flags['no-color']) })).join('\n'));
-    if (flags.out) writeFileSync(flags.out, plans.length === 1 ? renderJson(plans[0]) : JSON.stringify({ plans }, null, 2) + '\n');
+    else io.out.write(order + plans.map((p) => renderText(p, { color: useColor(io, flags['no-color']) })).join('\n'));
+    if (flags.out) writeFileSync(flags.out, file());
     if (diagnostics.length || plans.some((p) => p.errors.length)) return 1;
     if (flags['detailed-exitcode'] && plans.some((p) => p.changes.length)) return 2;
     return 0;
@@ -29,8 +34,8 @@ export async function planCommand(flags: Flags, io: Io): Promise<number> {
   }
 }
 
-/** Read a plan file written by `plan --out` (one plan, or { plans: [...] }). */
-export function readPlans(text: string, file: string): Plan[] {
+/** Read a plan file written by `plan --out`: one plan, or a workflow's `{ workflow, plans: [...] }`. */
+export function readPlanFile(text: string, file: string): { plans: Plan[]; workflow?: WorkflowSummary } {
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -43,5 +48,8 @@ export function readPlans(text: string, file: string): Plan[] {
       throw new Error(`${file} is not a driftless plan (formatVersion 1 with stack, commit and digest)`);
     }
   }
-  return list;
+  const workflow = (v as { workflow?: WorkflowSummary }).workflow;
+  if (workflow !== undefined && (typeof workflow?.digest !== 'string' || !Array.isArray(workflow.stacks)))
+    throw new Error(`${file} has a workflow section without stacks and digest`);
+  return { plans: list, workflow };
 }

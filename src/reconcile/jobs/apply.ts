@@ -7,6 +7,10 @@ import type { Change, Plan } from '../../plan/model.js';
 import { planDigest } from '../../plan/planner.js';
 import { checkRemainder } from '../../plan/remainder.js';
 import type { ServiceContext } from '../context.js';
+import type { RepoConfig } from '../../manifests/repo-config.js';
+import { ancestors, declaredStackGraph } from '../../manifests/stack-deps.js';
+import { recordWaiting, upstreamOf, workflowProgress } from '../../engine/upstream.js';
+import { progressEntry, waitingEntries } from '../workflow-report.js';
 import { appliedEntries, holdEntries, invalidNoteEntry, refusedEntries } from '../report.js';
 import { done, prPlanJob, requeue, type ApplyPayload, type JobResult } from './specs.js';
 
@@ -171,6 +175,13 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
   if (!at.repoConfig || !cfg) return done({ skipped: `no stack ${p.stack} at ${p.commit.slice(0, 12)}` });
   const state = await stackStatus(ctx.ws, p.stack);
   if (state.appliedCommit === p.commit && p.mode === 'merge') return done({ skipped: 'already applied' });
+  // Never against an upstream stack older than this commit: wait for it, or say what it waits on.
+  const holds = new Set((await ctx.records.holds()).map((h) => h.stack));
+  const upstream = await upstreamOf(ctx.ws, at.repoConfig, p.stack, p.commit, holds);
+  if (!upstream.ready) {
+    if (upstream.reason === 'pending' && p.mode === 'merge') return requeue(upstream.message, 1000);
+    return waiting(ctx, p, at.repoConfig, upstream.message);
+  }
   const reviewed = p.pr && p.mode === 'merge' ? await ctx.records.reviewedDigest(p.pr, p.stack) : null;
   const decide =
     p.mode === 'merge'
@@ -213,6 +224,7 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
       actor: p.actor ?? null,
       pr: p.pr,
       signal: ctx.signal,
+      external: upstream.external,
       onProgress: (e) =>
         ctx.log.info({ stack: p.stack, resource: e.id, action: e.action, event: e.type, ms: e.ms, error: e.error }, `${e.type} ${e.action} ${e.id}`),
     });
@@ -220,8 +232,46 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
     if (err instanceof LockedError) return requeue(err.message);
     throw err;
   }
-  if (r.diagnostics.length) return invalid(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
-  if (r.held && r.plan) return hold(ctx, p, r.plan, r.held);
-  if (r.refused) return refuse(ctx, p, r.refused);
-  return report(ctx, p, r);
+  try {
+    if (r.diagnostics.length) return await invalid(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
+    if (r.held && r.plan) return await hold(ctx, p, r.plan, r.held);
+    if (r.refused) return await refuse(ctx, p, r.refused);
+    return await report(ctx, p, r);
+  } finally {
+    await reportProgress(ctx, p, at.repoConfig);
+  }
+}
+
+/** A stack whose upstream stack did not get to this commit: recorded as a run that says what it waits on, and reported. */
+async function waiting(ctx: ServiceContext, p: ApplyPayload, config: RepoConfig, message: string): Promise<JobResult> {
+  const runId = await recordWaiting(ctx.ws, p.stack, { commit: p.commit, trigger: p.trigger, pr: p.pr, actor: p.actor ?? null, message });
+  const entries = waitingEntries({ stack: p.stack, commit: p.commit, pr: p.pr, runId, message, time: new Date().toISOString() });
+  await ctx.outbox.add(ctx.forge ? entries : entries.filter((e) => e.op.type === 'git-note'));
+  ctx.log.info({ stack: p.stack, commit: p.commit, run: runId }, `not applied: ${message}`);
+  await reportProgress(ctx, p, config);
+  ctx.wake();
+  return done({ waiting: message, run: runId });
+}
+
+/** With stacks that depend on each other, the workflow's result comment: how far the apply of this commit got. */
+async function reportProgress(ctx: ServiceContext, p: ApplyPayload, config: RepoConfig): Promise<void> {
+  if (!ctx.forge || !Object.values(config.stacks).some((s) => s.dependsOn?.length)) return;
+  const progress = await workflowProgress(ctx.ws, config, p.commit);
+  const ran = progress.steps.filter((s) => s.outcome);
+  if (ran.length < 2 && !progress.stoppedBy) return;
+  await ctx.outbox.add([
+    progressEntry({
+      commit: p.commit,
+      pr: p.pr,
+      steps: progress.steps.filter((s) => s.outcome || isDownstream(config, s.stack, ran)),
+      stoppedBy: progress.stoppedBy,
+    }),
+  ]);
+  ctx.wake();
+}
+
+/** Is `stack` after one of the stacks that ran (so the workflow has not reached it yet)? */
+function isDownstream(config: RepoConfig, stack: string, ran: { stack: string }[]): boolean {
+  const up = new Set(ancestors(declaredStackGraph(config), stack));
+  return ran.some((r) => up.has(r.stack));
 }

@@ -3,6 +3,7 @@ import { formatDiagnostic } from '../../manifests/diagnostics.js';
 import { lastCommitTouchingStack, repoConfigSource, stackChangedSince } from '../../engine/changes.js';
 import { stackStatus } from '../../engine/status.js';
 import type { ServiceContext } from '../context.js';
+import { ancestors, declaredStackGraph } from '../../manifests/stack-deps.js';
 import { statusEntry, APPLY_CONTEXT } from '../report.js';
 import { applyJob, done, type JobResult, type BranchPayload, type TypedJobSpec } from './specs.js';
 
@@ -23,6 +24,7 @@ export async function runBranch(ctx: ServiceContext, p: BranchPayload): Promise<
   ctx.onRepoConfig(at.repoConfig, await repoConfigSource(ctx.ws, head), head);
   const jobs: TypedJobSpec[] = [];
   const held = new Map((await ctx.records.holds()).map((h) => [h.stack, h]));
+  const prs = new Map<string, number | null>();
   for (const stack of Object.keys(at.repoConfig.stacks).sort()) {
     const state = await stackStatus(ctx.ws, stack);
     if (state.appliedCommit === head || held.get(stack)?.commit === head) continue;
@@ -31,6 +33,18 @@ export async function runBranch(ctx: ServiceContext, p: BranchPayload): Promise<
     let pr = await ctx.records.mergedPr(touching);
     if (pr === null && ctx.forge) pr = (await ctx.forge.pullsForCommit(touching))[0] ?? null;
     jobs.push(applyJob({ stack, commit: head, pr, mode: 'merge', trigger: p.trigger }, `apply:${stack}:${head}`));
+    prs.set(stack, pr);
+  }
+  // A stack after one that applies may take its outputs: it is applied too (after it, in workflow
+  // order; a plan with nothing to do records nothing), reviewed on the same pull request.
+  const graph = declaredStackGraph(at.repoConfig);
+  for (const stack of graph.topologicalOrder() ?? []) {
+    if (prs.has(stack) || held.get(stack)?.commit === head) continue;
+    const from = ancestors(graph, stack).find((a) => prs.has(a));
+    if (from === undefined) continue;
+    if ((await stackStatus(ctx.ws, stack)).appliedCommit === head) continue;
+    prs.set(stack, prs.get(from)!);
+    jobs.push(applyJob({ stack, commit: head, pr: prs.get(from)!, mode: 'merge', trigger: p.trigger }, `apply:${stack}:${head}`));
   }
   const ids = await ctx.queue.enqueue(jobs);
   if (ids.length) ctx.wake();

@@ -1,5 +1,7 @@
 import { driftStack } from '../../engine/drift-stack.js';
-import { done, requeue, type DriftPayload, type JobResult } from './specs.js';
+import { done, driftJob, requeue, type DriftPayload, type JobResult } from './specs.js';
+import { ancestors, declaredStackGraph } from '../../manifests/stack-deps.js';
+import { usesChangedOutputs } from '../../plan/workflow.js';
 import { summaryLine } from '../../plan/model.js';
 import type { ServiceContext } from '../context.js';
 import { driftEntry, driftGoneEntry } from '../report.js';
@@ -47,6 +49,7 @@ export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<Jo
         ? 'driftless did not remediate (`drift.remediate: true`): every resource that drifted outside its acknowledgements also has acknowledged drift.'
         : null;
     const fixed = rem?.result && (rem.result.outcome === 'succeeded' || rem.result.outcome === 'no-changes');
+    if (fixed && rem!.result!.results.length) await replanDependents(ctx, head, p.stack, rem!.result!);
     if (ctx.forge) {
       await ctx.outbox.add([driftEntry(p.stack, outcome.plan, text, outcome)]);
       ctx.wake();
@@ -59,4 +62,33 @@ export async function runDrift(ctx: ServiceContext, p: DriftPayload): Promise<Jo
     ctx.wake();
   }
   return done({ drifted: 0, acknowledged: acknowledged.length });
+}
+
+/**
+ * A drift repair rewrote resources of a stack: the stacks after it that use outputs of those
+ * resources are checked (planned against the repaired outputs) at once, on their own drift job.
+ */
+async function replanDependents(
+  ctx: ServiceContext,
+  head: string,
+  stack: string,
+  run: { runId: number; results: { id: string; outcome: string }[] },
+): Promise<void> {
+  const at = await ctx.ws.repoAt(head);
+  if (!at.repoConfig) return;
+  const graph = declaredStackGraph(at.repoConfig);
+  const repaired = new Map([[stack, new Set(run.results.filter((r) => r.outcome === 'ok').map((r) => r.id))]]);
+  const jobs = [];
+  for (const s of graph.topologicalOrder() ?? []) {
+    if (!ancestors(graph, s).includes(stack)) continue;
+    const inputs = await ctx.ws.stackInputs(head, at.repoConfig, at.registry, s);
+    if (inputs.desired && usesChangedOutputs(inputs.desired, repaired)) jobs.push(driftJob(s, `after-repair:${stack}:${run.runId}`));
+  }
+  if (!jobs.length) return;
+  await ctx.queue.enqueue(jobs);
+  ctx.log.info(
+    { stack, run: run.runId, dependents: jobs.map((j) => (j.payload as { stack: string }).stack) },
+    'checking the stacks that use the repaired outputs',
+  );
+  ctx.wake();
 }

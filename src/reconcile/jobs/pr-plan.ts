@@ -8,6 +8,17 @@ import { planEntries, statusEntry, PLAN_CONTEXT } from '../report.js';
 import { done, type JobResult, type PrPlanPayload } from './specs.js';
 import { ACKS_FILE } from '../../manifests/acks.js';
 import { ackDiagnostics } from '../../engine/acks.js';
+import type { PlanAllResult } from '../../engine/plan-stacks.js';
+import { changeGraph, changesOnly } from '../../plan/change-graph.js';
+import type { WorkflowView } from '../../forge/workflow-messages.js';
+
+/** The workflow of a pull request's plans: order, the change graph (unchanged resources collapsed), stacks planned again. */
+function workflowView(planned: PlanAllResult, changedStacks: string[]): WorkflowView | undefined {
+  if (!planned.workflow) return undefined;
+  const stacks = planned.stacks.flatMap((s) => (s.planned ? [{ name: s.stack, plan: s.planned.plan, desired: s.planned.desired }] : []));
+  const graph = changesOnly(changeGraph(stacks, planned.workflow.edges, { changesOnly: true }));
+  return { stacks: planned.workflow.stacks, graph, replanned: planned.workflow.stacks.filter((s) => !changedStacks.includes(s)) };
+}
 
 /** The `pr-plan` job: plan what a pull request changes and post it. */
 
@@ -66,9 +77,11 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       // its cache): reading every live object on every push would cost seconds on a large stack. Live
       // state is read by the drift schedule and again before every apply, whose plan must still match
       // this digest; drift found then holds the apply for review.
-      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
+      // Downstream stacks that use outputs these plans change are planned too (and reviewed with them).
+      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false, withDependents: true });
       report.repoDiagnostics.push(...planned.diagnostics);
       report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+      report.workflow = workflowView(planned, stacks);
       for (const stack of stacks) {
         const quarantine = (await ctx.records.openRollbacks(stack)).find((r) => r.pr !== p.pr);
         if (quarantine) {
