@@ -3,6 +3,8 @@ export type CommentCommand =
   | { name: 'plan' | 'apply' | 'help' }
   /** `/driftless rollback REF [STACK...]`: open a pull request that puts stacks back as they were at REF. */
   | { name: 'rollback'; ref: string | null; stacks: string[] }
+  /** `/driftless override NAME <reason>`: a policy owner lets a failed soft-mandatory policy pass for the current plan. */
+  | { name: 'override'; policy: string | null; reason: string }
   | { name: 'unknown'; word: string };
 
 /**
@@ -23,6 +25,11 @@ export function parseCommand(body: string): CommentCommand | null {
     const [ref, ...stacks] = first.slice(m[0].length).trim().split(/\s+/).filter(Boolean);
     return { name: 'rollback', ref: ref ?? null, stacks };
   }
+  if (word === 'override') {
+    const rest = first.slice(m[0].length).trim();
+    const [policy, ...reason] = rest.split(/\s+/).filter(Boolean);
+    return { name: 'override', policy: policy ?? null, reason: reason.join(' ') };
+  }
   return { name: 'unknown', word };
 }
 
@@ -32,5 +39,6 @@ export const COMMAND_HELP = [
   '- `/driftless plan`: plan again and update the plan comment',
   '- `/driftless apply`: apply a plan that was held after the merge (needs write permission on the repository)',
   '- `/driftless rollback REF [STACK...]`: open a pull request that restores the stacks (default: those this pull request or commit changed) to their manifests at REF (needs write permission)',
+  '- `/driftless override NAME <reason>`: let the failed soft-mandatory policy NAME pass for the current plan of this pull request (policy owners only; a new push makes it void)',
   '- `/driftless help`: this message',
 ].join('\n');

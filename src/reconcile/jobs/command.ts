@@ -3,6 +3,7 @@ import { COMMAND_HELP } from '../../forge/commands.js';
 import { applyJob, done, prPlanJob, type CommandPayload, type JobResult } from './specs.js';
 import { oneComment, oneCommitComment } from '../report.js';
 import { runRollbackCommand } from './rollback.js';
+import { runOverrideCommand } from './override.js';
 
 /** Answer a `/driftless` comment command; every command gets a reply, where it was asked. */
 export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promise<JobResult> {
@@ -21,6 +22,8 @@ export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promis
       return done({ answered: 'unknown' });
     case 'rollback':
       return runRollbackCommand(ctx, p, reply);
+    case 'override':
+      return runOverrideCommand(ctx, p, reply);
     case 'plan': {
       if (p.pr === null) {
         await reply('plans are made for pull requests. A held apply of this commit shows its plan above; `/driftless apply` applies it.');

@@ -8,6 +8,8 @@ import { planEntries, statusEntry, PLAN_CONTEXT } from '../report.js';
 import { done, type JobResult, type PrPlanPayload } from './specs.js';
 import { ACKS_FILE } from '../../manifests/acks.js';
 import { ackDiagnostics } from '../../engine/acks.js';
+import type { StackPlanResult } from '../../engine/workspace.js';
+import { judgePull } from '../policy.js';
 
 /** The `pr-plan` job: plan what a pull request changes and post it. */
 
@@ -61,14 +63,16 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       report.repoDiagnostics.push(...(await ackDiagnostics(ctx.ws, target.commit, at.repoConfig, at.registry, ctx.now?.() ?? new Date())));
     }
     const stacks = affectedStacks(at.repoConfig, target.changed);
+    let planned: StackPlanResult[] = [];
     if (stacks.length) {
       // A PR's plan is what the PR changes, compared with the recorded state (as Argo CD diffs against
       // its cache): reading every live object on every push would cost seconds on a large stack. Live
       // state is read by the drift schedule and again before every apply, whose plan must still match
       // this digest; drift found then holds the apply for review.
-      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
-      report.repoDiagnostics.push(...planned.diagnostics);
-      report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+      const all = await planAll(ctx.ws, target.commit, { stacks, refresh: false });
+      planned = all.stacks;
+      report.repoDiagnostics.push(...all.diagnostics);
+      report.stacks = all.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
       for (const stack of stacks) {
         const before = target.base ? await applyModeAt(ctx.ws, target.base, stack) : null;
         const after = at.repoConfig.stacks[stack]?.apply ?? null;
@@ -79,6 +83,11 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
         }
       }
     }
+    // Judged by the base branch's policies; changes to policies or apply settings are listed.
+    const judged = await judgePull(ctx, pull, target, planned, report.stacks);
+    report.repoDiagnostics.push(...judged.diagnostics);
+    if (judged.governance.length) report.governance = judged.governance;
+    if (judged.summary) report.policy = judged.summary;
   }
   await ctx.records.setPrPlans(
     p.pr,
