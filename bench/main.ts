@@ -11,6 +11,7 @@ import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
+import { policyScenario } from './scenarios/policy.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -40,6 +41,7 @@ export const SCENARIOS: Scenario[] = [
   postgresScenario,
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
+  policyScenario,
 ];
 
 function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean; report: boolean } {

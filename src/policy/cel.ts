@@ -165,6 +165,9 @@ export function compileCel(expression: string): Compiled {
     if (!result.valid) throw result.error;
     parsed = env.parse(expression);
     useRe2(parsed.ast as unknown as Ast);
+    // Checked once here: an unchecked expression is type-checked again on every evaluation.
+    const ready = parsed.check();
+    if (!ready.valid) throw ready.error;
   } catch (err) {
     throw problemOf(err);
   }

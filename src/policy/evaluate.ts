@@ -86,6 +86,7 @@ export async function evaluatePolicies(policies: readonly CompiledPolicy[], chan
   const results: PolicyResult[] = [];
   for (const p of policies) {
     const base = { stack: o.stack, plan: o.plan, pr: o.pr };
+    const withChange: Record<string, unknown> = { ...base, change: null };
     const targets = changes.filter((c) => matchesChange(p, o.stack, c));
     const stackMatches = !p.policy.match?.stacks || p.policy.match.stacks.some((g) => globMatch(g, o.stack));
     const runs: (ChangeInput | null)[] = p.perChange ? targets : stackMatches && (targets.length || !p.policy.match?.kinds) ? [null] : [];
@@ -93,7 +94,8 @@ export async function evaluatePolicies(policies: readonly CompiledPolicy[], chan
     const started = performance.now();
     let spent = false;
     for (const c of runs) {
-      const inputs = c ? { ...base, change: c } : base;
+      withChange.change = c;
+      const inputs = c ? withChange : base;
       if (spent) {
         failures.push({
           change: c?.id ?? null,
