@@ -206,7 +206,7 @@ describe('hostile rules stay bounded', () => {
     const [r] = await evaluatePolicies(
       [p],
       Array.from({ length: 200 }, () => c),
-      { ...opts, sliceMs: 5 },
+      { ...opts, sliceMs: 5, budget: { steps: 1_000_000, ms: 20_000 }, policyBudgetMs: 60_000 },
     );
     clearInterval(timer);
     expect(r.outcome).toBe('passed');
