@@ -102,6 +102,11 @@ describe('serve: policies', () => {
     await until('policy status passes', () => w.statuses(first.head, 'driftless/policy').at(-1) === 'success');
     const [o] = await records().overrides({ pr: 2 });
     expect(o).toMatchObject({ policy: 'no-todo', by: 'sec', reason: 'the TODO is tracked in #99', stack: 'web' });
+    // Queryable through the API: results per stack, and the overrides with who, when, why and which plan.
+    const api = (await (await fetch(`${w.url()}/api/pulls/2`)).json()) as {
+      policy: { results: { stack: string; digest: string }[]; overrides: { by: string; digest: string }[] };
+    };
+    expect(api.policy.overrides[0]).toMatchObject({ by: 'sec', digest: api.policy.results[0].digest });
 
     // A new push: a new plan, which the override does not cover.
     const second = w.openPr(2, webFile('todo2', 'another TODO\n'));
@@ -123,6 +128,8 @@ describe('serve: policies', () => {
     const run = (await w.svc!.ctx.store.runs({ stack: 'web', limit: 1 }))[0];
     const stored = (await records().runResult(run.id))!.report as { overrides: { by: string; reason: string }[] };
     expect(stored.overrides[0]).toMatchObject({ by: 'sec', reason: 'both tracked in #99' });
+    const runApi = (await (await fetch(`${w.url()}/api/runs/${run.id}`)).json()) as { policy: { report: { overrides: { by: string }[] } } };
+    expect(runApi.policy.report.overrides[0].by).toBe('sec');
   }, 120_000);
 
   it('a PR that weakens a policy is judged by the base branch, lists the change, and needs an owner approval', async () => {
