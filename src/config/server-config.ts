@@ -39,8 +39,16 @@ export interface ServerConfig {
   acks?: { maxDays: number };
   /** Policies: who owns them (may override; approves changes to them), and the time budget of one policy over one plan. */
   policy?: { owners: string[]; budgetMs: number };
+  /** Per stack pattern: approvals (at the reviewed head) and mergeability a pull request needs before an apply. */
+  requirements?: Requirement[];
   /** The environment `!secret` sources are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+}
+
+export interface Requirement {
+  stacks: string[];
+  approvals?: { count: number; from?: string[] };
+  mergeable?: boolean;
 }
 
 export type SecretSource = string | { fromEnv: string } | { fromFile: string };
@@ -145,6 +153,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
     parallelism: (raw.parallelism as number) ?? 8,
     acks: { maxDays: (raw.acks as { maxDays?: number } | undefined)?.maxDays ?? DEFAULT_ACK_MAX_DAYS },
+    requirements: (raw.requirements as Requirement[] | undefined) ?? [],
     policy: {
       owners: (raw.policy as { owners?: string[] } | undefined)?.owners ?? [],
       budgetMs: (raw.policy as { budgetMs?: number } | undefined)?.budgetMs ?? 1_000,

@@ -7,7 +7,7 @@ import type { PolicySummary, StackOutcome } from '../forge/messages.js';
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { isPolicyPath } from '../manifests/policies.js';
 import type { PlannedStack } from '../plan/planner.js';
-import { blockingReason, type PolicyOverride, type StackPolicyReport } from '../policy/evaluate.js';
+import { blockingReason, globMatch, type PolicyOverride, type StackPolicyReport } from '../policy/evaluate.js';
 import type { PrInput } from '../policy/inputs.js';
 import { countResults, policyMarkdown, policyNoteLines, policyStatusLine } from '../policy/render.js';
 import type { ServiceContext } from './context.js';
@@ -64,6 +64,8 @@ export interface PullJudgement {
   summary?: PolicySummary;
   /** Problems of policy files the pull request edits (at the commit planned). */
   diagnostics: Diagnostic[];
+  /** Server requirements not met yet (approvals, mergeable), per stack in words. */
+  requirements: string[];
 }
 
 /**
@@ -81,9 +83,11 @@ export async function judgePull(
   const loaded = await policiesAt(ctx.ws, base);
   const governance = await governanceChanges(ctx.ws, base, target.commit, target.changed);
   const diagnostics = target.changed.some(isPolicyPath) ? await policyDiagnostics(ctx.ws, target.commit) : [];
+  const requirements: string[] = [];
+  for (const s of planned) if (s.planned?.plan.changes.length) requirements.push(...(await unmetRequirements(ctx, s.stack, pull)));
   if (!loaded.policies.length) {
     await policyRecords(ctx).setResults(pull.number, []);
-    return { governance, diagnostics };
+    return { governance, diagnostics, requirements };
   }
   const reports: StackPolicyReport[] = [];
   const allOverrides: PolicyOverride[] = [];
@@ -104,7 +108,36 @@ export async function judgePull(
     rows.push({ stack: s.stack, commit: target.commit, digest: report.digest, report: { ...report, blocked, policiesAt: base, overrides } });
   }
   await policyRecords(ctx).setResults(pull.number, rows);
-  return { governance, diagnostics, summary: { status: policyStatusLine(countResults(reports, allOverrides)), failed, annotations: notes } };
+  return { governance, diagnostics, requirements, summary: { status: policyStatusLine(countResults(reports, allOverrides)), failed, annotations: notes } };
+}
+
+/**
+ * The server's requirements for a stack that a pull request does not meet, in words (empty: all
+ * met). Approvals are read at the pull request's head; `mergeable` is met by a merged pull request.
+ */
+export async function unmetRequirements(ctx: ServiceContext, stack: string, pull: ChangeRequestInfo | null): Promise<string[]> {
+  const reqs = (ctx.ws.config.requirements ?? []).filter((r) => r.stacks.some((g) => globMatch(g, stack)));
+  if (!reqs.length) return [];
+  const out: string[] = [];
+  let approvals: string[] | undefined;
+  for (const r of reqs) {
+    if (r.approvals) {
+      if (!pull || !ctx.forge) {
+        out.push(`stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'} of a pull request; this commit has none`);
+        continue;
+      }
+      approvals ??= await ctx.forge.approvals(pull.number, pull.headSha);
+      const from = r.approvals.from?.map((u) => u.replace(/^@/, '').toLowerCase());
+      const counted = approvals.filter((u) => !from || from.includes(u));
+      if (counted.length < r.approvals.count) {
+        out.push(
+          `stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'}${from ? ` from ${from.map((u) => `@${u}`).join(', ')}` : ''} at the head \`${pull.headSha.slice(0, 12)}\`; it has ${counted.length}${counted.length ? ` (${counted.map((u) => `@${u}`).join(', ')})` : ''}`,
+        );
+      }
+    }
+    if (r.mergeable && pull && !pull.merged && pull.mergeable === false) out.push(`stack \`${stack}\` needs the pull request to merge cleanly into its base`);
+  }
+  return out;
 }
 
 export interface ApplyJudgement {
@@ -147,6 +180,10 @@ export async function judgeApply(
         `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${owners.length ? owners.map((u) => `@${u}`).join(', ') : 'none configured: `policy.owners` in the server config'})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
       );
     }
+  }
+  if (planned.plan.changes.length) {
+    const unmet = await unmetRequirements(ctx, o.stack, pull);
+    if (unmet.length) reasons.push(`Requirements not met: ${unmet.join('; ')}.`);
   }
   return { hold: reasons.length ? reasons.join(' ') : null, lines: report ? policyNoteLines(report, overrides) : [], ...(report ? { report } : {}), overrides };
 }

@@ -88,6 +88,7 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
     report.repoDiagnostics.push(...judged.diagnostics);
     if (judged.governance.length) report.governance = judged.governance;
     if (judged.summary) report.policy = judged.summary;
+    for (const r of judged.requirements) report.notices!.push(`Requirement not met yet (checked again after the merge, before the apply): ${r}.`);
   }
   await ctx.records.setPrPlans(
     p.pr,
