@@ -87,9 +87,15 @@ export async function evaluatePolicies(policies: readonly CompiledPolicy[], chan
   for (const p of policies) {
     const base = { stack: o.stack, plan: o.plan, pr: o.pr };
     const withChange: Record<string, unknown> = { ...base, change: null };
-    const targets = changes.filter((c) => matchesChange(p, o.stack, c));
-    const stackMatches = !p.policy.match?.stacks || p.policy.match.stacks.some((g) => globMatch(g, o.stack));
-    const runs: (ChangeInput | null)[] = p.perChange ? targets : stackMatches && (targets.length || !p.policy.match?.kinds) ? [null] : [];
+    // The stack is one for the whole plan: its globs are matched once, not per change.
+    const m = p.policy.match;
+    const stackMatches = !m?.stacks || m.stacks.some((g) => globMatch(g, o.stack));
+    const targets = !stackMatches
+      ? []
+      : !m?.kinds && !m?.actions
+        ? changes
+        : changes.filter((c) => (!m.kinds || kindMatches(m.kinds, c)) && (!m.actions || m.actions.includes(c.action as never)));
+    const runs: readonly (ChangeInput | null)[] = p.perChange ? targets : stackMatches && (targets.length || !p.policy.match?.kinds) ? [null] : [];
     const failures: PolicyFailure[] = [];
     const started = performance.now();
     let spent = false;
