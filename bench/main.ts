@@ -15,6 +15,7 @@ import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
 import { dashboardScenario } from './scenarios/dashboard.js';
+import { policyScenario } from './scenarios/policy.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -48,6 +49,7 @@ export const SCENARIOS: Scenario[] = [
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
   dashboardScenario,
+  policyScenario,
 ];
 
 function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean; report: boolean } {

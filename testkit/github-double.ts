@@ -37,6 +37,15 @@ export interface Pull {
   mergeCommitSha: string | null;
   draft: boolean;
   user: string;
+  labels?: string[];
+}
+
+/** A review of a pull request (GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews). */
+export interface Review {
+  user: string;
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  /** The head the review was given at. */
+  commitId: string;
 }
 
 export interface Comment {
@@ -97,6 +106,8 @@ export interface GitHubDouble {
   permissions: Map<string, string>;
   /** Merged pull requests of a commit (GET /repos/{owner}/{repo}/commits/{sha}/pulls). */
   commitPulls: Map<string, number[]>;
+  /** Reviews per pull request, in submission order. */
+  reviews: Map<number, Review[]>;
   /** Answer the next `times` requests of `operationId` with `status` (and no effect). */
   failNext(operationId: string, status: number, times?: number): void;
   /**
@@ -157,6 +168,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     issues: [] as Issue[],
     permissions: new Map<string, string>(),
     commitPulls: new Map<string, number[]>(),
+    reviews: new Map<number, Review[]>(),
   };
   let url = '';
   const repoUrl = (): string => `${url}/repos/${opts.owner}/${opts.repo}`;
@@ -177,6 +189,15 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     merged: p.merged,
     merged_at: p.merged ? new Date().toISOString() : null,
     merge_commit_sha: p.mergeCommitSha,
+    labels: (p.labels ?? []).map((name, i) => ({
+      id: i + 1,
+      node_id: `LA_${i + 1}`,
+      url: `${repoUrl()}/labels/${name}`,
+      name,
+      color: 'ededed',
+      default: false,
+      description: null,
+    })),
   });
   const commentJson = (c: Comment) => ({
     id: c.id,
@@ -276,6 +297,28 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
         .filter(Boolean)
         .map((x) => pullJson(x!)),
     ],
+    'pulls/list-reviews': (p, _b, q) => {
+      const all = d.reviews.get(Number(p.pull_number)) ?? [];
+      const per = Number(q.get('per_page') ?? 30);
+      const page = Number(q.get('page') ?? 1);
+      const slice = all.slice((page - 1) * per, page * per);
+      return [
+        200,
+        slice.map((r, i) => ({
+          id: Number(p.pull_number) * 1000 + (page - 1) * per + i,
+          node_id: `PRR_${i}`,
+          user: { login: r.user, id: 1, type: 'User' },
+          body: '',
+          state: r.state,
+          html_url: `${url}/pull/${p.pull_number}#review`,
+          pull_request_url: `${repoUrl()}/pulls/${p.pull_number}`,
+          _links: { html: { href: `${url}/pull/${p.pull_number}` }, pull_request: { href: `${repoUrl()}/pulls/${p.pull_number}` } },
+          submitted_at: new Date().toISOString(),
+          commit_id: r.commitId,
+          author_association: 'MEMBER',
+        })),
+      ];
+    },
     'repos/get-collaborator-permission-level': (p) => {
       const perm = d.permissions.get(p.username);
       if (!perm) return [404, { message: `${p.username} is not a user` }];

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 
-export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'adopt', 'history', 'graph', 'rollback', 'serve', 'demo', 'help'] as const;
+export const COMMANDS = ['validate', 'plan', 'apply', 'drift', 'adopt', 'history', 'graph', 'rollback', 'policy', 'serve', 'demo', 'help'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 const options = {
@@ -67,6 +67,9 @@ export function parseCommandLine(argv: string[]): { command: Command; flags: Fla
     throw new UsageError((err as Error).message);
   }
   const [first, ...rest] = parsed.positionals;
+  // `policy` has one subcommand: `policy test`.
+  if (first === 'policy' && rest[0] !== 'test' && !parsed.values.help) throw new UsageError('driftless policy takes a subcommand: test');
+  if (first === 'policy') rest.shift();
   if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
   const command = (first ?? 'help') as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${first}"; commands: ${COMMANDS.join(', ')}`);
@@ -87,7 +90,7 @@ export const USAGE = `driftless: GitOps reconciliation from a git repository of 
 Usage: driftless <command> [options]
 
 Commands:
-  validate   check driftless.yaml, every manifest and .driftless/acks.yaml (exit 0 valid, 1 invalid)
+  validate   check driftless.yaml, every manifest, .driftless/acks.yaml and policies (exit 0 valid, 1 invalid)
   plan       show what apply would do (--detailed-exitcode: 0 none, 2 changes, 1 error)
   apply      carry out the plan (asks on a TTY; otherwise --auto-approve or --plan FILE)
   drift      refresh live state and report drift (0 none or all acknowledged, 2 drift, 1 error)
@@ -95,6 +98,7 @@ Commands:
   graph      the workflow's change graph at a commit: stacks, resources by action, dependencies
   history    list runs: time, commit, trigger, summary, outcome
   rollback   a branch (and with GitHub, a pull request) restoring a stack's manifests to --to REF
+  policy     policy test: run .driftless/policies/tests/ against the policies of --repo DIR (default .)
   serve      run the service: webhooks, polling, plans on pull requests, apply after merge
   demo       run the demo on the embedded default (what npm start does)
 
@@ -132,6 +136,7 @@ const COMMAND_OPTIONS: Record<Exclude<Command, 'help'>, string[]> = {
   history: ['stack', 'limit', 'format'],
   graph: ['ref', 'stack', 'format', 'changes-only', 'no-refresh'],
   rollback: ['stack', 'to', 'format'],
+  policy: [],
   serve: ['demo'],
   demo: [],
 };

@@ -32,6 +32,7 @@ const handlers: Record<string, () => Promise<Handler>> = {
   history: async () => (await import('./commands/history.js')).historyCommand,
   rollback: async () => (await import('./commands/rollback.js')).rollbackCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  policy: async () => (await import('./commands/policy.js')).policyCommand,
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 

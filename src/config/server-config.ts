@@ -37,8 +37,18 @@ export interface ServerConfig {
   parallelism: number;
   /** Drift acknowledgements: how many days ahead an ack's `expires` may be (default 90). */
   acks?: { maxDays: number };
+  /** Policies: who owns them (may override; approves changes to them), and the time budget of one policy over one plan. */
+  policy?: { owners: string[]; budgetMs: number };
+  /** Per stack pattern: approvals (at the reviewed head) and mergeability a pull request needs before an apply. */
+  requirements?: Requirement[];
   /** The environment `!secret` sources are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
+}
+
+export interface Requirement {
+  stacks: string[];
+  approvals?: { count: number; from?: string[] };
+  mergeable?: boolean;
 }
 
 export type SecretSource = string | { fromEnv: string } | { fromFile: string };
@@ -143,6 +153,11 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
     parallelism: (raw.parallelism as number) ?? 8,
     acks: { maxDays: (raw.acks as { maxDays?: number } | undefined)?.maxDays ?? DEFAULT_ACK_MAX_DAYS },
+    requirements: (raw.requirements as Requirement[] | undefined) ?? [],
+    policy: {
+      owners: (raw.policy as { owners?: string[] } | undefined)?.owners ?? [],
+      budgetMs: (raw.policy as { budgetMs?: number } | undefined)?.budgetMs ?? 1_000,
+    },
     env,
   };
 }

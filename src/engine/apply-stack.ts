@@ -3,7 +3,7 @@ import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
 import { recoverProviders, recoverStack } from '../apply/recover.js';
 import type { Workspace } from './workspace.js';
-import { withoutChanges, type PlanRequest } from '../plan/planner.js';
+import { withoutChanges, type PlannedStack, type PlanRequest } from '../plan/planner.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
@@ -17,7 +17,7 @@ export type GateDecision = { proceed: true; resumes?: number[] } | { proceed: fa
  * Asked with the plan made under the stack's lock (after crash recovery): the reviewed-plan guard,
  * a manual-apply hold or a prompt is an argument of the apply, not a second plan.
  */
-export type ApplyGate = (plan: Plan) => GateDecision | Promise<GateDecision>;
+export type ApplyGate = (plan: Plan, planned?: PlannedStack) => GateDecision | Promise<GateDecision>;
 
 export interface ApplyRequest {
   commit: string;
@@ -99,7 +99,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
     const plan = planned.plan;
     let resumes: number[] | undefined;
     if (req.gate) {
-      const d = await req.gate(plan);
+      const d = await req.gate(plan, planned);
       if (!d.proceed) return 'hold' in d ? { diagnostics: [], plan, recovered, held: d.hold } : { diagnostics: [], plan, recovered, refused: d.refuse };
       resumes = d.resumes?.length ? d.resumes : undefined;
     }

@@ -19,6 +19,10 @@ export interface ChangeRequestInfo {
   draft: boolean;
   state: 'open' | 'closed';
   author: string | null;
+  /** Its labels (policies read them as `pr.labels`). */
+  labels?: string[];
+  /** The branch it merges from. */
+  headRef?: string | null;
 }
 
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
@@ -68,6 +72,8 @@ export interface Forge {
   /** Numbers of merged change requests that contain a commit (the one it was merged in first). */
   pullsForCommit(sha: string): Promise<number[]>;
   applyPermission(user: string): Promise<ApplyPermission>;
+  /** Users whose latest review of a change request approves it at `headSha` (an approval of an older head does not count). */
+  approvals(number: number, headSha: string): Promise<string[]>;
 
   /** Create or edit in place the comments of a family (found by their hidden markers) on a change request. */
   upsertComments(number: number, isPart: (body: string) => number, bodies: string[], onlyIfExists?: boolean): Promise<void>;

@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { formatDiagnostic } from '../manifests/diagnostics.js';
 import type { Plan, Summary } from '../plan/model.js';
+import type { Annotation } from './forge.js';
 import type { AcknowledgedDrift, LapsedAck } from '../plan/acks.js';
 import { summaryLine } from '../plan/model.js';
 import { renderMarkdown } from '../plan/render/markdown.js';
@@ -13,6 +14,15 @@ export interface StackOutcome {
   stack: string;
   plan?: Plan;
   diagnostics: Diagnostic[];
+  /** The stack's policy section (Markdown lines, rendered by the policy stage), and why policy blocks its apply. */
+  policy?: { lines: string[]; blocked: string | null };
+}
+
+/** Policy results of a pull request, as the forge shows them: a status line, annotations, and what changes the rules. */
+export interface PolicySummary {
+  status: string;
+  failed: boolean;
+  annotations: Annotation[];
 }
 
 export interface PlanReport {
@@ -28,6 +38,9 @@ export interface PlanReport {
   notices?: string[];
   /** The stacks as one workflow: order and change graph (see workflow-messages.ts). */
   workflow?: WorkflowView;
+  /** Changes to the rules that judge plans (policies, apply settings), listed prominently. */
+  governance?: string[];
+  policy?: PolicySummary;
 }
 
 export function totalSummary(stacks: StackOutcome[]): Summary {
@@ -72,6 +85,14 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
   if (r.repoDiagnostics.length) {
     out.push('**The repository configuration is invalid:**', '', ...diagnosticList(r.repoDiagnostics), '');
   }
+  if (r.governance?.length) {
+    out.push('### 🔐 This pull request changes the rules that judge plans', '');
+    out.push(...r.governance.map((g) => `- ${g}`), '');
+    out.push(
+      'Plans are judged by the policies and apply settings of the base branch, so these changes count only after the merge. The apply of this pull request needs an approval from a policy owner.',
+      '',
+    );
+  }
   for (const n of r.notices ?? []) out.push(`> ⚠️ ${n}`, '');
   if (r.stacks.length === 0 && !r.repoDiagnostics.length) out.push('This pull request changes no stack.', '');
   if (r.stacks.length) {
@@ -96,6 +117,8 @@ export function planCommentBody(r: PlanReport, opts: { foldOver?: number } = {})
       const [title, ...rest] = section;
       out.push(title, '', `<details><summary>Show the plan (${lines} lines)</summary>`, '', ...rest, '', '</details>', '');
     } else out.push(...section, '');
+    // The policy section stays visible: it is not folded with a long plan.
+    if (s.policy?.lines.length) out.push(...s.policy.lines, '');
   }
   out.push('---');
   out.push(
@@ -203,6 +226,8 @@ export interface AppliedInfo {
   resumes?: number[];
   /** The apply of a merged rollback pull request: the commit it went back to and the commits it undid. */
   rollback?: { target: string; undoes: string[] };
+  /** Policies that did not pass and the overrides used (who, when, why, which plan). */
+  policy?: string[];
 }
 
 export interface HoldInfo {
@@ -241,6 +266,7 @@ export function noteText(a: AppliedInfo): string {
     `author: ${a.author ?? '-'}${a.actor ? ` (applied by ${a.actor})` : ''}`,
     ...(a.resumes?.length ? [`resumes: run ${a.resumes.join(', ')}`] : []),
     ...(a.rollback ? [`rollback of: ${a.rollback.undoes.join(' ') || '-'} (back to ${a.rollback.target})`] : []),
+    ...(a.policy ?? []),
     `summary: ${summaryLine(a.result.summary)}`,
     `outcome: ${a.result.outcome}`,
     ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),

@@ -29,6 +29,7 @@ export type { AppliedInfo, HoldInfo };
 
 export const PLAN_MARKER = 'driftless:plan';
 export const PLAN_CONTEXT = 'driftless/plan';
+export const POLICY_CONTEXT = 'driftless/policy';
 /** The apply status of the repository as a whole (driftless.yaml itself is invalid). */
 export const APPLY_CONTEXT = 'driftless/apply';
 
@@ -78,20 +79,22 @@ export function planEntries(r: PlanReport): OutboxEntry[] {
     },
     statusEntry(r.headSha, PLAN_CONTEXT, failed ? 'failure' : 'success', statusDescription(r)),
   ];
+  if (r.policy) entries.push(statusEntry(r.headSha, POLICY_CONTEXT, r.policy.failed ? 'failure' : 'success', r.policy.status));
+  const policyAnnotations = r.policy?.annotations ?? [];
   if (r.stacks.length || diagnostics.length) {
     entries.push({
       op: {
         type: 'check-run',
         sha: r.headSha,
         name: 'driftless',
-        conclusion: failed ? 'failure' : 'success',
+        conclusion: failed || r.policy?.failed ? 'failure' : 'success',
         title: statusDescription(r),
         summary: diagnostics.length
           ? diagnostics.map((d) => `- ${formatDiagnostic(d)}`).join('\n')
           : r.stacks.map((s) => `- ${s.stack}: ${s.plan ? summaryLine(s.plan.summary) : 'not planned'}`).join('\n'),
-        annotations: diagnostics.map((d) => ({ path: d.file, line: Math.max(1, d.line), message: formatDiagnostic(d) })),
+        annotations: [...diagnostics.map((d) => ({ path: d.file, line: Math.max(1, d.line), message: formatDiagnostic(d) })), ...policyAnnotations],
       },
-      dedupeKey: `check:${r.headSha}:${r.commit}:${statusDescription(r)}`,
+      dedupeKey: `check:${r.headSha}:${r.commit}:${statusDescription(r)}:${r.policy?.status ?? ''}`,
     });
   }
   return entries;

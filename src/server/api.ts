@@ -3,6 +3,7 @@ import type { ServiceContext } from '../reconcile/context.js';
 import { listRuns, runPlan, stackStatus } from '../engine/status.js';
 import type { Rollback } from '../reconcile/durable/records.js';
 import { stackSummaries, type ServerHooks } from './stack-summaries.js';
+import { policyRecords } from '../reconcile/policy.js';
 
 /**
  * A small read-only API: runs, stacks (state serial, applied commit, held applies), jobs and the
@@ -65,14 +66,20 @@ export async function apiPlugin(app: FastifyInstance, o: { ctx: ServiceContext; 
     if (!Number.isSafeInteger(id) || id < 1) return reply.code(400).send({ error: 'a run id is a positive integer' });
     const [run] = await listRuns(ctx.ws, { id, limit: 1 });
     if (!run) return reply.code(404).send({ error: `no run ${id}` });
-    return { run, plan: await runPlan(ctx.ws, id) };
+    return { run, plan: await runPlan(ctx.ws, id), policy: await policyRecords(ctx).runResult(id) };
   });
 
   /** The plans last posted on a pull request, per stack (masked JSON), and the applies held for it. */
   app.get('/api/pulls/:number', async (req, reply) => {
     const pr = Number((req.params as { number: string }).number);
     if (!Number.isSafeInteger(pr) || pr < 1) return reply.code(400).send({ error: 'a pull request number is a positive integer' });
-    return { pr, plans: await ctx.records.prPlans(pr), held: await ctx.records.holds(pr) };
+    const policy = policyRecords(ctx);
+    return {
+      pr,
+      plans: await ctx.records.prPlans(pr),
+      held: await ctx.records.holds(pr),
+      policy: { results: await policy.results(pr), overrides: await policy.overrides({ pr }) },
+    };
   });
 
   app.get('/api/jobs', async (req) => ({ jobs: await ctx.queue.list({ status: (req.query as { status?: string }).status, limit: limit(req.query) }) }));

@@ -99,6 +99,9 @@ export class World {
   config!: ServerConfig;
   private deliveryN = 0;
 
+  /** Lines appended to the server config (e.g. a `policy:` section). */
+  extraConfig: string[] = [];
+
   /** Server-config secrets (name -> value), given to the service through the environment. */
   appSecrets: Record<string, string> = {};
 
@@ -164,6 +167,7 @@ export class World {
         '  port: 0',
         `poll: "${opts.poll ?? 'off'}"`,
         `dataDir: ${this.dataDir}`,
+        ...this.extraConfig,
         '',
       ].join('\n'),
     );

@@ -87,6 +87,9 @@ describe('import rules (README: Structure)', () => {
   it('plan and policy never import server or forge', () => {
     expect(crossing('plan', /^(server|forge|reconcile|engine|state)$/)).toEqual([]);
     expect(crossing('policy', /^(server|forge|reconcile)$/)).toEqual([]);
+    // policy: pure evaluation over plans; it may import sdk/, manifests/ and plan/ only
+    const policy = all.filter((e) => e.from === 'policy' && e.spec.startsWith('.') && !['policy', 'sdk', 'manifests', 'plan'].includes(e.to));
+    expect(policy.map((e) => `${e.file} imports ${e.spec}`)).toEqual([]);
   });
 
   it('git never imports manifests; dag imports nothing but the SDK', () => {

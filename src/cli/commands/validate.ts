@@ -3,6 +3,7 @@ import { printDiagnostics, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
 import { planAll } from '../../engine/plan-stacks.js';
 import { ackDiagnostics } from '../../engine/acks.js';
+import { policyDiagnostics } from '../../engine/policies.js';
 
 export async function validateCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'validate');
@@ -13,6 +14,8 @@ export async function validateCommand(flags: Flags, io: Io): Promise<number> {
     // .driftless/acks.yaml is checked with the rest (its problems never block a stack's plan or apply).
     const at = await ws.repoAt(commit);
     if (at.repoConfig && at.diagnostics.length === 0) diagnostics.push(...(await ackDiagnostics(ws, commit, at.repoConfig, at.registry, new Date())));
+    // Policies: a schema problem, a CEL syntax error or an unknown input field, at its line.
+    diagnostics.push(...(await policyDiagnostics(ws, commit)));
     if (flags.format === 'json') {
       io.out.write(
         JSON.stringify(

@@ -13,7 +13,7 @@ export const ANNOTATIONS_PER_REQUEST = 50;
 
 type PullData = {
   number: number;
-  head: { sha: string };
+  head: { sha: string; ref?: string };
   base: { ref: string; sha: string };
   mergeable?: boolean | null;
   merged?: boolean | null;
@@ -22,6 +22,7 @@ type PullData = {
   draft?: boolean;
   state: string;
   user?: { login: string } | null;
+  labels?: ({ name?: string } | string)[];
 };
 
 function pullInfo(p: PullData): ChangeRequestInfo {
@@ -36,6 +37,8 @@ function pullInfo(p: PullData): ChangeRequestInfo {
     draft: !!p.draft,
     state: p.state === 'closed' ? 'closed' : 'open',
     author: p.user?.login ?? null,
+    labels: (p.labels ?? []).map((l) => (typeof l === 'string' ? l : (l.name ?? ''))).filter(Boolean),
+    headRef: p.head.ref ?? null,
   };
 }
 
@@ -111,6 +114,18 @@ export class GitHubForge implements Forge {
   async getPull(number: number): Promise<ChangeRequestInfo> {
     const { data } = await this.gh.rest.pulls.get({ ...this.r, pull_number: number });
     return pullInfo(data as PullData);
+  }
+
+  async approvals(number: number, headSha: string): Promise<string[]> {
+    const reviews = await this.gh.paginate(this.gh.rest.pulls.listReviews, { ...this.r, pull_number: number, per_page: 100 });
+    const latest = new Map<string, { state: string; commit: string | null }>();
+    for (const r of reviews) {
+      const user = r.user?.login;
+      // A comment leaves the user's verdict as it was; approving, requesting changes or dismissal replaces it.
+      if (!user || r.state === 'COMMENTED' || r.state === 'PENDING') continue;
+      latest.set(user.toLowerCase(), { state: r.state, commit: r.commit_id ?? null });
+    }
+    return [...latest].filter(([, v]) => v.state === 'APPROVED' && v.commit === headSha).map(([u]) => u);
   }
 
   async pullsForCommit(sha: string): Promise<number[]> {

@@ -1,5 +1,6 @@
 import type { Migration } from '../../state/migrations/index.js';
 import { observeMigration } from './observe-migration.js';
+import { policyMigration } from './policy-records.js';
 
 /**
  * The service's tables (migration 2): webhook deliveries (de-duplication), the job queue, the
@@ -141,4 +142,4 @@ CREATE INDEX rollbacks_open ON rollbacks (repo, stack) WHERE state = 'open';
 };
 
 /** The durable tables of the service, in version order. */
-export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration, outboxOrderMigration, rollbacksMigration, observeMigration];
+export const durableMigrations: Migration[] = [serviceMigration, prPlansMigration, outboxOrderMigration, rollbacksMigration, policyMigration, observeMigration];

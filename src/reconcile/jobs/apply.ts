@@ -13,6 +13,7 @@ import { recordWaiting, upstreamOf, workflowProgress } from '../../engine/upstre
 import { progressEntry, waitingEntries } from '../workflow-report.js';
 import { appliedEntries, holdEntries, invalidNoteEntry, refusedEntries } from '../report.js';
 import { done, prPlanJob, requeue, type ApplyPayload, type JobResult } from './specs.js';
+import { type ApplyJudgement, judgeApply, policyRecords } from '../policy.js';
 
 /** The `apply` job: one stack at one commit, after a merge (guarded by the reviewed plan) or on `/driftless apply`. */
 
@@ -56,8 +57,12 @@ async function replanOpenPulls(ctx: ServiceContext, p: ApplyPayload, runId: numb
   ctx.log.info({ stack: p.stack, prs: stale.map((x) => x.pr) }, 'planning open pull requests again: the stack changed under them');
 }
 
-async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Promise<JobResult> {
+async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome, judged?: ApplyJudgement): Promise<JobResult> {
   const result = r.result!;
+  if (judged?.report) {
+    const { report: rep, overrides } = judged;
+    await policyRecords(ctx).setRunResult(result.runId, { stack: p.stack, commit: p.commit, digest: rep.digest, report: { ...rep, overrides } });
+  }
   await ctx.records.clearHold(p.stack);
   // A run cut short by a shutdown is resumed by the next process: the reviewed plan is kept for it.
   if (p.pr && result.outcome !== 'interrupted') await ctx.records.forgetPrPlan(p.pr, p.stack);
@@ -74,6 +79,7 @@ async function report(ctx: ServiceContext, p: ApplyPayload, r: ApplyOutcome): Pr
       result,
       time: new Date().toISOString(),
       ...(r.resumes ? { resumes: r.resumes } : {}),
+      ...(judged?.lines.length ? { policy: judged.lines } : {}),
       ...(rolledBack && rolledBack.stack === p.stack && rolledBack.state !== 'closed'
         ? { rollback: { target: rolledBack.target, undoes: rolledBack.undoes.map((u) => u.sha) } }
         : {}),
@@ -198,7 +204,8 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
       : releaseGate(p.expectDigest, p.commit);
   // A stack with an open rollback pull request is quarantined: commits after a merge are planned and held (the rollback's own merge is not).
   const quarantine = p.mode === 'merge' ? (await ctx.records.openRollbacks(p.stack)).find((r) => r.pr !== p.pr) : undefined;
-  const gate: ApplyGate = async (plan) => {
+  let judged: ApplyJudgement | undefined;
+  const gate: ApplyGate = async (plan, planned) => {
     if (quarantine && (plan.changes.length > 0 || plan.errors.length > 0)) {
       return {
         proceed: false,
@@ -206,6 +213,11 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
       };
     }
     const d = await decide(plan);
+    // Judged again by the policies of the commit before this one; a change to the rules needs an owner.
+    if (d.proceed && planned && plan.changes.length) {
+      judged = await judgeApply(ctx, p, planned);
+      if (judged.hold) return { proceed: false, hold: judged.hold };
+    }
     if (d.proceed && d.resumes) {
       ctx.log.info(
         { stack: p.stack, commit: p.commit, pr: p.pr, runs: d.resumes, changes: plan.changes.length },
@@ -236,7 +248,7 @@ export async function runApply(ctx: ServiceContext, p: ApplyPayload): Promise<Jo
     if (r.diagnostics.length) return await invalid(ctx, p, r.diagnostics.map(formatDiagnostic).join('\n'));
     if (r.held && r.plan) return await hold(ctx, p, r.plan, r.held);
     if (r.refused) return await refuse(ctx, p, r.refused);
-    return await report(ctx, p, r);
+    return await report(ctx, p, r, judged);
   } finally {
     await reportProgress(ctx, p, at.repoConfig);
   }

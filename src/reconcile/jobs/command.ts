@@ -4,6 +4,7 @@ import { applyJob, done, prPlanJob, type CommandPayload, type JobResult } from '
 import { oneComment, oneCommitComment } from '../report.js';
 import { runRollbackCommand } from './rollback.js';
 import { runAdoptCommand } from './adopt.js';
+import { runOverrideCommand } from './override.js';
 
 /** Answer a `/driftless` comment command; every command gets a reply, where it was asked. */
 export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promise<JobResult> {
@@ -31,6 +32,8 @@ export async function runCommand(ctx: ServiceContext, p: CommandPayload): Promis
       return runRollbackCommand(ctx, p, reply);
     case 'adopt':
       return runAdoptCommand(ctx, p, reply);
+    case 'override':
+      return runOverrideCommand(ctx, p, reply);
     case 'plan': {
       if (p.pr === null) {
         await reply('plans are made for pull requests. A held apply of this commit shows its plan above; `/driftless apply` applies it.');

@@ -20,6 +20,9 @@ function workflowView(planned: PlanAllResult, changedStacks: string[]): Workflow
   return { stacks: planned.workflow.stacks, graph, replanned: planned.workflow.stacks.filter((s) => !changedStacks.includes(s)) };
 }
 
+import type { StackPlanResult } from '../../engine/workspace.js';
+import { judgePull } from '../policy.js';
+
 /** The `pr-plan` job: plan what a pull request changes and post it. */
 
 /**
@@ -72,16 +75,18 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
       report.repoDiagnostics.push(...(await ackDiagnostics(ctx.ws, target.commit, at.repoConfig, at.registry, ctx.now?.() ?? new Date())));
     }
     const stacks = affectedStacks(at.repoConfig, target.changed);
+    let planned: StackPlanResult[] = [];
     if (stacks.length) {
       // A PR's plan is what the PR changes, compared with the recorded state (as Argo CD diffs against
       // its cache): reading every live object on every push would cost seconds on a large stack. Live
       // state is read by the drift schedule and again before every apply, whose plan must still match
       // this digest; drift found then holds the apply for review.
       // Downstream stacks that use outputs these plans change are planned too (and reviewed with them).
-      const planned = await planAll(ctx.ws, target.commit, { stacks, refresh: false, withDependents: true });
-      report.repoDiagnostics.push(...planned.diagnostics);
-      report.stacks = planned.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
-      report.workflow = workflowView(planned, stacks);
+      const all = await planAll(ctx.ws, target.commit, { stacks, refresh: false, withDependents: true });
+      planned = all.stacks;
+      report.repoDiagnostics.push(...all.diagnostics);
+      report.stacks = all.stacks.map((s): StackOutcome => ({ stack: s.stack, plan: s.planned?.plan, diagnostics: s.diagnostics }));
+      report.workflow = workflowView(all, stacks);
       for (const stack of stacks) {
         const quarantine = (await ctx.records.openRollbacks(stack)).find((r) => r.pr !== p.pr);
         if (quarantine) {
@@ -98,6 +103,12 @@ export async function runPrPlan(ctx: ServiceContext, p: PrPlanPayload): Promise<
         }
       }
     }
+    // Judged by the base branch's policies; changes to policies or apply settings are listed.
+    const judged = await judgePull(ctx, pull, target, planned, report.stacks);
+    report.repoDiagnostics.push(...judged.diagnostics);
+    if (judged.governance.length) report.governance = judged.governance;
+    if (judged.summary) report.policy = judged.summary;
+    for (const r of judged.requirements) report.notices!.push(`Requirement not met yet (checked again after the merge, before the apply): ${r}.`);
   }
   await ctx.records.setPrPlans(
     p.pr,
