@@ -115,9 +115,14 @@ export async function judgePull(
  * The server's requirements for a stack that a pull request does not meet, in words (empty: all
  * met). Approvals are read at the pull request's head; `mergeable` is met by a merged pull request.
  */
-export async function unmetRequirements(ctx: ServiceContext, stack: string, pull: ChangeRequestInfo | null): Promise<string[]> {
+export async function unmetRequirements(
+  ctx: ServiceContext,
+  stack: string,
+  pullOf: ChangeRequestInfo | null | (() => Promise<ChangeRequestInfo | null>),
+): Promise<string[]> {
   const reqs = (ctx.ws.config.requirements ?? []).filter((r) => r.stacks.some((g) => globMatch(g, stack)));
   if (!reqs.length) return [];
+  const pull = typeof pullOf === 'function' ? await pullOf() : pullOf;
   const out: string[] = [];
   let approvals: string[] | undefined;
   for (const r of reqs) {
@@ -160,11 +165,15 @@ export async function judgeApply(
   planned: PlannedStack,
 ): Promise<ApplyJudgement> {
   const base = await firstParent(ctx.ws, o.commit);
-  const pull = o.pr && ctx.forge ? await ctx.forge.getPull(o.pr).catch(() => null) : null;
+  // The pull request is asked for only when a policy, a rules change or a requirement needs it.
+  let asked: Promise<ChangeRequestInfo | null> | undefined;
+  const getPull = (): Promise<ChangeRequestInfo | null> => (asked ??= o.pr && ctx.forge ? ctx.forge.getPull(o.pr).catch(() => null) : Promise.resolve(null));
   const loaded = await policiesAt(ctx.ws, base);
-  const report = loaded.policies.length
-    ? await judgeStack(loaded, planned, { pr: pull ? prInputOf(ctx, pull) : null, budgetMs: ctx.ws.config.policy?.budgetMs })
-    : undefined;
+  let report: Awaited<ReturnType<typeof judgeStack>> | undefined;
+  if (loaded.policies.length) {
+    const pull = await getPull();
+    report = await judgeStack(loaded, planned, { pr: pull ? prInputOf(ctx, pull) : null, budgetMs: ctx.ws.config.policy?.budgetMs });
+  }
   const overrides = report ? await overridesFor(ctx, o.stack, report.digest) : [];
   const reasons: string[] = [];
   const blocked = report ? blockingReason(report, overrides) : null;
@@ -174,7 +183,10 @@ export async function judgeApply(
     const owners = policyOwners(ctx);
     let approved = false;
     if (o.mode === 'release' && o.actor) approved = owners.length === 0 || owners.includes(o.actor.toLowerCase());
-    else if (pull && ctx.forge && owners.length) approved = (await ctx.forge.approvals(pull.number, pull.headSha)).some((u) => owners.includes(u));
+    else if (ctx.forge && owners.length) {
+      const pull = await getPull();
+      if (pull) approved = (await ctx.forge.approvals(pull.number, pull.headSha)).some((u) => owners.includes(u));
+    }
     if (!approved) {
       reasons.push(
         `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${owners.length ? owners.map((u) => `@${u}`).join(', ') : 'none configured: `policy.owners` in the server config'})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
@@ -182,7 +194,7 @@ export async function judgeApply(
     }
   }
   if (planned.plan.changes.length) {
-    const unmet = await unmetRequirements(ctx, o.stack, pull);
+    const unmet = await unmetRequirements(ctx, o.stack, getPull);
     if (unmet.length) reasons.push(`Requirements not met: ${unmet.join('; ')}.`);
   }
   return { hold: reasons.length ? reasons.join(' ') : null, lines: report ? policyNoteLines(report, overrides) : [], ...(report ? { report } : {}), overrides };

@@ -12,6 +12,8 @@ export interface StackSummary {
   lastRun: LatestRun | null;
   drifted: number;
   nextDriftCheck: string | null;
+  /** The open rollback pull request that quarantines the stack (new commits are planned, not applied). */
+  quarantinedBy: number | null;
 }
 
 /** Server-side hooks the pages need from the composition root (the drift schedules live in the scheduler). */
@@ -38,7 +40,7 @@ async function configuredStacks(ctx: ServiceContext, head: string): Promise<Conf
 export async function stackSummaries(ctx: ServiceContext, hooks: ServerHooks = {}): Promise<{ head: string | null; stacks: StackSummary[] }> {
   const head = await ctx.ws.resolve(undefined, false).catch(() => null);
   const configured = head ? await configuredStacks(ctx, head) : {};
-  const [applied, holds, drift, locks, latest, lastApply, running, queued] = await Promise.all([
+  const [applied, holds, drift, locks, latest, lastApply, running, queued, rollbacks] = await Promise.all([
     ctx.observe.appliedCommits(),
     ctx.records.holds(),
     ctx.observe.driftChecks(),
@@ -47,7 +49,9 @@ export async function stackSummaries(ctx: ServiceContext, hooks: ServerHooks = {
     ctx.observe.latestRuns(['apply', 'remediate']),
     ctx.observe.runningRuns(),
     ctx.observe.queuedLanes(),
+    ctx.records.openRollbacks(),
   ]);
+  const quarantines = new Map(rollbacks.map((r) => [r.stack, r.pr]));
   const held = new Map(holds.map((h) => [h.stack, h]));
   const stacks = Object.keys(configured)
     .sort()
@@ -69,6 +73,7 @@ export async function stackSummaries(ctx: ServiceContext, hooks: ServerHooks = {
         lastRun: latest.get(name) ?? null,
         drifted: s.status === 'drifted' && d ? d.drifted : 0,
         nextDriftCheck: hooks.nextDrift?.(name)?.toISOString() ?? null,
+        quarantinedBy: quarantines.get(name) ?? null,
       };
     });
   return { head, stacks };

@@ -50,11 +50,14 @@ describe('dashboard rendering (pure)', () => {
           lastRun: null,
           drifted: 0,
           nextDriftCheck: null,
+          quarantinedBy: 12,
         },
       ],
     });
     expect(page).not.toContain('<script>');
     expect(page).toContain('&lt;script&gt;alert(1)');
+    // A quarantine shows beside the status, with the rollback pull request.
+    expect(page).toMatch(/quarantined by rollback <a [^>]*>#12<\/a>/);
   });
 
   it("says a stack's status and why, most important first", () => {

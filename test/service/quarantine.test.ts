@@ -42,6 +42,13 @@ describe('serve: a rollback quarantine shows on other pull requests, ends when p
     expect(ops).not.toContain('quarantined');
     // The rollback pull request's own plan does not warn about itself.
     expect(await until('plan of the rollback', () => w.planComment(RB))).not.toContain('quarantined by rollback');
+    // The dashboard's overview and stack page show it too.
+    const overview = await (await fetch(`${w.url()}/`)).text();
+    // Stacks are listed by name: ops, then web.
+    const webRow = overview.slice(overview.indexOf('id="stack-web"'));
+    expect(webRow).toContain(`quarantined by rollback <a href="/pulls/${RB}">#${RB}</a>`);
+    expect(overview.slice(overview.indexOf('id="stack-ops"'), overview.indexOf('id="stack-web"'))).not.toContain('quarantined');
+    expect(await (await fetch(`${w.url()}/stacks/web`)).text()).toContain(`Quarantined by rollback <a href="/pulls/${RB}">#${RB}</a>`);
   });
 
   it('closed on the forge with no webhook: the poll ends the quarantine', async () => {

@@ -37,6 +37,7 @@ export function renderStack(o: {
   const stack = encodeURIComponent(s.name);
   const body = html`<h1>Stack ${s.name} ${badge(s.status)}</h1>
 ${s.reason ? html`<p class="reason">${s.reason}</p>` : ''}
+${s.quarantinedBy ? html`<p class="reason">Quarantined by rollback ${pullLink(s.quarantinedBy, o.ctx)}: new commits that touch this stack are planned but held until it is merged or closed.</p>` : ''}
 <dl class="facts"><dt>Path</dt><dd><code>${s.path}</code></dd><dt>Applied commit</dt><dd>${commitLink(s.appliedCommit, o.ctx)}</dd><dt>Next drift check</dt><dd>${s.nextDriftCheck ? time(s.nextDriftCheck) : html`<span class="muted">not scheduled</span>`}</dd></dl>
 ${
   o.hold
