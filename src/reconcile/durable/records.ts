@@ -61,25 +61,10 @@ export class ServiceRecords {
     await this.db.transaction(async (tx) => {
       await tx.query('DELETE FROM pr_plans WHERE repo = $1 AND pr = $2', [this.repo, pr]);
       for (const p of plans) {
-        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          this.repo,
-          pr,
-          p.stack,
-          p.digest,
-          p.commit,
-          headSha,
-          p.plan === undefined ? null : JSON.stringify(p.plan),
-        ]);
+        const row = [this.repo, pr, p.stack, p.digest, p.commit, headSha, p.plan === undefined ? null : JSON.stringify(p.plan)];
+        await tx.query('INSERT INTO pr_plans (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', row);
         // The history of a pull request's plans (its dashboard page); pr_plans keeps the latest only.
-        await tx.query('INSERT INTO pr_plans_posted (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          this.repo,
-          pr,
-          p.stack,
-          p.digest,
-          p.commit,
-          headSha,
-          p.plan === undefined ? null : JSON.stringify(p.plan),
-        ]);
+        await tx.query('INSERT INTO pr_plans_posted (repo, pr, stack, digest, commit, head_sha, plan) VALUES ($1, $2, $3, $4, $5, $6, $7)', row);
       }
     });
   }
