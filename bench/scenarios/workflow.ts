@@ -78,7 +78,7 @@ export const workflow: Scenario = {
       await planAll(ws, await ws.resolve(undefined, false), { refresh: false }); // warm the caches
       for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
         // A file no other stack refers to: every stack planned (the CLI), then as a pull request plans it.
-        const commit = await editRoot(copy, 500 % n, `run ${i}`);
+        const commit = await editRoot(copy, Math.floor(n / 2), `run ${i}`); // f0 is the file s1 refers to
         const a = await timed(() => planAll(ws, commit, { refresh: false }));
         const changed = a.value.stacks.filter((s) => s.planned?.plan.changes.length);
         if (a.value.stacks.length !== stacks || changed.length !== 1)
