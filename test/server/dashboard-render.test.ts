@@ -70,6 +70,12 @@ describe('dashboard rendering (pure)', () => {
     });
     expect(stackStatus({ ...none, lastApply: run({ outcome: 'failed' }) }).status).toBe('failed');
     expect(stackStatus({ ...none, hold: { reason: 'manual', commit: 'c', pr: 1 } })).toEqual({ status: 'held', reason: 'manual' });
+    // A dependent stack of a workflow whose upstream failed: waiting on it, with the run that failed.
+    expect(stackStatus({ ...none, lastApply: run({ outcome: 'refused', error: 'waiting on `db` (failed at run 12)' }) })).toEqual({
+      status: 'waiting',
+      reason: 'waiting on `db` (failed at run 12)',
+    });
+    expect(stackStatus({ ...none, lastApply: run({ outcome: 'refused', error: 'the plan changed' }) }).status).toBe('in-sync');
     const drift = { stack: 'web', checkedAt: '2026-01-01T00:00:05.000Z', drifted: 2, runId: 3 };
     expect(stackStatus({ ...none, lastApply: run({}), drift }).status).toBe('drifted');
     // an apply after the check ends the drift it found

@@ -95,6 +95,10 @@ describe('serve: a merge applies its stacks as one workflow', () => {
     const progress = w.gh.commentsOn(2).find((c) => c.body.includes('Workflow at'))!.body;
     expect(progress).toContain('Stopped by `db`');
     expect(readFileSync(join(w.targetRoot, 'app.conf'), 'utf8')).toBe(sha('port 5432\n')); // untouched
+    // The overview and /api/stacks say app waits on db, with the run that failed.
+    const api = (await (await fetch(`${w.url()}/api/stacks`)).json()) as { stacks: { name: string; status: string; reason: string | null }[] };
+    expect(api.stacks.find((x) => x.name === 'app')).toMatchObject({ status: 'waiting', reason: `waiting on \`db\` (failed at run ${failedRun.id})` });
+    expect(await (await fetch(`${w.url()}/`)).text()).toContain(`waiting on \`db\` (failed at run ${failedRun.id})`);
 
     // The fix: the directory goes; a new commit to db (reviewed with its dependents) applies the workflow.
     rmSync(join(w.targetRoot, 'db2.conf'), { recursive: true });

@@ -20,7 +20,7 @@ export interface StatusInput {
 /**
  * A stack's status and why, from what the state records (pure). The order says what matters most:
  * an apply going on, then a commit refused as invalid or an apply that failed (until a later one
- * succeeds), a held apply, drift found by the last check (unless an apply came after it), work
+ * succeeds), a held apply, a stack waiting on another stack of its workflow, drift found by the last check (unless an apply came after it), work
  * queued, and otherwise in sync.
  */
 export function stackStatus(i: StatusInput): { status: StackStatus; reason: string | null } {
@@ -30,6 +30,8 @@ export function stackStatus(i: StatusInput): { status: StackStatus; reason: stri
   if (last && (last.outcome === 'failed' || last.outcome === 'partial' || last.outcome === 'interrupted'))
     return { status: 'failed', reason: last.error ?? `run #${last.id} ${last.outcome}` };
   if (i.hold) return { status: 'held', reason: i.hold.reason };
+  // A workflow's dependent stack that did not run because a stack it depends on failed or is held.
+  if (last?.outcome === 'refused' && last.error?.startsWith('waiting on ')) return { status: 'waiting', reason: last.error };
   const afterApply = !last?.finishedAt || (i.drift && i.drift.checkedAt > last.finishedAt);
   if (i.drift && i.drift.drifted > 0 && afterApply)
     return { status: 'drifted', reason: `${i.drift.drifted} resource${i.drift.drifted === 1 ? '' : 's'} drifted (checked ${i.drift.checkedAt})` };
