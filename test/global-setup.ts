@@ -1,7 +1,15 @@
 /**
  * vitest globalSetup: one real PostgreSQL server for the whole run (Debian's binaries, see
  * test/helpers/postgres-server.ts). Tests read its superuser URL with `inject('pgUrl')`.
+ *
+ * It also gives the run a temporary directory of its own and points TMPDIR at it, for the workers
+ * and every process they start: the repositories, data dirs and clones that tests make under
+ * `os.tmpdir()` go away with the run, whether or not each test removes its own. Directories left
+ * by runs that were killed (their process is gone) are removed at the next start.
  */
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { findPostgresBin, startPostgres } from './helpers/postgres-server.js';
 
@@ -11,6 +19,38 @@ declare module 'vitest' {
   }
 }
 
+const RUN_PREFIX = 'driftless-tests-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes the run directories of test runs whose process is gone. */
+function removeAbandoned(base: string): void {
+  for (const name of readdirSync(base)) {
+    const m = new RegExp(`^${RUN_PREFIX}(\\d+)-`).exec(name);
+    if (m && !alive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
+  }
+}
+
+function runTmpdir(): () => void {
+  const base = tmpdir();
+  removeAbandoned(base);
+  const dir = mkdtempSync(join(base, `${RUN_PREFIX}${process.pid}-`));
+  // Traversable, as /tmp is: the PostgreSQL server runs as its own user inside it.
+  chmodSync(dir, 0o755);
+  process.env.TMPDIR = dir;
+  return () => {
+    process.env.TMPDIR = base;
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   if (!findPostgresBin()) {
     throw new Error(
@@ -18,7 +58,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
         'Install them with `apt-get install postgresql` (Debian/Ubuntu), or set DRIFTLESS_PG_BIN to a directory holding initdb and pg_ctl.',
     );
   }
+  const removeTmp = runTmpdir();
   const server = await startPostgres();
   project.provide('pgUrl', server.url);
-  return () => server.stop();
+  return async () => {
+    await server.stop();
+    removeTmp();
+  };
 }

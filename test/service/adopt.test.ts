@@ -41,13 +41,7 @@ describe('serve: /driftless adopt on a drift issue opens a pull request that wri
   beforeAll(async () => {
     w = await World.create({ 'driftless.yaml': CONFIG, 'README.md': 'x\n' });
     await w.start();
-    w.openPr(1, { 'stacks/web/motd.yaml': MOTD });
-    await w.prOpened(1);
-    await until('plan', () => w.planComment(1));
-    await w.idle();
-    const m = w.mergePr(1);
-    await w.merged(1, m);
-    await until('applied', () => w.statuses(m.after, 'driftless/apply: web').includes('success'));
+    await w.landPr(1, { 'stacks/web/motd.yaml': MOTD }, ['web']);
     // A hand edit of one value: drift, and its issue.
     writeFileSync(join(w.targetRoot, 'web/motd.txt'), 'hello from the incident\n');
     const i = await until('drift issue', () => w.gh.issues.find((x) => x.title === 'Drift in stack web' && x.state === 'open'));

@@ -49,16 +49,7 @@ describe('serve: drift acknowledgements (.driftless/acks.yaml)', () => {
   beforeAll(async () => {
     w = await World.create({ 'driftless.yaml': CONFIG, '.driftless/acks.yaml': ACKS, 'README.md': 'x\n' });
     await w.start({ now: () => clock });
-    w.openPr(1, { ...file('web', 'motd', 'welcome\n'), ...file('ops', 'kept', 'kept\n'), ...file('ops', 'fixed', 'fixed\n') });
-    await w.prOpened(1);
-    await until('plan', () => w.planComment(1));
-    await w.idle();
-    const m = w.mergePr(1);
-    await w.merged(1, m);
-    await until(
-      'applied',
-      () => w.statuses(m.after, 'driftless/apply: web').includes('success') && w.statuses(m.after, 'driftless/apply: ops').includes('success'),
-    );
+    await w.landPr(1, { ...file('web', 'motd', 'welcome\n'), ...file('ops', 'kept', 'kept\n'), ...file('ops', 'fixed', 'fixed\n') }, ['web', 'ops']);
   });
   afterAll(async () => {
     await w.close();

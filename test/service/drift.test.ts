@@ -20,16 +20,7 @@ describe('serve: scheduled drift checks', () => {
   beforeAll(async () => {
     w = await World.create({ 'driftless.yaml': CONFIG, 'README.md': 'x\n' });
     await w.start();
-    w.openPr(1, { ...webFile('w', 'web\n'), ...opsFile('o', 'ops\n') });
-    await w.prOpened(1);
-    await until('plan', () => w.planComment(1));
-    await w.idle();
-    const m = w.mergePr(1);
-    await w.merged(1, m);
-    await until(
-      'applied',
-      () => w.statuses(m.after, 'driftless/apply: web').includes('success') && w.statuses(m.after, 'driftless/apply: ops').includes('success'),
-    );
+    await w.landPr(1, { ...webFile('w', 'web\n'), ...opsFile('o', 'ops\n') }, ['web', 'ops']);
   });
   afterAll(async () => {
     await w.close();

@@ -259,6 +259,21 @@ export class World {
     return merge;
   }
 
+  /**
+   * A reviewed change landed: open pull request `number` with `files`, wait for its plan, merge it
+   * and wait until each of `stacks` is applied at the merge. Returns the merge.
+   */
+  async landPr(number: number, files: Record<string, string | null>, stacks: string[]): Promise<{ before: string; after: string }> {
+    this.openPr(number, files);
+    await this.prOpened(number);
+    await until(`plan of #${number}`, () => this.planComment(number));
+    await this.idle();
+    const m = this.mergePr(number);
+    await this.merged(number, m);
+    await until(`#${number} applied`, () => stacks.every((s) => this.statuses(m.after, `driftless/apply: ${s}`).includes('success')) || undefined);
+    return m;
+  }
+
   /** Merge a pull request into main as GitHub does (a merge commit), push it; returns the merge commit. */
   mergePr(number: number): { before: string; after: string } {
     const w = this.work;
