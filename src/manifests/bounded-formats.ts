@@ -1,5 +1,8 @@
 /** ajv-formats' formats with a bounded cost: the one whose regular expression is polynomial in its input gets a length limit. */
-import type { Ajv } from 'ajv';
+import type { Ajv, Format } from 'ajv';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 /**
  * The longest value `format: url` accepts. ajv-formats' `url` expression backtracks quadratically
@@ -14,7 +17,21 @@ export const URL_FORMAT_MAX_LENGTH = 2048;
  * was found linear or safe by recheck (a ReDoS checker); `regex` only parses its value, never runs it.
  */
 export function boundFormats(ajv: Ajv): void {
-  const url = ajv.formats.url;
+  ajv.addFormat('url', boundedUrl(ajv.formats.url));
+}
+
+function boundedUrl(url: unknown): Format {
   if (!(url instanceof RegExp)) throw new Error('ajv-formats did not add the "url" format as a regular expression');
-  ajv.addFormat('url', { type: 'string', validate: (s: string) => s.length <= URL_FORMAT_MAX_LENGTH && url.test(s) });
+  return { type: 'string', validate: (s: string) => s.length <= URL_FORMAT_MAX_LENGTH && url.test(s) };
+}
+
+let runtime: Record<string, unknown> | undefined;
+
+/** The formats as an Ajv of newAjv() has them (ajv-formats' full set, `url` bounded), for precompiled validators. */
+export function runtimeFormats(): Record<string, unknown> {
+  if (!runtime) {
+    const { fullFormats } = require('ajv-formats/dist/formats') as { fullFormats: Record<string, unknown> };
+    runtime = { ...fullFormats, url: boundedUrl(fullFormats.url) };
+  }
+  return runtime;
 }

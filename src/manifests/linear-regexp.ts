@@ -5,6 +5,9 @@ import { ecmaToRe2 } from './ecma-to-re2.js';
 
 type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
 
+/** The name precompiled validators require this engine by (see precompiled.ts). */
+export const REGEXP_MODULE = 'driftless:linear-regexp';
+
 const LINEAR = 'which cannot run in linear time; patterns run on RE2 (no backreferences or lookaround)';
 
 /** A pattern the linear-time engine cannot run, with the reason in words. */
@@ -39,7 +42,7 @@ export const linearRegExp: RegExpEngine = Object.assign(
     }
     return { test: (s: string) => re.test(s), toString: () => `/${pattern}/u` };
   },
-  { code: 're2js' },
+  { code: `require(${JSON.stringify(REGEXP_MODULE)}).linearRegExp` },
 );
 
 /** Why RE2 refused a pattern that ECMAScript accepts, naming what cannot run in linear time. Pure. */

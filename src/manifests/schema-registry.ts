@@ -1,15 +1,18 @@
-import { Ajv, type ValidateFunction, type ErrorObject } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { Ajv, ValidateFunction, ErrorObject } from 'ajv';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { KindInfo, ProviderKinds } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
 import { boundFormats } from './bounded-formats.js';
 import { linearRegExp, PatternRefused } from './linear-regexp.js';
+import { FORMATS_MODULE, hasPrecompiled, loadPrecompiled } from './precompiled.js';
 import { findPattern } from './pattern-location.js';
 import { escapePointer } from './validate.js';
 import { locate } from './yaml.js';
 
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+// ajv and ajv-formats load on the first compile: a command whose schemas are all precompiled
+// (see precompiled.ts) never loads them.
+const require = createRequire(import.meta.url);
 
 export interface KindEntry {
   apiVersion: string;
@@ -43,8 +46,17 @@ export interface SchemaProblem {
  * time linear in the input, with ECMAScript's meaning (see linear-regexp.ts): manifests and
  * repository schemas come from pull requests, and no pattern, ours or theirs, may stall the service.
  */
-export function newAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, loadSchema: undefined, code: { regExp: linearRegExp } });
+export function newAjv(opts: { source?: boolean } = {}): Ajv {
+  const { Ajv: AjvClass, _ } = require('ajv') as typeof import('ajv');
+  const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
+  const ajv = new AjvClass({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    loadSchema: undefined,
+    // `formats` is what standalone code refers to the formats by (precompiled.ts provides it).
+    code: { regExp: linearRegExp, formats: _`require(${FORMATS_MODULE})`, source: opts.source ?? false },
+  });
   addFormats(ajv);
   boundFormats(ajv);
   return ajv;
@@ -74,16 +86,20 @@ export function builtinValidator(schema: Record<string, unknown>): ValidateFunct
   let v = builtins.get(schema);
   if (!v) {
     const { $id: _id, ...rest } = schema;
-    v = sharedAjv().compile(rest);
+    v = loadPrecompiled(rest) ?? sharedAjv().compile(rest);
     builtins.set(schema, v);
   }
   return v;
 }
 
-/** Throw as compiling would when a built-in schema does not follow the JSON Schema meta-schema (checked once per schema). */
+/**
+ * Throw as compiling would when a built-in schema does not follow the JSON Schema meta-schema
+ * (checked once per schema). A precompiled one was checked when it was compiled.
+ */
 function checkBuiltin(schema: Record<string, unknown>): void {
   if (checked.has(schema)) return;
-  sharedAjv().validateSchema(schema, true);
+  const { $id: _id, ...rest } = schema;
+  if (!builtins.has(schema) && !hasPrecompiled(rest)) sharedAjv().validateSchema(schema, true);
   checked.add(schema);
 }
 

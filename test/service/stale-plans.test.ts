@@ -21,6 +21,7 @@ describe('serve: plans of open pull requests are made again when an apply moves 
   it('a PR whose merge ref GitHub has updated gets its plan made again; one whose merge ref is behind keeps its old plan', async () => {
     expect(w.planComment(2)).toContain('File/a');
     const before3 = w.planComment(3);
+    const before1 = w.planComment(1);
     const m = w.mergePr(1);
     w.refreshMergeRef(2); // GitHub has merged #2 into the new main; #3's merge ref still has the old base
     await w.merged(1, m);
@@ -33,8 +34,9 @@ describe('serve: plans of open pull requests are made again when an apply moves 
     // #3: planning at its old merge ref would show File/b deleted; its comment is left as it was.
     expect(w.planComment(3)).toBe(before3);
     expect(w.logs.join('')).toContain('has not yet updated refs/pull/3/merge');
-    // #1 is merged and applied: not planned again, and its reviewed plan is used up.
-    expect(w.gh.requests.filter((r) => r.operationId === 'pulls/get' && r.path.endsWith('/pulls/1')).length).toBe(1);
+    // #1 is merged and applied: not planned again (when the push is handled before the pull request's
+    // closing, the re-plan may ask GitHub about #1, and finds it closed), and its reviewed plan is used up.
+    expect(w.planComment(1)).toBe(before1);
     expect(await w.svc!.ctx.records.reviewedDigest(1, 'web')).toBeNull();
     expect(w.gh.rejected()).toEqual([]);
   });
