@@ -12,6 +12,7 @@ import type { PrInput } from '../policy/inputs.js';
 import { countResults, policyMarkdown, policyNoteLines, policyStatusLine } from '../policy/render.js';
 import type { ServiceContext } from './context.js';
 import { PolicyRecords } from './durable/policy-records.js';
+import { filterAmong, isAmong, type Principal, principalLabel, principals } from './owners.js';
 
 /**
  * Policies in the service: a pull request's plans judged by the base branch's policies (results on
@@ -23,13 +24,19 @@ export function policyRecords(ctx: ServiceContext): PolicyRecords {
   return new PolicyRecords(ctx.records.db, ctx.records.repo);
 }
 
-/** The configured policy owners, as logins without `@`, lower case. */
-export function policyOwners(ctx: ServiceContext): string[] {
-  return (ctx.ws.config.policy?.owners ?? []).map((o) => o.replace(/^@/, '').toLowerCase());
+/** The configured policy owners: users and teams. */
+export function policyOwners(ctx: ServiceContext): Principal[] {
+  return principals(ctx.ws.config.policy?.owners);
 }
 
-export function isPolicyOwner(ctx: ServiceContext, user: string): boolean {
-  return policyOwners(ctx).includes(user.toLowerCase());
+/** The owners in words: `@sec, @acme/security`, or where to configure them. */
+export function ownersInWords(owners: readonly Principal[]): string {
+  return owners.length ? owners.map(principalLabel).join(', ') : 'none configured: `policy.owners` in the server config';
+}
+
+/** Is the user a policy owner: named, or an active member of an owning team? */
+export function isPolicyOwner(ctx: ServiceContext, user: string): Promise<boolean> {
+  return isAmong(ctx.forge, policyOwners(ctx), user);
 }
 
 function prInputOf(ctx: ServiceContext, pull: ChangeRequestInfo): PrInput {
@@ -132,11 +139,11 @@ export async function unmetRequirements(
         continue;
       }
       approvals ??= await ctx.forge.approvals(pull.number, pull.headSha);
-      const from = r.approvals.from?.map((u) => u.replace(/^@/, '').toLowerCase());
-      const counted = approvals.filter((u) => !from || from.includes(u));
+      const from = r.approvals.from ? principals(r.approvals.from) : null;
+      const counted = from ? await filterAmong(ctx.forge, from, approvals) : approvals;
       if (counted.length < r.approvals.count) {
         out.push(
-          `stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'}${from ? ` from ${from.map((u) => `@${u}`).join(', ')}` : ''} at the head \`${pull.headSha.slice(0, 12)}\`; it has ${counted.length}${counted.length ? ` (${counted.map((u) => `@${u}`).join(', ')})` : ''}`,
+          `stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'}${from ? ` from ${from.map(principalLabel).join(', ')}` : ''} at the head \`${pull.headSha.slice(0, 12)}\`; it has ${counted.length}${counted.length ? ` (${counted.map((u) => `@${u}`).join(', ')})` : ''}`,
         );
       }
     }
@@ -182,14 +189,14 @@ export async function judgeApply(
   if (gov.length && planned.plan.changes.length) {
     const owners = policyOwners(ctx);
     let approved = false;
-    if (o.mode === 'release' && o.actor) approved = owners.length === 0 || owners.includes(o.actor.toLowerCase());
+    if (o.mode === 'release' && o.actor) approved = owners.length === 0 || (await isAmong(ctx.forge, owners, o.actor));
     else if (ctx.forge && owners.length) {
       const pull = await getPull();
-      if (pull) approved = (await ctx.forge.approvals(pull.number, pull.headSha)).some((u) => owners.includes(u));
+      if (pull) approved = (await filterAmong(ctx.forge, owners, await ctx.forge.approvals(pull.number, pull.headSha))).length > 0;
     }
     if (!approved) {
       reasons.push(
-        `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${owners.length ? owners.map((u) => `@${u}`).join(', ') : 'none configured: `policy.owners` in the server config'})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
+        `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${ownersInWords(owners)})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
       );
     }
   }
