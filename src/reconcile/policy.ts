@@ -58,7 +58,7 @@ function annotations(report: StackPolicyReport, planned: PlannedStack, blocked: 
       const what = `${r.outcome === 'warned' ? 'warning' : blocked ? 'blocks the apply' : 'failed'}: policy ${r.name} (${r.level})`;
       out.push({
         path: loc?.file ?? r.file,
-        line: Math.max(1, loc?.line ?? 1),
+        line: Math.max(1, loc?.line ?? f.line ?? 1),
         message: `${what}: ${f.change ? `${f.change}: ` : ''}${f.message}${f.error ? ` (error: ${f.error})` : ''}`,
       });
     }
@@ -92,7 +92,7 @@ export async function judgePull(
   const diagnostics = target.changed.some(isPolicyPath) ? await policyDiagnostics(ctx.ws, target.commit) : [];
   const requirements: string[] = [];
   for (const s of planned) if (s.planned?.plan.changes.length) requirements.push(...(await unmetRequirements(ctx, s.stack, pull)));
-  if (!loaded.policies.length) {
+  if (!loaded.policies.length && !loaded.diagnostics.length) {
     await policyRecords(ctx).setResults(pull.number, []);
     return { governance, diagnostics, requirements };
   }
@@ -115,7 +115,12 @@ export async function judgePull(
     rows.push({ stack: s.stack, commit: target.commit, digest: report.digest, report: { ...report, blocked, policiesAt: base, overrides } });
   }
   await policyRecords(ctx).setResults(pull.number, rows);
-  return { governance, diagnostics, requirements, summary: { status: policyStatusLine(countResults(reports, allOverrides)), failed, annotations: notes } };
+  return {
+    governance,
+    diagnostics,
+    requirements,
+    summary: { status: policyStatusLine(countResults(reports, allOverrides), reports), failed, annotations: notes },
+  };
 }
 
 /**
@@ -177,7 +182,8 @@ export async function judgeApply(
   const getPull = (): Promise<ChangeRequestInfo | null> => (asked ??= o.pr && ctx.forge ? ctx.forge.getPull(o.pr).catch(() => null) : Promise.resolve(null));
   const loaded = await policiesAt(ctx.ws, base);
   let report: Awaited<ReturnType<typeof judgeStack>> | undefined;
-  if (loaded.policies.length) {
+  // A policy file that does not load is judged too (it fails): a broken policy is never skipped.
+  if (loaded.policies.length || loaded.diagnostics.length) {
     const pull = await getPull();
     report = await judgeStack(loaded, planned, { pr: pull ? prInputOf(ctx, pull) : null, budgetMs: ctx.ws.config.policy?.budgetMs });
   }

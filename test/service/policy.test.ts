@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
@@ -130,6 +131,20 @@ describe('serve: policies', () => {
     expect(stored.overrides[0]).toMatchObject({ by: 'sec', reason: 'both tracked in #99' });
     const runApi = (await (await fetch(`${w.url()}/api/runs/${run.id}`)).json()) as { policy: { report: { overrides: { by: string }[] } } };
     expect(runApi.policy.report.overrides[0].by).toBe('sec');
+    // The git note on the merge, in the remote repository: who, when, why and which plan.
+    const { digest } = (await records().runResult(run.id))!;
+    const note = await until('the git note of the merge', () => {
+      try {
+        return execFileSync('git', ['--git-dir', w.bare, 'notes', '--ref=driftless', 'show', m.after], { encoding: 'utf8' });
+      } catch {
+        return undefined;
+      }
+    });
+    const line = note.split('\n').find((l) => l.includes('policy no-todo'));
+    expect(line).toMatch(
+      /policy no-todo \(soft-mandatory\): failed, overridden by @sec at \d{4}-\d\d-\d\dT[\d:.]+Z: both tracked in #99 \(plan sha256:[0-9a-f]{64}\)$/,
+    );
+    expect(line).toContain(`(plan ${digest})`);
   }, 120_000);
 
   it('a PR that weakens a policy is judged by the base branch, lists the change, and needs an owner approval', async () => {
