@@ -108,6 +108,8 @@ export interface GitHubDouble {
   commitPulls: Map<string, number[]>;
   /** Reviews per pull request, in submission order. */
   reviews: Map<number, Review[]>;
+  /** Team members per `org/team-slug` (GET /orgs/{org}/teams/{team_slug}/memberships/{username}): login → state. */
+  teams: Map<string, Map<string, 'active' | 'pending'>>;
   /** Answer the next `times` requests of `operationId` with `status` (and no effect). */
   failNext(operationId: string, status: number, times?: number): void;
   /**
@@ -169,6 +171,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
     permissions: new Map<string, string>(),
     commitPulls: new Map<string, number[]>(),
     reviews: new Map<number, Review[]>(),
+    teams: new Map<string, Map<string, 'active' | 'pending'>>(),
   };
   let url = '';
   const repoUrl = (): string => `${url}/repos/${opts.owner}/${opts.repo}`;
@@ -323,6 +326,13 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const perm = d.permissions.get(p.username);
       if (!perm) return [404, { message: `${p.username} is not a user` }];
       return [200, { permission: perm === 'maintain' ? 'write' : perm === 'triage' ? 'read' : perm, role_name: perm, user: { login: p.username } }];
+    },
+    'teams/get-membership-for-user-in-org': (p) => {
+      // Slugs are lower case; logins are matched as GitHub does, without regard to case.
+      const members = d.teams.get(`${p.org}/${p.team_slug}`.toLowerCase());
+      const state = [...(members ?? [])].find(([u]) => u.toLowerCase() === p.username.toLowerCase())?.[1];
+      if (!state) return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/teams/members' }];
+      return [200, { url: `${url}/organizations/1/team/7/memberships/${p.username}`, role: 'member', state }];
     },
     'issues/list-comments': (p) => [200, d.comments.filter((c) => c.issue === Number(p.issue_number)).map(commentJson)],
     'issues/create-comment': issueComments.create,

@@ -10,6 +10,11 @@ export interface ConfigProblem {
   message: string;
 }
 
+/** What a value that does not match a named pattern of the server config's schema should be. */
+const PATTERNS: Record<string, string> = {
+  '#/definitions/principal/pattern': 'must be a GitHub user (@login) or team (@org/team-slug)',
+};
+
 /** Problems from ajv errors of the value found at `prefix`. Pure. */
 export function configProblems(errors: readonly ErrorObject[], prefix: string[] = []): ConfigProblem[] {
   const out: ConfigProblem[] = [];
@@ -28,6 +33,8 @@ export function configProblems(errors: readonly ErrorObject[], prefix: string[] 
     } else if (e.keyword === 'required') {
       field = [...path, String((e.params as { missingProperty: string }).missingProperty)];
       msg = 'is required';
+    } else if (e.keyword === 'pattern' && PATTERNS[e.schemaPath]) {
+      msg = PATTERNS[e.schemaPath];
     } else if (e.keyword === 'enum') {
       msg = `must be one of ${JSON.stringify((e.params as { allowedValues: unknown[] }).allowedValues)}`;
     }

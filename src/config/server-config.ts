@@ -4,7 +4,7 @@ import type { TargetConfig } from '../sdk/provider.js';
 import { builtinValidator } from '../manifests/schema-registry.js';
 import { loadSchema } from '../manifests/schema-files.js';
 import { parseManifestFile, locate } from '../manifests/yaml.js';
-import { formatDiagnostic, type Diagnostic } from '../manifests/diagnostics.js';
+import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { configProblems } from './schema-errors.js';
 import { defaultDataDir } from './data-dir.js';
 import { SecretValue } from '../sdk/secret-value.js';
@@ -95,7 +95,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
       const pos = source ? locate(source, 0, p.path, p.target) : { line: 1, col: 1 };
       return { file: path, line: pos.line, col: pos.col, message: p.message };
     });
-    throw new ConfigError(ds.map(formatDiagnostic).join('\n'));
+    throw new ConfigError(sortDiagnostics(ds).map(formatDiagnostic).join('\n'));
   }
   const secret = (v: unknown, where: string): SecretValue | undefined => readSecret(v as SecretSource | undefined, where, env, base);
   const repoRaw = (raw.repo ?? {}) as Record<string, unknown>;

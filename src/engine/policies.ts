@@ -6,7 +6,7 @@ import { type PolicyTestVerdict, runPolicyTest } from '../policy/test-runner.js'
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import type { PlannedStack } from '../plan/planner.js';
 import { type LoadedPolicies, type PolicyCache, loadPolicies } from '../policy/compile.js';
-import { type StackPolicyReport, evaluatePolicies } from '../policy/evaluate.js';
+import { type StackPolicyReport, brokenPolicyResults, evaluatePolicies } from '../policy/evaluate.js';
 import { NO_PR, type PrInput, planInput, prInput, stackInputs } from '../policy/inputs.js';
 import type { Workspace } from './workspace.js';
 
@@ -36,14 +36,15 @@ export async function policyDiagnostics(ws: Workspace, commit: string): Promise<
   return (await policiesAt(ws, commit)).diagnostics;
 }
 
-/** Judge a planned stack by policies (each rule within its budget). */
+/** Judge a planned stack by policies (each rule within its budget); a policy file that does not load fails (fail closed). */
 export async function judgeStack(
   loaded: LoadedPolicies,
   planned: Pick<PlannedStack, 'plan' | 'steps'>,
   o: { pr?: PrInput | null; budgetMs?: number } = {},
 ): Promise<StackPolicyReport> {
   const plan = planned.plan;
-  if (!loaded.policies.length) return { stack: plan.stack, digest: plan.digest, results: [] };
+  const broken = brokenPolicyResults(loaded.diagnostics);
+  if (!loaded.policies.length) return { stack: plan.stack, digest: plan.digest, results: broken };
   const changes = stackInputs(planned);
   const results = await evaluatePolicies(loaded.policies, changes, {
     stack: plan.stack,
@@ -51,7 +52,7 @@ export async function judgeStack(
     pr: prInput(o.pr ?? NO_PR),
     policyBudgetMs: o.budgetMs,
   });
-  return { stack: plan.stack, digest: plan.digest, results };
+  return { stack: plan.stack, digest: plan.digest, results: [...broken, ...results] };
 }
 
 /**

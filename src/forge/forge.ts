@@ -74,6 +74,8 @@ export interface Forge {
   applyPermission(user: string): Promise<ApplyPermission>;
   /** Users whose latest review of a change request approves it at `headSha` (an approval of an older head does not count). */
   approvals(number: number, headSha: string): Promise<string[]>;
+  /** Is `user` an active member of team `team` (its slug) of organisation `org`? A team or user the forge does not know: false. */
+  teamMember(org: string, team: string, user: string): Promise<boolean>;
 
   /** Create or edit in place the comments of a family (found by their hidden markers) on a change request. */
   upsertComments(number: number, isPart: (body: string) => number, bodies: string[], onlyIfExists?: boolean): Promise<void>;

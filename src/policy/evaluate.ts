@@ -4,6 +4,7 @@
  * so that a slow rule never stalls the process. A rule that errors, or is stopped by its budget,
  * fails with the error shown. Pure but for those yields.
  */
+import { type Diagnostic, formatDiagnostic } from '../manifests/diagnostics.js';
 import type { PolicyLevel } from '../manifests/policies.js';
 import { type Budget, DEFAULT_BUDGET } from './cel.js';
 import type { CompiledPolicy } from './compile.js';
@@ -15,6 +16,8 @@ export interface PolicyFailure {
   message: string;
   /** The rule did not answer true or false: its error (a budget included). */
   error?: string;
+  /** The line of the policy file (a policy file that does not load). */
+  line?: number;
 }
 
 export type PolicyOutcome = 'passed' | 'warned' | 'failed' | 'skipped';
@@ -29,6 +32,8 @@ export interface PolicyResult {
   /** passed; warned: an advisory rule failed; failed: a mandatory one did; skipped: nothing matched. */
   outcome: PolicyOutcome;
   failures: PolicyFailure[];
+  /** A policy file that does not load: it fails, hard-mandatory, with its problems as failures. */
+  broken?: true;
 }
 
 export interface StackPolicyReport {
@@ -143,6 +148,26 @@ export async function evaluatePolicies(policies: readonly CompiledPolicy[], chan
   return results;
 }
 
+/**
+ * The policy files that do not load (a schema problem, a CEL error, a second policy of one name),
+ * as failed hard-mandatory results named by their file: a broken policy blocks every plan it would
+ * have judged, so that breaking a policy never lets a change through. Pure.
+ */
+export function brokenPolicyResults(diagnostics: readonly Diagnostic[]): PolicyResult[] {
+  const byFile = new Map<string, Diagnostic[]>();
+  for (const d of diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
+  return [...byFile].map(([file, ds]) => ({
+    name: file,
+    level: 'hard-mandatory',
+    description: 'this policy file does not load; it blocks every plan until a fix is merged',
+    file,
+    checked: 1,
+    outcome: 'failed',
+    failures: ds.map((d) => ({ change: null, message: formatDiagnostic(d), line: d.line })),
+    broken: true,
+  }));
+}
+
 /** An override of one soft-mandatory policy for one plan. */
 export interface PolicyOverride {
   policy: string;
@@ -160,7 +185,8 @@ export function blockingReason(report: StackPolicyReport, overrides: readonly Po
   const reasons: string[] = [];
   for (const r of report.results) {
     if (r.outcome !== 'failed') continue;
-    if (r.level === 'hard-mandatory')
+    if (r.broken) reasons.push(`policy file \`${r.file}\` does not load (${r.failures.map((f) => f.message).join('; ')}); it blocks until a fix is merged`);
+    else if (r.level === 'hard-mandatory')
       reasons.push(`hard-mandatory policy \`${r.name}\` failed (${r.failures.length} ${r.failures.length === 1 ? 'change' : 'changes'})`);
     else if (!overrides.some((x) => x.policy === r.name && x.digest === report.digest)) {
       reasons.push(`soft-mandatory policy \`${r.name}\` failed; a policy owner may override it with \`/driftless override ${r.name} <reason>\``);

@@ -34,8 +34,10 @@ export function countResults(reports: readonly StackPolicyReport[], overrides: r
   return c;
 }
 
-/** One line for the `driftless/policy` status (140 characters at most). */
-export function policyStatusLine(c: PolicyCounts): string {
+/** One line for the `driftless/policy` status (140 characters at most); a policy file that does not load comes first. */
+export function policyStatusLine(c: PolicyCounts, reports: readonly StackPolicyReport[] = []): string {
+  const broken = reports.flatMap((r) => r.results).find((r) => r.broken);
+  if (broken) return `Policy file does not load: ${broken.failures[0]?.message ?? broken.file}`.slice(0, 140);
   const parts = [`${c.passed} passed`, `${c.warned} warned`, `${c.failed} failed`, ...(c.overridden ? [`${c.overridden} overridden`] : [])];
   return `Policies: ${parts.join(', ')}`.slice(0, 140);
 }
@@ -50,11 +52,13 @@ export function policyMarkdown(rep: StackPolicyReport, overrides: readonly Polic
     const o = overrideFor(r, rep.digest, overrides);
     const result = o
       ? `✋ overridden by @${o.by}: ${cell(o.reason)}`
-      : r.outcome === 'skipped'
-        ? `${ICON.skipped} no change matched`
-        : r.outcome === 'passed'
-          ? `${ICON.passed} passed (${r.checked} checked)`
-          : `${ICON[r.outcome]} ${r.outcome}: ${r.failures.length} of ${r.checked}`;
+      : r.broken
+        ? `${ICON.failed} does not load`
+        : r.outcome === 'skipped'
+          ? `${ICON.skipped} no change matched`
+          : r.outcome === 'passed'
+            ? `${ICON.passed} passed (${r.checked} checked)`
+            : `${ICON[r.outcome]} ${r.outcome}: ${r.failures.length} of ${r.checked}`;
     out.push(`| \`${r.name}\` | ${r.level} | ${result} |`);
   }
   out.push('');

@@ -12,6 +12,7 @@ import type { PrInput } from '../policy/inputs.js';
 import { countResults, policyMarkdown, policyNoteLines, policyStatusLine } from '../policy/render.js';
 import type { ServiceContext } from './context.js';
 import { PolicyRecords } from './durable/policy-records.js';
+import { filterAmong, isAmong, type Principal, principalLabel, principals } from './owners.js';
 
 /**
  * Policies in the service: a pull request's plans judged by the base branch's policies (results on
@@ -23,13 +24,19 @@ export function policyRecords(ctx: ServiceContext): PolicyRecords {
   return new PolicyRecords(ctx.records.db, ctx.records.repo);
 }
 
-/** The configured policy owners, as logins without `@`, lower case. */
-export function policyOwners(ctx: ServiceContext): string[] {
-  return (ctx.ws.config.policy?.owners ?? []).map((o) => o.replace(/^@/, '').toLowerCase());
+/** The configured policy owners: users and teams. */
+export function policyOwners(ctx: ServiceContext): Principal[] {
+  return principals(ctx.ws.config.policy?.owners);
 }
 
-export function isPolicyOwner(ctx: ServiceContext, user: string): boolean {
-  return policyOwners(ctx).includes(user.toLowerCase());
+/** The owners in words: `@sec, @acme/security`, or where to configure them. */
+export function ownersInWords(owners: readonly Principal[]): string {
+  return owners.length ? owners.map(principalLabel).join(', ') : 'none configured: `policy.owners` in the server config';
+}
+
+/** Is the user a policy owner: named, or an active member of an owning team? */
+export function isPolicyOwner(ctx: ServiceContext, user: string): Promise<boolean> {
+  return isAmong(ctx.forge, policyOwners(ctx), user);
 }
 
 function prInputOf(ctx: ServiceContext, pull: ChangeRequestInfo): PrInput {
@@ -51,7 +58,7 @@ function annotations(report: StackPolicyReport, planned: PlannedStack, blocked: 
       const what = `${r.outcome === 'warned' ? 'warning' : blocked ? 'blocks the apply' : 'failed'}: policy ${r.name} (${r.level})`;
       out.push({
         path: loc?.file ?? r.file,
-        line: Math.max(1, loc?.line ?? 1),
+        line: Math.max(1, loc?.line ?? f.line ?? 1),
         message: `${what}: ${f.change ? `${f.change}: ` : ''}${f.message}${f.error ? ` (error: ${f.error})` : ''}`,
       });
     }
@@ -85,7 +92,7 @@ export async function judgePull(
   const diagnostics = target.changed.some(isPolicyPath) ? await policyDiagnostics(ctx.ws, target.commit) : [];
   const requirements: string[] = [];
   for (const s of planned) if (s.planned?.plan.changes.length) requirements.push(...(await unmetRequirements(ctx, s.stack, pull)));
-  if (!loaded.policies.length) {
+  if (!loaded.policies.length && !loaded.diagnostics.length) {
     await policyRecords(ctx).setResults(pull.number, []);
     return { governance, diagnostics, requirements };
   }
@@ -108,7 +115,12 @@ export async function judgePull(
     rows.push({ stack: s.stack, commit: target.commit, digest: report.digest, report: { ...report, blocked, policiesAt: base, overrides } });
   }
   await policyRecords(ctx).setResults(pull.number, rows);
-  return { governance, diagnostics, requirements, summary: { status: policyStatusLine(countResults(reports, allOverrides)), failed, annotations: notes } };
+  return {
+    governance,
+    diagnostics,
+    requirements,
+    summary: { status: policyStatusLine(countResults(reports, allOverrides), reports), failed, annotations: notes },
+  };
 }
 
 /**
@@ -132,11 +144,11 @@ export async function unmetRequirements(
         continue;
       }
       approvals ??= await ctx.forge.approvals(pull.number, pull.headSha);
-      const from = r.approvals.from?.map((u) => u.replace(/^@/, '').toLowerCase());
-      const counted = approvals.filter((u) => !from || from.includes(u));
+      const from = r.approvals.from ? principals(r.approvals.from) : null;
+      const counted = from ? await filterAmong(ctx.forge, from, approvals) : approvals;
       if (counted.length < r.approvals.count) {
         out.push(
-          `stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'}${from ? ` from ${from.map((u) => `@${u}`).join(', ')}` : ''} at the head \`${pull.headSha.slice(0, 12)}\`; it has ${counted.length}${counted.length ? ` (${counted.map((u) => `@${u}`).join(', ')})` : ''}`,
+          `stack \`${stack}\` needs ${r.approvals.count} approval${r.approvals.count === 1 ? '' : 's'}${from ? ` from ${from.map(principalLabel).join(', ')}` : ''} at the head \`${pull.headSha.slice(0, 12)}\`; it has ${counted.length}${counted.length ? ` (${counted.map((u) => `@${u}`).join(', ')})` : ''}`,
         );
       }
     }
@@ -170,7 +182,8 @@ export async function judgeApply(
   const getPull = (): Promise<ChangeRequestInfo | null> => (asked ??= o.pr && ctx.forge ? ctx.forge.getPull(o.pr).catch(() => null) : Promise.resolve(null));
   const loaded = await policiesAt(ctx.ws, base);
   let report: Awaited<ReturnType<typeof judgeStack>> | undefined;
-  if (loaded.policies.length) {
+  // A policy file that does not load is judged too (it fails): a broken policy is never skipped.
+  if (loaded.policies.length || loaded.diagnostics.length) {
     const pull = await getPull();
     report = await judgeStack(loaded, planned, { pr: pull ? prInputOf(ctx, pull) : null, budgetMs: ctx.ws.config.policy?.budgetMs });
   }
@@ -182,14 +195,14 @@ export async function judgeApply(
   if (gov.length && planned.plan.changes.length) {
     const owners = policyOwners(ctx);
     let approved = false;
-    if (o.mode === 'release' && o.actor) approved = owners.length === 0 || owners.includes(o.actor.toLowerCase());
+    if (o.mode === 'release' && o.actor) approved = owners.length === 0 || (await isAmong(ctx.forge, owners, o.actor));
     else if (ctx.forge && owners.length) {
       const pull = await getPull();
-      if (pull) approved = (await ctx.forge.approvals(pull.number, pull.headSha)).some((u) => owners.includes(u));
+      if (pull) approved = (await filterAmong(ctx.forge, owners, await ctx.forge.approvals(pull.number, pull.headSha))).length > 0;
     }
     if (!approved) {
       reasons.push(
-        `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${owners.length ? owners.map((u) => `@${u}`).join(', ') : 'none configured: `policy.owners` in the server config'})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
+        `This commit changes the rules that judge plans (${gov.join('; ')}): it needs an approval from a policy owner (${ownersInWords(owners)})${o.pr ? ` on #${o.pr} at its head` : ''}, or \`/driftless apply\` by one.`,
       );
     }
   }

@@ -4,6 +4,7 @@ import { stackStatus } from '../../src/server/dashboard/status.js';
 import { nextEvents, lastEventId } from '../../src/server/dashboard/events.js';
 import { whyWaiting } from '../../src/server/dashboard/queue.js';
 import { renderOverview } from '../../src/server/dashboard/overview.js';
+import { heldPolicySection, policyReasons, runPolicySection, type StoredPolicyReport } from '../../src/server/dashboard/policy.js';
 import type { Step, OpenJob, LatestRun } from '../../src/reconcile/durable/observe-reads.js';
 
 const step = (id: number, outcome: string | null): Step => ({
@@ -134,5 +135,76 @@ describe('dashboard rendering (pure)', () => {
     );
     expect(whyWaiting(job({ later: true, runAfter: 't3', error: 'GitHub rate limit' }), [], new Map())).toBe('retry at t3: GitHub rate limit');
     expect(whyWaiting(queued, [queued], new Map())).toBe('ready: waiting for a free worker');
+  });
+
+  it('policy results: per policy and change, overrides with who, when, why and plan; every value escaped', () => {
+    const evil = '<img src=x onerror=alert(1)>';
+    const digest = `sha256:${'d'.repeat(64)}`;
+    const report: StoredPolicyReport = {
+      stack: 'web',
+      digest,
+      blocked: null,
+      results: [
+        {
+          name: 'no-todo',
+          level: 'soft-mandatory',
+          file: 'p/no-todo.yaml',
+          checked: 2,
+          outcome: 'failed',
+          failures: [{ change: 'File/t', message: `TODO ${evil}` }],
+        },
+        {
+          name: 'small',
+          level: 'advisory',
+          file: 'p/small.yaml',
+          checked: 1,
+          outcome: 'warned',
+          failures: [{ change: null, message: '12 files', error: 'oops' }],
+        },
+        { name: 'fine', level: 'hard-mandatory', file: 'p/fine.yaml', checked: 3, outcome: 'passed', failures: [] },
+        {
+          name: 'p/bad.yaml',
+          level: 'hard-mandatory',
+          file: 'p/bad.yaml',
+          checked: 1,
+          outcome: 'failed',
+          failures: [{ change: null, message: 'p/bad.yaml:3:50: bad: rule: Expected RPAREN, got EOF', line: 3 }],
+          broken: true,
+        },
+      ],
+      overrides: [
+        { policy: 'no-todo', digest, by: 'sec', reason: `tracked ${evil}`, at: '2026-01-02T03:04:05.000Z' },
+        { policy: 'no-todo', digest: `sha256:${'e'.repeat(64)}`, by: 'old', reason: 'an older plan', at: '2026-01-01T00:00:00.000Z' },
+      ],
+    };
+    const page = runPolicySection(report).text;
+    expect(page).not.toContain('<img');
+    expect(page).toContain('TODO &lt;img src=x onerror=alert(1)&gt;');
+    expect(page).toMatch(/data-policy="no-todo" data-outcome="overridden">.*overridden<\/span> by @sec/);
+    expect(page).toMatch(/data-policy="small" data-outcome="warned">.*warned<\/span> 1 of 1.*12 files.*\(error: oops\)/);
+    expect(page).toMatch(/data-policy="fine" data-outcome="passed">.*3 checked/);
+    expect(page).toMatch(/data-policy="p\/bad.yaml" data-outcome="failed">.*does not load.*p\/bad.yaml:3:50: bad: rule: Expected RPAREN, got EOF/);
+    // Only the override of this plan counts.
+    expect(page).toContain('<td>@sec</td><td><time datetime="2026-01-02T03:04:05.000Z">2026-01-02 03:04:05Z</time></td><td>tracked &lt;img');
+    expect(page).toContain(`<code>${'d'.repeat(12)}</code>`);
+    expect(page).not.toContain('@old');
+    expect(runPolicySection(null).text).toContain('No policy judged this run.');
+
+    const reason = `The plan at the merge commit differs. Blocked by policy on stack \`web\`: hard-mandatory policy \`x\` failed (1 change). Requirements not met: stack \`web\` needs 2 approvals ${evil}.`;
+    expect(policyReasons(reason)).toEqual([
+      'Blocked by policy on stack `web`: hard-mandatory policy `x` failed (1 change).',
+      `Requirements not met: stack \`web\` needs 2 approvals ${evil}.`,
+    ]);
+    const held = heldPolicySection({
+      hold: { stack: 'web', commit: 'c'.repeat(40), pr: 4, digest, reason },
+      judged: { commit: 'b'.repeat(40), report },
+      ctx: { repo: 'r' },
+    }).text;
+    expect(held).not.toContain('<img');
+    expect(held).toContain('<li class="reason">Blocked by policy on stack `web`');
+    expect(held).toMatch(/As last judged on <a href="\/pulls\/4">#4<\/a> at <code class="sha">bbbbbbbbbbbb<\/code>/);
+    expect(heldPolicySection({ hold: { stack: 'web', commit: 'c'.repeat(40), pr: null, digest, reason: 'No reviewed plan.' }, ctx: { repo: 'r' } }).text).toBe(
+      '',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { World, REPO_CONFIG, webFile, until } from './harness.js';
@@ -76,6 +77,13 @@ describe('serve: policies', () => {
     expect(hold.reason).toContain('hard-mandatory policy `no-world-writable-files` failed');
     expect(existsSync(join(w.targetRoot, 'web/wide.txt'))).toBe(false);
     expect(w.gh.commentsOn(1).some((c) => c.body.includes('hard-mandatory policy'))).toBe(true);
+    // The stack page: the held apply's policy reason, and the pull request's judgement per policy.
+    const stackPage = await (await fetch(`${w.url()}/stacks/web`)).text();
+    expect(stackPage).toContain('<section aria-label="policy of the held apply"><h3>Policy</h3>');
+    expect(stackPage).toContain('<li class="reason">Blocked by policy on stack `web`: hard-mandatory policy `no-world-writable-files` failed (1 change).</li>');
+    expect(stackPage).toMatch(
+      /data-policy="no-world-writable-files" data-outcome="failed">.*<code>File\/wide<\/code>: files must not be world-writable: File\/wide/,
+    );
     // An override does not lift a hard-mandatory policy.
     await w.comment(1, '/driftless override no-world-writable-files we need it', 'sec', 7001);
     await until('refusal', () => w.gh.commentsOn(1).find((c) => c.body.includes('cannot be overridden')));
@@ -130,6 +138,24 @@ describe('serve: policies', () => {
     expect(stored.overrides[0]).toMatchObject({ by: 'sec', reason: 'both tracked in #99' });
     const runApi = (await (await fetch(`${w.url()}/api/runs/${run.id}`)).json()) as { policy: { report: { overrides: { by: string }[] } } };
     expect(runApi.policy.report.overrides[0].by).toBe('sec');
+    // The run page: the policies the plan was judged by, and the override with who, when, why and which plan.
+    const runPage = await (await fetch(`${w.url()}/runs/${run.id}`)).text();
+    expect(runPage).toMatch(/data-policy="no-todo" data-outcome="overridden">.*overridden<\/span> by @sec/);
+    expect(runPage).toMatch(/<td><code>no-todo<\/code><\/td><td>@sec<\/td><td><time [^>]+>[^<]+<\/time><\/td><td>both tracked in #99<\/td>/);
+    // The git note on the merge, in the remote repository: who, when, why and which plan.
+    const { digest } = (await records().runResult(run.id))!;
+    const note = await until('the git note of the merge', () => {
+      try {
+        return execFileSync('git', ['--git-dir', w.bare, 'notes', '--ref=driftless', 'show', m.after], { encoding: 'utf8' });
+      } catch {
+        return undefined;
+      }
+    });
+    const line = note.split('\n').find((l) => l.includes('policy no-todo'));
+    expect(line).toMatch(
+      /policy no-todo \(soft-mandatory\): failed, overridden by @sec at \d{4}-\d\d-\d\dT[\d:.]+Z: both tracked in #99 \(plan sha256:[0-9a-f]{64}\)$/,
+    );
+    expect(line).toContain(`(plan ${digest})`);
   }, 120_000);
 
   it('a PR that weakens a policy is judged by the base branch, lists the change, and needs an owner approval', async () => {

@@ -128,6 +128,17 @@ export class GitHubForge implements Forge {
     return [...latest].filter(([, v]) => v.state === 'APPROVED' && v.commit === headSha).map(([u]) => u);
   }
 
+  async teamMember(org: string, team: string, user: string): Promise<boolean> {
+    try {
+      const { data } = await this.gh.rest.teams.getMembershipForUserInOrg({ org, team_slug: team, username: user });
+      return data.state === 'active';
+    } catch (err) {
+      // 404: no such team, or the user is not in it (a pending invitation is not a membership).
+      if ((err as { status?: number }).status === 404) return false;
+      throw err;
+    }
+  }
+
   async pullsForCommit(sha: string): Promise<number[]> {
     const { data } = await this.gh.rest.repos.listPullRequestsAssociatedWithCommit({ ...this.r, commit_sha: sha, per_page: 100 });
     return data.filter((p) => p.merged_at).map((p) => p.number);

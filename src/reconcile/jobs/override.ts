@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../context.js';
 import type { StackPolicyReport } from '../../policy/evaluate.js';
-import { isPolicyOwner, policyOwners, policyRecords } from '../policy.js';
+import { isPolicyOwner, ownersInWords, policyOwners, policyRecords } from '../policy.js';
 import { done, prPlanJob, type CommandPayload, type JobResult } from './specs.js';
 
 /**
@@ -19,11 +19,8 @@ export async function runOverrideCommand(ctx: ServiceContext, p: CommandPayload,
     await reply('say which policy and why: `/driftless override NAME <reason>`. Nothing was overridden.');
     return done({ answered: 'override', refused: 'usage' });
   }
-  if (!isPolicyOwner(ctx, p.user)) {
-    const owners = policyOwners(ctx);
-    await reply(
-      `only a policy owner may override a policy (${owners.length ? owners.map((o) => `@${o}`).join(', ') : 'none are configured: `policy.owners` in the server config'}). Nothing was overridden.`,
-    );
+  if (!(await isPolicyOwner(ctx, p.user))) {
+    await reply(`only a policy owner may override a policy (${ownersInWords(policyOwners(ctx))}). Nothing was overridden.`);
     return done({ answered: 'override', refused: 'not an owner' });
   }
   const records = policyRecords(ctx);

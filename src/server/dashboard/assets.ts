@@ -22,8 +22,8 @@ code, .sha, .diff { font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
 a { color: #0550ae; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; border: 1px solid transparent; }
-.s-in-sync, .s-succeeded, .s-ok, .s-no-changes { background: #dafbe1; color: #116329; }
-.s-drifted, .s-held, .s-waiting, .s-partial, .s-interrupted, .s-queued, .s-pending, .s-refused { background: #fff8c5; color: #6c4a00; }
+.s-in-sync, .s-succeeded, .s-ok, .s-no-changes, .s-passed { background: #dafbe1; color: #116329; }
+.s-drifted, .s-held, .s-waiting, .s-partial, .s-interrupted, .s-queued, .s-pending, .s-refused, .s-warned, .s-overridden { background: #fff8c5; color: #6c4a00; }
 .s-applying, .s-running, .s-sending { background: #ddf4ff; color: #0a3069; }
 .s-failed, .s-invalid { background: #ffebe9; color: #82071e; }
 .diff { list-style: none; margin: 4px 0; padding: 0; white-space: pre-wrap; word-break: break-all; }

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServiceContext } from '../../reconcile/context.js';
 import type { Plan } from '../../plan/model.js';
 import { listRuns, runPlan } from '../../engine/status.js';
+import { policyRecords } from '../../reconcile/policy.js';
 import { providerOf } from '../metrics.js';
 import { stackSummaries, type ServerHooks } from '../stack-summaries.js';
 import { DASHBOARD_CSS, LIVE_JS } from './assets.js';
@@ -12,6 +13,7 @@ import { renderPull } from './pull.js';
 import { renderQueue } from './queue.js';
 import { renderResource } from './resource.js';
 import { renderRun } from './run.js';
+import type { StoredPolicyReport } from './policy.js';
 import { renderStack, type StackResource } from './stack.js';
 
 /** Resources listed on a stack page at most (the total is shown). */
@@ -88,7 +90,10 @@ export async function dashboardPlugin(app: FastifyInstance, o: { ctx: ServiceCon
     });
     const check = checks.get(name);
     const drift = check?.runId ? ((await runPlan(ctx.ws, check.runId)) as Plan | null) : null;
-    return send(reply, renderStack({ ctx: page, summary, hold: holds.find((h) => h.stack === name), drift, resources, total: ids.length, runs }));
+    const hold = holds.find((h) => h.stack === name);
+    const judged = hold?.pr ? (await policyRecords(ctx).results(hold.pr)).find((r) => r.stack === name) : undefined;
+    const heldPolicy = judged ? { commit: judged.commit, report: judged.report as StoredPolicyReport | null } : null;
+    return send(reply, renderStack({ ctx: page, summary, hold, heldPolicy, drift, resources, total: ids.length, runs }));
   });
 
   app.get('/stacks/:stack/resource', async (req, reply) => {
@@ -106,8 +111,8 @@ export async function dashboardPlugin(app: FastifyInstance, o: { ctx: ServiceCon
     if (!id) return reply.code(400).send({ error: 'a run id is a positive integer' });
     const [run] = await listRuns(ctx.ws, { id, limit: 1 });
     if (!run) return notFound(reply, page, `No run ${id}.`);
-    const [plan, steps] = await Promise.all([runPlan(ctx.ws, id), ctx.observe.steps(id, 0, 5000)]);
-    return send(reply, renderRun({ ctx: page, run, plan: plan as Plan | null, steps }));
+    const [plan, steps, judged] = await Promise.all([runPlan(ctx.ws, id), ctx.observe.steps(id, 0, 5000), policyRecords(ctx).runResult(id)]);
+    return send(reply, renderRun({ ctx: page, run, plan: plan as Plan | null, steps, policy: (judged?.report ?? null) as StoredPolicyReport | null }));
   });
 
   app.get('/runs/:id/events', async (req, reply) => {

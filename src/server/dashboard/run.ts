@@ -2,6 +2,7 @@ import type { Plan } from '../../plan/model.js';
 import { summaryLine } from '../../plan/model.js';
 import type { RunRecord } from '../../state/store.js';
 import type { Step } from '../../reconcile/durable/observe-reads.js';
+import { runPolicySection, type StoredPolicyReport } from './policy.js';
 import { badge, commitLink, diffLines, duration, html, layout, pullLink, table, time, type Html, type PageContext } from './html.js';
 
 /** The changes and drift of a plan, with their field diffs (the plan is stored masked). Pure. */
@@ -38,7 +39,7 @@ export function stepRow(s: Step): Html {
  * One run: what it was (stack, kind, commit, PR, author, outcome, duration), its plan with field
  * diffs, and its steps as the journal records them; while it runs the steps arrive live (live.js).
  */
-export function renderRun(o: { ctx: PageContext; run: RunRecord; plan: Plan | null; steps: Step[] }): string {
+export function renderRun(o: { ctx: PageContext; run: RunRecord; plan: Plan | null; steps: Step[]; policy?: StoredPolicyReport | null }): string {
   const r = o.run;
   const running = r.outcome === 'running';
   const body = html`<h1>Run #${r.id} <span class="muted">${r.kind} of stack</span> <a href="/stacks/${encodeURIComponent(r.stack)}">${r.stack}</a></h1>
@@ -56,6 +57,7 @@ ${r.error ? html`<h2>Errors</h2><pre class="reason">${r.error}</pre>` : ''}
 <p id="live-status" aria-live="polite">${running ? 'Connecting…' : ''}</p>
 <table id="steps" data-outcome="${r.outcome}"${running ? html` data-events="/runs/${r.id}/events"` : ''} aria-label="steps of run ${r.id}"><thead><tr><th scope="col">Resource</th><th scope="col">Operation</th><th scope="col">Outcome</th><th scope="col">Error</th></tr></thead>
 <tbody>${o.steps.map(stepRow)}</tbody></table>
+${r.kind === 'drift' ? '' : runPolicySection(o.policy)}
 <h2>Plan</h2>
 ${planView(o.plan)}`;
   return layout({ title: `Run #${r.id}`, body, ctx: o.ctx, live: running });

@@ -2,6 +2,7 @@ import type { Plan } from '../../plan/model.js';
 import type { RunRecord } from '../../state/store.js';
 import type { Hold } from '../../reconcile/durable/records.js';
 import type { StackSummary } from '../stack-summaries.js';
+import { heldPolicySection, type StoredPolicyReport } from './policy.js';
 import { badge, commitLink, diffLines, html, layout, pullLink, table, time, type Html, type PageContext } from './html.js';
 
 export interface StackResource {
@@ -27,6 +28,8 @@ export function renderStack(o: {
   ctx: PageContext;
   summary: StackSummary;
   hold: Hold | undefined;
+  /** The last policy judgement of the held apply's pull request for this stack. */
+  heldPolicy?: { commit: string; report: StoredPolicyReport | null } | null;
   drift: Plan | null;
   resources: StackResource[];
   total: number;
@@ -41,7 +44,7 @@ ${s.quarantinedBy ? html`<p class="reason">Quarantined by rollback ${pullLink(s.
 <dl class="facts"><dt>Path</dt><dd><code>${s.path}</code></dd><dt>Applied commit</dt><dd>${commitLink(s.appliedCommit, o.ctx)}</dd><dt>Next drift check</dt><dd>${s.nextDriftCheck ? time(s.nextDriftCheck) : html`<span class="muted">not scheduled</span>`}</dd></dl>
 ${
   o.hold
-    ? html`<h2>Held apply</h2><p>Commit ${commitLink(o.hold.commit, o.ctx)} ${o.hold.pr ? html`from ${pullLink(o.hold.pr, o.ctx)}` : ''} is held: comment <code>/driftless apply</code> to apply it.</p><p class="reason">${o.hold.reason}</p>`
+    ? html`<h2>Held apply</h2><p>Commit ${commitLink(o.hold.commit, o.ctx)} ${o.hold.pr ? html`from ${pullLink(o.hold.pr, o.ctx)}` : ''} is held: comment <code>/driftless apply</code> to apply it.</p><p class="reason">${o.hold.reason}</p>${heldPolicySection({ hold: o.hold, judged: o.heldPolicy, ctx: o.ctx })}`
     : ''
 }
 ${
