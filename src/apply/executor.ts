@@ -8,7 +8,7 @@ import { diffDrift } from '../plan/compare.js';
 import { containsMask } from '../plan/sensitive.js';
 import { type NodeOutcome, walk } from '../dag/walk.js';
 import { Redactor } from './redact.js';
-import { applyStep, type StepContext } from './step.js';
+import { applyStep, type StepContext, type UpstreamAccess } from './step.js';
 import { stepGraph } from './step-graph.js';
 import { reachedCommit, runOutcome } from './outcome.js';
 
@@ -36,8 +36,8 @@ export interface ExecuteOptions {
   onProgress?(e: ProgressEvent): void;
   /** Stop starting new steps (graceful shutdown); running steps finish. */
   signal?: AbortSignal;
-  /** Another stack's resource's recorded outputs, for `!ref stack:Kind/name…` (see StepContext). */
-  stackOutputs?(stack: string, id: string): Promise<Spec | undefined>;
+  /** Other stacks' resources and targets, for `!ref stack:Kind/name…` (see StepContext). */
+  upstream?: UpstreamAccess;
 }
 
 export interface ApplyResult {
@@ -93,7 +93,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     recorded,
     outputs,
     clearOutputs: new Map(),
-    stackOutputs: o.stackOutputs,
+    upstream: o.upstream,
   };
 
   // Redacted failure messages, as reported when each step failed.

@@ -6,7 +6,7 @@ import type { Step } from '../plan/planner.js';
 import { diffSpecs } from '../plan/compare.js';
 import { outputAt, resolveSpec, containsUnknown } from '../plan/resolve.js';
 import { containsMask, matchesMask, unmaskSpec } from '../plan/sensitive.js';
-import { UNKNOWN } from '../manifests/values.js';
+import { UNKNOWN, type Ref } from '../manifests/values.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { sensitiveStrings, toRecorded } from './record.js';
 
@@ -28,8 +28,16 @@ export interface StepContext {
   outputs: Map<string, Spec>;
   /** Outputs in clear, by id: those of this run's steps, and those read back for a !ref to a masked output. */
   clearOutputs: Map<string, Spec>;
-  /** Another stack's resource's outputs as its state records them now (`!ref stack:Kind/name…`); undefined: not recorded. */
-  stackOutputs?(stack: string, id: string): Promise<Spec | undefined>;
+  /** Other stacks' resources, for `!ref stack:Kind/name…` (their applies ran first in the workflow). */
+  upstream?: UpstreamAccess;
+}
+
+/** Another stack's state as it is now, and its targets (a masked output is read back through them). */
+export interface UpstreamAccess {
+  /** The resource as that stack's state records it (sensitive outputs masked); undefined: not recorded. */
+  resource(stack: string, id: string): Promise<RecordedResource | undefined>;
+  /** A read-only session of that stack's target for `apiVersion`; undefined: the stack names none. */
+  session(stack: string, apiVersion: string): Promise<Session | undefined>;
 }
 
 /**
@@ -103,16 +111,26 @@ function unmasked(ctx: StepContext, r: RecordedResource): Recorded {
 /**
  * The outputs another stack's resources have now, for `!ref stack:Kind/name…` (its apply ran
  * first in the workflow), read once per run under `stack:Kind/name`. A sensitive output is kept
- * masked in that stack's state, and its clear value is not read across stacks: refused, naming it.
+ * masked in that stack's state: its clear value is read back from the live object through that
+ * stack's target, as for a masked output of this stack.
  */
 async function readStackOutputs(ctx: StepContext, d: DesiredResource): Promise<void> {
   for (const { ref } of d.refs) {
-    if (ref.stack === undefined || ctx.outputs.has(ref.resource)) continue;
-    const outputs = await ctx.stackOutputs?.(ref.stack, ref.target);
-    if (!outputs) throw new Error(`!ref ${ref}: stack ${ref.stack} has not applied ${ref.target} yet; apply stack ${ref.stack} first`);
-    if (containsMask(outputAt(outputs, ref.field)))
-      throw new Error(`!ref ${ref}: the output is sensitive in stack ${ref.stack}'s state and cannot be read across stacks at apply`);
-    ctx.outputs.set(ref.resource, outputs);
+    if (ref.stack === undefined || ctx.clearOutputs.has(ref.resource)) continue;
+    let outputs = ctx.outputs.get(ref.resource);
+    let rec: RecordedResource | undefined;
+    if (!outputs) {
+      rec = await ctx.upstream?.resource(ref.stack, ref.target);
+      if (!rec) throw new Error(`!ref ${ref}: stack ${ref.stack} has not applied ${ref.target} yet; apply stack ${ref.stack} first`);
+      outputs = rec.outputs;
+      ctx.outputs.set(ref.resource, outputs);
+    }
+    if (!containsMask(outputAt(outputs, ref.field))) continue;
+    rec ??= await ctx.upstream?.resource(ref.stack, ref.target);
+    const session = rec && (await ctx.upstream?.session(ref.stack, rec.apiVersion));
+    if (!rec || !session)
+      throw new Error(`!ref ${ref}: stack ${ref.stack} names no target for ${rec?.apiVersion ?? ref.target} to read its sensitive output from`);
+    ctx.clearOutputs.set(ref.resource, await readClearOutputs(ctx, ref, rec, outputs, session));
   }
 }
 
@@ -129,17 +147,26 @@ async function readMaskedOutputs(ctx: StepContext, d: DesiredResource): Promise<
     const rec = ctx.recorded.get(ref.target);
     const session = rec && ctx.sessionFor(rec.apiVersion);
     if (!rec || !session) throw new Error(`!ref ${ref}: ${ref.target} is not recorded in this stack`);
-    const observed = await session.read(unmasked(ctx, rec));
-    if (!observed) throw new Error(`!ref ${ref}: ${ref.target} no longer exists (deleted outside driftless); plan again`);
-    const outputs = observed.outputs ?? {};
-    for (const [k, v] of Object.entries(masked)) {
-      if (!containsMask(v)) continue;
-      if (!matchesMask(outputs[k], v))
-        throw new Error(`!ref ${ref}: the output ${k} of ${ref.target} changed outside driftless since it was recorded; plan again`);
-      for (const x of sensitiveStrings({ [k]: outputs[k] }, [`/spec/${k}`])) ctx.reveal(x);
-    }
-    ctx.clearOutputs.set(ref.target, outputs);
+    ctx.clearOutputs.set(ref.target, await readClearOutputs(ctx, ref, rec, masked, session));
   }
+}
+
+/**
+ * The live outputs of a recorded resource whose recorded outputs (`masked`) hold masks: each
+ * masked one must still match its mask (else the value changed since the plan: plan again). The
+ * clear values are revealed to the run's redactor before they are used.
+ */
+async function readClearOutputs(ctx: StepContext, ref: Ref, rec: RecordedResource, masked: Spec, session: Session): Promise<Spec> {
+  const observed = await session.read(unmasked(ctx, rec));
+  if (!observed) throw new Error(`!ref ${ref}: ${ref.resource} no longer exists (deleted outside driftless); plan again`);
+  const outputs = observed.outputs ?? {};
+  for (const [k, v] of Object.entries(masked)) {
+    if (!containsMask(v)) continue;
+    if (!matchesMask(outputs[k], v))
+      throw new Error(`!ref ${ref}: the output ${k} of ${ref.resource} changed outside driftless since it was recorded; plan again`);
+    for (const x of sensitiveStrings({ [k]: outputs[k] }, [`/spec/${k}`])) ctx.reveal(x);
+  }
+  return outputs;
 }
 
 /**

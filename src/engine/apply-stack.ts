@@ -123,6 +123,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       if (!p) upstream.set(stack, (p = store.resources(ws.key(stack))));
       return p;
     };
+    const repoConfig = at.repoConfig;
     const result = await executePlan({
       store,
       key,
@@ -136,7 +137,11 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       pr: req.pr,
       onProgress: req.onProgress,
       signal: req.signal,
-      stackOutputs: async (stack, id) => (await upstreamState(stack)).get(id)?.outputs,
+      upstream: {
+        resource: async (stack, id) => (await upstreamState(stack)).get(id),
+        // Read-only: a downstream apply only reads an upstream object back (a sensitive output).
+        session: (stack, apiVersion) => ws.sessions.sessionFor(repoConfig, stack, apiVersion, { readOnly: true }),
+      },
     });
     await store.setRunPlan(result.runId, plan);
     return { diagnostics: [], plan, recovered, result, ...(resumes ? { resumes } : {}) };

@@ -3,7 +3,7 @@ import { walk } from '../dag/walk.js';
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { ancestors, declaredStackGraph } from '../manifests/stack-deps.js';
 import type { Plan } from '../plan/model.js';
-import { upstreamValue, type WorkflowSummary } from '../plan/workflow.js';
+import { changedOutputs, upstreamValue, type ChangedOutputs, type WorkflowSummary } from '../plan/workflow.js';
 import { applyStack, type ApplyOutcome, type ApplyRequest } from './apply-stack.js';
 import { includesCommit } from './changes.js';
 import { planAll } from './plan-stacks.js';
@@ -72,6 +72,7 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
     };
   }
   const plans = new Map(planned.stacks.map((s) => [s.stack, s.planned!.plan]));
+  const desiredOf = new Map(planned.stacks.map((s) => [s.stack, s.planned!.desired]));
   if (req.confirm && [...plans.values()].some((p) => p.changes.length) && !(await req.confirm([...plans.values()]))) {
     return { diagnostics: [], workflow, stacks: [], refused: 'cancelled' };
   }
@@ -81,7 +82,7 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
   const graph = new Graph();
   for (const s of workflow.stacks) graph.add(s);
   for (const s of workflow.stacks) for (const a of ancestors(declared, s)) if (plans.has(a)) graph.connect(s, a);
-  const changed = new Map([...plans].map(([s, p]) => [s, new Set(p.changes.map((c) => c.id))]));
+  const changed = new Map([...plans].map(([s, p]) => [s, changedOutputs(p.changes, (id) => desiredOf.get(s)?.resources.get(id)?.info)]));
 
   const outcomes = new Map<string, StackOutcome>();
   const step = async (stack: string): Promise<void> => {
@@ -116,7 +117,7 @@ async function applyOne(
   stack: string,
   plan: Plan,
   graph: Graph,
-  changed: ReadonlyMap<string, ReadonlySet<string>>,
+  changed: ReadonlyMap<string, ChangedOutputs>,
 ): Promise<StackOutcome> {
   // Never against an upstream stack older than this plan: each upstream stack the workflow changes
   // must now be at this commit or a newer one.
@@ -134,8 +135,8 @@ async function applyOne(
       };
     }
   }
-  const views = new Map<string, { changed: ReadonlySet<string>; recorded: Awaited<ReturnType<Workspace['recordedOf']>> }>();
-  for (const u of upstream) views.set(u, { changed: changed.get(u) ?? new Set(), recorded: await ws.recordedOf(u) });
+  const views = new Map<string, { changed: ChangedOutputs; recorded: Awaited<ReturnType<Workspace['recordedOf']>> }>();
+  for (const u of upstream) views.set(u, { changed: changed.get(u) ?? new Map(), recorded: await ws.recordedOf(u) });
   const r = await applyStack(ws, {
     ...req,
     stack,

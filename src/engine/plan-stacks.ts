@@ -4,11 +4,13 @@ import { ancestors, declaredStackGraph } from '../manifests/stack-deps.js';
 import type { DesiredSet } from '../plan/desired.js';
 import type { Plan } from '../plan/model.js';
 import {
+  changedOutputs,
   stackRefIssues,
   upstreamValue,
   usesChangedOutputs,
   workflowEdges,
   workflowSummary,
+  type ChangedOutputs,
   type UpstreamView,
   type WorkflowSummary,
 } from '../plan/workflow.js';
@@ -66,7 +68,7 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
     return { commit, diagnostics: [], stacks: order.filter((s) => selected.has(s)).map((s) => ({ stack: s, diagnostics: inputs.get(s)!.diagnostics })) };
 
   const results = new Map<string, StackPlanResult>();
-  const changed = new Map<string, ReadonlySet<string>>();
+  const changed = new Map<string, ChangedOutputs>();
   const views = new Map<string, UpstreamView>();
   const view = async (stack: string): Promise<UpstreamView> => {
     let v = views.get(stack);
@@ -85,7 +87,11 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
     results.set(name, r);
     if (r.planned) {
       const p = r.planned.plan;
-      changed.set(name, new Set(p.changes.map((c) => c.id)));
+      const desiredNow = r.planned.desired;
+      changed.set(
+        name,
+        changedOutputs(p.changes, (id) => desiredNow.resources.get(id)?.info),
+      );
       views.set(name, { recorded: r.planned.recorded });
     }
   }

@@ -1,7 +1,8 @@
 import type { RepoConfig } from '../manifests/repo-config.js';
 import { ancestors, declaredStackGraph } from '../manifests/stack-deps.js';
 import type { PlanRequest } from '../plan/planner.js';
-import { upstreamValue, type UpstreamView } from '../plan/workflow.js';
+import { changedOutputs, type ChangedOutputs, upstreamValue, type UpstreamView } from '../plan/workflow.js';
+import type { Plan, RecordedResource } from '../plan/model.js';
 import { includesCommit, stackChangedSince } from './changes.js';
 import type { Workspace } from './workspace.js';
 
@@ -37,10 +38,33 @@ export async function upstreamOf(ws: Workspace, config: RepoConfig, stack: strin
     const run = appliedCommit
       ? (await store.runs({ repo: ws.repoName, stack: u, commit: appliedCommit, kind: 'apply', limit: 5 })).find((r) => r.outcome === 'succeeded')
       : undefined;
-    const changed = atOrNewer && run?.results ? new Set(run.results.map((x) => x.id)) : new Set<string>();
-    views.set(u, { changed, recorded: await ws.recordedOf(u) });
+    const recorded = await ws.recordedOf(u);
+    const changed = atOrNewer && run?.results ? await appliedChanges(ws, commit, run.id, run.results, recorded) : new Map();
+    views.set(u, { changed, recorded });
   }
   return { ready: true, external: (ref) => upstreamValue(ref, views.get(ref.stack!)) };
+}
+
+/**
+ * What an apply run changed, as the plans of that commit saw it: its results, with the outputs each
+ * keeps (from the changes of the plan the run carried out and the kinds' outputSources).
+ */
+async function appliedChanges(
+  ws: Workspace,
+  commit: string,
+  runId: number,
+  results: readonly { id: string }[],
+  recorded: ReadonlyMap<string, RecordedResource>,
+): Promise<ChangedOutputs> {
+  const plan = (await (await ws.store()).runPlan(runId)) as Plan | null;
+  const { registry } = await ws.repoAt(commit);
+  const byId = new Map((plan?.changes ?? []).map((c) => [c.id, c]));
+  // A result whose change the run's plan does not hold: every output of it may have changed.
+  const changes = results.map((r) => byId.get(r.id) ?? { id: r.id, action: 'replace' as const, diff: [] });
+  return changedOutputs(changes, (id) => {
+    const r = recorded.get(id);
+    return r ? registry.lookup(r.apiVersion, r.kind)?.info : undefined;
+  });
 }
 
 /**

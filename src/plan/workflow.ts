@@ -10,7 +10,8 @@ import { UNKNOWN, type Ref } from '../manifests/values.js';
 import { pointerToPath } from '../manifests/validate.js';
 import type { DesiredResource, DesiredSet, SetIssue } from './desired.js';
 import { isOutputSensitive } from './desired.js';
-import type { Plan, RecordedResource } from './model.js';
+import type { Change, Plan, RecordedResource } from './model.js';
+import type { KindInfo } from '../sdk/provider.js';
 import { outputAt } from './resolve.js';
 import { isSensitivePath } from './sensitive.js';
 import { canonicalJson, sha256 } from './values.js';
@@ -127,30 +128,70 @@ function writeOnlyOf(d: DesiredResource): string[] {
   return d.sensitive.filter((p) => !secrets.has(p));
 }
 
+/**
+ * The resources an upstream plan (or apply) changes, by id, each with the outputs that keep their
+ * recorded value through the change: an update keeps each output its kind derives only from spec
+ * fields (`KindInfo.outputSources`) the update does not touch. Every other output may change and is
+ * unknown until the apply: all of them on a create, replace or delete, for a kind without
+ * outputSources, and those derived from no field (an oid, an installed version).
+ */
+export type ChangedOutputs = ReadonlyMap<string, ReadonlySet<string>>;
+
+const NONE: ReadonlySet<string> = new Set();
+
+/** The ChangedOutputs of a plan's changes; `infoOf` gives a changed resource's kind (undefined: not known). */
+export function changedOutputs(changes: readonly Pick<Change, 'id' | 'action' | 'diff'>[], infoOf: (id: string) => KindInfo | undefined): ChangedOutputs {
+  const out = new Map<string, ReadonlySet<string>>();
+  for (const c of changes) {
+    const sources = c.action === 'update' ? infoOf(c.id)?.outputSources : undefined;
+    if (!sources) {
+      out.set(c.id, NONE);
+      continue;
+    }
+    const paths = c.diff.map((e) => e.path).filter((p) => p.startsWith('/spec/'));
+    const keeps = Object.entries(sources)
+      .filter(([, from]) => from.length > 0 && !paths.some((p) => isSensitivePath(p, from)))
+      .map(([name]) => name);
+    out.set(c.id, keeps.length ? new Set(keeps) : NONE);
+  }
+  return out;
+}
+
+/** Every output of these resources may change (a drift repair, read from a run's results only). */
+export function allOutputsChange(ids: Iterable<string>): ChangedOutputs {
+  return new Map([...ids].map((id) => [id, NONE]));
+}
+
+/** Does the upstream change make the output a reference takes unknown? */
+export function changesOutput(changed: ChangedOutputs | undefined, ref: Ref): boolean {
+  const keeps = changed?.get(ref.target);
+  return !!keeps && !keeps.has(ref.field[0]);
+}
+
 /** What a downstream plan knows of an upstream stack. */
 export interface UpstreamView {
-  /** The upstream stack's plan in this workflow, with the ids it changes; absent: not planned (unchanged). */
-  changed?: ReadonlySet<string>;
+  /** The upstream stack's plan in this workflow, with what it changes; absent: not planned (unchanged). */
+  changed?: ChangedOutputs;
   /** Its recorded resources. */
   recorded: ReadonlyMap<string, RecordedResource>;
 }
 
 /**
  * The value a downstream plan sees for a `!ref` to another stack: unknown when the upstream plan
- * changes that resource (known after apply) or has never applied it, else the recorded output.
+ * may change that output (known after apply) or has never applied its resource, else the recorded output.
  */
 export function upstreamValue(ref: Ref, view: UpstreamView | undefined): unknown {
-  if (!view || view.changed?.has(ref.target)) return UNKNOWN;
+  if (!view || changesOutput(view.changed, ref)) return UNKNOWN;
   return outputAt(view.recorded.get(ref.target)?.outputs, ref.field) ?? UNKNOWN;
 }
 
 /**
- * Does a stack refer to an output an upstream plan changes? Then it is planned again even when its
- * own files did not change; otherwise its plan could not differ and it is left alone.
+ * Does a stack refer to an output an upstream plan may change? Then it is planned again even when
+ * its own files did not change; otherwise its plan could not differ and it is left alone.
  */
-export function usesChangedOutputs(set: DesiredSet, changedByStack: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+export function usesChangedOutputs(set: DesiredSet, changedByStack: ReadonlyMap<string, ChangedOutputs>): boolean {
   for (const d of set.resources.values()) {
-    for (const { ref } of stackRefs(d)) if (changedByStack.get(ref.stack!)?.has(ref.target)) return true;
+    for (const { ref } of stackRefs(d)) if (changesOutput(changedByStack.get(ref.stack!), ref)) return true;
   }
   return false;
 }

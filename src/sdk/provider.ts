@@ -41,9 +41,11 @@ export interface KindInfo {
   validate?(spec: Spec, name: string): SpecProblem[];
   /**
    * The spec fields (JSON pointers, `/spec/path`) each output is derived from, so that an output
-   * derived from a sensitive field is sensitive too, wherever it is referenced. An output with an
-   * empty list depends on no field (an oid). Absent: every output of a resource with a sensitive
-   * field is sensitive.
+   * derived from a sensitive field is sensitive too, wherever it is referenced, and an update that
+   * leaves those fields alone leaves the output known to downstream plans. An output with an
+   * empty list depends on no field (an oid): not sensitive, but unknown after any change. Absent:
+   * every output of a resource with a sensitive field is sensitive, and any change makes every
+   * output unknown.
    */
   outputSources?: Record<string, string[]>;
   /**

@@ -7,6 +7,7 @@ import { WORKFLOW_CONFIG, workflowRepo } from '../helpers/workflow-repo.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
 import { applyWorkflow } from '../../src/engine/apply-workflow.js';
+import { planAll } from '../../src/engine/plan-stacks.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const setup = workflowRepo;
@@ -139,6 +140,63 @@ describe('stacks as one workflow', () => {
     expect(r.err).toContain(
       'stacks/edge/edge.yaml:39:17: File/e: !ref app:File/secret.outputs.path takes a sensitive output (derived from a secret or writeOnly field of app:File/secret); only a writeOnly field may receive it',
     );
+  });
+
+  it('an upstream update makes unknown only the outputs derived from the fields it changes; a stack using none of them is not planned again', {
+    timeout: 180_000,
+  }, async () => {
+    const byPath = manifest('File', 'cfg', { path: 'app.conf', content: '!ref db:File/conf.outputs.path' });
+    const { repo, root } = setup({ 'stacks/app/app.yaml': byPath });
+    const ws = await Workspace.open(testConfig(repo.dir, { root }), 'test');
+    const applyAll = async () => {
+      const head = await ws.resolve();
+      const planned = await planAll(ws, head);
+      // Applied only as planned: each stack's plan under its lock has the reviewed digest.
+      const r = await applyWorkflow(ws, { commit: head, trigger: 'test', expectWorkflowDigest: planned.workflow!.digest });
+      expect(r.refused).toBeUndefined();
+      return r.stacks.map((s) => [s.stack, s.status]);
+    };
+    const prPlan = async () => (await planAll(ws, await ws.resolve(), { stacks: ['db'], withDependents: true, refresh: false })).stacks;
+    try {
+      await applyAll();
+      expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe('db.conf');
+      // db's content changes; its output path derives from /spec/path only: app keeps the recorded value.
+      repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 7432\n' }) });
+      expect((await prPlan()).map((s) => s.stack)).toEqual(['db']);
+      const all = await planAll(ws, await ws.resolve());
+      expect(all.stacks.map((s) => [s.stack, s.planned!.plan.changes.length])).toEqual([
+        ['db', 1],
+        ['other', 0],
+        ['app', 0],
+        ['edge', 0],
+      ]);
+      expect(await applyAll()).toEqual([
+        ['db', 'applied'],
+        ['other', 'no-changes'],
+        ['app', 'no-changes'],
+        ['edge', 'no-changes'],
+      ]);
+
+      // app also takes db's sha256 (derived from the content): that value alone is unknown, and app is planned again.
+      const bySha = manifest('File', 'sum', { path: 'app.sum', content: '!ref db:File/conf.outputs.sha256' });
+      repo.commit({ 'stacks/app/app.yaml': `${byPath}---\n${bySha}` });
+      await applyAll();
+      repo.commit({ 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db.conf', content: 'port 8432\n' }) });
+      const again = await prPlan();
+      expect(again.map((s) => s.stack)).toEqual(['db', 'app']);
+      const changes = again[1].planned!.plan.changes;
+      expect(changes.map((c) => [c.id, c.diff.map((e) => [e.path, e.unknown ?? false])])).toEqual([['File/sum', [['/spec/content', true]]]]);
+      expect(await applyAll()).toEqual([
+        ['db', 'applied'],
+        ['other', 'no-changes'],
+        ['app', 'applied'],
+        ['edge', 'no-changes'],
+      ]);
+      expect(readFileSync(join(root, 'app.sum'), 'utf8')).toBe(sha('port 8432\n'));
+      expect(readFileSync(join(root, 'app.conf'), 'utf8')).toBe('db.conf');
+    } finally {
+      await ws.close();
+    }
   });
 
   it('runs independent stacks in parallel, within the bound; a dependent only after its upstream ends', { timeout: 180_000 }, async () => {

@@ -117,6 +117,30 @@ describe('serve: a merge applies its stacks as one workflow', () => {
     const last = await (await w.svc!.ctx.ws.store()).runs({ commit: m3.after, kind: 'apply' });
     expect(last.find((r) => r.stack === 'app')?.outcome).toBe('succeeded');
   });
+
+  it('an upstream change that leaves the outputs a stack uses alone: the stack is not planned again, and its apply finds nothing to do', {
+    timeout: 180_000,
+  }, async () => {
+    // db's mode changes: its sha256 (from the content) and path stay what app and edge use.
+    w.openPr(4, { 'stacks/db/db.yaml': manifest('File', 'conf', { path: 'db2.conf', content: 'port 6433\n', mode: '0600' }) });
+    await w.prOpened(4);
+    await until('plan comment', () => w.planComment(4));
+    await w.idle();
+    const body = w.planComment(4)!;
+    expect(body).not.toContain('Planned again');
+    expect(body).not.toContain('(known after apply)');
+    const m = w.mergePr(4);
+    await w.merged(4, m);
+    await until(
+      'db applied',
+      async () => (await (await w.svc!.ctx.ws.store()).runs({ stack: 'db', commit: m.after, kind: 'apply' }))[0]?.outcome === 'succeeded',
+      60_000,
+    );
+    await w.idle();
+    const runs = await (await w.svc!.ctx.ws.store()).runs({ commit: m.after, kind: 'apply' });
+    expect(runs.filter((r) => r.stack !== 'db' && !['succeeded', 'no-changes'].includes(r.outcome))).toEqual([]);
+    expect(readFileSync(join(w.targetRoot, 'app.conf'), 'utf8')).toBe(sha('port 6433\n'));
+  });
 });
 
 describe('serve: a drift repair upstream checks the stacks that use the repaired outputs', () => {

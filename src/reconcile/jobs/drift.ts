@@ -1,7 +1,7 @@
 import { driftStack } from '../../engine/drift-stack.js';
 import { done, driftJob, requeue, type DriftPayload, type JobResult } from './specs.js';
 import { ancestors, declaredStackGraph } from '../../manifests/stack-deps.js';
-import { usesChangedOutputs } from '../../plan/workflow.js';
+import { allOutputsChange, usesChangedOutputs } from '../../plan/workflow.js';
 import { summaryLine } from '../../plan/model.js';
 import type { ServiceContext } from '../context.js';
 import { driftEntry, driftGoneEntry } from '../report.js';
@@ -77,7 +77,7 @@ async function replanDependents(
   const at = await ctx.ws.repoAt(head);
   if (!at.repoConfig) return;
   const graph = declaredStackGraph(at.repoConfig);
-  const repaired = new Map([[stack, new Set(run.results.filter((r) => r.outcome === 'ok').map((r) => r.id))]]);
+  const repaired = new Map([[stack, allOutputsChange(run.results.filter((r) => r.outcome === 'ok').map((r) => r.id))]]);
   const jobs = [];
   for (const s of graph.topologicalOrder() ?? []) {
     if (!ancestors(graph, s).includes(stack)) continue;
