@@ -11,6 +11,7 @@ import { mirror } from './scenarios/mirror.js';
 import { convergeScenario } from './scenarios/converge.js';
 import { postgresScenario } from './scenarios/postgres.js';
 import { hostsScenario } from './scenarios/hosts.js';
+import { fleetScenario } from './scenarios/fleet.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
@@ -46,6 +47,7 @@ export const SCENARIOS: Scenario[] = [
   convergeScenario,
   postgresScenario,
   hostsScenario,
+  fleetScenario,
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
   dashboardScenario,

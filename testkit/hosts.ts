@@ -141,7 +141,7 @@ interface Booted {
  * Boot `count` hosts named `prefix`1..N (about 10 s each, in parallel). Call `stop()` in an
  * `afterAll`; it also runs when the process exits.
  */
-export async function bootHosts(count: number, opts: { prefix?: string } = {}): Promise<TestFleet> {
+export async function bootHosts(count: number, opts: { prefix?: string; light?: boolean } = {}): Promise<TestFleet> {
   const why = hostsUnavailable();
   if (why) throw new Error(why);
   sweepLeftovers();
@@ -182,7 +182,8 @@ export async function bootHosts(count: number, opts: { prefix?: string } = {}): 
   try {
     const prefix = opts.prefix ?? 'h';
     const fleetNo = ++fleets;
-    for (let i = 1; i <= count; i++) booted.push(boot(`${prefix}${i}`, `dlh-${process.pid}-${fleetNo}-${i}`, base, rootfs, repo, publicKey, keyFile));
+    for (let i = 1; i <= count; i++)
+      booted.push(boot(`${prefix}${i}`, `dlh-${process.pid}-${fleetNo}-${i}`, base, rootfs, repo, publicKey, keyFile, opts.light ?? false));
     await Promise.all(booted.map((b) => waitForSsh(b)));
   } catch (err) {
     await stop();
@@ -191,13 +192,13 @@ export async function bootHosts(count: number, opts: { prefix?: string } = {}): 
   return { hosts: booted.map((b) => b.host), privateKey: readFileSync(keyFile, 'utf8'), privateKeyFile: keyFile, stop };
 }
 
-function boot(name: string, netns: string, base: string, rootfs: string, repo: string, publicKey: string, keyFile: string): Booted {
+function boot(name: string, netns: string, base: string, rootfs: string, repo: string, publicKey: string, keyFile: string, light: boolean): Booted {
   const dir = join(base, name);
   const root = join(dir, 'root');
   for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
   execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${rootfs},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, root]);
   try {
-    return start(name, netns, dir, root, repo, publicKey, keyFile);
+    return start(name, netns, dir, root, repo, publicKey, keyFile, light);
   } catch (err) {
     umount(root);
     try {
@@ -209,7 +210,11 @@ function boot(name: string, netns: string, base: string, rootfs: string, repo: s
   }
 }
 
-function start(name: string, netns: string, dir: string, root: string, repo: string, publicKey: string, keyFile: string): Booted {
+/**
+ * Start one host: booted with systemd, or `light`: only sshd (for files, users and commands, not
+ * services), a few megabytes each, so a benchmark can run dozens.
+ */
+function start(name: string, netns: string, dir: string, root: string, repo: string, publicKey: string, keyFile: string, light: boolean): Booted {
   // Its own identity: host name, host keys, the client's key, apt on the local repository only.
   writeFileSync(join(root, 'etc/hostname'), `${name}\n`);
   for (const f of readdirSync(join(root, 'etc/ssh')).filter((f) => f.startsWith('ssh_host_'))) rmSync(join(root, 'etc/ssh', f));
@@ -223,7 +228,16 @@ function start(name: string, netns: string, dir: string, root: string, repo: str
   execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'lo', 'up']);
   const child = spawn(
     'systemd-nspawn',
-    ['-q', '--register=no', '--keep-unit', '-D', root, `--network-namespace-path=/run/netns/${netns}`, `--bind-ro=${repo}:/srv/repo`, '-b'],
+    [
+      '-q',
+      '--register=no',
+      '--keep-unit',
+      '-D',
+      root,
+      `--network-namespace-path=/run/netns/${netns}`,
+      `--bind-ro=${repo}:/srv/repo`,
+      ...(light ? ['--as-pid2', '/bin/sh', '-c', 'mkdir -p /run/sshd && exec /usr/sbin/sshd -D -e'] : ['-b']),
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], detached: false },
   );
   let stderr = '';

@@ -3,10 +3,12 @@
  * and write on it; every managed resource of a host read by one script in one round trip; hosts
  * handled in parallel up to `parallelism`. An unreachable host fails its own resources only.
  */
+import { randomBytes } from 'node:crypto';
 import type { Desired, Observed, Outputs, Recorded, Session, TargetConfig } from '../../sdk/provider.js';
 import { memberOf, ProviderError, ReadOnlySessionError } from '../../sdk/provider.js';
 import { KeyedMutex, mapLimit } from '../../sdk/concurrency.js';
 import { connectHost, type Credentials, type HostConnection } from './connection.js';
+import { batchScript, parseBatch, splitBatchOutput } from './batch-read.js';
 import type { HostEntry, Inventory } from './inventory.js';
 import type { Fields, HostKind, HostOps } from './kinds/kind.js';
 
@@ -15,9 +17,12 @@ const FAILURE_MEMORY_MS = 60_000;
 
 const PRELUDE = 'export LC_ALL=C\n';
 
-/** The one read script of a host: each resource's snippet after an `@ INDEX` line. Pure. */
+/**
+ * The one read script of a host: each resource's snippet after an `@ INDEX` line. A snippet that
+ * finds nothing (a missing file) fails; the script does not, so it ends with `:`. Pure.
+ */
 export function readScript(snippets: string[]): string {
-  return PRELUDE + snippets.map((s, i) => `echo '@ ${i}'\n{ ${s}\n} 2>/dev/null\n`).join('');
+  return `${PRELUDE + snippets.map((s, i) => `echo '@ ${i}'\n{ ${s}\n} 2>/dev/null\n`).join('')}:\n`;
 }
 
 /** The fields each resource's snippet printed, by index. Pure. */
@@ -115,13 +120,33 @@ export class HostSession implements Session {
         return; // unreachable: planned from the record this time
       }
       const host = this.inventory.hosts.get(name)!;
-      const script = readScript(idx.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec)));
+      const batched = idx.filter((i) => this.kindOf(rs[i]).readPath);
+      const snipped = idx.filter((i) => !this.kindOf(rs[i]).readPath);
+      const nonce = randomBytes(8).toString('hex');
+      const reads = batched.map((i) => this.kindOf(rs[i]).readPath!(rs[i].spec));
       this.readScripts++;
-      const res = await conn.exec('sh -s', script);
+      const res = await conn.exec('sh -s', readScript(snipped.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec))) + batchScript(reads, nonce));
       if (res.code !== 0) throw new ProviderError(`host ${name}: the read script failed (exit ${res.code}): ${res.stderr.trim().slice(-500)}`);
-      const fields = parseReadOutput(res.stdout, idx.length);
-      idx.forEach((i, j) => {
+      const { snippets, batch } = splitBatchOutput(res.stdout, nonce);
+      const fields = parseReadOutput(snippets, snipped.length);
+      snipped.forEach((i, j) => {
         out[i] = this.kindOf(rs[i]).observe(rs[i], fields[j], host);
+      });
+      if (!batched.length) return;
+      const parsed = batch === undefined ? undefined : parseBatch(batch, nonce);
+      if (parsed?.consistent) {
+        batched.forEach((i, j) => {
+          out[i] = this.kindOf(rs[i]).observe(rs[i], parsed.fields.get(reads[j].path) ?? new Map(), host);
+        });
+        return;
+      }
+      // Files changed while they were read (sizes that do not add up): read them again, one snippet each.
+      this.readScripts++;
+      const again = await conn.exec('sh -s', readScript(batched.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec))));
+      if (again.code !== 0) throw new ProviderError(`host ${name}: the read script failed (exit ${again.code}): ${again.stderr.trim().slice(-500)}`);
+      const each = parseReadOutput(again.stdout, batched.length);
+      batched.forEach((i, j) => {
+        out[i] = this.kindOf(rs[i]).observe(rs[i], each[j], host);
       });
     });
     return out;

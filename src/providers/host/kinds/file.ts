@@ -31,7 +31,8 @@ export function parseStat(fields: Fields): Stat | undefined {
   const s = fields.get('stat');
   if (!s) return undefined;
   const [type, mode, owner, group] = s.split('|');
-  return { type, mode: mode.padStart(4, '0'), owner, group };
+  // GNU stat names an empty regular file "regular empty file"; it is a regular file all the same.
+  return { type: type === 'regular empty file' ? 'regular file' : type, mode: mode.padStart(4, '0'), owner, group };
 }
 
 export function contentOf(fields: Fields): string | undefined {
@@ -110,6 +111,7 @@ const fileInfo: KindInfo = {
 export const file: HostKind = {
   info: fileInfo,
   readSnippet: (spec) => statSnippet(String(spec.path), true),
+  readPath: (spec) => ({ path: String(spec.path), content: true }),
   observe(rec: Recorded, fields: Fields, host: HostEntry): Observed | null {
     const st = parseStat(fields);
     if (!st) return null;
@@ -171,6 +173,7 @@ export const directory: HostKind = {
     },
   },
   readSnippet: (spec) => statSnippet(String(spec.path), false),
+  readPath: (spec) => ({ path: String(spec.path), content: false }),
   observe(rec, fields) {
     const st = parseStat(fields);
     if (!st) return null;

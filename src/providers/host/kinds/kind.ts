@@ -1,4 +1,5 @@
 /** What each host kind provides: its KindInfo, a read snippet for the host's one read script, and its writes. */
+import type { PathRead } from '../batch-read.js';
 import type { Desired, Json, KindInfo, Observed, Outputs, Recorded, Spec, SpecProblem } from '../../../sdk/provider.js';
 import { memberOf, ProviderError } from '../../../sdk/provider.js';
 import type { HostConnection } from '../connection.js';
@@ -20,6 +21,12 @@ export interface HostKind {
   info: KindInfo;
   /** A POSIX sh snippet that reads the resource and prints `key value` lines (values on one line). */
   readSnippet(spec: Spec): string;
+  /**
+   * For kinds that read one path: the path (and whether its content is wanted), read with every
+   * other path of the host in one batch (batch-read.ts) instead of by the snippet, which stays the
+   * fallback. The fields given to `observe` are the snippet's.
+   */
+  readPath?(spec: Spec): PathRead;
   /** The live state from what the snippet printed, against the recorded spec; null when it does not exist. */
   observe(rec: Recorded, fields: Fields, host: HostEntry): Observed | null;
   create(h: HostOps, r: Desired): Promise<Outputs>;

@@ -67,6 +67,7 @@ export const line: HostKind = {
     },
   },
   readSnippet: (spec) => statSnippet(String(spec.path), true),
+  readPath: (spec) => ({ path: String(spec.path), content: true }),
   observe(rec: Recorded, fields) {
     const st = parseStat(fields);
     const text = st ? (contentOf(fields) ?? '') : '';
