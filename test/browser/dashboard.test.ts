@@ -189,7 +189,9 @@ describe('dashboard login in a browser', () => {
   let browser: Browser;
   beforeAll(async () => {
     browser = await launchBrowser();
-    w = await World.create({ 'driftless.yaml': CONFIG.replace(', postgres: pg', ''), 'README.md': 'x\n' }, { oauth: true });
+    // two stacks, one waiting for the other: the overview draws the workflow graph
+    const config = `${CONFIG.replace(', postgres: pg', '')}  ops:\n    path: stacks/ops\n    targets: { fs: files }\n    dependsOn: [web]\n`;
+    w = await World.create({ 'driftless.yaml': config, 'README.md': 'x\n' }, { oauth: true });
     svc = await w.start();
   });
   afterAll(async () => {
@@ -227,7 +229,11 @@ describe('dashboard login in a browser', () => {
     expect(new URL(p.url()).pathname).toBe('/');
     expect(await p.$eval('h1', (h) => h.textContent)).toBe('Stacks');
     expect(cookies).toContain('driftless_session');
-    expect(await p.evaluate('document.cookie')).toBe(''); // HttpOnly: no script can read the session
+    expect(await p.evaluate('document.cookie')).toBe('');
+    // the workflow graph: drawn on the server, one node per stack, one arrow, named for screen readers
+    expect(await p.$$eval('svg[role="img"] g.node', (gs) => gs.map((g) => g.getAttribute('data-stack')))).toEqual(['web', 'ops']);
+    expect(await p.$$eval('svg path.edge', (ps) => ps.length)).toBe(1);
+    expect(await p.$eval('#workflow-desc', (d) => d.textContent)).toBe('ops after web'); // HttpOnly: no script can read the session
     const before = w.gh.requests.filter((r) => r.operationId === 'oauth/authorize').length;
     const next = await p.goto(`${svc.url}/queue`, { waitUntil: 'load' });
     expect(next?.status()).toBe(200);
