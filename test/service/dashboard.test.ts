@@ -129,10 +129,18 @@ describe('serve: dashboard pages', () => {
     const svc = w.svc!;
     const db = svc.ctx.store.db;
     const runId = Number(
-      (await db.query<{ id: string }>(`INSERT INTO runs (repo, stack, kind, trigger, commit, started_at, outcome) VALUES ('infra', 'web', 'apply', 'test', $1, now(), 'running') RETURNING id`, [merge])).rows[0].id,
+      (
+        await db.query<{ id: string }>(
+          `INSERT INTO runs (repo, stack, kind, trigger, commit, started_at, outcome) VALUES ('infra', 'web', 'apply', 'test', $1, now(), 'running') RETURNING id`,
+          [merge],
+        )
+      ).rows[0].id,
     );
     const journal = (resource: string, outcome: string | null) =>
-      db.query(`INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource, finished_at, outcome) VALUES ($1, 'infra', 'web', $2, 'create', '{}'::jsonb, now(), $3)`, [runId, resource, outcome]);
+      db.query(
+        `INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource, finished_at, outcome) VALUES ($1, 'infra', 'web', $2, 'create', '{}'::jsonb, now(), $3)`,
+        [runId, resource, outcome],
+      );
     await journal('File/one', 'ok');
     // every read of the run's steps, and how many are under way at once
     const observe = svc.ctx.observe;

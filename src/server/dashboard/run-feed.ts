@@ -41,7 +41,8 @@ export function followRun(ctx: ServiceContext, runId: number, follower: Follower
   const running = byRun.get(runId);
   const feed = running ?? { followers: new Set<Follower>(), wake: null };
   feed.followers.add(follower);
-  if (running) running.wake?.(); // read now: the newcomer gets what it missed at once
+  if (running)
+    running.wake?.(); // read now: the newcomer gets what it missed at once
   else {
     byRun.set(runId, feed);
     void read(ctx, runId, feed, byRun);
