@@ -17,6 +17,7 @@ import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
 import { dashboardScenario } from './scenarios/dashboard.js';
 import { policyScenario } from './scenarios/policy.js';
+import { liveScenario } from './scenarios/live.js';
 import { notYetMeasurable, serviceParts } from './scenarios/pending.js';
 import { runInfo, textTable, writeResults, writeBenchmarksMd } from './report.js';
 import { log } from './util.js';
@@ -51,6 +52,7 @@ export const SCENARIOS: Scenario[] = [
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
   firstOpen,
   dashboardScenario,
+  liveScenario,
   policyScenario,
 ];
 

@@ -15,7 +15,7 @@ import { Reconciler } from './reconcile/reconciler.js';
 import { Scheduler } from './reconcile/scheduler.js';
 import { pollProblem } from './reconcile/cron-check.js';
 import type { GitHubTimings } from './forge/github/client.js';
-import { createForge } from './forge/registry.js';
+import { createForge, createLogin } from './forge/registry.js';
 import { repoConfigSource } from './engine/changes.js';
 import { buildApp } from './server/app.js';
 import { createLogger } from './server/logger.js';
@@ -97,7 +97,7 @@ export async function startService(config: ServerConfig, o: ServiceOptions = {})
   let ready = false;
   const hooks = { nextDrift: (stack: string) => scheduler?.nextDrift(stack) ?? null };
   metrics = createMetrics(ctx, hooks);
-  const app = await buildApp(ctx, config, log, () => ready, { metrics, hooks });
+  const app = await buildApp(ctx, config, log, () => ready, { metrics, hooks, login: createLogin(config) });
   try {
     await app.listen({ host: config.server.host, port: config.server.port });
   } catch (err) {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { createPublicKey, randomBytes, verify } from 'node:crypto';
 import { checkRequest } from './openapi.js';
+import { OAuthDouble, type OAuthApp } from './github-oauth.js';
 
 /**
  * A GitHub double on loopback: a real HTTP server that checks every request against GitHub's
@@ -126,6 +127,8 @@ export interface GitHubDouble {
   rejected(): RecordedRequest[];
   commentsOn(issue: number): Comment[];
   commentsOnCommit(sha: string): CommitComment[];
+  /** The OAuth app's web flow (github-oauth.ts), when the double was given `oauth`. */
+  oauth?: OAuthDouble;
   close(): Promise<void>;
 }
 
@@ -139,6 +142,8 @@ export interface DoubleOptions {
   app?: { id: string; installationId: string; publicKeyPem: string };
   /** The commit a branch of the repository names (for `pulls/create`); null when there is no such branch. */
   resolveBranch?: (branch: string) => string | null;
+  /** An OAuth app: its web flow at /login/oauth/* (outside the prefix, as on GitHub Enterprise), and GET /user for its tokens. */
+  oauth?: OAuthApp;
 }
 
 function verifyJwt(jwt: string, publicKeyPem: string, appId: string): boolean {
@@ -157,6 +162,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   const held = new Map<string, (() => void)[]>();
   const arrivals = new Map<string, number>();
   let nextId = 1000;
+  const oauth = opts.oauth ? new OAuthDouble(opts.oauth) : undefined;
   const d = {
     owner: opts.owner,
     repo: opts.repo,
@@ -224,7 +230,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   });
   const issueJson = (i: Issue) => ({ id: i.number * 11, number: i.number, title: i.title, body: i.body, state: i.state, html_url: `${url}/i/${i.number}` });
 
-  type Handler = (params: Record<string, string>, body: any, query: URLSearchParams) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Handler = (params: Record<string, string>, body: any, query: URLSearchParams, token: string) => [number, unknown]; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** Create, edit and delete over one list of comments (on issues and pull requests, or on commits). */
   const commentsOf = <C extends { id: number; body: string; createdAt: string; updatedAt: string }>(
     list: C[],
@@ -334,6 +340,16 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       if (!state) return [404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/teams/members' }];
       return [200, { url: `${url}/organizations/1/team/7/memberships/${p.username}`, role: 'member', state }];
     },
+    // Only the OAuth app's user tokens reach this far (the double's own token is not a user's).
+    'users/get-authenticated': (_p, _b, _q, token) => {
+      const login = oauth?.userTokens.get(token);
+      if (!login) return [403, { message: 'Resource not accessible by integration' }];
+      const id = oauth!.idOf(login);
+      return [
+        200,
+        { login, id, node_id: `U_${id}`, avatar_url: `${url}/avatars/${login}`, html_url: `${url}/${login}`, type: 'User', site_admin: false, name: null },
+      ];
+    },
     'issues/list-comments': (p) => [200, d.comments.filter((c) => c.issue === Number(p.issue_number)).map(commentJson)],
     'issues/create-comment': issueComments.create,
     'issues/update-comment': issueComments.update,
@@ -403,6 +419,23 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const u = new URL(req.url ?? '/', 'http://localhost');
       const method = req.method ?? 'GET';
       const raw = Buffer.concat(chunks).toString('utf8');
+      if (oauth && u.pathname.startsWith('/login/oauth/')) {
+        const a = oauth.handle(method, u, req.headers, raw);
+        const recorded = a.operationId === 'oauth/access-token' ? Object.fromEntries(new URLSearchParams(raw)) : null;
+        requests.push({
+          method,
+          path: u.pathname + u.search,
+          operationId: a.operationId,
+          body: recorded,
+          status: a.status,
+          authorization: undefined,
+          message: a.refusal,
+          receivedAt,
+        });
+        res.writeHead(a.status, a.headers);
+        res.end(a.body);
+        return;
+      }
       let body: unknown;
       let hasBody = raw.length > 0;
       const send = (status: number, data: unknown, operationId: string | null, headers: Record<string, string> = {}): void => {
@@ -441,9 +474,14 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
       const authorised =
         op.operationId === 'apps/create-installation-access-token'
           ? /^bearer$/i.test(scheme) && !!opts.app && verifyJwt(credential ?? '', opts.app.publicKeyPem, opts.app.id)
-          : /^(token|bearer)$/i.test(scheme) && tokens.has(credential ?? '');
+          : /^(token|bearer)$/i.test(scheme) && (tokens.has(credential ?? '') || !!oauth?.userTokens.has(credential ?? ''));
       if (!authorised) {
         send(401, { message: 'Bad credentials' }, op.operationId);
+        return;
+      }
+      // A user's token asked for no scope: it reads who the user is, and nothing of a private repository.
+      if (oauth?.userTokens.has(credential ?? '') && op.operationId !== 'users/get-authenticated') {
+        send(404, { message: 'Not Found' }, op.operationId);
         return;
       }
       if (op.params.owner !== undefined && (op.params.owner !== opts.owner || op.params.repo !== opts.repo)) {
@@ -493,7 +531,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
           send(501, { message: `the GitHub double does not implement ${op.operationId}` }, op.operationId);
           return;
         }
-        const [status, data] = h(op.params, body, u.searchParams);
+        const [status, data] = h(op.params, body, u.searchParams, credential ?? '');
         send(status, data, op.operationId);
       }
     });
@@ -503,6 +541,7 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
   return {
     ...d,
     url,
+    oauth,
     failNext(operationId, status, times = 1) {
       failures.set(operationId, { status, times });
     },
@@ -525,7 +564,8 @@ export async function startGitHubDouble(opts: DoubleOptions): Promise<GitHubDoub
           r.status === 422 ||
           r.status === 401 ||
           r.status === 501 ||
-          (r.status === 500 && r.operationId === null),
+          (r.status === 500 && r.operationId === null) ||
+          (r.operationId?.startsWith('oauth/') === true && r.message !== undefined),
       ),
     commentsOn: (issue) => d.comments.filter((c) => c.issue === issue),
     commentsOnCommit: (sha) => d.commitComments.filter((c) => c.sha === sha),

@@ -30,6 +30,8 @@ export interface ServerConfig {
   providers: string[];
   state: { url?: SecretValue };
   server: { host: string; port: number; bodyLimit: number };
+  /** Who may see the dashboard and the API: nobody needs to log in (`none`), or GitHub OAuth with read permission. */
+  dashboard?: DashboardConfig;
   poll: string;
   dataDir: string;
   /** How the data-dir lock judges a holder on another hostname: singleHost from the file, breakLock from --break-lock. */
@@ -44,6 +46,23 @@ export interface ServerConfig {
   /** The environment `!secret` sources are read from (default: process.env). */
   env?: NodeJS.ProcessEnv;
 }
+
+export interface DashboardConfig {
+  auth: 'none' | 'github';
+  /** Where users reach the dashboard (no trailing slash); absent: the address the browser used. */
+  url?: string;
+  oauth?: { clientId: string; clientSecret: SecretValue; webUrl: string };
+  sessionSecret?: SecretValue;
+  sessionHours: number;
+  permissionCacheSeconds: number;
+  metricsToken?: SecretValue;
+}
+
+/** Session cookies are signed with HMAC-SHA256: a shorter key is refused. */
+export const MIN_SESSION_SECRET = 32;
+
+/** No login, /metrics open. */
+export const OPEN_DASHBOARD: DashboardConfig = { auth: 'none', sessionHours: 8, permissionCacheSeconds: 60 };
 
 export interface Requirement {
   stacks: string[];
@@ -134,6 +153,10 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     targets[name] = resolved;
   }
   const server = (raw.server ?? {}) as Record<string, unknown>;
+  const dashboard = dashboardConfig((raw.dashboard ?? {}) as Record<string, unknown>, github, secret, (p) => {
+    const pos = source ? locate(source, 0, p, 'value') : { line: 1, col: 1 };
+    return `${path}:${pos.line}:${pos.col}: ${p.join('.')}`;
+  });
   const state = (raw.state ?? {}) as Record<string, unknown>;
   return {
     file: exists ? path : null,
@@ -148,6 +171,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
       port: (server.port as number) ?? 8080,
       bodyLimit: (server.bodyLimit as number) ?? 25 * 1024 * 1024,
     },
+    dashboard,
     poll: (raw.poll as string) ?? '* * * * *',
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : defaultDataDir(base, repo.path))),
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
@@ -160,6 +184,40 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     },
     env,
   };
+}
+
+/** The `dashboard` section, with what the schema cannot say: GitHub login needs the github section and a long enough key. */
+function dashboardConfig(
+  d: Record<string, unknown>,
+  github: ServerConfig['github'],
+  secret: (v: unknown, where: string) => SecretValue | undefined,
+  at: (path: string[]) => string,
+): DashboardConfig {
+  const oauth = d.oauth as { clientId: string; clientSecret: unknown; webUrl?: string } | undefined;
+  const out: DashboardConfig = {
+    auth: (d.auth as DashboardConfig['auth']) ?? 'none',
+    url: (d.url as string | undefined)?.replace(/\/+$/, ''),
+    sessionSecret: secret(d.sessionSecret, 'dashboard.sessionSecret'),
+    sessionHours: (d.sessionHours as number) ?? 8,
+    permissionCacheSeconds: (d.permissionCacheSeconds as number) ?? 60,
+    metricsToken: secret(d.metricsToken, 'dashboard.metricsToken'),
+  };
+  if (out.auth !== 'github') return out;
+  if (!github) throw new ConfigError(`${at(['dashboard', 'auth'])}: GitHub login needs the github section (its token or app checks each user's permission)`);
+  if (out.sessionSecret!.reveal().length < MIN_SESSION_SECRET)
+    throw new ConfigError(`${at(['dashboard', 'sessionSecret'])}: the session secret must be at least ${MIN_SESSION_SECRET} characters`);
+  out.oauth = {
+    clientId: oauth!.clientId,
+    clientSecret: secret(oauth!.clientSecret, 'dashboard.oauth.clientSecret')!,
+    webUrl: (oauth!.webUrl ?? githubWebUrl(github.baseUrl)).replace(/\/+$/, ''),
+  };
+  return out;
+}
+
+/** GitHub's web address from its API address: api.github.com -> github.com; Enterprise https://HOST/api/v3 -> https://HOST. */
+export function githubWebUrl(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  return url.hostname === 'api.github.com' ? 'https://github.com' : `${url.origin}${url.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
 }
 
 export function deriveRepoName(urlOrPath: string): string {

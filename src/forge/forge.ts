@@ -72,6 +72,8 @@ export interface Forge {
   /** Numbers of merged change requests that contain a commit (the one it was merged in first). */
   pullsForCommit(sha: string): Promise<number[]>;
   applyPermission(user: string): Promise<ApplyPermission>;
+  /** Whether a user may read the repository (the dashboard's login), and their role. */
+  readPermission(user: string): Promise<ApplyPermission>;
   /** Users whose latest review of a change request approves it at `headSha` (an approval of an older head does not count). */
   approvals(number: number, headSha: string): Promise<string[]>;
   /** Is `user` an active member of team `team` (its slug) of organisation `org`? A team or user the forge does not know: false. */
@@ -96,4 +98,21 @@ export interface Forge {
   updateIssue(number: number, change: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<void>;
   /** An error that repeating will not fix (the outbox gives up on it after a few tries). */
   isPermanent(err: unknown): boolean;
+}
+
+/** Someone the forge vouched for at login. */
+export interface ForgeUser {
+  login: string;
+  id: number;
+}
+
+/**
+ * Logging users in through the forge (GitHub: the OAuth web flow). The user's token is used to ask
+ * who they are and then dropped: it is never stored, logged or put in a cookie.
+ */
+export interface ForgeLogin {
+  /** The forge page that asks the user to log in and comes back to `redirectUri` with a code and `state`. */
+  authorizeUrl(o: { state: string; redirectUri: string }): string;
+  /** Trade the code the forge sent back for the user it belongs to; an error says why the forge refused. */
+  user(code: string, redirectUri: string): Promise<ForgeUser>;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
-import type { Forge } from './forge.js';
+import type { Forge, ForgeLogin } from './forge.js';
+import { GitHubOAuth } from './github/oauth.js';
 import { githubClient, type GitHubTimings } from './github/client.js';
 import { GitHubForge } from './github/github-forge.js';
 import { githubLinks } from './github/links.js';
@@ -27,6 +28,15 @@ export function createForge(config: ServerConfig, log: Logger, o: ForgeOptions =
   for (const make of Object.values(forges)) {
     const forge = make(config, log, o);
     if (forge) return forge;
+  }
+  return undefined;
+}
+
+/** The login of `dashboard.auth` (a forge's name), or undefined for `none`. */
+export function createLogin(config: ServerConfig): ForgeLogin | undefined {
+  const d = config.dashboard;
+  if (d?.auth === 'github' && d.oauth && config.github) {
+    return new GitHubOAuth({ webUrl: d.oauth.webUrl, apiUrl: config.github.baseUrl, clientId: d.oauth.clientId, clientSecret: d.oauth.clientSecret });
   }
   return undefined;
 }

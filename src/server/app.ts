@@ -5,9 +5,11 @@ import { webhookPlugin } from './webhook.js';
 import { apiPlugin } from './api.js';
 import helmet from '@fastify/helmet';
 import { CSP_DIRECTIVES, dashboardPlugin } from './dashboard/routes.js';
-import type { ServerConfig } from '../config/server-config.js';
+import { OPEN_DASHBOARD, type ServerConfig } from '../config/server-config.js';
 import { metricsPlugin, type ServiceMetrics } from './metrics.js';
 import type { ServerHooks } from './stack-summaries.js';
+import type { ForgeLogin } from '../forge/forge.js';
+import { installAuth } from './auth.js';
 
 /**
  * The HTTP side: the webhook receiver (encapsulated, raw body), health endpoints, the read-only
@@ -18,11 +20,19 @@ export async function buildApp(
   config: ServerConfig,
   log: Logger,
   isReady: () => boolean,
-  o: { metrics?: ServiceMetrics; hooks?: ServerHooks } = {},
+  o: { metrics?: ServiceMetrics; hooks?: ServerHooks; login?: ForgeLogin } = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({ loggerInstance: log as unknown as FastifyBaseLogger, bodyLimit: config.server.bodyLimit, return503OnClosing: true });
   // Security headers and a strict Content-Security-Policy on every answer (pages, API, metrics).
   await app.register(helmet, { contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES }, crossOriginEmbedderPolicy: false });
+  // Before every route: the login (dashboard.auth) and the metrics token guard all of them.
+  installAuth(app, {
+    config: config.dashboard ?? OPEN_DASHBOARD,
+    login: o.login,
+    readPermission: ctx.forge ? (user) => ctx.forge!.readPermission(user) : undefined,
+    page: { repo: ctx.ws.repoName, links: ctx.forge?.links },
+    log,
+  });
   await app.register(webhookPlugin, {
     ctx,
     forge: ctx.forge,

@@ -14,6 +14,8 @@ export interface StackSummary {
   nextDriftCheck: string | null;
   /** The open rollback pull request that quarantines the stack (new commits are planned, not applied). */
   quarantinedBy: number | null;
+  /** The stacks it waits for (`dependsOn` in driftless.yaml). */
+  dependsOn?: string[];
 }
 
 /** Server-side hooks the pages need from the composition root (the drift schedules live in the scheduler). */
@@ -21,7 +23,7 @@ export interface ServerHooks {
   nextDrift?(stack: string): Date | null;
 }
 
-type Configured = Record<string, { path: string }>;
+type Configured = Record<string, { path: string; dependsOn?: string[] }>;
 /** The stacks of the repository config at the last head asked about, per service (the overview is asked often, the head changes seldom). */
 const lastConfig = new WeakMap<ServiceContext, { head: string; stacks: Configured }>();
 
@@ -74,6 +76,7 @@ export async function stackSummaries(ctx: ServiceContext, hooks: ServerHooks = {
         drifted: s.status === 'drifted' && d ? d.drifted : 0,
         nextDriftCheck: hooks.nextDrift?.(name)?.toISOString() ?? null,
         quarantinedBy: quarantines.get(name) ?? null,
+        dependsOn: configured[name].dependsOn ?? [],
       };
     });
   return { head, stacks };

@@ -181,3 +181,68 @@ describe('dashboard in a browser', () => {
     }
   });
 });
+
+/** `dashboard.auth: github` in a real browser: the whole OAuth round trip through the GitHub double's pages. */
+describe('dashboard login in a browser', () => {
+  let w: World;
+  let svc: RunningService;
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    // two stacks, one waiting for the other: the overview draws the workflow graph
+    const config = `${CONFIG.replace(', postgres: pg', '')}  ops:\n    path: stacks/ops\n    targets: { fs: files }\n    dependsOn: [web]\n`;
+    w = await World.create({ 'driftless.yaml': config, 'README.md': 'x\n' }, { oauth: true });
+    svc = await w.start();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await w?.close();
+  });
+
+  /** A fresh browser profile (no cookies) whose GitHub account is `user`, sent to the overview. */
+  async function visit(user: string) {
+    w.gh.oauth!.signedIn = user;
+    const context = await browser.createBrowserContext();
+    const p = await context.newPage();
+    const found = problems(p);
+    const res = await p.goto(`${svc.url}/`, { waitUntil: 'load' });
+    return { context, p, res, found, cookies: (await p.cookies(svc.url)).map((c) => c.name) };
+  }
+
+  it('the OAuth login is refused for a user without read permission', async () => {
+    const { context, p, res, cookies } = await visit('mallory');
+    expect(res?.status()).toBe(403);
+    expect(new URL(p.url()).pathname).toBe('/login/callback');
+    expect(await p.$eval('h1', (h) => h.textContent)).toBe('No access');
+    expect(await p.$eval('main', (m) => m.textContent)).toContain('mallory has no read permission');
+    expect(cookies).not.toContain('driftless_session');
+    expect(await axeViolations(p)).toEqual([]);
+    // and stays refused: a page asked for again goes back to GitHub and is refused again
+    const again = await p.goto(`${svc.url}/stacks/web`, { waitUntil: 'load' });
+    expect(again?.status()).toBe(403);
+    await context.close();
+  });
+
+  it('a user with read permission reaches the overview, and stays logged in', async () => {
+    const { context, p, res, found, cookies } = await visit('reader');
+    expect(res?.status()).toBe(200);
+    expect(new URL(p.url()).pathname).toBe('/');
+    expect(await p.$eval('h1', (h) => h.textContent)).toBe('Stacks');
+    expect(cookies).toContain('driftless_session');
+    expect(await p.evaluate('document.cookie')).toBe('');
+    // the workflow graph: drawn on the server, one node per stack, one arrow, named for screen readers
+    expect(await p.$$eval('svg[role="img"] g.node', (gs) => gs.map((g) => g.getAttribute('data-stack')))).toEqual(['web', 'ops']);
+    expect(await p.$$eval('svg path.edge', (ps) => ps.length)).toBe(1);
+    expect(await p.$eval('#workflow-desc', (d) => d.textContent)).toBe('ops after web'); // HttpOnly: no script can read the session
+    const before = w.gh.requests.filter((r) => r.operationId === 'oauth/authorize').length;
+    const next = await p.goto(`${svc.url}/queue`, { waitUntil: 'load' });
+    expect(next?.status()).toBe(200);
+    expect(w.gh.requests.filter((r) => r.operationId === 'oauth/authorize')).toHaveLength(before);
+    expect(found).toEqual([]);
+    expect(await axeViolations(p)).toEqual([]);
+    const text = await p.content();
+    for (const s of w.secrets()) expect(text.includes(s)).toBe(false);
+    expect(w.gh.rejected()).toEqual([]);
+    await context.close();
+  });
+});

@@ -125,6 +125,59 @@ describe('serve: dashboard pages', () => {
     expect(rest).toContain('event: end');
   });
 
+  it('streams of one running run share one journal reader, and each gets every step', async () => {
+    const svc = w.svc!;
+    const db = svc.ctx.store.db;
+    const runId = Number(
+      (
+        await db.query<{ id: string }>(
+          `INSERT INTO runs (repo, stack, kind, trigger, commit, started_at, outcome) VALUES ('infra', 'web', 'apply', 'test', $1, now(), 'running') RETURNING id`,
+          [merge],
+        )
+      ).rows[0].id,
+    );
+    const journal = (resource: string, outcome: string | null) =>
+      db.query(
+        `INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource, finished_at, outcome) VALUES ($1, 'infra', 'web', $2, 'create', '{}'::jsonb, now(), $3)`,
+        [runId, resource, outcome],
+      );
+    await journal('File/one', 'ok');
+    // every read of the run's steps, and how many are under way at once
+    const observe = svc.ctx.observe;
+    const steps = observe.steps;
+    let inFlight = 0;
+    let most = 0;
+    observe.steps = async (...a: Parameters<typeof steps>) => {
+      most = Math.max(most, ++inFlight);
+      try {
+        return await steps.apply(observe, a);
+      } finally {
+        inFlight--;
+      }
+    };
+    const streams = await Promise.all(Array.from({ length: 8 }, () => fetch(`${w.url()}/runs/${runId}/events`)));
+    const texts = streams.map(() => '');
+    const reading = streams.map(async (res, i) => {
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body!) texts[i] += decoder.decode(chunk as Uint8Array, { stream: true });
+    });
+    try {
+      await until('every stream to get the first step', () => texts.every((t) => t.includes('File/one')));
+      await journal('File/two', null);
+      await until('every stream to see the second step running', () => texts.every((t) => /"resourceId":"File\/two"[^\n]*"outcome":null/.test(t)));
+      await db.query(`UPDATE journal SET outcome = 'ok', finished_at = now() WHERE run_id = $1 AND resource_id = 'File/two'`, [runId]);
+      await db.query(`UPDATE runs SET outcome = 'succeeded', finished_at = now() WHERE id = $1`, [runId]);
+      await Promise.all(reading);
+    } finally {
+      observe.steps = steps;
+    }
+    expect(most).toBe(1);
+    for (const t of texts) {
+      expect([...t.matchAll(/event: step/g)]).toHaveLength(3); // one, two running, two ok
+      expect(t).toMatch(/event: end\ndata: \{"outcome":"succeeded"/);
+    }
+  });
+
   it('pull request page: every plan posted and which one was applied', async () => {
     const r = await get('/pulls/1');
     expect(r.status).toBe(200);

@@ -18,6 +18,10 @@ export const REPO = 'infra';
 export const GIT_TOKEN = 'git-token-SHOULD-NOT-LEAK-1234';
 export const GITHUB_TOKEN = 'ghp_SHOULD_NOT_LEAK_abcdef123456';
 export const WEBHOOK_SECRET = 'whsec-SHOULD-NOT-LEAK-98765';
+/** The dashboard's GitHub login (World.create with `oauth`): the OAuth app's secret and the cookie signing key. */
+export const OAUTH_CLIENT_ID = 'Ov23li-driftless-test';
+export const OAUTH_CLIENT_SECRET = 'oauth-client-secret-SHOULD-NOT-LEAK-4711';
+export const SESSION_SECRET = 'session-key-SHOULD-NOT-LEAK-0123456789abcdef';
 
 export const REPO_CONFIG = `version: 1
 stacks:
@@ -107,7 +111,7 @@ export class World {
 
   static async create(
     files: Record<string, string>,
-    opts: { poll?: string; stateUrl?: string; app?: boolean; prefix?: string; secrets?: Record<string, string> } = {},
+    opts: { poll?: string; stateUrl?: string; app?: boolean; prefix?: string; secrets?: Record<string, string>; oauth?: boolean } = {},
   ): Promise<World> {
     const w = new World();
     w.appSecrets = opts.secrets ?? {};
@@ -131,7 +135,17 @@ export class World {
         return null;
       }
     };
-    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN, prefix: opts.prefix, app, resolveBranch });
+    const oauth = opts.oauth ? { clientId: OAUTH_CLIENT_ID, clientSecret: OAUTH_CLIENT_SECRET, callbackUrl: 'http://127.0.0.1/login/callback' } : undefined;
+    w.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN, prefix: opts.prefix, app, resolveBranch, oauth });
+    if (oauth) {
+      const web = new URL(w.gh.url).origin;
+      w.extraConfig.push(
+        'dashboard:',
+        '  auth: github',
+        `  oauth: { clientId: ${OAUTH_CLIENT_ID}, clientSecret: { fromEnv: TEST_OAUTH_CLIENT_SECRET }, webUrl: "${web}" }`,
+        '  sessionSecret: { fromEnv: TEST_SESSION_SECRET }',
+      );
+    }
     w.gh.permissions.set('writer', 'write');
     w.gh.permissions.set('reader', 'read');
     w.writeConfig(opts);
@@ -179,6 +193,8 @@ export class World {
       TEST_GIT_TOKEN: GIT_TOKEN,
       TEST_GITHUB_TOKEN: GITHUB_TOKEN,
       TEST_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TEST_OAUTH_CLIENT_SECRET: OAUTH_CLIENT_SECRET,
+      TEST_SESSION_SECRET: SESSION_SECRET,
       ...(stateUrl ? { TEST_STATE_URL: stateUrl } : {}),
       ...Object.fromEntries(Object.entries(this.appSecrets).map(([k, v]) => [`TEST_SECRET_${k}`, v])),
     };
@@ -356,6 +372,6 @@ export class World {
 
   /** Every secret of the world: none may appear in logs, comments, the API or stored state. */
   secrets(): string[] {
-    return [GIT_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, Buffer.from(`x-access-token:${GIT_TOKEN}`).toString('base64')];
+    return [GIT_TOKEN, GITHUB_TOKEN, WEBHOOK_SECRET, OAUTH_CLIENT_SECRET, SESSION_SECRET, Buffer.from(`x-access-token:${GIT_TOKEN}`).toString('base64')];
   }
 }

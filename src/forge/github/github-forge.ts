@@ -93,6 +93,11 @@ export class GitHubForge implements Forge {
     return { allowed: canApply(role), role };
   }
 
+  async readPermission(user: string): Promise<ApplyPermission> {
+    const role = await this.permission(user);
+    return { allowed: role !== 'none', role };
+  }
+
   /** A 4xx other than a rate limit: repeating will not help. */
   isPermanent(err: unknown): boolean {
     const status = (err as { status?: number }).status;

@@ -2,13 +2,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../../reconcile/context.js';
 import type { Step } from '../../reconcile/durable/observe-reads.js';
 import { listRuns } from '../../engine/status.js';
+import { BATCH, followRun } from './run-feed.js';
 
-/** How often a stream reads the journal for new steps (ms). */
-export const STREAM_POLL_MS = 100;
 /** A comment line this often keeps proxies from closing an idle stream (ms). */
 const HEARTBEAT_MS = 15_000;
-/** Steps read per poll at most. */
-const BATCH = 500;
 
 /**
  * The events of one poll (pure): the steps that are new or changed since they were last sent, each
@@ -47,7 +44,8 @@ export function lastEventId(header: unknown): number {
 /**
  * GET /runs/:id/events: a run's steps as server-sent events (`step`, then `end` with the outcome),
  * read from the journal in the shared state, so a browser on any replica follows a run executed by
- * another. Memory per stream: the steps past the watermark (those still running), no more.
+ * another. The streams of one run share one reader (run-feed.ts). Memory per stream: the steps past
+ * its watermark (those still running), no more.
  */
 export async function streamRun(ctx: ServiceContext, req: FastifyRequest, reply: FastifyReply, runId: number): Promise<void> {
   const [run] = await listRuns(ctx.ws, { id: runId, limit: 1 });
@@ -61,54 +59,45 @@ export async function streamRun(ctx: ServiceContext, req: FastifyRequest, reply:
     'x-accel-buffering': 'no',
   });
   res.write('retry: 500\n\n');
-  let closed = false;
-  let wake: (() => void) | null = null;
-  const stop = (): void => {
-    closed = true;
-    wake?.();
-  };
-  req.raw.on('close', stop);
-  ctx.signal.addEventListener('abort', stop, { once: true });
   const sent = new Map<number, string>();
   let cursor = lastEventId(req.headers['last-event-id']);
   let quietSince = Date.now();
-  try {
-    for (;;) {
-      const steps = await ctx.observe.steps(runId, cursor, BATCH);
-      const next = nextEvents(steps, cursor, sent);
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const leave = followRun(ctx, runId, {
+    position: () => cursor,
+    onSnapshot: (snap) => {
+      // A read that started past this stream's position (it joined during the read) is not for it.
+      if (snap.from > cursor) return;
+      const next = nextEvents(
+        snap.steps.filter((s) => s.id > cursor),
+        cursor,
+        sent,
+      );
       cursor = next.cursor;
       for (const e of next.events) res.write(frame('step', e.id, e.step));
       if (next.events.length) quietSince = Date.now();
-      if (closed) break;
-      if (!next.events.length && steps.length < BATCH) {
-        const [now] = await listRuns(ctx.ws, { id: runId, limit: 1 });
-        if (now && now.outcome !== 'running') {
-          // Steps written just before the run finished are read once more, then the end.
-          const last = nextEvents(await ctx.observe.steps(runId, cursor, BATCH), cursor, sent);
-          for (const e of last.events) res.write(frame('step', e.id, e.step));
-          res.write(frame('end', last.cursor, { outcome: now.outcome, finishedAt: now.finishedAt }));
-          break;
-        }
-        if (Date.now() - quietSince > HEARTBEAT_MS) {
-          res.write(': still running\n\n');
-          quietSince = Date.now();
-        }
+      if (snap.run && snap.run.outcome !== 'running' && snap.steps.length < BATCH) {
+        res.write(frame('end', cursor, { outcome: snap.run.outcome, finishedAt: snap.run.finishedAt }));
+        done();
+      } else if (Date.now() - quietSince > HEARTBEAT_MS) {
+        res.write(': still running\n\n');
+        quietSince = Date.now();
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, STREAM_POLL_MS);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
-      if (closed) break;
-    }
-  } catch (err) {
-    req.log.warn({ run: runId, err: (err as Error).message }, 'run event stream ended by an error');
+    },
+    onError: (err) => {
+      req.log.warn({ run: runId, err: err.message }, 'run event stream ended by an error');
+      done();
+    },
+    onStop: () => done(),
+  });
+  req.raw.on('close', done);
+  if (ctx.signal.aborted) done();
+  try {
+    await finished;
   } finally {
-    req.raw.off('close', stop);
-    ctx.signal.removeEventListener('abort', stop);
+    leave();
+    req.raw.off('close', done);
     res.end();
   }
 }

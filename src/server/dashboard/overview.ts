@@ -1,7 +1,8 @@
 import type { StackSummary } from '../stack-summaries.js';
+import { renderStackGraph } from './graph.js';
 import { badge, commitLink, html, layout, pullLink, table, time, type PageContext } from './html.js';
 
-/** The overview `/`: every stack with its applied commit, status (and why), last run and next drift check. Pure. */
+/** The overview `/`: every stack with its applied commit, status (and why), last run and next drift check; the workflow graph. Pure. */
 export function renderOverview(o: { ctx: PageContext; branch: string; head: string | null; stacks: StackSummary[] }): string {
   const rows = o.stacks.map(
     (s) => html`<tr id="stack-${s.name}">
@@ -14,6 +15,7 @@ export function renderOverview(o: { ctx: PageContext; branch: string; head: stri
   );
   const body = html`<h1>Stacks</h1>
 <p class="muted">Branch <code>${o.branch}</code> at ${commitLink(o.head, o.ctx)}</p>
-${table(['Stack', 'Applied commit', 'Status', 'Last run', 'Next drift check'], rows, 'No stacks: the repository config at the branch head declares none.')}`;
+${table(['Stack', 'Applied commit', 'Status', 'Last run', 'Next drift check'], rows, 'No stacks: the repository config at the branch head declares none.')}
+${renderStackGraph(o.stacks.map((s) => ({ name: s.name, status: s.status, dependsOn: s.dependsOn ?? [] })))}`;
   return layout({ title: 'Stacks', body, ctx: o.ctx });
 }
