@@ -1,15 +1,26 @@
 /**
- * Rollout waves on three real Debian hosts: a wave over its failure budget stops the apply, its
- * hosts are put back to the last applied commit, later hosts are not touched.
+ * On three real Debian hosts: rollout waves (a wave over its failure budget stops the apply, its
+ * hosts are put back to the last applied commit, later hosts are not touched), `become: sudo` with
+ * a password, and Exec guards read at refresh.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootHosts, hostsUnavailable, type TestFleet } from '../../testkit/hosts.js';
 import { HOSTS_REPO_CONFIG, hostManifest, hostWorld, inventory } from '../helpers/hosts.js';
 
+/** Every file under a directory, as text (to look for leaked secrets). */
+function readAll(dir: string): string {
+  let out = '';
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    out += statSync(p).isDirectory() ? readAll(p) : readFileSync(p).toString('latin1');
+  }
+  return out;
+}
+
 const unavailable = hostsUnavailable();
-if (unavailable) console.warn(`SKIPPING the host rollout tests: ${unavailable}`);
+if (unavailable) console.warn(`SKIPPING the host rollout, sudo and Exec tests: ${unavailable}`);
 
 function appStack(version: string): string {
   return [
@@ -19,7 +30,7 @@ function appStack(version: string): string {
   ].join('---\n');
 }
 
-describe.skipIf(!!unavailable)('rollout waves on real Debian hosts', () => {
+describe.skipIf(!!unavailable)('rollout waves, sudo with a password and Exec guards on real Debian hosts', () => {
   let fleet: TestFleet;
   beforeAll(async () => {
     fleet = await bootHosts(3, { prefix: 'r-' });
@@ -84,4 +95,56 @@ describe.skipIf(!!unavailable)('rollout waves on real Debian hosts', () => {
     for (const i of [0, 1, 2]) expect(file(i)).toBe('v2\n');
     expect((await w.cli('plan', '--detailed-exitcode')).code).toBe(0);
   }, 400_000);
+
+  it('becomes root through sudo with a password given on stdin, never on a command line, in no output and not in the data dir', async () => {
+    const h = fleet.hosts[0];
+    const password = `Pw '"$(touch /tmp/pwned) ${Math.random().toString(36).slice(2)}`;
+    // A user whose sudo asks for a password, set up as root.
+    writeFileSync(join(h.root, 'root/ops-password'), `ops:${password}\n`, { mode: 0o600 });
+    await h.sh(
+      [
+        'useradd -m -s /bin/bash ops',
+        'chpasswd < /root/ops-password && rm /root/ops-password',
+        "echo 'ops ALL=(ALL:ALL) ALL' > /etc/sudoers.d/ops && chmod 0440 /etc/sudoers.d/ops",
+        'install -d -o ops -g ops -m 0700 /home/ops/.ssh && install -o ops -g ops -m 0600 /root/.ssh/authorized_keys /home/ops/.ssh/',
+      ].join(' && '),
+    );
+    expect(await h.sh("su ops -c 'sudo -n true' 2>&1 || echo refused")).toContain('refused');
+    const files = {
+      'stacks/web/root.yaml': hostManifest('File', 'owned', { hosts: ['r-1'], path: '/etc/owned-by-root', content: 'made through sudo\n', mode: '0600' }),
+    };
+    const hosts = inventory(fleet, {});
+    const target = { user: 'ops', become: 'sudo', becomePassword: { fromEnv: 'OPS_SUDO' } };
+    const w = hostWorld(fleet, files, hosts, target, {}, { OPS_SUDO: password });
+    const outputs: string[] = [];
+    const cli = async (...args: string[]) => {
+      const r = await w.cli(...args);
+      outputs.push(r.out, r.err);
+      return r;
+    };
+    const a = await cli('apply', '--auto-approve');
+    expect(a.code, a.out + a.err).toBe(0);
+    expect(readFileSync(join(h.root, 'etc/owned-by-root'), 'utf8')).toBe('made through sudo\n');
+    expect((await h.sh('stat -c %U:%a /etc/owned-by-root')).trim()).toBe('root:600');
+    expect((await cli('plan', '--detailed-exitcode')).code).toBe(0);
+
+    // A wrong password fails the host's resources with a clear message, and changes nothing.
+    const bad = hostWorld(fleet, files, hosts, target, {}, { OPS_SUDO: `${password}-wrong` });
+    await h.sh('rm /etc/owned-by-root');
+    const b = await bad.cli('apply', '--auto-approve');
+    outputs.push(b.out, b.err);
+    expect(b.code).not.toBe(0);
+    expect(b.out + b.err).toContain('host r-1: sudo refused the becomePassword of user "ops"');
+    expect(await h.sh('test -e /etc/owned-by-root && echo there || echo absent')).toBe('absent\n');
+
+    // The password is in no output, nowhere in the data dirs, not in the host's journal (sudo logs
+    // command lines there), and nothing it holds ran.
+    const journal = await h.sh('journalctl --no-pager -o cat');
+    expect(journal).toContain('COMMAND=');
+    for (const text of [outputs.join('\n'), readAll(join(w.dir, 'data')), readAll(join(bad.dir, 'data')), journal]) {
+      expect(text).not.toContain(password);
+      expect(text).not.toContain(password.slice(-11));
+    }
+    expect(await h.sh('test -e /tmp/pwned && echo pwned || echo clean')).toBe('clean\n');
+  }, 300_000);
 });
