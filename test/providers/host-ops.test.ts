@@ -147,4 +147,39 @@ describe.skipIf(!!unavailable)('rollout waves, sudo with a password and Exec gua
     }
     expect(await h.sh('test -e /tmp/pwned && echo pwned || echo clean')).toBe('clean\n');
   }, 300_000);
+
+  it('plans an Exec before its first run as "will run" only when its guard says so, read on the host during refresh', async () => {
+    const h = fleet.hosts[2];
+    await h.sh('rm -f /var/tmp/exec-* && touch /var/tmp/exec-done');
+    const exec = (name: string, guard: Record<string, string>) =>
+      hostManifest('Exec', name, { hosts: ['r-3'], command: `touch /var/tmp/exec-${name}-ran; echo x >> /var/tmp/exec-count`, ...guard });
+    const w = hostWorld(
+      fleet,
+      {
+        'stacks/web/exec.yaml': [
+          exec('creates', { creates: '/var/tmp/exec-done' }),
+          exec('unless', { unless: 'test -e /var/tmp/exec-done' }),
+          exec('onlyif', { onlyIf: 'test -e /var/tmp/exec-go' }),
+          exec('pending', { unless: "test -e '/var/tmp/exec-pending-ran'" }),
+        ].join('---\n'),
+      },
+      inventory(fleet, {}),
+    );
+    const p = await w.cli('plan');
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).toContain('+ Exec/pending@r-3 (create: will run: its guard says so)');
+    expect(p.out).toContain('Plan: 1 to create, 0 to update, 0 to replace, 0 to delete.');
+    expect(p.out).not.toContain('Exec/creates@r-3');
+    const a = await w.cli('apply', '--auto-approve');
+    expect(a.code, a.out + a.err).toBe(0);
+    expect(await h.sh('ls /var/tmp | grep ran; cat /var/tmp/exec-count')).toBe('exec-pending-ran\nx\n');
+    expect((await w.cli('plan', '--detailed-exitcode')).code).toBe(0);
+
+    // The guards flip on the host: the commands are planned to run, and run once.
+    await h.sh('rm /var/tmp/exec-done && touch /var/tmp/exec-go');
+    const again = await w.cli('plan');
+    for (const name of ['creates', 'unless', 'onlyif']) expect(again.out).toContain(`+ Exec/${name}@r-3 (create: will run: its guard says so)`);
+    expect((await w.cli('apply', '--auto-approve')).code).toBe(0);
+    expect(await h.sh('cat /var/tmp/exec-count')).toBe('x\nx\nx\nx\n');
+  }, 300_000);
 });
