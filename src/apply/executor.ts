@@ -2,7 +2,7 @@
 import type { Json, Session, Spec } from '../sdk/provider.js';
 import type { Plan, RecordedResource, Summary } from '../plan/model.js';
 import type { PlannedStack } from '../plan/planner.js';
-import type { ResultChange, RunOutcome, StateStore, StackKey } from '../state/store.js';
+import type { ResultChange, RunOutcome, RunRollout, StateStore, StackKey } from '../state/store.js';
 import { deepEqual, getPointer, setPointer } from '../plan/values.js';
 import { diffDrift } from '../plan/compare.js';
 import { containsMask } from '../plan/sensitive.js';
@@ -11,6 +11,8 @@ import { Redactor } from './redact.js';
 import { applyStep, type StepContext, type UpstreamAccess } from './step.js';
 import { stepGraph } from './step-graph.js';
 import { reachedCommit, runOutcome } from './outcome.js';
+import { exceedsBudget, failedHosts, type Wave } from '../plan/rollout.js';
+import type { Step } from '../plan/planner.js';
 
 export interface ProgressEvent {
   type: 'start' | 'done' | 'failed' | 'skipped';
@@ -38,6 +40,15 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Other stacks' resources and targets, for `!ref stack:Kind/name…` (see StepContext). */
   upstream?: UpstreamAccess;
+  /** Carry out the steps wave by wave (the stack's rollout); a wave over its failure budget stops the run. */
+  waves?: Wave[];
+}
+
+/** How the waves of a rollout went: the hosts each reached, those that failed, and the wave that stopped the run. */
+export interface WavesReport {
+  waves: { hosts: string[]; failed: string[] }[];
+  /** Index of the wave that exceeded its budget; later waves did not run. */
+  stoppedAt?: number;
 }
 
 export interface ApplyResult {
@@ -46,6 +57,10 @@ export interface ApplyResult {
   results: ResultChange[];
   summary: Summary;
   plan: Plan;
+  /** Present when the run went wave by wave. */
+  waves?: WavesReport;
+  /** Where the rollout left each host (set by the engine once a stopped wave is put back). */
+  rollout?: RunRollout;
 }
 
 export class StalePlanError extends Error {
@@ -114,9 +129,12 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   };
 
   let outcomes = new Map<string, NodeOutcome>();
+  let waves: WavesReport | undefined;
   let error: string | undefined;
   try {
-    outcomes = await walk(stepGraph(steps), { parallelism: Math.max(1, o.parallelism ?? 8), signal: o.signal, step });
+    const parallelism = Math.max(1, o.parallelism ?? 8);
+    if (o.waves) ({ outcomes, report: waves } = await walkWaves(steps, o.waves, { parallelism, signal: o.signal, step }));
+    else outcomes = await walk(stepGraph(steps), { parallelism, signal: o.signal, step });
     await syncMetadata(o, recorded);
   } catch (err) {
     error = redactor.redact((err as Error).message);
@@ -136,7 +154,40 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   if (reachedCommit(outcome)) await store.setAppliedCommit(key, plan.commit);
   results.sort((a, b) => (a.id < b.id ? -1 : 1));
   await store.finishRun(runId, outcome, plan.summary, results, error);
-  return { runId, outcome, results, summary: plan.summary, plan };
+  return { runId, outcome, results, summary: plan.summary, plan, ...(waves ? { waves } : {}) };
+}
+
+/**
+ * Walk the steps one wave at a time. A step whose dependency did not succeed in an earlier wave is
+ * skipped; once a wave has more failed hosts than its budget, the steps of later waves are skipped
+ * as not reached.
+ */
+async function walkWaves(
+  steps: ReadonlyMap<string, Step>,
+  waves: Wave[],
+  o: { parallelism: number; signal?: AbortSignal; step(id: string): Promise<void> },
+): Promise<{ outcomes: Map<string, NodeOutcome>; report: WavesReport }> {
+  const outcomes = new Map<string, NodeOutcome>();
+  const report: WavesReport = { waves: [] };
+  for (const [i, wave] of waves.entries()) {
+    if (report.stoppedAt !== undefined) {
+      const reason = `not reached: wave ${report.stoppedAt + 1} exceeded its failure budget`;
+      for (const id of wave.ids) outcomes.set(id, { status: 'skipped', reason });
+      continue;
+    }
+    const part = new Map<string, Step>();
+    for (const id of wave.ids) {
+      const s = steps.get(id)!;
+      const blockedBy = s.dependsOn.find((d) => outcomes.has(d) && outcomes.get(d)!.status !== 'ok');
+      if (blockedBy) outcomes.set(id, { status: 'skipped', reason: `${blockedBy} did not succeed`, blockedBy });
+      else part.set(id, s);
+    }
+    for (const [id, n] of await walk(stepGraph(part), o)) outcomes.set(id, n);
+    const notOk = new Set(wave.ids.filter((id) => outcomes.get(id)?.status !== 'ok'));
+    report.waves.push({ hosts: wave.hosts, failed: failedHosts(wave, notOk) });
+    if (exceedsBudget(wave, notOk)) report.stoppedAt = i;
+  }
+  return { outcomes, report };
 }
 
 /** Resources with no change keep their state record in step with metadata (protect, dependencies). */

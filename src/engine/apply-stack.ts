@@ -4,6 +4,8 @@ import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/exec
 import { recoverProviders, recoverStack } from '../apply/recover.js';
 import type { Workspace } from './workspace.js';
 import { withoutChanges, type PlannedStack, type PlanRequest } from '../plan/planner.js';
+import { planWaves } from '../plan/rollout.js';
+import { revertStoppedWave } from './rollout.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
@@ -124,26 +126,34 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       return p;
     };
     const repoConfig = at.repoConfig;
-    const result = await executePlan({
+    const exec = {
       store,
       key,
-      planned,
       sessionFor,
       secret: ws.secret,
       parallelism: req.parallelism ?? ws.config.parallelism,
-      trigger: resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger,
       kind: req.kind,
       actor: req.actor,
       pr: req.pr,
       onProgress: req.onProgress,
       signal: req.signal,
       upstream: {
-        resource: async (stack, id) => (await upstreamState(stack)).get(id),
+        resource: async (stack: string, id: string) => (await upstreamState(stack)).get(id),
         // Read-only: a downstream apply only reads an upstream object back (a sensitive output).
-        session: (stack, apiVersion) => ws.sessions.sessionFor(repoConfig, stack, apiVersion, { readOnly: true }),
+        session: (stack: string, apiVersion: string) => ws.sessions.sessionFor(repoConfig, stack, apiVersion, { readOnly: true }),
       },
-    });
+    };
+    const rollout = at.repoConfig.stacks[req.stack].rollout;
+    const waves = rollout && planned.steps.size ? planWaves([...planned.steps.keys()], rollout) : undefined;
+    const previous = waves ? (await store.stackState(key)).appliedCommit : null;
+    const trigger = resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger;
+    const result = await executePlan({ ...exec, planned, trigger, ...(waves ? { waves } : {}) });
     await store.setRunPlan(result.runId, plan);
+    if (waves) {
+      // Which host is at which commit; a wave over its budget is put back to the last applied commit.
+      result.rollout = await revertStoppedWave(ws, { stack: req.stack, commit: req.commit, previous, waves, result, exec, trigger });
+      await store.setRunRollout(result.runId, result.rollout);
+    }
     return { diagnostics: [], plan, recovered, result, ...(resumes ? { resumes } : {}) };
   } finally {
     await lock.release();

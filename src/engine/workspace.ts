@@ -196,7 +196,8 @@ export class Workspace {
     const key = this.key(stack);
     const state = await store.stackState(key);
     const recorded = await this.recorded(key, state.serial, inputs.desired);
-    const live = opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, recorded, { readOnly: opts.readOnly });
+    const live =
+      opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, withProbes(recorded, inputs.desired), { readOnly: opts.readOnly });
     const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
     const planned = makePlan({
       repo: this.repoName,
@@ -263,4 +264,19 @@ export class Workspace {
     }
     this.releaseDataDir?.();
   }
+}
+
+/**
+ * The recorded resources, plus the declared resources with no record whose kind reads them before
+ * their first apply (KindInfo.probe), as if recorded with their declared spec. Only specs with no
+ * `!ref` or `!secret` (fully known at plan time) are read.
+ */
+function withProbes(recorded: Map<string, RecordedResource>, desired: DesiredSet): Map<string, RecordedResource> {
+  let out: Map<string, RecordedResource> | undefined;
+  for (const [id, d] of desired.resources) {
+    if (!d.info?.probe || recorded.has(id) || d.refs.length || d.secretPaths.length || !d.info.probe.when(d.spec)) continue;
+    out ??= new Map(recorded);
+    out.set(id, { id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: d.spec, outputs: {}, deps: [], protect: false });
+  }
+  return out ?? recorded;
 }

@@ -6,6 +6,7 @@ import type { AcknowledgedDrift, LapsedAck } from '../plan/acks.js';
 import { summaryLine } from '../plan/model.js';
 import { renderMarkdown } from '../plan/render/markdown.js';
 import { workflowSection, type WorkflowView } from './workflow-messages.js';
+import { rolloutLines, type RolloutReport } from '../plan/rollout.js';
 
 /** GitHub refuses bodies over 65,536 characters; parts stay under this (leaving room for a marker). */
 export const COMMENT_LIMIT = 60_000;
@@ -212,6 +213,8 @@ export interface AppliedRun {
   outcome: string;
   summary: Summary;
   results: { id: string; action: string; outcome: string; error?: string }[];
+  /** A stack with `rollout`: how the waves went and which host is at which commit. */
+  rollout?: RolloutReport;
 }
 
 export interface AppliedInfo {
@@ -270,6 +273,7 @@ export function noteText(a: AppliedInfo): string {
     `summary: ${summaryLine(a.result.summary)}`,
     `outcome: ${a.result.outcome}`,
     ...(a.result.results.length ? ['changes:', ...resultLines(a.result).map((l) => `  ${l}`)] : []),
+    ...(a.result.rollout ? ['rollout:', ...rolloutLines(a.result.rollout).map((l) => `  ${l}`)] : []),
   ].join('\n');
 }
 
@@ -312,6 +316,7 @@ export function appliedBody(a: AppliedInfo): string {
         ]
       : ['No changes.']),
     '',
+    ...(a.result.rollout ? ['**Rollout**', '', '```', ...rolloutLines(a.result.rollout), '```', ''] : []),
     failed.length
       ? `${failed.length} change${failed.length === 1 ? '' : 's'} did not succeed; fix and push again, or comment \`/driftless apply\` after fixing the target.`
       : 'The audit trail is in `git log --notes=driftless`.',

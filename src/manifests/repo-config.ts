@@ -4,6 +4,7 @@ import { loadSchema } from './schema-files.js';
 import type { Diagnostic } from './diagnostics.js';
 import { pointerToPath } from './validate.js';
 import { stackDependencyIssues } from './stack-deps.js';
+import type { RolloutConfig } from '../plan/rollout.js';
 
 export const REPO_CONFIG_FILE = 'driftless.yaml';
 export const CUSTOM_SCHEMA_DIR = '.driftless/schemas';
@@ -16,6 +17,8 @@ export interface StackConfig {
   /** Stacks applied before this one; their outputs may be taken with `!ref stack:Kind/name.outputs.field`. */
   dependsOn?: string[];
   drift?: { schedule?: string; remediate: boolean };
+  /** Hosts changed wave by wave, under a failure budget (see plan/rollout.ts). */
+  rollout?: RolloutConfig;
 }
 
 export interface RepoConfig {

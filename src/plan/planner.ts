@@ -92,13 +92,15 @@ export function makePlan(req: PlanRequest): PlannedStack {
           );
     missing.forEach((m) => missingSecrets.add(m));
     let step: Step | undefined;
-    if (!rec) {
+    if (!rec && d.info?.probe && observed && deepEqual(observed.spec, resolved)) {
+      // Read before its first apply (see KindInfo.probe): already as declared, nothing to do.
+    } else if (!rec) {
       step = {
         id,
         action: 'create',
         diff: diffCreate(resolved, d.sensitive),
         dependsOn: d.deps,
-        reason: d.adopt ? 'new (adopting an existing object)' : 'new',
+        reason: d.adopt ? 'new (adopting an existing object)' : d.info?.probe && observed ? d.info.probe.pending : 'new',
         desired: d,
       };
     } else if (live && observed === null) {

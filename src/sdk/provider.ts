@@ -26,6 +26,13 @@ export interface KindInfo {
   replaceOn?: string[];
   /** The object this resource manages, as a key unique per kind in one target (a path, a role name). */
   naturalKey(spec: Spec, name: string): string;
+  /**
+   * Read a resource of this kind on the target before its first apply, when `when(spec)` says so
+   * (an Exec with a guard): the refresh reads it as if it were recorded with the declared spec. A
+   * live spec equal to the declared one means there is nothing to do (no change, nothing recorded);
+   * anything else plans the create with `pending` as its reason.
+   */
+  probe?: { when(spec: Spec): boolean; pending: string };
   /** Objects this resource needs to exist first; resolved against the stack's resources by natural key. */
   references?(spec: Spec, name: string): ObjectRef[];
   /**

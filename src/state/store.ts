@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Db } from './db.js';
 import type { RecordedResource, Summary } from '../plan/model.js';
+import type { RolloutReport } from '../plan/rollout.js';
 import { parseJson, toIso } from './sql-values.js';
 
 export interface StackKey {
@@ -16,6 +17,9 @@ export interface ResultChange {
   outcome: 'ok' | 'failed' | 'skipped';
   error?: string;
 }
+
+/** How a run's rollout went (runs of a stack with `rollout`). */
+export type RunRollout = RolloutReport;
 
 export interface RunRecord {
   id: number;
@@ -33,6 +37,7 @@ export interface RunRecord {
   summary: Summary | null;
   results: ResultChange[] | null;
   error: string | null;
+  rollout?: RunRollout;
 }
 
 export interface JournalEntry {
@@ -207,6 +212,10 @@ export class StateStore {
     ]);
   }
 
+  async setRunRollout(id: number, rollout: RunRollout): Promise<void> {
+    await this.db.query('UPDATE runs SET rollout = $2 WHERE id = $1', [id, JSON.stringify(rollout)]);
+  }
+
   async runs(
     filter: { repo?: string; stack?: string; limit?: number; id?: number; commit?: string; kind?: RunRecord['kind']; outcome?: RunOutcome; pr?: number } = {},
   ): Promise<RunRecord[]> {
@@ -237,6 +246,7 @@ export class StateStore {
       summary: parseJson(row.summary) as Summary | null,
       results: parseJson(row.results) as ResultChange[] | null,
       error: (row.error as string) ?? null,
+      ...(row.rollout ? { rollout: parseJson(row.rollout) as RunRollout } : {}),
     }));
   }
 
@@ -289,6 +299,7 @@ export class StateStore {
       operation: row.operation as string,
       outcome: (row.outcome as string) ?? null,
       error: (row.error as string) ?? null,
+      ...(row.rollout ? { rollout: parseJson(row.rollout) as RunRollout } : {}),
     }));
   }
 

@@ -52,6 +52,23 @@ const plan = (recorded: Map<string, RecordedResource>, o: { prune?: boolean; liv
   }).plan;
 
 describe('makePlan', () => {
+  it('a kind read before its first apply (probe): no change when live is as declared, the pending reason otherwise, plain "new" when not read', () => {
+    const motd = desired.resources.get('File/motd')!;
+    const probe = { when: () => true, pending: 'will run: its guard says so' };
+    const saved = motd.info;
+    motd.info = { ...saved!, probe };
+    try {
+      const done = plan(new Map(), { live: new Map([['File/motd', { spec: motd.spec }]]) });
+      expect(done.changes.map((c) => c.id)).toEqual(['Directory/etc']);
+      expect(done.summary.noop).toBe(1);
+      const pending = plan(new Map(), { live: new Map([['File/motd', { spec: { ...motd.spec, content: '(will run)' } }]]) });
+      expect(pending.changes.find((c) => c.id === 'File/motd')).toMatchObject({ action: 'create', reason: 'will run: its guard says so' });
+      expect(plan(new Map(), { live: new Map() }).changes.find((c) => c.id === 'File/motd')?.reason).toBe('new');
+    } finally {
+      motd.info = saved;
+    }
+  });
+
   it('creates everything from empty state, dependencies first', () => {
     const p = plan(new Map());
     expect(p.changes.map((c) => `${c.action} ${c.id}`)).toEqual(['create Directory/etc', 'create File/motd']);

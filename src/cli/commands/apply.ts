@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rolloutLines } from '../../plan/rollout.js';
 import type { Flags } from '../args.js';
 import { applyProgress, printDiagnostics, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
@@ -112,5 +113,11 @@ function report(io: Io, stack: string, r: ApplyOutcome, color: boolean, showPlan
   const skipped = res.results.filter((x) => x.outcome === 'skipped').length;
   io.out.write(`\nApply ${res.outcome} for stack ${stack} (run ${res.runId}): ${ok} done, ${failed.length} failed, ${skipped} skipped.\n`);
   for (const f of failed) io.out.write(`  ! ${f.id}: ${f.error}\n`);
+  if (res.rollout)
+    io.out.write(
+      `Rollout:\n${rolloutLines(res.rollout)
+        .map((l) => `  ${l}\n`)
+        .join('')}`,
+    );
   return res.outcome !== 'succeeded' && res.outcome !== 'no-changes' ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 /**
  * One SSH connection per host (ssh2), reused for every read and write on it: through a proxy
  * command or a jump host when configured, with the host key checked against its pin before
- * anything is sent, and commands run as `sh -c` (through `sudo -n` with `become: sudo`).
+ * anything is sent, and commands run as `sh -c` (through `sudo -n` with `become: sudo`, or through
+ * `sudo -S -k` with the password as the first line of stdin when sudo asks for one).
  */
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
@@ -16,6 +17,8 @@ export interface Credentials {
   privateKey: string;
   passphrase?: string;
   become?: 'sudo';
+  /** The login user's sudo password (a secret): sent on stdin only, never on a command line. */
+  becomePassword?: string;
   knownHosts: KnownHost[];
   acceptNewHostKeys: boolean;
   /** Seconds to wait for a host to answer. */
@@ -37,12 +40,15 @@ export class HostConnection {
   closed = false;
   /** Commands run on this connection (for tests and the benchmark). */
   commands = 0;
+  /** Set once sudo turned out to ask this user for a password (see useSudoPassword). */
+  private sudoPassword?: string;
 
   constructor(
     readonly host: HostEntry,
     private readonly client: SshClient,
     private readonly become: boolean,
     private readonly via?: HostConnection,
+    private readonly user = '',
   ) {
     client.on('close', () => {
       this.closed = true;
@@ -51,7 +57,10 @@ export class HostConnection {
 
   /** Run `command` (a shell command line) with `stdin`; resolves with its exit code and output. */
   exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
-    const line = this.become ? `sudo -n -- ${command}` : command;
+    // With a password, `-k` makes sudo ask for it every time, so the first line of stdin is always
+    // the password's and the rest always the command's.
+    const line = !this.become ? command : this.sudoPassword !== undefined ? `sudo -S -k -p '' -- ${command}` : `sudo -n -- ${command}`;
+    if (this.become && this.sudoPassword !== undefined) stdin = Buffer.concat([Buffer.from(`${this.sudoPassword}\n`), Buffer.from(stdin ?? '')]);
     this.commands++;
     return this.channels.run(
       () =>
@@ -72,6 +81,23 @@ export class HostConnection {
           });
         }),
     );
+  }
+
+  /**
+   * With `become: sudo` and a password: ask sudo whether it needs one (`sudo -n`); when it does,
+   * check the password once (so a wrong one fails here, with a clear message, before any change) and
+   * send it with every command. Without a need, no password is ever sent.
+   */
+  async useSudoPassword(password: string): Promise<void> {
+    if (!this.become) return;
+    if ((await this.exec('true')).code === 0) return;
+    this.sudoPassword = password;
+    const r = await this.exec('true');
+    if (r.code !== 0) {
+      this.sudoPassword = undefined;
+      const why = r.stderr.trim().split('\n').at(-1) ?? '';
+      throw new Error(`host ${this.host.name}: sudo refused the becomePassword of user ${JSON.stringify(this.user)}${why ? ` (${why})` : ''}`);
+    }
   }
 
   /** Stream a forwarded TCP connection from this host (a jump host) to `address:port`. */
@@ -143,7 +169,15 @@ export async function connectHost(host: HostEntry, creds: Credentials, jumpTo?: 
     let settled = false;
     client.once('ready', () => {
       settled = true;
-      resolve(new HostConnection(host, client, creds.become === 'sudo', via));
+      const conn = new HostConnection(host, client, creds.become === 'sudo', via, creds.user);
+      if (creds.becomePassword === undefined) return resolve(conn);
+      conn.useSudoPassword(creds.becomePassword).then(
+        () => resolve(conn),
+        (err: Error) => {
+          conn.close();
+          reject(err);
+        },
+      );
     });
     // Every error, also after login (a dropped connection fails the commands in flight, and the
     // next use reconnects): never an uncaught one.

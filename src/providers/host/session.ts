@@ -194,6 +194,7 @@ export function credentialsOf(target: TargetConfig, reveal: (v: unknown) => stri
     privateKey,
     passphrase: reveal(target.passphrase),
     become: target.become === 'sudo' ? 'sudo' : undefined,
+    becomePassword: reveal(target.becomePassword),
     knownHosts,
     acceptNewHostKeys: target.acceptNewHostKeys === true,
     connectTimeout: typeof target.connectTimeout === 'number' ? target.connectTimeout : 20,

@@ -85,4 +85,10 @@ CREATE TABLE locks (
     // The plan a run carried out (its JSON, sensitive values already masked), for the API and pages.
     sql: 'ALTER TABLE runs ADD COLUMN plan jsonb;',
   },
+  {
+    version: 7,
+    name: 'run rollouts',
+    // How a rollout went: its waves, the hosts each reached and failed, and which host is at which commit.
+    sql: 'ALTER TABLE runs ADD COLUMN rollout jsonb;',
+  },
 ];

@@ -33,6 +33,11 @@ export const exec: HostKind = {
     schema: execSchema,
     naturalKey: (_spec, name) => onHost(`exec:${name}`, name),
     outputSources: {},
+    // With a guard, read before the first run too: the plan shows the command only when it will run.
+    probe: {
+      when: (spec) => ['creates', 'unless', 'onlyIf'].some((f) => spec[f] !== undefined),
+      pending: 'will run: its guard says so',
+    },
     validate(spec) {
       const out: SpecProblem[] = [];
       checkField(spec, 'creates', pathProblem, out);
