@@ -11,6 +11,7 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { isRunning } from '../src/state/datadir-lock.js';
 import { findPostgresBin, startPostgres } from './helpers/postgres-server.js';
 
 declare module 'vitest' {
@@ -21,20 +22,11 @@ declare module 'vitest' {
 
 const RUN_PREFIX = 'driftless-tests-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes the run directories of test runs whose process is gone. */
 function removeAbandoned(base: string): void {
   for (const name of readdirSync(base)) {
     const m = new RegExp(`^${RUN_PREFIX}(\\d+)-`).exec(name);
-    if (m && !alive(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
+    if (m && !isRunning(Number(m[1]))) rmSync(join(base, name), { recursive: true, force: true });
   }
 }
 

@@ -1,12 +1,8 @@
 import { join } from 'node:path';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import type { Scenario, ScenarioResult } from '../types.js';
-import { startGitHttpProcess } from '../git-http-server.js';
-import { loadServerConfig } from '../../src/config/server-config.js';
-import { startService } from '../../src/service.js';
-import { median, percentile, spread, log, fmtMs, WORK_DIR, gitSync, runOk } from '../util.js';
+import { startBenchService } from '../service-world.js';
+import { median, percentile, spread, log, fmtMs, WORK_DIR, gitSync } from '../util.js';
 
 const TARGET_MS = 150;
 
@@ -43,25 +39,7 @@ export const dashboardScenario: Scenario = {
     }
     gitSync(work, 'add', '-A');
     gitSync(work, 'commit', '-q', '-m', 'stacks');
-    await runOk('git', ['clone', '-q', '--bare', work, join(base, 'srv', 'infra.git')]);
-    const git = await startGitHttpProcess(join(base, 'srv'));
-    const configFile = join(base, 'driftless.config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'repo:',
-        `  url: ${git.url}/infra.git`,
-        '  branch: main',
-        '  name: bench',
-        'targets:',
-        `  files: { provider: fs, root: ${join(base, 'target')} }`,
-        'server: { host: 127.0.0.1, port: 0 }',
-        'poll: "off"',
-        `dataDir: ${join(base, 'data')}`,
-        '',
-      ].join('\n'),
-    );
-    const svc = await startService(loadServerConfig(configFile), { log: pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() })) });
+    const { svc, stop } = await startBenchService(base, work);
     try {
       const db = svc.ctx.store.db;
       const head = gitSync(work, 'rev-parse', 'HEAD');
@@ -127,8 +105,7 @@ export const dashboardScenario: Scenario = {
         ],
       };
     } finally {
-      await svc.close();
-      await git.stop();
+      await stop();
     }
   },
 };

@@ -2,14 +2,10 @@ import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import puppeteer from 'puppeteer-core';
 import { Unavailable, type Scenario, type ScenarioResult } from '../types.js';
-import { startGitHttpProcess } from '../git-http-server.js';
-import { loadServerConfig } from '../../src/config/server-config.js';
-import { startService } from '../../src/service.js';
-import { median, percentile, log, fmtMs, WORK_DIR, gitSync, runOk, gc } from '../util.js';
+import { startBenchService } from '../service-world.js';
+import { median, percentile, log, fmtMs, WORK_DIR, gitSync, gc } from '../util.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const STREAMS = 50;
@@ -58,25 +54,8 @@ export const liveScenario: Scenario = {
     writeFileSync(join(work, 'stacks', 'web', 'a.yaml'), 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata: { name: a }\nspec: { path: a.txt }\n');
     gitSync(work, 'add', '-A');
     gitSync(work, 'commit', '-q', '-m', 'stack');
-    await runOk('git', ['clone', '-q', '--bare', work, join(base, 'srv', 'infra.git')]);
-    const git = await startGitHttpProcess(join(base, 'srv'));
-    const configFile = join(base, 'driftless.config.yaml');
-    writeFileSync(
-      configFile,
-      [
-        'repo:',
-        `  url: ${git.url}/infra.git`,
-        '  name: bench',
-        'targets:',
-        `  files: { provider: fs, root: ${join(base, 'target')} }`,
-        'server: { host: 127.0.0.1, port: 0 }',
-        'poll: "off"',
-        `dataDir: ${join(base, 'data')}`,
-        '',
-      ].join('\n'),
-    );
     const load0 = loadavg();
-    const svc = await startService(loadServerConfig(configFile), { log: pino({ level: 'warn' }, new Writable({ write: (_c, _e, cb) => cb() })) });
+    const { svc, stop } = await startBenchService(base, work);
     const browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -211,8 +190,7 @@ export const liveScenario: Scenario = {
     } finally {
       clients?.kill();
       await browser.close();
-      await svc.close();
-      await git.stop();
+      await stop();
     }
   },
 };

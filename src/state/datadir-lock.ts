@@ -247,7 +247,8 @@ function identity(bytes: string | Buffer): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process of this machine is alive (one of another user's counts). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
