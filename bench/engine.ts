@@ -43,13 +43,26 @@ export async function freshDataDir(dst: string): Promise<string> {
   return dst;
 }
 
-/** Apply the generated stack once (fs target, embedded state), so plans have recorded state to compare with. */
-export async function applyOnce(config: ServerConfig): Promise<{ ms: number; changes: number; outcome: string }> {
+/**
+ * One `driftless apply` as the CLI does it: open the workspace and state, plan (with refresh when
+ * asked), apply, close; throws unless it succeeded or had nothing to do. The stack is the generated
+ * one unless named.
+ */
+export async function applyOnce(
+  config: ServerConfig,
+  o: { stack?: string; refresh?: boolean; parallelism?: number } = {},
+): Promise<{ ms: number; changes: number; outcome: string }> {
   const t0 = performance.now();
   const ws = await Workspace.open(config, 'bench apply');
   try {
     const commit = await ws.resolve(undefined, false);
-    const r = await applyStack(ws, { commit, stack: STACK, trigger: 'bench', parallelism: 8 });
+    const r = await applyStack(ws, {
+      commit,
+      stack: o.stack ?? STACK,
+      trigger: 'bench',
+      ...(o.refresh ? { refresh: true } : {}),
+      ...(o.parallelism ? { parallelism: o.parallelism } : {}),
+    });
     if (r.diagnostics.length) throw new Error(`generated stack does not validate: ${JSON.stringify(r.diagnostics.slice(0, 3))}`);
     if (r.refused) throw new Error(`apply refused: ${r.refused}`);
     const outcome = r.result?.outcome ?? 'none';

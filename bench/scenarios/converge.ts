@@ -1,30 +1,13 @@
 import { join } from 'node:path';
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
-import { generatedRepo, manifests, STACK, type ManifestSpec } from '../generate.js';
-import { benchConfig, freshDataDir } from '../engine.js';
+import { generatedRepo, manifests, type ManifestSpec } from '../generate.js';
+import { applyOnce, benchConfig, freshDataDir } from '../engine.js';
 import { ensureAnsible, writePlaybook, runPlaybook } from '../ansible.js';
-import { Workspace } from '../../src/engine/workspace.js';
-import { applyStack } from '../../src/engine/apply-stack.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
 import { median, spread, log, fmtMs, WORK_DIR } from '../util.js';
 
-/** One `driftless apply` as the CLI does it: open the workspace and state, plan with refresh, apply, close. */
-async function converge(config: ServerConfig): Promise<{ ms: number; changes: number }> {
-  const t0 = performance.now();
-  const ws = await Workspace.open(config, 'bench converge');
-  try {
-    const commit = await ws.resolve(undefined, false);
-    const r = await applyStack(ws, { commit, stack: STACK, trigger: 'bench', refresh: true });
-    if (r.diagnostics.length || r.refused) throw new Error(`apply failed: ${r.refused ?? JSON.stringify(r.diagnostics.slice(0, 3))}`);
-    const outcome = r.result?.outcome;
-    if (outcome !== 'succeeded' && outcome !== 'no-changes')
-      throw new Error(`apply ${outcome}: ${JSON.stringify(r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3))}`);
-    return { ms: performance.now() - t0, changes: r.plan?.changes.length ?? 0 };
-  } finally {
-    await ws.close();
-  }
-}
+const converge = (config: ServerConfig) => applyOnce(config, { refresh: true });
 
 /** Edit `count` managed files in place (outside driftless / Ansible), as drift to repair. */
 function editFiles(root: string, files: ManifestSpec[], count: number, stamp: string): number {

@@ -9,11 +9,10 @@ import { join } from 'node:path';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { Unavailable } from '../types.js';
 import { ensureAnsible } from '../ansible.js';
+import { applyOnce } from '../engine.js';
 import { fmtMs, gitSync, log, run, WORK_DIR } from '../util.js';
 import { bootHosts, hostsUnavailable, type TestFleet, type TestHost } from '../../testkit/hosts.js';
 import { PACKAGE_ROOT } from '../../src/sdk/package-root.js';
-import { Workspace } from '../../src/engine/workspace.js';
-import { applyStack } from '../../src/engine/apply-stack.js';
 import type { ServerConfig } from '../../src/config/server-config.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 
@@ -60,21 +59,7 @@ async function handEdits(hosts: TestHost[]): Promise<void> {
   await hosts[2].sh('usermod -s /bin/sh deploy');
 }
 
-async function driftlessApply(config: ServerConfig): Promise<{ ms: number; changes: number }> {
-  const t0 = performance.now();
-  const ws = await Workspace.open(config, 'bench hosts');
-  try {
-    const commit = await ws.resolve(undefined, false);
-    const r = await applyStack(ws, { commit, stack: 'web', trigger: 'bench', refresh: true });
-    if (r.diagnostics.length || r.refused) throw new Error(`apply failed: ${r.refused ?? JSON.stringify(r.diagnostics.slice(0, 3))}`);
-    const outcome = r.result?.outcome;
-    if (outcome !== 'succeeded' && outcome !== 'no-changes')
-      throw new Error(`apply ${outcome}: ${JSON.stringify(r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3))}`);
-    return { ms: performance.now() - t0, changes: r.plan?.changes.length ?? 0 };
-  } finally {
-    await ws.close();
-  }
-}
+const driftlessApply = (config: ServerConfig) => applyOnce(config, { stack: 'web', refresh: true });
 
 /** A git repository of fixtures/webservers and a server config whose `webservers` target is the fleet; returns the config. */
 function driftlessWorld(fleet: TestFleet, dir: string): ServerConfig {

@@ -19,7 +19,7 @@ export async function appliedStack(n: number): Promise<{ repo: GeneratedRepo; da
   mkdirSync(targetRoot, { recursive: true });
   await freshDataDir(dataDir);
   log(`applying the ${n}-resource stack once (setup, not measured)`);
-  const r = await applyOnce(benchConfig({ repoPath: repo.dir, dataDir, targetRoot }));
+  const r = await applyOnce(benchConfig({ repoPath: repo.dir, dataDir, targetRoot }), { parallelism: 8 });
   log(`  applied ${r.changes} changes in ${fmtMs(r.ms)}`);
   writeFileSync(marker, JSON.stringify({ head: repo.head, applyMs: r.ms }));
   return { repo, dataDir, targetRoot };

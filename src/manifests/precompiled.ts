@@ -36,6 +36,11 @@ export function schemaDigest(schema: Record<string, unknown>): string {
   return createHash('sha256').update(`${FORMAT}\0${ajvVersion}\0`).update(JSON.stringify(schema)).digest('hex').slice(0, 32);
 }
 
+/** The file of a schema's precompiled validator (whether it exists or not). */
+function fileOf(schema: Record<string, unknown>, dir: string): string {
+  return join(dir, `${schemaDigest(schema)}.cjs`);
+}
+
 /** What generated code may require: ajv's small runtime helpers, and driftless's formats and pattern engine. */
 function runtimeRequire(id: string): unknown {
   if (id === FORMATS_MODULE) return runtimeFormats();
@@ -55,18 +60,14 @@ export function validatorFromSource(source: string): ValidateFunction {
   return v;
 }
 
-/** Whether a schema (without `$id`) has a precompiled validator. */
-export function hasPrecompiled(schema: Record<string, unknown>, dir = PRECOMPILED_DIR): boolean {
-  return existsSync(join(dir, `${schemaDigest(schema)}.cjs`));
+/** The file of a schema's (without `$id`) precompiled validator, or undefined when there is none for its digest. */
+export function findPrecompiled(schema: Record<string, unknown>, dir = PRECOMPILED_DIR): string | undefined {
+  const file = fileOf(schema, dir);
+  return existsSync(file) ? file : undefined;
 }
 
 /** The precompiled validator of a schema (without `$id`), or undefined when there is none for its digest. */
 export function loadPrecompiled(schema: Record<string, unknown>, dir = PRECOMPILED_DIR): ValidateFunction | undefined {
-  let source: string;
-  try {
-    source = readFileSync(join(dir, `${schemaDigest(schema)}.cjs`), 'utf8');
-  } catch {
-    return undefined;
-  }
-  return validatorFromSource(source);
+  const file = findPrecompiled(schema, dir);
+  return file === undefined ? undefined : validatorFromSource(readFileSync(file, 'utf8'));
 }

@@ -5,7 +5,8 @@ import type { KindInfo, ProviderKinds } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
 import { boundFormats } from './bounded-formats.js';
 import { linearRegExp, PatternRefused } from './linear-regexp.js';
-import { FORMATS_MODULE, hasPrecompiled, loadPrecompiled } from './precompiled.js';
+import { FORMATS_MODULE, findPrecompiled, validatorFromSource } from './precompiled.js';
+import { readFileSync } from 'node:fs';
 import { findPattern } from './pattern-location.js';
 import { escapePointer } from './validate.js';
 import { locate } from './yaml.js';
@@ -63,6 +64,18 @@ export function newAjv(opts: { source?: boolean } = {}): Ajv {
 }
 
 let shared: Ajv | undefined;
+const precompiled = new WeakMap<object, string | null>();
+
+/** A built-in schema's precompiled validator file (see precompiled.ts), looked up once per schema. */
+function precompiledFile(schema: Record<string, unknown>): string | null {
+  let file = precompiled.get(schema);
+  if (file === undefined) {
+    const { $id: _id, ...rest } = schema;
+    file = findPrecompiled(rest) ?? null;
+    precompiled.set(schema, file);
+  }
+  return file;
+}
 const builtins = new WeakMap<object, ValidateFunction>();
 const checked = new WeakSet<object>();
 
@@ -85,8 +98,12 @@ export function sharedAjv(): Ajv {
 export function builtinValidator(schema: Record<string, unknown>): ValidateFunction {
   let v = builtins.get(schema);
   if (!v) {
-    const { $id: _id, ...rest } = schema;
-    v = loadPrecompiled(rest) ?? sharedAjv().compile(rest);
+    const file = precompiledFile(schema);
+    if (file) v = validatorFromSource(readFileSync(file, 'utf8'));
+    else {
+      const { $id: _id, ...rest } = schema;
+      v = sharedAjv().compile(rest);
+    }
     builtins.set(schema, v);
   }
   return v;
@@ -98,8 +115,7 @@ export function builtinValidator(schema: Record<string, unknown>): ValidateFunct
  */
 function checkBuiltin(schema: Record<string, unknown>): void {
   if (checked.has(schema)) return;
-  const { $id: _id, ...rest } = schema;
-  if (!builtins.has(schema) && !hasPrecompiled(rest)) sharedAjv().validateSchema(schema, true);
+  if (!builtins.has(schema) && !precompiledFile(schema)) sharedAjv().validateSchema(schema, true);
   checked.add(schema);
 }
 

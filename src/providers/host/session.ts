@@ -109,7 +109,9 @@ export class HostSession implements Session {
     rs.forEach((r, i) => {
       const h = this.hostOf(r).name;
       this.kindOf(r);
-      byHost.set(h, [...(byHost.get(h) ?? []), i]);
+      const list = byHost.get(h);
+      if (list) list.push(i);
+      else byHost.set(h, [i]);
     });
     const out = new Array<Observed | null | undefined>(rs.length);
     await mapLimit([...byHost], this.parallelism, async ([name, idx]) => {
@@ -124,10 +126,8 @@ export class HostSession implements Session {
       const snipped = idx.filter((i) => !this.kindOf(rs[i]).readPath);
       const nonce = randomBytes(8).toString('hex');
       const reads = batched.map((i) => this.kindOf(rs[i]).readPath!(rs[i].spec));
-      this.readScripts++;
-      const res = await conn.exec('sh -s', readScript(snipped.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec))) + batchScript(reads, nonce));
-      if (res.code !== 0) throw new ProviderError(`host ${name}: the read script failed (exit ${res.code}): ${res.stderr.trim().slice(-500)}`);
-      const { snippets, batch } = splitBatchOutput(res.stdout, nonce);
+      const output = await this.runRead(name, conn, readScript(snipped.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec))) + batchScript(reads, nonce));
+      const { snippets, batch } = splitBatchOutput(output, nonce);
       const fields = parseReadOutput(snippets, snipped.length);
       snipped.forEach((i, j) => {
         out[i] = this.kindOf(rs[i]).observe(rs[i], fields[j], host);
@@ -141,15 +141,20 @@ export class HostSession implements Session {
         return;
       }
       // Files changed while they were read (sizes that do not add up): read them again, one snippet each.
-      this.readScripts++;
-      const again = await conn.exec('sh -s', readScript(batched.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec))));
-      if (again.code !== 0) throw new ProviderError(`host ${name}: the read script failed (exit ${again.code}): ${again.stderr.trim().slice(-500)}`);
-      const each = parseReadOutput(again.stdout, batched.length);
+      const each = parseReadOutput(await this.runRead(name, conn, readScript(batched.map((i) => this.kindOf(rs[i]).readSnippet(rs[i].spec)))), batched.length);
       batched.forEach((i, j) => {
         out[i] = this.kindOf(rs[i]).observe(rs[i], each[j], host);
       });
     });
     return out;
+  }
+
+  /** Send a read script to a host; its output, or a ProviderError when it fails. */
+  private async runRead(name: string, conn: HostConnection, script: string): Promise<string> {
+    this.readScripts++;
+    const res = await conn.exec('sh -s', script);
+    if (res.code !== 0) throw new ProviderError(`host ${name}: the read script failed (exit ${res.code}): ${res.stderr.trim().slice(-500)}`);
+    return res.stdout;
   }
 
   private async write<T>(method: string, r: { id: string; name: string; kind: string }, fn: (k: HostKind, h: HostOps) => Promise<T>): Promise<T> {
