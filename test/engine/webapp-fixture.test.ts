@@ -5,7 +5,7 @@ import pg from 'pg';
 import { bootHosts, hostsUnavailable, type TestFleet } from '../../testkit/hosts.js';
 import { TestRepo, tempDir } from '../helpers/git.js';
 import { runCli } from '../helpers/cli.js';
-import { inventory } from '../helpers/hosts.js';
+import { inventory, TEST_CONNECT_TIMEOUT } from '../helpers/hosts.js';
 import { parseMermaid } from '../helpers/mermaid.js';
 
 const PW = 'webapp-pw-' + Math.random().toString(36).slice(2);
@@ -56,6 +56,7 @@ describe.skipIf(!!unavailable)('fixtures/webapp: a workflow across providers', (
       provider: 'host',
       user: 'root',
       privateKey: { fromFile: fleet.privateKeyFile },
+      connectTimeout: TEST_CONNECT_TIMEOUT,
       hosts: inventory(fleet, { [host.name]: [group] }),
     });
     writeFileSync(

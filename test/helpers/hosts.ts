@@ -28,6 +28,9 @@ export function inventory(fleet: TestFleet, groups: Record<string, string[]>, ex
   return { ...out, ...extra };
 }
 
+/** Seconds the tests' host targets wait for a handshake: far from what a loaded machine needs. */
+export const TEST_CONNECT_TIMEOUT = 180;
+
 /** A repository, a server config with a `fleet` host target, and a CLI bound to them. */
 export function hostWorld(
   fleet: TestFleet,
@@ -40,7 +43,8 @@ export function hostWorld(
   const repo = TestRepo.create({ 'driftless.yaml': HOSTS_REPO_CONFIG, ...files });
   const dir = tempDir('driftless-hosts-');
   const config = join(dir, 'driftless.config.yaml');
-  const fleetTarget = { provider: 'host', user: 'root', privateKey: { fromFile: fleet.privateKeyFile }, hosts, ...target };
+  // A connect timeout far above any handshake delay a loaded CI machine causes (20 s was once hit).
+  const fleetTarget = { provider: 'host', user: 'root', privateKey: { fromFile: fleet.privateKeyFile }, connectTimeout: TEST_CONNECT_TIMEOUT, hosts, ...target };
   writeFileSync(
     config,
     JSON.stringify({ repo: { path: repo.dir, name: 'infra' }, targets: { fleet: fleetTarget }, secrets, dataDir: join(dir, 'data') }, null, 2),

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootHosts, hostsUnavailable, type TestFleet } from '../../testkit/hosts.js';
-import { hostManifest, hostWorld, inventory } from '../helpers/hosts.js';
+import { hostManifest, hostWorld, inventory, TEST_CONNECT_TIMEOUT } from '../helpers/hosts.js';
 
 const unavailable = hostsUnavailable();
 if (unavailable) console.warn(`SKIPPING the host tests: ${unavailable}`);
@@ -224,9 +224,7 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
     delete hosts['web-3'];
     // web-2 is pinned to web-1's key: it presents another one.
     (hosts['web-2'] as { hostKey: string }).hostKey = h1.hostKey;
-    const w = hostWorld(fleet, { 'stacks/web/m.yaml': hostManifest('File', 'mark', { hosts: 'web', path: '/var/tmp/mark', content: 'x' }) }, hosts, {
-      connectTimeout: 10,
-    });
+    const w = hostWorld(fleet, { 'stacks/web/m.yaml': hostManifest('File', 'mark', { hosts: 'web', path: '/var/tmp/mark', content: 'x' }) }, hosts);
     const a = await w.cli('apply', '--auto-approve');
     expect(a.code).not.toBe(0);
     expect(a.out).toMatch(/1 done, 2 failed, 0 skipped/);
@@ -242,7 +240,7 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
   it('a read-only session sends one read script per host and refuses every write', async () => {
     const { hostProvider } = await import('../../src/providers/host/index.js');
     const hosts = inventory(fleet, {});
-    const target = { name: 'fleet', provider: 'host', user: 'root', privateKey: fleet.privateKey, hosts };
+    const target = { name: 'fleet', provider: 'host', user: 'root', privateKey: fleet.privateKey, connectTimeout: TEST_CONNECT_TIMEOUT, hosts };
     const session = (await hostProvider.connect(target, { readOnly: true })) as import('../../src/providers/host/session.js').HostSession;
     try {
       const recs = fleet.hosts.flatMap((h) =>
