@@ -144,7 +144,11 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       },
     };
     const rollout = at.repoConfig.stacks[req.stack].rollout;
-    const waves = rollout && planned.steps.size ? planWaves([...planned.steps.keys()], rollout) : undefined;
+    const hosted = [...planned.steps].map(([id, s]) => {
+      const r = s.desired ?? s.recorded;
+      return { id, host: r ? ws.memberOf(r) : undefined };
+    });
+    const waves = rollout && hosted.length ? planWaves(hosted, rollout) : undefined;
     const previous = waves ? (await store.stackState(key)).appliedCommit : null;
     const trigger = resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger;
     const result = await executePlan({ ...exec, planned, trigger, ...(waves ? { waves } : {}) });

@@ -1,7 +1,7 @@
 /** The revert of a rollout's stopped wave: a plan from the stack's last applied commit, for that wave's hosts only, applied. */
 import { executePlan, type ApplyResult, type ExecuteOptions } from '../apply/executor.js';
 import { withoutChanges, type PlannedStack } from '../plan/planner.js';
-import { hostOf, hostStandings, type Wave } from '../plan/rollout.js';
+import { hostStandings, type Wave } from '../plan/rollout.js';
 import type { RunRollout } from '../state/store.js';
 import type { Workspace } from './workspace.js';
 
@@ -45,7 +45,12 @@ export async function revertStoppedWave(ws: Workspace, req: RevertRequest): Prom
     planned: revert.planned,
     trigger: `revert of wave ${report.stoppedAt + 1} of run ${req.result.runId} (${[...hosts].join(', ')}) to ${req.previous.slice(0, 12)}`,
   });
-  const notOk = new Set(run.results.filter((r) => r.outcome !== 'ok').map((r) => hostOf(r.id)));
+  const hostOfId = (id: string) => {
+    const s = revert.planned.steps.get(id);
+    const r = s?.desired ?? s?.recorded;
+    return r ? ws.memberOf(r) : undefined;
+  };
+  const notOk = new Set(run.results.filter((r) => r.outcome !== 'ok').map((r) => hostOfId(r.id)));
   const reverted = new Set([...hosts].filter((h) => !notOk.has(h)));
   return {
     ...base,
@@ -63,7 +68,11 @@ async function planRevert(ws: Workspace, stack: string, commit: string, hosts: R
   const planned = (await ws.planStack(inputs, { refresh: true })).planned;
   if (!planned) return { error: `the stack at ${commit.slice(0, 12)} could not be planned` };
   if (planned.plan.errors.length) return { error: `the plan of ${commit.slice(0, 12)} has errors: ${planned.plan.errors.join('; ')}` };
-  const mine = (id: string) => hosts.has(hostOf(id) ?? '');
+  const hostOfId = (id: string) => {
+    const r = planned.desired.resources.get(id) ?? planned.recorded.get(id);
+    return r ? ws.memberOf(r) : undefined;
+  };
+  const mine = (id: string) => hosts.has(hostOfId(id) ?? '');
   const others = new Set(planned.plan.changes.map((c) => c.id).filter((id) => !mine(id)));
   const only = withoutChanges(planned, others);
   // Records of other hosts' resources stay as the stopped run left them.

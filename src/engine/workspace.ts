@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Observed, Provider } from '../sdk/provider.js';
+import { memberOf, type Observed, type Provider } from '../sdk/provider.js';
 import { TargetSessions, targetDiagnostics, type SessionMode } from './targets.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
@@ -163,6 +163,12 @@ export class Workspace {
       }
     }
     return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
+  }
+
+  /** The member (host) a resource was spread onto (`nginx@web-1` -> `web-1`), or undefined: its provider does not spread. */
+  memberOf(r: { apiVersion: string; name: string }): string | undefined {
+    const group = r.apiVersion.split('/')[0];
+    return this.providers.find((p) => p.group === group)?.expand ? memberOf(r.name) : undefined;
   }
 
   /** How a stack's manifests spread over their targets' members (a host provider's `spec.hosts`). */

@@ -13,11 +13,23 @@ export interface Wave {
   hosts: string[];
   /** The plan's step ids this wave carries out: those of its hosts (and, in the first wave, those of no host). */
   ids: string[];
+  /** The ids among `ids` of no host (only in the first wave). */
+  hostless: string[];
   /** How many of its hosts may fail before the apply stops. */
   budget: number;
 }
 
-/** The host of a resource id (`File/motd@web-1` -> `web-1`), or undefined for a resource of no host. */
+/** A step of the plan, with the host it belongs to (undefined: a resource of no host). */
+export interface HostedStep {
+  id: string;
+  host: string | undefined;
+}
+
+/**
+ * The host of a resource id (`File/motd@web-1` -> `web-1`), or undefined for an id with no `@host`
+ * suffix. Only for ids of resources a provider spread over hosts: an `@` in any other name means
+ * nothing (the engine decides which resources are spread, from their provider).
+ */
 export function hostOf(id: string): string | undefined {
   const at = id.lastIndexOf('@');
   const host = at < 0 ? '' : id.slice(at + 1);
@@ -37,15 +49,14 @@ function amount(v: number | string, total: number, round: (n: number) => number)
  * host more than the wave before, or the wave is dropped). Hosts beyond the last wave's reach make
  * one more wave. Steps of no host go in the first wave.
  */
-export function planWaves(stepIds: readonly string[], cfg: RolloutConfig): Wave[] {
+export function planWaves(steps: readonly HostedStep[], cfg: RolloutConfig): Wave[] {
   const byHost = new Map<string, string[]>();
   const hostless: string[] = [];
-  for (const id of stepIds) {
-    const h = hostOf(id);
-    if (h === undefined) hostless.push(id);
+  for (const { id, host } of steps) {
+    if (host === undefined) hostless.push(id);
     else {
-      let list = byHost.get(h);
-      if (!list) byHost.set(h, (list = []));
+      let list = byHost.get(host);
+      if (!list) byHost.set(host, (list = []));
       list.push(id);
     }
   }
@@ -61,11 +72,13 @@ export function planWaves(stepIds: readonly string[], cfg: RolloutConfig): Wave[
   for (const reach of reaches) {
     const part = hosts.slice(from, reach);
     from = reach;
-    waves.push({ hosts: part, ids: part.flatMap((h) => byHost.get(h)!), budget: failureBudget(cfg.maxFailures ?? 0, part.length) });
+    waves.push({ hosts: part, ids: part.flatMap((h) => byHost.get(h)!), hostless: [], budget: failureBudget(cfg.maxFailures ?? 0, part.length) });
   }
   if (hostless.length) {
-    if (waves.length) waves[0].ids.unshift(...hostless);
-    else waves.push({ hosts: [], ids: hostless, budget: 0 });
+    if (waves.length) {
+      waves[0].ids.unshift(...hostless);
+      waves[0].hostless = hostless;
+    } else waves.push({ hosts: [], ids: hostless, hostless, budget: 0 });
   }
   return waves;
 }
@@ -78,8 +91,9 @@ export function failureBudget(maxFailures: number | string, size: number): numbe
 /** The hosts of a wave that failed: those with a step that did not succeed. */
 export function failedHosts(wave: Wave, notOk: ReadonlySet<string>): string[] {
   const failed = new Set<string>();
+  const hostless = new Set(wave.hostless);
   for (const id of wave.ids) {
-    const h = hostOf(id);
+    const h = hostless.has(id) ? undefined : hostOf(id);
     if (h !== undefined && notOk.has(id)) failed.add(h);
   }
   return wave.hosts.filter((h) => failed.has(h));
@@ -87,7 +101,7 @@ export function failedHosts(wave: Wave, notOk: ReadonlySet<string>): string[] {
 
 /** Whether a wave stops the rollout: more failed hosts than its budget, or a failed step of no host. */
 export function exceedsBudget(wave: Wave, notOk: ReadonlySet<string>): boolean {
-  if (wave.ids.some((id) => hostOf(id) === undefined && notOk.has(id))) return true;
+  if (wave.hostless.some((id) => notOk.has(id))) return true;
   return failedHosts(wave, notOk).length > wave.budget;
 }
 

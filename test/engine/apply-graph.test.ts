@@ -84,3 +84,25 @@ describe('apply walks the graph', () => {
     }
   });
 });
+
+describe('rollout of a stack with no hosts', () => {
+  it('takes files named cfg@prod and cfg@stage for resources of no host: one wave, no host standings', async () => {
+    const repo = TestRepo.create({
+      'driftless.yaml': `${FS_REPO_CONFIG}    rollout: { waves: [1, "100%"], maxFailures: 0 }\n`,
+      'stacks/web/a.yaml': [
+        manifest('File', 'cfg@prod', { path: 'cfg-prod.txt', content: 'p' }),
+        manifest('File', 'cfg@stage', { path: 'cfg-stage.txt', content: 's' }),
+      ].join('---\n'),
+    });
+    const ws = await Workspace.open(testConfig(repo.dir), 'test');
+    try {
+      const r = await applyStack(ws, { commit: await ws.resolve(), stack: 'web', trigger: 'test' });
+      expect(r.result!.outcome).toBe('succeeded');
+      // Not two waves of "hosts" prod and stage: one wave of no host.
+      expect(r.result!.waves).toEqual({ waves: [{ hosts: [], failed: [] }] });
+      expect(r.result!.rollout!.hosts).toEqual([]);
+    } finally {
+      await ws.close();
+    }
+  });
+});

@@ -3,7 +3,10 @@ import { exceedsBudget, failedHosts, failureBudget, hostOf, hostStandings, planW
 import { parseRepoConfig } from '../../src/manifests/repo-config.js';
 import { appliedBody, noteText } from '../../src/forge/messages.js';
 
-const ids = (hosts: string[], kinds = ['File/motd', 'Package/nginx']) => hosts.flatMap((h) => kinds.map((k) => `${k}@${h}`));
+/** Steps of resources spread over hosts: `Kind/name@host`. */
+const ids = (hosts: string[], kinds = ['File/motd', 'Package/nginx']) => hosts.flatMap((h) => kinds.map((k) => ({ id: `${k}@${h}`, host: h })));
+/** Steps of resources of no host (whatever their names hold). */
+const hostless = (...list: string[]) => list.map((id) => ({ id, host: undefined }));
 
 describe('rollout waves', () => {
   it('takes the host from a resource id, and none from an id of no host', () => {
@@ -30,10 +33,20 @@ describe('rollout waves', () => {
   });
 
   it('puts steps of no host in the first wave', () => {
-    const waves = planWaves(['File/x', ...ids(['a', 'b'], ['File/y'])], { waves: [1] });
+    const waves = planWaves([...hostless('File/x'), ...ids(['a', 'b'], ['File/y'])], { waves: [1] });
     expect(waves.map((w) => w.ids)).toEqual([['File/x', 'File/y@a'], ['File/y@b']]);
-    expect(planWaves(['File/x'], { waves: [1] })).toEqual([{ hosts: [], ids: ['File/x'], budget: 0 }]);
+    expect(planWaves(hostless('File/x'), { waves: [1] })).toEqual([{ hosts: [], ids: ['File/x'], hostless: ['File/x'], budget: 0 }]);
     expect(planWaves([], { waves: [1] })).toEqual([]);
+  });
+
+  it('takes a resource of no host for one even when its name holds an @ (a file named cfg@prod is no host prod)', () => {
+    const waves = planWaves([...hostless('File/cfg@prod', 'PostgresRole/app@b'), ...ids(['a', 'b'], ['File/y'])], { waves: [1], maxFailures: 0 });
+    expect(waves.map((w) => w.hosts)).toEqual([['a'], ['b']]);
+    expect(waves[0].ids).toEqual(['File/cfg@prod', 'PostgresRole/app@b', 'File/y@a']);
+    expect(waves[1].ids).toEqual(['File/y@b']);
+    // Its failure stops the rollout as a failed step of no host, and is not blamed on host b.
+    expect(failedHosts(waves[0], new Set(['PostgresRole/app@b']))).toEqual([]);
+    expect(exceedsBudget(waves[0], new Set(['PostgresRole/app@b']))).toBe(true);
   });
 
   it('budgets a count, or a percentage of the wave rounded down', () => {
@@ -47,7 +60,7 @@ describe('rollout waves', () => {
   });
 
   it('stops a wave with more failed hosts than its budget, or a failed step of no host', () => {
-    const [wave] = planWaves(['File/x', ...ids(['a', 'b', 'c'])], { waves: ['100%'], maxFailures: 1 });
+    const [wave] = planWaves([...hostless('File/x'), ...ids(['a', 'b', 'c'])], { waves: ['100%'], maxFailures: 1 });
     expect(failedHosts(wave, new Set(['File/motd@b']))).toEqual(['b']);
     expect(exceedsBudget(wave, new Set(['File/motd@b', 'Package/nginx@b']))).toBe(false);
     expect(exceedsBudget(wave, new Set(['File/motd@b', 'Package/nginx@c']))).toBe(true);
