@@ -44,7 +44,14 @@ export function hostWorld(
   const dir = tempDir('driftless-hosts-');
   const config = join(dir, 'driftless.config.yaml');
   // A connect timeout far above any handshake delay a loaded CI machine causes (20 s was once hit).
-  const fleetTarget = { provider: 'host', user: 'root', privateKey: { fromFile: fleet.privateKeyFile }, connectTimeout: TEST_CONNECT_TIMEOUT, hosts, ...target };
+  const fleetTarget = {
+    provider: 'host',
+    user: 'root',
+    privateKey: { fromFile: fleet.privateKeyFile },
+    connectTimeout: TEST_CONNECT_TIMEOUT,
+    hosts,
+    ...target,
+  };
   writeFileSync(
     config,
     JSON.stringify({ repo: { path: repo.dir, name: 'infra' }, targets: { fleet: fleetTarget }, secrets, dataDir: join(dir, 'data') }, null, 2),
