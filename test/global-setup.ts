@@ -6,12 +6,17 @@
  * and every process they start: the repositories, data dirs and clones that tests make under
  * `os.tmpdir()` go away with the run, whether or not each test removes its own. Directories left
  * by runs that were killed (their process is gone) are removed at the next start.
+ *
+ * The dashboard's browser tests drive Debian's Chromium: when it is missing, `.ci/chromium`
+ * installs it here, once per machine (as `.ci/hosts` does for the test hosts).
  */
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { isRunning } from '../src/state/datadir-lock.js';
+import { CHROMIUM } from './helpers/browser.js';
 import { findPostgresBin, startPostgres } from './helpers/postgres-server.js';
 
 declare module 'vitest' {
@@ -49,6 +54,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       'The test suite needs PostgreSQL server binaries (/usr/lib/postgresql/<version>/bin) and found none. ' +
         'Install them with `apt-get install postgresql` (Debian/Ubuntu), or set DRIFTLESS_PG_BIN to a directory holding initdb and pg_ctl.',
     );
+  }
+  if (!existsSync(CHROMIUM)) {
+    try {
+      execFileSync('bash', [join(import.meta.dirname, '..', '.ci', 'chromium')], { stdio: 'inherit' });
+    } catch {
+      console.warn(`Chromium is not installed at ${CHROMIUM} and .ci/chromium could not install it: the browser tests will fail`);
+    }
   }
   const removeTmp = runTmpdir();
   const server = await startPostgres();
