@@ -1,4 +1,4 @@
-import { readOnlySession, type Observed, type Provider, type Session, type TargetConfig } from '../sdk/provider.js';
+import { readOnlySession, type Observed, type Provider, type ResourceBase, type Session, type TargetConfig } from '../sdk/provider.js';
 import { mapLimit } from '../sdk/concurrency.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
@@ -57,6 +57,22 @@ export class TargetSessions {
    * secret is given to the provider in clear (`secret`), so that it can find the object. `mode`
    * picks the sessions: read-only ones for a drift check or a plan.
    */
+  /** Let each session start what these resources need (host connections) while other work goes on; never throws, never waits. */
+  prepare(repoConfig: RepoConfig, stack: string, resources: Iterable<ResourceBase>, mode: SessionMode = {}): void {
+    const byVersion = new Map<string, ResourceBase[]>();
+    for (const r of resources) {
+      const list = byVersion.get(r.apiVersion);
+      if (list) list.push(r);
+      else byVersion.set(r.apiVersion, [r]);
+    }
+    for (const [apiVersion, list] of byVersion) {
+      this.sessionFor(repoConfig, stack, apiVersion, mode).then(
+        (s) => s?.prepare?.(list),
+        () => undefined, // the refresh that follows reports it
+      );
+    }
+  }
+
   async refresh(
     repoConfig: RepoConfig,
     stack: string,

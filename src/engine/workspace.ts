@@ -11,7 +11,8 @@ import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
-import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
+import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
+import { RecordedState } from './recorded-state.js';
 import { expandResources, type ExpanderFor } from '../plan/expand.js';
 import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
 import type { RecordedResource } from '../plan/model.js';
@@ -42,8 +43,8 @@ export interface StackInputs {
  * Long-lived in the service (caches stay warm), short-lived in the CLI.
  */
 export class Workspace {
-  /** Recorded resources per stack with the serial they were read at: every state write bumps the serial. */
-  private recordedCache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
+  /** What plans read of state (a CLI plan on embedded state: the data dir's snapshot, while current). */
+  private readonly state: RecordedState;
   /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
   readonly planMemo: PlanMemo = new WeakMap();
   /** The last desired set of each stack (see buildDesiredSet). */
@@ -66,6 +67,7 @@ export class Workspace {
   ) {
     this.secret = secretResolver(config);
     this.sessions = new TargetSessions(providers, config.targets);
+    this.state = new RecordedState(() => this.store(), command === 'plan' && !config.state.url ? config.dataDir : undefined);
   }
 
   /**
@@ -198,10 +200,11 @@ export class Workspace {
   ): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
-    const store = await this.store();
+    // Hosts are connected to while state is read: the refresh then finds their connections open.
+    if (opts.refresh !== false) this.sessions.prepare(inputs.repoConfig, stack, inputs.desired.resources.values(), { readOnly: opts.readOnly });
     const key = this.key(stack);
-    const state = await store.stackState(key);
-    const recorded = await this.recorded(key, state.serial, inputs.desired);
+    const state = await this.state.stackState(key);
+    const recorded = await this.state.resources(key, state.serial, inputs.desired);
     const live =
       opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, withProbes(recorded, inputs.desired), { readOnly: opts.readOnly });
     const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
@@ -239,18 +242,8 @@ export class Workspace {
   /** A stack's recorded resources as state holds them now (read-only): what another stack's `!ref` sees. */
   async recordedOf(stack: string): Promise<Map<string, RecordedResource>> {
     const key = this.key(stack);
-    const state = await (await this.store()).stackState(key);
-    return this.recorded(key, state.serial);
-  }
-
-  /** The stack's recorded resources, read again only when the serial moved. Callers must not mutate them. */
-  private async recorded(key: StackKey, serial: number, desired?: DesiredSet): Promise<Map<string, RecordedResource>> {
-    const k = `${key.repo}\u0000${key.stack}`;
-    const hit = this.recordedCache.get(k);
-    if (hit && hit.serial === serial) return hit.resources;
-    const resources = await (await this.store()).resources(key, desired ? (r) => shareEqualSpec(r, desired) : undefined);
-    this.recordedCache.set(k, { serial, resources });
-    return resources;
+    const state = await this.state.stackState(key);
+    return this.state.resources(key, state.serial);
   }
 
   /** Names of stacks to work on: all, or the one asked for (an unknown name is an error). */
@@ -267,6 +260,7 @@ export class Workspace {
       const store = await this.storePromise.catch(() => undefined);
       this.storePromise = undefined;
       await store?.close();
+      this.state.afterClose(store);
     }
     this.releaseDataDir?.();
   }

@@ -143,6 +143,12 @@ export interface Session {
    * recovers an interrupted apply, before planning. Returns one line per thing removed.
    */
   recover?(resources: ResourceWithSpec[]): Promise<string[]>;
+  /**
+   * Optional. A hint that these resources are about to be read or written: start what they need
+   * (connections to their hosts) while the engine does other work. Never throws; a failure shows
+   * when the resources are used.
+   */
+  prepare?(resources: ResourceBase[]): void;
   close(): Promise<void>;
 }
 
@@ -249,5 +255,6 @@ export function readOnlySession(session: Session): Session {
     close: () => session.close(),
   };
   if (session.readMany) view.readMany = (rs) => session.readMany!(rs);
+  if (session.prepare) view.prepare = (rs) => session.prepare!(rs);
   return view;
 }

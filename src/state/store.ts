@@ -68,6 +68,9 @@ const RESOURCE_PAGE = 1000;
  * (embedded PGlite or PostgreSQL).
  */
 export class StateStore {
+  /** Whether this process changed a stack or resource row (a snapshot of what it read is then stale). */
+  wroteState = false;
+
   constructor(readonly db: Db) {}
 
   /** Clear lock rows left by dead holders. Embedded stores only: the data-dir lock makes us the one process. */
@@ -135,6 +138,7 @@ export class StateStore {
   }
 
   private async bump(tx: Db, k: StackKey): Promise<number> {
+    this.wroteState = true;
     const r = await tx.query<{ serial: string }>(
       `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
        ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`,
@@ -159,6 +163,7 @@ export class StateStore {
   }
 
   private async writeResource(tx: Db, k: StackKey, res: RecordedResource): Promise<void> {
+    this.wroteState = true;
     await tx.query(
       `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
@@ -180,10 +185,12 @@ export class StateStore {
   }
 
   private async removeResource(tx: Db, k: StackKey, id: string): Promise<void> {
+    this.wroteState = true;
     await tx.query('DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $3', [k.repo, k.stack, id]);
   }
 
   async setAppliedCommit(k: StackKey, commit: string): Promise<void> {
+    this.wroteState = true;
     await this.db.query(
       `INSERT INTO stacks (repo, stack, serial, applied_commit) VALUES ($1, $2, 0, $3)
        ON CONFLICT (repo, stack) DO UPDATE SET applied_commit = EXCLUDED.applied_commit, updated_at = now()`,

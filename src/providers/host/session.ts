@@ -4,7 +4,7 @@
  * handled in parallel up to `parallelism`. An unreachable host fails its own resources only.
  */
 import { randomBytes } from 'node:crypto';
-import type { Desired, Observed, Outputs, Recorded, Session, TargetConfig } from '../../sdk/provider.js';
+import type { Desired, Observed, Outputs, Recorded, ResourceBase, Session, TargetConfig } from '../../sdk/provider.js';
 import { memberOf, ProviderError, ReadOnlySessionError } from '../../sdk/provider.js';
 import { KeyedMutex, mapLimit } from '../../sdk/concurrency.js';
 import { connectHost, type Credentials, type HostConnection } from './connection.js';
@@ -91,6 +91,17 @@ export class HostSession implements Session {
       this.failed.set(name, { at: Date.now(), error });
     });
     return p;
+  }
+
+  /** Connect to the hosts of these resources now (up to `parallelism` at once), not waiting: reads and writes find them open. */
+  prepare(rs: ResourceBase[]): void {
+    const names = new Set<string>();
+    for (const r of rs) {
+      const m = memberOf(r.name);
+      if (m && this.inventory.hosts.has(m) && !this.conns.has(m)) names.add(m);
+    }
+    if (!names.size) return;
+    mapLimit([...names], this.parallelism, (name) => this.connection(name).catch(() => undefined)).catch(() => undefined);
   }
 
   private ops(host: HostEntry, conn: HostConnection): HostOps {
