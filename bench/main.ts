@@ -15,6 +15,7 @@ import { fleetScenario } from './scenarios/fleet.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
+import { scaleScenario } from './scenarios/scale.js';
 import { dashboardScenario } from './scenarios/dashboard.js';
 import { policyScenario } from './scenarios/policy.js';
 import { liveScenario } from './scenarios/live.js';
@@ -54,6 +55,7 @@ export const SCENARIOS: Scenario[] = [
   dashboardScenario,
   liveScenario,
   policyScenario,
+  scaleScenario,
 ];
 
 function parseArgs(argv: string[]): { scenarios: string[]; quick: boolean; iterations?: number; help: boolean; report: boolean } {

@@ -97,7 +97,8 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
 /** Run and fail loudly on a non-zero exit. */
 export async function runOk(cmd: string, args: string[], opts: SpawnOptions & { input?: string | Buffer; measureRss?: boolean } = {}): Promise<RunResult> {
   const r = await run(cmd, args, opts);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim().slice(0, 2000)}`);
+  // The end says why (a CLI prints its progress first and its failures last).
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${r.stdout.trim().slice(-1500)}\n${r.stderr.trim().slice(-1500)}`);
   return r;
 }
 

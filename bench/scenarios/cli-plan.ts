@@ -5,24 +5,16 @@
  * files (bench/lower-bound.ts) and `git cat-file --batch` of the same blobs; then a re-plan after a
  * one-file commit (the parse cache in the data dir warm); and `validate` of a 10-manifest repository.
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
-import { appliedStack } from './state.js';
-import { copyRepo, commitOneFileChange, generatedRepo, STACK_PATH } from '../generate.js';
-import { PACKAGE_ROOT, WORK_DIR, fmtMs, gitSync, log, median, spread } from '../util.js';
+import { commitOneFileChange, generatedRepo, STACK_PATH } from '../generate.js';
+import { CLI, configFile, planWorld } from '../plan-world.js';
+import { PACKAGE_ROOT, fmtMs, gitSync, log, median, spread } from '../util.js';
 import { loadMark, timeProcess, type ProcessSample } from '../whole-process.js';
 
-const CLI = join(PACKAGE_ROOT, 'bin', 'driftless.js');
-
-function configFile(dir: string, repo: string, dataDir: string, targetRoot: string): string {
-  const file = join(dir, 'driftless.config.yaml');
-  writeFileSync(file, `repo:\n  name: bench\n  path: ${repo}\ntargets:\n  bench-files: { provider: fs, root: ${targetRoot} }\ndataDir: ${dataDir}\n`);
-  return file;
-}
-
 /** Median figures of samples, and the row set of one measured thing against its lower bound. */
-function rows(
+export function rows(
   scenario: string,
   what: string,
   d: ProcessSample[],
@@ -61,14 +53,7 @@ export const cliPlan: Scenario = {
   title: 'The CLI as users run it: whole-process plan and validate, each paired with its lower bound',
   async run(ctx): Promise<ScenarioResult> {
     const n = ctx.quick ? 100 : 10_000;
-    const seed = await appliedStack(n);
-    const base = join(WORK_DIR, 'runs', 'cli-plan');
-    rmSync(base, { recursive: true, force: true });
-    mkdirSync(base, { recursive: true });
-    const repo = await copyRepo(seed.repo.dir, join(base, 'repo.git'));
-    const dataDir = join(base, 'data');
-    cpSync(seed.dataDir, dataDir, { recursive: true, filter: (p) => !p.endsWith('driftless.lock') && !p.includes('parse-cache') });
-    const config = configFile(base, repo, dataDir, seed.targetRoot);
+    const { seed, base, repo, dataDir, config } = await planWorld(n, 'cli-plan');
     const small = await generatedRepo(10);
     const smallDir = join(base, 'small');
     mkdirSync(smallDir, { recursive: true });

@@ -265,6 +265,23 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
     }
   }, 120_000);
 
+  it('opens a channel the host refused again: commands beyond sshd MaxSessions wait their turn instead of failing', async () => {
+    const h = fleet.hosts[2];
+    await h.sh("echo 'MaxSessions 1' > /etc/ssh/sshd_config.d/max-sessions.conf && systemctl reload ssh");
+    const { hostProvider } = await import('../../src/providers/host/index.js');
+    const target = { name: 'fleet', provider: 'host', user: 'root', privateKey: fleet.privateKey, connectTimeout: TEST_CONNECT_TIMEOUT, hosts: inventory(fleet, {}) };
+    const session = (await hostProvider.connect(target)) as import('../../src/providers/host/session.js').HostSession;
+    try {
+      const conn = await session.connection(h.name);
+      // Six channels at once on a connection whose sshd allows one session: five are refused at first.
+      const out = await Promise.all(Array.from({ length: 6 }, (_, i) => conn.exec(`sleep 0.1; echo ${i}`)));
+      expect(out.map((r) => [r.code, r.stdout])).toEqual(Array.from({ length: 6 }, (_, i) => [0, `${i}\n`]));
+    } finally {
+      await session.close();
+      await h.sh('rm /etc/ssh/sshd_config.d/max-sessions.conf && systemctl reload ssh');
+    }
+  }, 120_000);
+
   it("converges fixtures/webservers: nginx serving each host's page, an empty second plan, a reload only after a config change", async () => {
     const dir = join(import.meta.dirname, '../../fixtures/webservers');
     const files: Record<string, string> = {};

@@ -33,10 +33,15 @@ export interface ExecResult {
 
 /** At most this many channels at once on one connection (sshd's MaxSessions is 10 by default). */
 const CHANNELS = 6;
+/** Times a refused channel is opened again when no other is open (pauses of 20, 40, … 640 ms: about 1.3 s in all). */
+const CHANNEL_RETRIES = 6;
 
 /** A connected host. */
 export class HostConnection {
   private readonly channels = new Limiter(CHANNELS);
+  /** Channels open now, and what waits for one of them to close (a refused channel, to be opened again). */
+  private openChannels = 0;
+  private onChannelClose: (() => void)[] = [];
   closed = false;
   /** Commands run on this connection (for tests and the benchmark). */
   commands = 0;
@@ -62,25 +67,42 @@ export class HostConnection {
     const line = !this.become ? command : this.sudoPassword !== undefined ? `sudo -S -k -p '' -- ${command}` : `sudo -n -- ${command}`;
     if (this.become && this.sudoPassword !== undefined) stdin = Buffer.concat([Buffer.from(`${this.sudoPassword}\n`), Buffer.from(stdin ?? '')]);
     this.commands++;
-    return this.channels.run(
-      () =>
-        new Promise<ExecResult>((resolve, reject) => {
-          this.client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
-            if (err) return reject(new Error(`host ${this.host.name}: cannot run a command: ${err.message}`));
-            const out: Buffer[] = [];
-            const errs: Buffer[] = [];
-            let code = -1;
-            stream.on('data', (b: Buffer) => out.push(b));
-            stream.stderr.on('data', (b: Buffer) => errs.push(b));
-            stream.on('exit', (c: number | null, signal?: string) => {
-              code = c ?? (signal ? 128 : -1);
-            });
-            stream.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') }));
-            stream.on('error', reject);
-            stream.end(stdin ?? '');
-          });
-        }),
-    );
+    return this.channels.run(() => this.execOnce(line, stdin, 0));
+  }
+
+  /**
+   * One command on a new channel. Nothing ran when the host refuses to open one, so it is opened
+   * again: after another channel of this connection closes (sshd allows fewer sessions than we
+   * open: its MaxSessions), or, with none open, a few times with a growing pause (sshd has not yet
+   * freed the sessions of channels that just closed: seen on hosts under load right after boot).
+   */
+  private execOnce(line: string, stdin: string | Buffer | undefined, attempt: number): Promise<ExecResult> {
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
+        if (err && /open failed|Channel open failure/i.test(err.message) && !this.closed) {
+          const again = (n: number) => () => this.execOnce(line, stdin, n).then(resolve, reject);
+          if (this.openChannels > 0) return void this.onChannelClose.push(again(attempt));
+          if (attempt < CHANNEL_RETRIES) return void setTimeout(again(attempt + 1), 20 * 2 ** attempt);
+        }
+        if (err) return reject(new Error(`host ${this.host.name}: cannot run a command: ${err.message}`));
+        this.openChannels++;
+        stream.once('close', () => {
+          this.openChannels--;
+          for (const f of this.onChannelClose.splice(0)) f();
+        });
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let code = -1;
+        stream.on('data', (b: Buffer) => out.push(b));
+        stream.stderr.on('data', (b: Buffer) => errs.push(b));
+        stream.on('exit', (c: number | null, signal?: string) => {
+          code = c ?? (signal ? 128 : -1);
+        });
+        stream.on('close', () => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(errs).toString('utf8') }));
+        stream.on('error', reject);
+        stream.end(stdin ?? '');
+      });
+    });
   }
 
   /**

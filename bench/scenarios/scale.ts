@@ -1,0 +1,122 @@
+/**
+ * Scale: the CLI's whole-process plan of one stack of 1,000, 10,000 and 100,000 manifests (each
+ * applied once first, so the plan compares against recorded state), cold (no parse cache) and
+ * after a one-file commit, with CPU, wall and peak RSS; then how each grows with the number of
+ * resources, as a least-squares line (fixed cost + cost per resource).
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Row, Scenario, ScenarioResult } from '../types.js';
+import { commitOneFileChange } from '../generate.js';
+import { CLI, planWorld } from '../plan-world.js';
+import { fmtMs, gitSync, log, median } from '../util.js';
+import { loadMark, timeProcess, type ProcessSample } from '../whole-process.js';
+
+/** Least squares y = a + b·x. */
+export function fitLine(points: [number, number][]): { a: number; b: number } {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const b = sxx ? sxy / sxx : 0;
+  return { a: my - b * mx, b };
+}
+
+interface SizeResult {
+  n: number;
+  cold: ProcessSample[];
+  replan: ProcessSample[];
+}
+
+async function measure(n: number, runs: number): Promise<SizeResult> {
+  const w = await planWorld(n, `scale-${n}`);
+  const plan = ['plan', '--no-refresh', '--config', w.config];
+  const out: SizeResult = { n, cold: [], replan: [] };
+  for (let i = 0; i < runs; i++) {
+    rmSync(join(w.dataDir, 'parse-cache'), { recursive: true, force: true });
+    gitSync(w.repo, 'update-ref', 'refs/heads/main', w.seed.repo.head);
+    const cold = await timeProcess(process.execPath, [CLI, ...plan]);
+    if (!/Plan: 0 to create, 0 to update/.test(cold.stdout)) throw new Error(`cold plan of ${n}: expected no changes, got ${cold.stdout.slice(-300)}`);
+    await commitOneFileChange(w.repo, w.seed.repo.filePaths[Math.floor(w.seed.repo.filePaths.length / 2)], `scale ${i}`);
+    const replan = await timeProcess(process.execPath, [CLI, ...plan]);
+    if (!/Plan: 0 to create, 1 to update/.test(replan.stdout)) throw new Error(`re-plan of ${n}: expected 1 update, got ${replan.stdout.slice(-300)}`);
+    out.cold.push(cold);
+    out.replan.push(replan);
+    const f = (x: ProcessSample) => `${fmtMs(x.cpuMs)} CPU / ${fmtMs(x.wallMs)} / ${x.rssMB.toFixed(0)} MB`;
+    log(`  ${n}: ${i + 1}/${runs} (load ${cold.load.toFixed(1)}): cold plan ${f(cold)}; re-plan ${f(replan)}`);
+  }
+  rmSync(w.base, { recursive: true, force: true });
+  return out;
+}
+
+export const scaleScenario: Scenario = {
+  name: 'scale',
+  title: 'Scale: the CLI plan of one stack of 1,000 to 100,000 manifests (cold, and after a one-file commit), and how it grows',
+  async run(ctx): Promise<ScenarioResult> {
+    const sizes = ctx.quick ? [100, 300] : [1_000, 10_000, 100_000];
+    const results: SizeResult[] = [];
+    // The largest size runs fewer times: one cold plan of it takes tens of seconds.
+    for (const n of sizes) results.push(await measure(n, n >= 100_000 ? Math.min(2, ctx.iterations) : ctx.iterations));
+    const m = (xs: ProcessSample[], k: 'cpuMs' | 'wallMs' | 'rssMB') => median(xs.map((s) => s[k]));
+    const rows: Row[] = [];
+    const largest = sizes.at(-1)!;
+    for (const r of results) {
+      const mark = loadMark(r.cold);
+      const k = `${r.n / 1000}k`;
+      rows.push(
+        {
+          scenario: `10 scale ${k}`,
+          metric: `cold plan CPU${mark}`,
+          unit: 'ms',
+          driftless: m(r.cold, 'cpuMs'),
+          peer: null,
+          target: 'report',
+          pass: null,
+          samples: { driftless: r.cold.map((s) => s.cpuMs), peer: [] },
+        },
+        { scenario: `10 scale ${k}`, metric: `cold plan wall${mark}`, unit: 'ms', driftless: m(r.cold, 'wallMs'), peer: null, target: 'report', pass: null },
+        {
+          scenario: `10 scale ${k}`,
+          metric: 'cold plan peak RSS',
+          unit: 'MB',
+          driftless: m(r.cold, 'rssMB'),
+          peer: null,
+          target: r.n === largest && !ctx.quick ? '< 450 MB' : 'report',
+          pass: r.n === largest && !ctx.quick ? m(r.cold, 'rssMB') < 450 : null,
+        },
+        {
+          scenario: `10 scale ${k}`,
+          metric: `re-plan after a one-file commit, wall${mark}`,
+          unit: 'ms',
+          driftless: m(r.replan, 'wallMs'),
+          peer: null,
+          target: 'report',
+          pass: null,
+        },
+        { scenario: `10 scale ${k}`, metric: 're-plan peak RSS', unit: 'MB', driftless: m(r.replan, 'rssMB'), peer: null, target: 'report', pass: null },
+      );
+    }
+    const fit = (get: (r: SizeResult) => number) => fitLine(results.map((r) => [r.n, get(r)]));
+    const lines = {
+      coldCpu: fit((r) => m(r.cold, 'cpuMs')),
+      coldRss: fit((r) => m(r.cold, 'rssMB')),
+      replanWall: fit((r) => m(r.replan, 'wallMs')),
+      replanRss: fit((r) => m(r.replan, 'rssMB')),
+    };
+    const per = (l: { a: number; b: number }, unit: string, scale = 1) =>
+      `${l.a.toFixed(0)} ${unit} + ${(l.b * scale).toFixed(3)} ${unit === 'MB' ? 'KB' : unit} × N`;
+    return {
+      name: this.name,
+      title: this.title,
+      rows,
+      notes: [
+        'Whole `node bin/driftless.js plan --no-refresh` processes under GNU time, on the generated stack applied once to an fs target with embedded state ' +
+          '(the first cold plan of each size reads the store and leaves the state snapshot; the later ones read the snapshot). Re-plan: after a one-file commit, the parse cache warm.',
+        `Growth (least squares over ${sizes.map((n) => n.toLocaleString('en')).join(', ')}): cold plan CPU ${per(lines.coldCpu, 'ms')}; ` +
+          `cold plan peak RSS ${per(lines.coldRss, 'MB', 1024)}; re-plan wall ${per(lines.replanWall, 'ms')}; re-plan peak RSS ${per(lines.replanRss, 'MB', 1024)}.`,
+      ],
+      details: { fits: lines, samples: results },
+    };
+  },
+};
