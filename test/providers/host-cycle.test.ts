@@ -269,7 +269,14 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
     const h = fleet.hosts[2];
     await h.sh("echo 'MaxSessions 1' > /etc/ssh/sshd_config.d/max-sessions.conf && systemctl reload ssh");
     const { hostProvider } = await import('../../src/providers/host/index.js');
-    const target = { name: 'fleet', provider: 'host', user: 'root', privateKey: fleet.privateKey, connectTimeout: TEST_CONNECT_TIMEOUT, hosts: inventory(fleet, {}) };
+    const target = {
+      name: 'fleet',
+      provider: 'host',
+      user: 'root',
+      privateKey: fleet.privateKey,
+      connectTimeout: TEST_CONNECT_TIMEOUT,
+      hosts: inventory(fleet, {}),
+    };
     const session = (await hostProvider.connect(target)) as import('../../src/providers/host/session.js').HostSession;
     try {
       const conn = await session.connection(h.name);
