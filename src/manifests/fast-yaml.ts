@@ -1,5 +1,5 @@
 import { Ref, SecretRef } from './values.js';
-import { leadingSpaces, NO, scalar, splitKey, stripComment, trimSpaces, type No } from './fast-yaml-scalar.js';
+import { leadingSpaces, NO, ownString, scalar, splitKey, stripComment, trimSpaces, type No } from './fast-yaml-scalar.js';
 import { flowValue } from './fast-yaml-flow.js';
 
 /**
@@ -178,7 +178,7 @@ class Parser {
     let result: unknown;
     if (v.startsWith('!ref ') || v.startsWith('!secret ')) {
       const isRef = v.startsWith('!ref ');
-      const body = stripComment(trimSpaces(v.slice(isRef ? 5 : 8)));
+      const body = ownString(stripComment(trimSpaces(v.slice(isRef ? 5 : 8))));
       if (!body || /^["'!&*[{|>]/.test(body)) return NO;
       if (isRef) result = Ref.parse(body) ?? NO;
       else result = /^[A-Za-z_][A-Za-z0-9_]*$/.test(body) ? new SecretRef(body) : NO;

@@ -3,6 +3,7 @@ import type { CST } from 'yaml';
 import { Ref, SecretRef } from './values.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parseFastYaml } from './fast-yaml.js';
+import { ownString } from './fast-yaml-scalar.js';
 
 /** Limits that keep a hostile manifest from exhausting the service. */
 export const LIMITS = {
@@ -19,7 +20,7 @@ const refTag: ScalarTag = {
   identify: (v) => v instanceof Ref,
   resolve(str, onError) {
     // Taken as written: Ref.parse would trim characters YAML keeps (U+00A0, U+3000, …).
-    const ref = str === str.trim() ? Ref.parse(str) : null;
+    const ref = str === str.trim() ? Ref.parse(ownString(str)) : null;
     if (!ref) {
       onError(`!ref must look like Kind/name.outputs.field (or stack:Kind/name.outputs.field), got "${str}"`);
       return str;
@@ -37,7 +38,7 @@ const secretTag: ScalarTag = {
       onError(`!secret takes a name of letters, digits and _, got "${str}"`);
       return str;
     }
-    return new SecretRef(str) as unknown as string;
+    return new SecretRef(ownString(str)) as unknown as string;
   },
   stringify: (item) => String(item.value),
 };
@@ -116,9 +117,20 @@ export function parseWithYaml(file: string, source: string): ParsedFile {
       diagnostics.push({ file, line: pos.line, col: pos.col, message: `document nests deeper than ${LIMITS.maxDepth} levels` });
       return;
     }
-    out.push({ index, value, line: pos.line, col: pos.col });
+    out.push({ index, value: ownStrings(value), line: pos.line, col: pos.col });
   });
   return { docs: out, diagnostics };
+}
+
+/** `v` with every string of its plain objects and arrays its own (see ownString), changed in place. */
+function ownStrings(v: unknown): unknown {
+  if (typeof v === 'string') return ownString(v);
+  if (Array.isArray(v)) for (let i = 0; i < v.length; i++) v[i] = ownStrings(v[i]);
+  else if (v && typeof v === 'object' && v.constructor === Object) {
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) o[k] = ownStrings(o[k]);
+  }
+  return v;
 }
 
 /** Pass the parser's tokens through, noting a second %YAML directive before one document (the spec forbids it; `yaml` does not check). */
