@@ -12,7 +12,7 @@
  * is written with mode 0600 like the store's own files.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { RecordedResource } from '../plan/model.js';
@@ -78,9 +78,4 @@ export function writeSnapshot(dataDir: string, stateDir: string, stacks: Map<str
   const tmp = join(dataDir, `${FILE}.${process.pid}.tmp`);
   writeFileSync(tmp, serialize(file), { mode: 0o600 });
   renameSync(tmp, join(dataDir, FILE));
-}
-
-/** Remove the copy (it would be stale anyway; this only saves reading it). */
-export function dropSnapshot(dataDir: string): void {
-  rmSync(join(dataDir, FILE), { force: true });
 }
