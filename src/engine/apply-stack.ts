@@ -144,11 +144,13 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       },
     };
     const rollout = at.repoConfig.stacks[req.stack].rollout;
-    const hosted = [...planned.steps].map(([id, s]) => {
-      const r = s.desired ?? s.recorded;
-      return { id, host: r ? ws.memberOf(r) : undefined };
-    });
-    const waves = rollout && hosted.length ? planWaves(hosted, rollout) : undefined;
+    const waves =
+      rollout && planned.steps.size
+        ? planWaves(
+            [...planned.steps.keys()].map((id) => ({ id, host: ws.hostOfStep(planned, id) })),
+            rollout,
+          )
+        : undefined;
     const previous = waves ? (await store.stackState(key)).appliedCommit : null;
     const trigger = resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger;
     const result = await executePlan({ ...exec, planned, trigger, ...(waves ? { waves } : {}) });

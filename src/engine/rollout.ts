@@ -45,12 +45,7 @@ export async function revertStoppedWave(ws: Workspace, req: RevertRequest): Prom
     planned: revert.planned,
     trigger: `revert of wave ${report.stoppedAt + 1} of run ${req.result.runId} (${[...hosts].join(', ')}) to ${req.previous.slice(0, 12)}`,
   });
-  const hostOfId = (id: string) => {
-    const s = revert.planned.steps.get(id);
-    const r = s?.desired ?? s?.recorded;
-    return r ? ws.memberOf(r) : undefined;
-  };
-  const notOk = new Set(run.results.filter((r) => r.outcome !== 'ok').map((r) => hostOfId(r.id)));
+  const notOk = new Set(run.results.filter((r) => r.outcome !== 'ok').map((r) => ws.hostOfStep(revert.planned, r.id)));
   const reverted = new Set([...hosts].filter((h) => !notOk.has(h)));
   return {
     ...base,
@@ -68,11 +63,7 @@ async function planRevert(ws: Workspace, stack: string, commit: string, hosts: R
   const planned = (await ws.planStack(inputs, { refresh: true })).planned;
   if (!planned) return { error: `the stack at ${commit.slice(0, 12)} could not be planned` };
   if (planned.plan.errors.length) return { error: `the plan of ${commit.slice(0, 12)} has errors: ${planned.plan.errors.join('; ')}` };
-  const hostOfId = (id: string) => {
-    const r = planned.desired.resources.get(id) ?? planned.recorded.get(id);
-    return r ? ws.memberOf(r) : undefined;
-  };
-  const mine = (id: string) => hosts.has(hostOfId(id) ?? '');
+  const mine = (id: string) => hosts.has(ws.hostOfStep(planned, id) ?? '');
   const others = new Set(planned.plan.changes.map((c) => c.id).filter((id) => !mine(id)));
   const only = withoutChanges(planned, others);
   // Records of other hosts' resources stay as the stopped run left them.

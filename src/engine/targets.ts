@@ -1,4 +1,4 @@
-import { readOnlySession, type Observed, type Provider, type ResourceBase, type Session, type TargetConfig } from '../sdk/provider.js';
+import { providerFor, readOnlySession, type Observed, type Provider, type ResourceBase, type Session, type TargetConfig } from '../sdk/provider.js';
 import { mapLimit } from '../sdk/concurrency.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
@@ -29,8 +29,7 @@ export class TargetSessions {
 
   /** The session for a stack's target of `apiVersion`'s provider, or undefined when the stack names none. */
   async sessionFor(repoConfig: RepoConfig, stack: string, apiVersion: string, mode: SessionMode = {}): Promise<Session | undefined> {
-    const group = apiVersion.split('/')[0];
-    const provider = this.providers.find((p) => p.group === group);
+    const provider = providerFor(this.providers, apiVersion);
     if (!provider) return undefined;
     const targetName = repoConfig.stacks[stack]?.targets[provider.name];
     const target = targetName ? this.targets[targetName] : undefined;
@@ -52,20 +51,9 @@ export class TargetSessions {
     return (v) => map.get(v);
   }
 
-  /**
-   * Read the live state of recorded resources, batched per provider. A field recorded as a masked
-   * secret is given to the provider in clear (`secret`), so that it can find the object. `mode`
-   * picks the sessions: read-only ones for a drift check or a plan.
-   */
   /** Let each session start what these resources need (host connections) while other work goes on; never throws, never waits. */
   prepare(repoConfig: RepoConfig, stack: string, resources: Iterable<ResourceBase>, mode: SessionMode = {}): void {
-    const byVersion = new Map<string, ResourceBase[]>();
-    for (const r of resources) {
-      const list = byVersion.get(r.apiVersion);
-      if (list) list.push(r);
-      else byVersion.set(r.apiVersion, [r]);
-    }
-    for (const [apiVersion, list] of byVersion) {
+    for (const [apiVersion, list] of byApiVersion(resources)) {
       this.sessionFor(repoConfig, stack, apiVersion, mode).then(
         (s) => s?.prepare?.(list),
         () => undefined, // the refresh that follows reports it
@@ -73,6 +61,11 @@ export class TargetSessions {
     }
   }
 
+  /**
+   * Read the live state of recorded resources, batched per provider. A field recorded as a masked
+   * secret is given to the provider in clear (`secret`), so that it can find the object. `mode`
+   * picks the sessions: read-only ones for a drift check or a plan.
+   */
   async refresh(
     repoConfig: RepoConfig,
     stack: string,
@@ -80,16 +73,12 @@ export class TargetSessions {
     secret: (name: string) => string | undefined = () => undefined,
     mode: SessionMode = {},
   ): Promise<Map<string, Observed | null>> {
-    const byVersion = new Map<string, RecordedResource[]>();
-    for (const rec of recorded.values()) {
+    const unmasked = [...recorded.values()].map((rec) => {
       const spec = unmaskSpec(rec.spec, secret);
-      const r = spec === rec.spec ? rec : { ...rec, spec };
-      const list = byVersion.get(r.apiVersion) ?? [];
-      list.push(r);
-      byVersion.set(r.apiVersion, list);
-    }
+      return spec === rec.spec ? rec : { ...rec, spec };
+    });
     const live = new Map<string, Observed | null>();
-    for (const [apiVersion, list] of byVersion) {
+    for (const [apiVersion, list] of byApiVersion(unmasked)) {
       const session = await this.sessionFor(repoConfig, stack, apiVersion, mode);
       if (!session) continue;
       const observed = session.readMany ? await session.readMany(list) : await mapLimit(list, 16, (r) => session.read(r));
@@ -174,6 +163,17 @@ export async function targetDiagnostics(
           : `unknown target ${targetName}: the server config defines ${known.length ? known.join(', ') : `no ${provider.name} targets`}`,
       });
     }
+  }
+  return out;
+}
+
+/** Resources grouped by apiVersion (each group goes to one provider's session), in first-seen order. */
+function byApiVersion<T extends { apiVersion: string }>(items: Iterable<T>): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of items) {
+    const list = out.get(r.apiVersion);
+    if (list) list.push(r);
+    else out.set(r.apiVersion, [r]);
   }
   return out;
 }

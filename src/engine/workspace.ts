@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { memberOf, type Observed, type Provider } from '../sdk/provider.js';
+import { memberOf, providerFor, type Observed, type Provider } from '../sdk/provider.js';
 import { TargetSessions, targetDiagnostics, type SessionMode } from './targets.js';
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
@@ -167,18 +167,20 @@ export class Workspace {
     return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
   }
 
-  /** The member (host) a resource was spread onto (`nginx@web-1` -> `web-1`), or undefined: its provider does not spread. */
-  memberOf(r: { apiVersion: string; name: string }): string | undefined {
-    const group = r.apiVersion.split('/')[0];
-    return this.providers.find((p) => p.group === group)?.expand ? memberOf(r.name) : undefined;
+  /**
+   * The member (host) a planned step's resource was spread onto (`File/motd@web-1` -> `web-1`), or
+   * undefined: a resource whose provider does not spread (an `@` in its name means nothing).
+   */
+  hostOfStep(planned: PlannedStack, id: string): string | undefined {
+    const r = planned.desired.resources.get(id) ?? planned.recorded.get(id);
+    return r && providerFor(this.providers, r.apiVersion)?.expand ? memberOf(r.name) : undefined;
   }
 
   /** How a stack's manifests spread over their targets' members (a host provider's `spec.hosts`). */
   private expanderFor(repoConfig: RepoConfig, stack: string): ExpanderFor {
     const targets = repoConfig.stacks[stack]?.targets ?? {};
     return (r) => {
-      const group = r.apiVersion.split('/')[0];
-      const provider = this.providers.find((p) => p.group === group);
+      const provider = providerFor(this.providers, r.apiVersion);
       const target = provider?.expand ? this.config.targets[targets[provider.name] ?? ''] : undefined;
       if (!provider?.expand || !target || target.provider !== provider.name) return undefined;
       return (spec) => provider.expand!(spec, target);

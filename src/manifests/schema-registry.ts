@@ -1,7 +1,7 @@
 import type { Ajv, ValidateFunction, ErrorObject } from 'ajv';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { KindInfo, ProviderKinds } from '../sdk/provider.js';
+import { providerFor, type KindInfo, type ProviderKinds } from '../sdk/provider.js';
 import { loadSchema } from './schema-files.js';
 import { boundFormats } from './bounded-formats.js';
 import { linearRegExp, PatternRefused } from './linear-regexp.js';
@@ -240,8 +240,7 @@ export class SchemaRegistry {
   }
 
   providerFor(apiVersion: string): ProviderKinds | undefined {
-    const group = apiVersion.split('/')[0];
-    return this.providers.find((p) => p.group === group);
+    return providerFor(this.providers, apiVersion);
   }
 }
 

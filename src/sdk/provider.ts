@@ -74,6 +74,12 @@ export interface Expansion {
   spec: Spec;
 }
 
+/** The provider (or provider view) whose API group `apiVersion` names (`fs.driftless.dev/v1` -> fs). */
+export function providerFor<P extends { group: string }>(providers: readonly P[], apiVersion: string): P | undefined {
+  const group = apiVersion.split('/')[0];
+  return providers.find((p) => p.group === group);
+}
+
 /** The suffix an expanded resource's name carries: `nginx@web-1` -> `web-1`; undefined when not expanded. */
 export function memberOf(name: string): string | undefined {
   const i = name.lastIndexOf('@');
