@@ -81,7 +81,8 @@ export class HostConnection {
       this.client.exec(line, (err: Error | undefined, stream: ClientChannel) => {
         if (err && /open failed|Channel open failure/i.test(err.message) && !this.closed) {
           const again = (n: number) => () => this.execOnce(line, stdin, n).then(resolve, reject);
-          if (this.openChannels > 0) return void this.onChannelClose.push(again(attempt));
+          // Waiting for a close starts the count of pauses again: those are for a host with none open.
+          if (this.openChannels > 0) return void this.onChannelClose.push(again(0));
           if (attempt < CHANNEL_RETRIES) return void setTimeout(again(attempt + 1), 20 * 2 ** attempt);
         }
         if (err) return reject(new Error(`host ${this.host.name}: cannot run a command: ${err.message}`));
