@@ -3,13 +3,14 @@
  * "`from` must come after `to`" (from depends on to).
  */
 export class Graph {
-  private deps = new Map<string, Set<string>>();
-  private rdeps = new Map<string, Set<string>>();
+  /** Edges by node; a node with none has no Set of its own (most of them, in a large stack). */
+  private deps = new Map<string, Set<string> | undefined>();
+  private rdeps = new Map<string, Set<string> | undefined>();
 
   add(id: string): void {
     if (!this.deps.has(id)) {
-      this.deps.set(id, new Set());
-      this.rdeps.set(id, new Set());
+      this.deps.set(id, undefined);
+      this.rdeps.set(id, undefined);
     }
   }
 
@@ -17,8 +18,8 @@ export class Graph {
   connect(from: string, to: string): void {
     this.add(from);
     this.add(to);
-    this.deps.get(from)!.add(to);
-    this.rdeps.get(to)!.add(from);
+    edgesOf(this.deps, from).add(to);
+    edgesOf(this.rdeps, to).add(from);
   }
 
   has(id: string): boolean {
@@ -63,7 +64,7 @@ export class Graph {
    */
   topologicalOrder(): string[] | null {
     const remaining = new Map<string, number>();
-    for (const [id, d] of this.deps) remaining.set(id, d.size);
+    for (const [id, d] of this.deps) remaining.set(id, d?.size ?? 0);
     let layer = [...remaining]
       .filter(([, n]) => n === 0)
       .map(([id]) => id)
@@ -73,7 +74,7 @@ export class Graph {
       const next: string[] = [];
       for (const id of layer) {
         out.push(id);
-        for (const r of this.rdeps.get(id)!) {
+        for (const r of this.rdeps.get(id) ?? NONE) {
           const n = remaining.get(r)! - 1;
           remaining.set(r, n);
           if (n === 0) next.push(r);
@@ -113,5 +114,11 @@ export class Graph {
   }
 }
 
-/** The edges of a node that is not in the graph. */
+/** The edges of a node that has none. */
 const NONE: ReadonlySet<string> = new Set();
+
+function edgesOf(m: Map<string, Set<string> | undefined>, id: string): Set<string> {
+  let s = m.get(id);
+  if (!s) m.set(id, (s = new Set()));
+  return s;
+}

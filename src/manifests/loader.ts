@@ -30,8 +30,11 @@ export interface LoadedStack {
   treeOid: string | null;
 }
 
+type FileResource = ManifestResource & { docIndex: number; line: number; col: number };
+
 interface FileResult {
-  resources: (ManifestResource & { docIndex: number; line: number; col: number })[];
+  /** The resources as parsed (dropped once located: the located ones hold the same). */
+  resources?: FileResource[];
   diagnostics: Omit<Diagnostic, 'file'>[];
   /** The resources with their location at the path last seen (reused while the file stays put). */
   located?: { path: string; resources: LocatedResource[] };
@@ -155,13 +158,16 @@ export class ManifestLoader {
       const r = this.files.get(`${f.oid}:${registry.key}`)!;
       for (const d of r.diagnostics) diagnostics.push({ file: f.path, ...d });
       if (r.located?.path !== f.path) {
+        const parsed: FileResource[] =
+          r.resources ?? r.located!.resources.map(({ loc, ...rest }) => ({ ...rest, docIndex: loc.docIndex, line: loc.line, col: loc.col }));
         r.located = {
           path: f.path,
-          resources: r.resources.map((res) => {
+          resources: parsed.map((res) => {
             const { docIndex, line, col, ...rest } = res;
             return { ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } };
           }),
         };
+        r.resources = undefined;
       }
       for (const res of r.located.resources) resources.push(res);
     }
@@ -188,14 +194,15 @@ export function loadFile(file: string, source: string, registry: SchemaRegistry)
 
 /** Validate one parsed file (positions of schema errors are found by re-parsing `source`). Pure. */
 export function validateParsed(parsed: ParsedFile, source: string, registry: SchemaRegistry): FileResult {
-  const out: FileResult = { resources: [], diagnostics: parsed.diagnostics.map(({ file: _f, ...d }) => d) };
+  const resources: FileResource[] = [];
+  const out = { resources, diagnostics: parsed.diagnostics.map(({ file: _f, ...d }) => d) };
   for (const doc of parsed.docs) {
     const r = validateDocument(doc.value, registry);
     for (const issue of r.issues) {
       const pos = issue.path.length ? locate(source, doc.index, issue.path, issue.target) : { line: doc.line, col: doc.col };
       out.diagnostics.push({ line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resourceId, field: '/' + issue.path.join('/') });
     }
-    if (r.resource) out.resources.push({ ...r.resource, docIndex: doc.index, line: doc.line, col: doc.col });
+    if (r.resource) resources.push({ ...r.resource, docIndex: doc.index, line: doc.line, col: doc.col });
   }
   return out;
 }

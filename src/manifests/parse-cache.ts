@@ -4,21 +4,30 @@
  * that changed. Entries live in segment files of one schema digest (the schemas, the parser's
  * version): a schema change makes every older entry unreachable, and the next compaction deletes it.
  *
+ * A segment is a header line, one line per entry (`OID JSON`), and a last line with the SHA-256 of
+ * all before it. It is written and read a line at a time: a reader indexes the lines and parses an
+ * entry only when it is asked for, and a compaction copies lines without parsing them, so no step
+ * holds the whole cache as one string or one parsed value.
+ *
  * Safe against a crash mid-write: a segment is written to a temporary name and renamed into place,
- * so a reader sees a whole segment or none; each segment carries the SHA-256 of its body, and a
- * segment that does not check (truncated, corrupted, another format) is ignored, never trusted.
+ * so a reader sees a whole segment or none; a segment that does not check (truncated, corrupted,
+ * another format) is ignored, never trusted.
  * Several processes may share the directory: names are unique, and a segment deleted under a
  * reader is a miss. Bounded: past `maxSegments` segments or `maxBytes`, the next write compacts
  * them into one, dropping other digests' segments, and the entries not in use now if still too big.
  * Every I/O error is a miss (or a write skipped): the cache never fails a command.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeEntry, encodeEntry, type Encoded } from './parse-cache-codec.js';
+import { decodeEntry, encodeEntry } from './parse-cache-codec.js';
 
-const MAGIC = 'driftless-parse-cache 1';
+const MAGIC = 'driftless-parse-cache 2';
 const SUFFIX = '.seg';
+const END = 'end ';
+const OID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** Bytes gathered before one write. */
+const CHUNK = 1 << 20;
 
 export interface ParseCacheOptions {
   /** Compact past this many segments of one digest. */
@@ -33,11 +42,18 @@ interface Segment {
   bytes: number;
 }
 
+/** One entry's line in a segment read into memory: its JSON is `bytes[start, end)`. */
+interface Line {
+  bytes: Buffer;
+  start: number;
+  end: number;
+}
+
 export class ParseCache {
   private readonly maxSegments: number;
   private readonly maxBytes: number;
-  /** Entries read from disk, by digest then blob id (decoded lazily: most are read once). */
-  private loaded = new Map<string, Map<string, unknown>>();
+  /** Entries read from disk, by digest then blob id (parsed only when asked for: most are read once). */
+  private loaded = new Map<string, Map<string, Line>>();
   stats = { segmentsRead: 0, segmentsIgnored: 0, written: 0, compactions: 0 };
 
   constructor(
@@ -53,10 +69,10 @@ export class ParseCache {
     const entries = this.entries(digest);
     const out = new Map<string, unknown>();
     for (const oid of oids) {
-      const e = entries.get(oid);
-      if (e === undefined) continue;
-      const v = decodeEntry(e);
+      const line = entries.get(oid);
+      if (line === undefined) continue;
       entries.delete(oid); // decoded once: the caller keeps the value
+      const v = decodeLine(line);
       if (v !== null) out.set(oid, v);
     }
     return out;
@@ -68,93 +84,86 @@ export class ParseCache {
    * left out.
    */
   put(digest: string, results: ReadonlyMap<string, unknown>, inUse: ReadonlySet<string>): void {
-    const fresh: [string, Encoded][] = [];
-    for (const [oid, v] of results) {
-      const e = encodeEntry(v);
-      if (e) fresh.push([oid, e]);
-    }
-    if (!fresh.length) return;
     try {
       mkdirSync(this.dir, { recursive: true });
       const segments = this.segments();
       const mine = segments.filter((s) => s.digest === digest);
       const total = segments.reduce((n, s) => n + s.bytes, 0);
       if (mine.length + 1 > this.maxSegments || total > this.maxBytes || mine.length < segments.length) {
-        this.compact(digest, fresh, segments, inUse);
+        this.compact(digest, results, segments, inUse);
       } else {
-        this.write(digest, fresh);
+        const w = new SegmentWriter(this.dir, digest);
+        try {
+          for (const [oid, v] of results) w.entry(oid, v);
+          if (w.entries) {
+            w.finish();
+            this.stats.written++;
+          }
+        } finally {
+          w.abandon();
+        }
       }
     } catch {
       // A read-only or full disk: the results stay in memory only.
     }
   }
 
-  /** One segment replacing all: this digest's entries still readable, then the fresh ones. */
-  private compact(digest: string, fresh: [string, Encoded][], segments: Segment[], inUse: ReadonlySet<string>): void {
-    const merged = new Map<string, unknown>();
-    for (const s of segments) if (s.digest === digest) for (const [oid, e] of this.readSegment(s.file, digest) ?? []) merged.set(oid, e);
-    for (const [oid, e] of fresh) merged.set(oid, e);
-    let list = [...merged];
-    let body = JSON.stringify(list);
-    if (body.length > this.maxBytes) {
-      list = list.filter(([oid]) => inUse.has(oid));
-      body = JSON.stringify(list);
+  /**
+   * One segment replacing all: this digest's entries still readable (their lines copied as they
+   * are), then the fresh ones. Past `maxBytes`, only the entries in use are kept.
+   */
+  private compact(digest: string, fresh: ReadonlyMap<string, unknown>, segments: Segment[], inUse: ReadonlySet<string>): void {
+    const merged = new Map<string, Line | { value: unknown }>();
+    for (const s of segments) if (s.digest === digest) for (const [oid, line] of this.readSegment(s.file, digest) ?? []) merged.set(oid, line);
+    for (const [oid, value] of fresh) merged.set(oid, { value });
+    let size = 0;
+    for (const e of merged.values()) size += 'bytes' in e ? e.end - e.start + 42 : 0;
+    const keepAll = size <= this.maxBytes;
+    const w = new SegmentWriter(this.dir, digest);
+    try {
+      for (const [oid, e] of merged) {
+        if (!keepAll && !inUse.has(oid)) continue;
+        if ('bytes' in e) w.line(oid, e.bytes, e.start, e.end);
+        else w.entry(oid, e.value);
+        if (w.bytes > this.maxBytes) break;
+      }
+      if (w.bytes <= this.maxBytes && w.entries) w.finish();
+    } finally {
+      w.abandon();
     }
-    if (body.length <= this.maxBytes) this.writeBody(digest, body);
     for (const s of segments) this.remove(s.file);
     for (const f of this.listFiles()) if (f.includes('.tmp-')) this.remove(f);
     this.stats.compactions++;
   }
 
-  private write(digest: string, entries: [string, Encoded][]): void {
-    this.writeBody(digest, JSON.stringify(entries));
-  }
-
-  private writeBody(digest: string, body: string): void {
-    const sum = createHash('sha256').update(body).digest('hex');
-    const name = `${digest}-${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}${SUFFIX}`;
-    const tmp = join(this.dir, `${name}.tmp-${process.pid}`);
-    writeFileSync(tmp, `${MAGIC} ${digest} ${sum}\n${body}`);
-    renameSync(tmp, join(this.dir, name));
-    this.stats.written++;
-  }
-
-  /** Every entry under `digest` on disk (encoded), read once per process. */
-  private entries(digest: string): Map<string, unknown> {
+  /** Every entry under `digest` on disk (unparsed), read once per process. */
+  private entries(digest: string): Map<string, Line> {
     let m = this.loaded.get(digest);
     if (m) return m;
     m = new Map();
     for (const s of this.segments()) {
       if (s.digest !== digest) continue;
-      const list = this.readSegment(s.file, digest);
-      if (!list) continue;
-      for (const [oid, e] of list) m.set(oid, e);
+      for (const [oid, line] of this.readSegment(s.file, digest) ?? []) m.set(oid, line);
     }
     this.loaded.set(digest, m);
     return m;
   }
 
-  /** A segment's entries, or null when it does not check (and is then ignored). */
-  private readSegment(file: string, digest: string): [string, unknown][] | null {
+  /** A segment's entry lines, or null when it does not check (and is then ignored). */
+  private readSegment(file: string, digest: string): Map<string, Line> | null {
     let bytes: Buffer;
     try {
       bytes = readFileSync(join(this.dir, file));
     } catch {
       return null; // deleted by another process's compaction: a miss
     }
-    // The body's bytes are hashed as read: a string would be encoded back to UTF-8 first.
-    const nl = bytes.indexOf(0x0a);
-    const head = nl < 0 ? '' : bytes.subarray(0, nl).toString('latin1');
-    const body = bytes.subarray(nl + 1);
-    const [magic, formatVersion, d, sum] = head.split(' ');
-    const checked = `${magic} ${formatVersion}` === MAGIC && d === digest && sum === createHash('sha256').update(body).digest('hex');
-    const list = checked ? entryList(body.toString('utf8')) : null;
-    if (!list) {
+    const lines = segmentLines(bytes, digest);
+    if (!lines) {
       this.stats.segmentsIgnored++;
       return null;
     }
     this.stats.segmentsRead++;
-    return list;
+    return lines;
   }
 
   private segments(): Segment[] {
@@ -187,14 +196,109 @@ export class ParseCache {
   }
 }
 
-/** A segment body's [blob id, entry] pairs, or null when it is not such a JSON list. */
-function entryList(body: string): [string, unknown][] | null {
-  let v: unknown;
+/**
+ * Writes one segment a line at a time to a temporary file, hashing what it writes, and renames it
+ * into place on `finish` (`abandon` removes a segment left unfinished).
+ */
+class SegmentWriter {
+  private readonly name: string;
+  private readonly tmp: string;
+  private fd: number;
+  private hash: Hash = createHash('sha256');
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  bytes = 0;
+  entries = 0;
+
+  constructor(
+    private readonly dir: string,
+    digest: string,
+  ) {
+    this.name = `${digest}-${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}${SUFFIX}`;
+    this.tmp = join(dir, `${this.name}.tmp-${process.pid}`);
+    this.fd = openSync(this.tmp, 'w');
+    this.push(Buffer.from(`${MAGIC} ${digest}\n`, 'latin1'));
+  }
+
+  /** A value's line (skipped when the value cannot be encoded exactly). */
+  entry(oid: string, value: unknown): void {
+    const e = encodeEntry(value);
+    if (!e) return;
+    this.push(Buffer.from(`${oid} ${JSON.stringify(e)}\n`, 'utf8'));
+    this.entries++;
+  }
+
+  /** A line read from another segment, as it is. */
+  line(oid: string, bytes: Buffer, start: number, end: number): void {
+    this.push(Buffer.from(`${oid} `, 'latin1'));
+    this.push(bytes.subarray(start, end + 1)); // with its newline
+    this.entries++;
+  }
+
+  private push(b: Buffer): void {
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    this.bytes += b.length;
+    if (this.pendingBytes >= CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    const b = Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.hash.update(b);
+    writeSync(this.fd, b);
+  }
+
+  finish(): void {
+    this.flush();
+    writeSync(this.fd, `${END}${this.hash.digest('hex')}\n`);
+    closeSync(this.fd);
+    this.fd = -1;
+    renameSync(this.tmp, join(this.dir, this.name));
+  }
+
+  abandon(): void {
+    if (this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * A segment's entry lines by blob id, or null when it is not one whole segment of `digest`: the
+ * header, lines of a blob id and JSON text, and the checksum line over all before it.
+ */
+function segmentLines(bytes: Buffer, digest: string): Map<string, Line> | null {
+  const headEnd = bytes.indexOf(0x0a);
+  if (headEnd < 0 || bytes.subarray(0, headEnd).toString('latin1') !== `${MAGIC} ${digest}`) return null;
+  if (bytes.length < 2 || bytes[bytes.length - 1] !== 0x0a) return null;
+  const lastStart = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1;
+  const last = bytes.subarray(lastStart, bytes.length - 1).toString('latin1');
+  if (lastStart <= headEnd || last !== END + createHash('sha256').update(bytes.subarray(0, lastStart)).digest('hex')) return null;
+  const out = new Map<string, Line>();
+  for (let at = headEnd + 1; at < lastStart; ) {
+    const nl = bytes.indexOf(0x0a, at);
+    const space = bytes.indexOf(0x20, at);
+    if (space < 0 || space > nl) return null;
+    const oid = bytes.subarray(at, space).toString('latin1');
+    if (!OID.test(oid)) return null;
+    out.set(oid, { bytes, start: space + 1, end: nl });
+    at = nl + 1;
+  }
+  return out;
+}
+
+/** An entry line's value, or null when it is not a well-formed entry. */
+function decodeLine(line: Line): unknown {
   try {
-    v = JSON.parse(body);
+    return decodeEntry(JSON.parse(line.bytes.toString('utf8', line.start, line.end)));
   } catch {
     return null;
   }
-  const ok = Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && /^[0-9a-f]{40,64}$/.test(p[0]));
-  return ok ? (v as [string, unknown][]) : null;
 }

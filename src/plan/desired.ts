@@ -48,23 +48,33 @@ interface KindFacts {
  * Natural keys, implicit references and the kind's own checks are pure functions of an (immutable,
  * cached) spec and the resource's name: computed once per pair.
  */
-const factsCache = new WeakMap<object, Map<string, KindFacts>>();
+const factsCache = new WeakMap<object, { name: string; facts: KindFacts } | Map<string, KindFacts>>();
 function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
-  // By spec and name: the resources one manifest spreads over hosts share a spec, not a name.
-  let byName = factsCache.get(r.spec);
-  if (!byName) factsCache.set(r.spec, (byName = new Map()));
-  let f = byName.get(r.name);
-  if (!f) {
-    f = {
-      key: info.naturalKey(r.spec, r.name),
-      refs: info.references?.(r.spec, r.name) ?? [],
-      problems: checkSpec(info, r),
-      triggers: info.triggers?.(r.spec, r.name) ?? [],
-    };
-    byName.set(r.name, f);
-  }
-  return f;
+  // By spec and name: the resources one manifest spreads over hosts share a spec, not a name (one
+  // name is kept without a Map: most specs have one).
+  const cached = factsCache.get(r.spec);
+  const hit = cached instanceof Map ? cached.get(r.name) : cached?.name === r.name ? cached.facts : undefined;
+  if (hit) return hit;
+  const facts: KindFacts = {
+    key: info.naturalKey(r.spec, r.name),
+    refs: info.references?.(r.spec, r.name) ?? NO_REFS,
+    problems: checkSpec(info, r),
+    triggers: info.triggers?.(r.spec, r.name) ?? NO_TRIGGERS,
+  };
+  if (cached instanceof Map) cached.set(r.name, facts);
+  else if (cached)
+    factsCache.set(
+      r.spec,
+      new Map([
+        [cached.name, cached.facts],
+        [r.name, facts],
+      ]),
+    );
+  else factsCache.set(r.spec, { name: r.name, facts });
+  return facts;
 }
+const NO_REFS: KindFacts['refs'] = [];
+const NO_TRIGGERS: KindFacts['triggers'] = [];
 
 /** The kind's `validate` hook; a hook that throws (a third-party bug) is reported on the spec, not raised. */
 function checkSpec(info: KindInfo, r: LocatedResource): SpecProblem[] {

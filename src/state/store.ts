@@ -166,21 +166,8 @@ export class StateStore {
     this.wroteState = true;
     await tx.query(
       `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
-         spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`,
-      [
-        k.repo,
-        k.stack,
-        res.id,
-        res.apiVersion,
-        res.kind,
-        res.name,
-        JSON.stringify(res.spec),
-        JSON.stringify(res.outputs),
-        JSON.stringify(res.deps),
-        res.protect,
-      ],
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${RESOURCE_CONFLICT}`,
+      [k.repo, k.stack, ...resourceValues(res)],
     );
   }
 
@@ -276,12 +263,21 @@ export class StateStore {
    * a change state does not hold. Returns the new serial.
    */
   async journalDone(id: number, k: StackKey, effect: { put: RecordedResource } | { forget: string }): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      await this.journalFinish(id, 'ok', undefined, tx);
-      if ('put' in effect) await this.writeResource(tx, k, effect.put);
-      else await this.removeResource(tx, k, effect.forget);
-      return this.bump(tx, k);
-    });
+    // One statement: its parts commit together, with the serial's bump. As a transaction of three
+    // statements it cost four more round trips per resource, most of an apply's time on embedded state.
+    this.wroteState = true;
+    const write =
+      'put' in effect
+        ? `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
+           VALUES ($1, $2, $4, $5, $6, $7, $8, $9, $10, $11) ${RESOURCE_CONFLICT}`
+        : 'DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $4';
+    const r = await this.db.query<{ serial: string }>(
+      `WITH j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id = $3), w AS (${write})
+       INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
+       ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`,
+      [k.repo, k.stack, id, ...('put' in effect ? resourceValues(effect.put) : [effect.forget])],
+    );
+    return Number(r.rows[0].serial);
   }
 
   async unfinishedJournal(k: StackKey): Promise<JournalEntry[]> {
@@ -367,4 +363,13 @@ export class StateStore {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/** An insert into `resources` replaces the row of the same id. */
+const RESOURCE_CONFLICT = `ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
+  spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`;
+
+/** A resource's columns after repo and stack: id, api_version, kind, name, spec, outputs, deps, protect. */
+function resourceValues(res: RecordedResource): unknown[] {
+  return [res.id, res.apiVersion, res.kind, res.name, JSON.stringify(res.spec), JSON.stringify(res.outputs), JSON.stringify(res.deps), res.protect];
 }

@@ -85,7 +85,7 @@ describe('persistent parse cache', () => {
       ['empty', () => truncateSync(file, 0)],
       // Still valid JSON, one value changed: only the checksum can tell.
       ['corrupted', () => writeFileSync(file, good.toString('utf8').replace('etc/motd', 'etc/mote'))],
-      ['another format', () => writeFileSync(file, good.toString('utf8').replace('driftless-parse-cache 1', 'driftless-parse-cache 9'))],
+      ['another format', () => writeFileSync(file, good.toString('utf8').replace('driftless-parse-cache 2', 'driftless-parse-cache 9'))],
       ['garbage', () => writeFileSync(file, Buffer.from([0xff, 0x00, 0x0a, 0x7b]))],
     ];
     for (const [what, damage] of damages) {

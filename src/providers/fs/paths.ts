@@ -2,8 +2,12 @@ import { lstat, mkdir } from 'node:fs/promises';
 import { isAbsolute, join, normalize, relative, resolve, sep, dirname } from 'node:path';
 import { ProviderError } from '../../sdk/provider.js';
 
+/** Relative paths of plain names (none `.` or `..`, no empty segment, no trailing slash). */
+const PLAIN = /^[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/;
+
 /** Normalise a manifest path: forward slashes, no `.`, no trailing slash. Throws on escapes. */
 export function normalizeRel(p: string, id?: string): string {
+  if (PLAIN.test(p)) return p; // already normal: the checks below would all pass and change nothing
   if (p.includes('\0')) throw new ProviderError(`path "${p}" holds a NUL byte`, id);
   if (isAbsolute(p) || /^[A-Za-z]:/.test(p)) throw new ProviderError(`path "${p}" is absolute; paths are relative to the target's root`, id);
   const n = normalize(p).split(sep).join('/').replace(/\/+$/, '');
