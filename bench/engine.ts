@@ -50,27 +50,32 @@ export async function freshDataDir(dst: string): Promise<string> {
  */
 export async function applyOnce(
   config: ServerConfig,
-  o: { stack?: string; refresh?: boolean; parallelism?: number } = {},
+  o: { stack?: string; stacks?: string[]; refresh?: boolean; parallelism?: number } = {},
 ): Promise<{ ms: number; changes: number; outcome: string }> {
   const t0 = performance.now();
   const ws = await Workspace.open(config, 'bench apply');
   try {
     const commit = await ws.resolve(undefined, false);
-    const r = await applyStack(ws, {
-      commit,
-      stack: o.stack ?? STACK,
-      trigger: 'bench',
-      ...(o.refresh ? { refresh: true } : {}),
-      ...(o.parallelism ? { parallelism: o.parallelism } : {}),
-    });
-    if (r.diagnostics.length) throw new Error(`generated stack does not validate: ${JSON.stringify(r.diagnostics.slice(0, 3))}`);
-    if (r.refused) throw new Error(`apply refused: ${r.refused}`);
-    const outcome = r.result?.outcome ?? 'none';
-    if (outcome !== 'succeeded' && outcome !== 'no-changes') {
-      const failed = r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3);
-      throw new Error(`apply ${outcome}: ${JSON.stringify(failed)}`);
+    let changes = 0;
+    let outcome = 'none';
+    for (const stack of o.stacks ?? [o.stack ?? STACK]) {
+      const r = await applyStack(ws, {
+        commit,
+        stack,
+        trigger: 'bench',
+        ...(o.refresh ? { refresh: true } : {}),
+        ...(o.parallelism ? { parallelism: o.parallelism } : {}),
+      });
+      if (r.diagnostics.length) throw new Error(`generated stack ${stack} does not validate: ${JSON.stringify(r.diagnostics.slice(0, 3))}`);
+      if (r.refused) throw new Error(`apply of ${stack} refused: ${r.refused}`);
+      outcome = r.result?.outcome ?? 'none';
+      if (outcome !== 'succeeded' && outcome !== 'no-changes') {
+        const failed = r.result?.results.filter((x) => x.outcome !== 'ok').slice(0, 3);
+        throw new Error(`apply of ${stack} ${outcome}: ${JSON.stringify(failed)}`);
+      }
+      changes += r.plan?.changes.length ?? 0;
     }
-    return { ms: performance.now() - t0, changes: r.plan?.changes.length ?? 0, outcome };
+    return { ms: performance.now() - t0, changes, outcome };
   } finally {
     await ws.close();
   }

@@ -19,6 +19,8 @@ export interface GeneratedRepo {
   /** Manifest paths of File resources (repository-relative), for edits. */
   filePaths: string[];
   head: string;
+  /** The stacks the resources are split over (one, `app`, unless asked for more). */
+  stacks: string[];
 }
 
 export interface ManifestSpec {
@@ -30,6 +32,8 @@ export interface ManifestSpec {
   target?: string;
   labels: Record<string, string>;
   manifestPath: string; // in the repository
+  /** Its parent directory is another stack's resource: no `dependsOn` (split over stacks). */
+  parentElsewhere?: boolean;
 }
 
 const WORDS = [
@@ -253,7 +257,7 @@ export function manifestYaml(m: ManifestSpec): string {
     lines.push(`${i2}${i1}Owned by the ${m.labels.team} team; changes to this ${m.kind.toLowerCase()}`);
     lines.push(`${i2}${i1}go through review (see the runbook for ${m.labels.service ?? m.labels.team}).`);
   }
-  const dep = parentDirectory(m);
+  const dep = m.parentElsewhere ? undefined : parentDirectory(m);
   if (dep && s.dependsOn === 'flow') lines.push(`${i1}dependsOn: [${dep}]`);
   else if (dep && s.dependsOn === 'block') lines.push(`${i1}dependsOn:`, `${i1}- ${dep}`);
   const comment = s.inlineComment ? '  # octal, as chmod takes it' : '';
@@ -271,8 +275,33 @@ export function manifestYaml(m: ManifestSpec): string {
   return lines.join('\n') + '\n';
 }
 
-export function repoConfigYaml(): string {
-  return `version: 1\nstacks:\n  ${STACK}:\n    path: ${STACK_PATH}\n    targets:\n      fs: ${TARGET}\n    apply: auto\n    prune: true\n`;
+export function repoConfigYaml(stacks: readonly string[] = [STACK]): string {
+  const one = (s: string) => `  ${s}:\n    path: stacks/${s}\n    targets:\n      fs: ${TARGET}\n    apply: auto\n    prune: true\n`;
+  return `version: 1\nstacks:\n${stacks.map(one).join('')}`;
+}
+
+/** The name of stack `i` of `count` (`app` when there is one). */
+export const stackName = (i: number, count: number) => (count === 1 ? STACK : `s${String(i).padStart(3, '0')}`);
+
+/**
+ * Split generated manifests over `count` stacks of about equal size, whole files at a time (a
+ * multi-document file stays in one stack), each in its own folder `stacks/NAME/`.
+ */
+export function splitOverStacks(ms: ManifestSpec[], count: number): ManifestSpec[] {
+  if (count === 1) return ms;
+  const per = Math.ceil(ms.length / count);
+  const stackOf = new Map<string, number>();
+  const stackOfId = new Map<string, number>();
+  const placed = ms.map((m, done) => {
+    let i = stackOf.get(m.manifestPath);
+    if (i === undefined) stackOf.set(m.manifestPath, (i = Math.min(count - 1, Math.floor(done / per))));
+    stackOfId.set(`${m.kind}/${m.name}`, i);
+    return { m: { ...m, manifestPath: `stacks/${stackName(i, count)}/${m.manifestPath.slice(STACK_PATH.length + 1)}` }, i };
+  });
+  return placed.map(({ m, i }) => {
+    const parent = parentDirectory(m);
+    return parent && stackOfId.get(parent) !== i ? { ...m, parentElsewhere: true } : m;
+  });
 }
 
 /** A git fast-import stream for one commit of `files` (path -> content), on top of `from` if given. */
@@ -299,17 +328,19 @@ export function fastImportStream(files: Map<string, string>, message: string, fr
  * `git fast-import` and packed (`git repack -ad`) as a clone or mirror would hold it. Cached
  * under bench/work/ by size, seed and generator version.
  */
-export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo> {
-  const dir = join(WORK_DIR, 'repos', `manifests-${n}-s${seed}-v${GENERATOR_VERSION}.git`);
+export async function generatedRepo(n: number, seed = 1, stackCount = 1): Promise<GeneratedRepo> {
+  const split = stackCount === 1 ? '' : `-x${stackCount}`;
+  const dir = join(WORK_DIR, 'repos', `manifests-${n}${split}-s${seed}-v${GENERATOR_VERSION}.git`);
   const infoFile = join(dir, 'bench-info.json');
   if (existsSync(infoFile)) return JSON.parse(readFileSync(infoFile, 'utf8')) as GeneratedRepo;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   log(`generating a ${n}-resource manifest repository in ${dir}`);
   await runOk('git', ['init', '-q', '--bare', '-b', 'main', dir]);
-  const ms = manifests(n, seed);
+  const ms = splitOverStacks(manifests(n, seed), stackCount);
+  const stacks = Array.from({ length: stackCount }, (_, i) => stackName(i, stackCount));
   const files = new Map<string, string>([
-    ['driftless.yaml', repoConfigYaml()],
+    ['driftless.yaml', repoConfigYaml(stacks)],
     ['README.md', `# Generated manifests\n\n${n} resources for driftless benchmarks.\n`],
   ]);
   let bytes = 0;
@@ -332,6 +363,7 @@ export async function generatedRepo(n: number, seed = 1): Promise<GeneratedRepo>
     kinds,
     filePaths: ms.filter((m) => m.kind === 'File').map((m) => m.manifestPath),
     head: gitSync(dir, 'rev-parse', 'refs/heads/main'),
+    stacks,
   };
   writeFileSync(infoFile, JSON.stringify(info));
   return info;

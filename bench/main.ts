@@ -28,13 +28,13 @@ const serviceWhy = () => {
   return s.ready ? null : `the service is not built yet (${s.missing.join(', ')} missing)`;
 };
 /** Service scenarios are loaded only when the service exists (they import src/server). */
-const serviceScenario = (name: 'webhook' | 'throughput', title: string, label: string, target: string): Scenario =>
+const serviceScenario = (name: 'webhook' | 'throughput' | 'throughput-paced', title: string, label: string, target: string): Scenario =>
   notYetMeasurable(name, label, title, target, serviceWhy, {
     name,
     title,
     run: async (ctx) => {
       const m = await import('./scenarios/service.js');
-      return (name === 'webhook' ? m.webhookScenario : m.throughputScenario).run(ctx);
+      return (name === 'webhook' ? m.webhookScenario : name === 'throughput' ? m.throughputScenario : m.pacedThroughputScenario).run(ctx);
     },
   });
 
@@ -51,6 +51,7 @@ export const SCENARIOS: Scenario[] = [
   hostsScenario,
   fleetScenario,
   serviceScenario('throughput', 'Throughput: 100 pull-request events in a minute', '7 100 PR events / min', 'all posted; p50/p99'),
+  serviceScenario('throughput-paced', "Throughput with GitHub's write pacing on", '7 100 PR events / min, paced', 'all posted; p50/p99'),
   firstOpen,
   dashboardScenario,
   liveScenario,

@@ -26,8 +26,8 @@ export interface PlanWorld {
   config: string;
 }
 
-export async function planWorld(n: number, name: string): Promise<PlanWorld> {
-  const seed = await appliedStack(n);
+export async function planWorld(n: number, name: string, stackCount = 1): Promise<PlanWorld> {
+  const seed = await appliedStack(n, stackCount);
   const base = join(WORK_DIR, 'runs', name);
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });

@@ -25,26 +25,44 @@ export function fitLine(points: [number, number][]): { a: number; b: number } {
 
 interface SizeResult {
   n: number;
+  stacks: number;
   cold: ProcessSample[];
   replan: ProcessSample[];
 }
 
-async function measure(n: number, runs: number): Promise<SizeResult> {
-  const w = await planWorld(n, `scale-${n}`);
+/** The plans' totals over every stack the CLI printed: [stacks, to create, to update]. */
+export function planTotals(stdout: string): [number, number, number] {
+  const t: [number, number, number] = [0, 0, 0];
+  for (const m of stdout.matchAll(/^Plan: (\d+) to create, (\d+) to update/gm)) {
+    t[0]++;
+    t[1] += Number(m[1]);
+    t[2] += Number(m[2]);
+  }
+  return t;
+}
+
+async function measure(n: number, runs: number, stacks = 1): Promise<SizeResult> {
+  const w = await planWorld(n, `scale-${n}${stacks === 1 ? '' : `-x${stacks}`}`, stacks);
   const plan = ['plan', '--no-refresh', '--config', w.config];
-  const out: SizeResult = { n, cold: [], replan: [] };
+  const out: SizeResult = { n, stacks, cold: [], replan: [] };
+  const what = stacks === 1 ? `${n}` : `${n} in ${stacks} stacks`;
+  const expect = (stdout: string, updates: number, label: string) => {
+    const [planned, created, updated] = planTotals(stdout);
+    if (planned !== stacks || created !== 0 || updated !== updates)
+      throw new Error(`${label} of ${what}: expected ${stacks} plans and ${updates} update(s), got ${stdout.slice(-300)}`);
+  };
   for (let i = 0; i < runs; i++) {
     rmSync(join(w.dataDir, 'parse-cache'), { recursive: true, force: true });
     gitSync(w.repo, 'update-ref', 'refs/heads/main', w.seed.repo.head);
     const cold = await timeProcess(process.execPath, [CLI, ...plan]);
-    if (!/Plan: 0 to create, 0 to update/.test(cold.stdout)) throw new Error(`cold plan of ${n}: expected no changes, got ${cold.stdout.slice(-300)}`);
+    expect(cold.stdout, 0, 'cold plan');
     await commitOneFileChange(w.repo, w.seed.repo.filePaths[Math.floor(w.seed.repo.filePaths.length / 2)], `scale ${i}`);
     const replan = await timeProcess(process.execPath, [CLI, ...plan]);
-    if (!/Plan: 0 to create, 1 to update/.test(replan.stdout)) throw new Error(`re-plan of ${n}: expected 1 update, got ${replan.stdout.slice(-300)}`);
+    expect(replan.stdout, 1, 're-plan');
     out.cold.push(cold);
     out.replan.push(replan);
     const f = (x: ProcessSample) => `${fmtMs(x.cpuMs)} CPU / ${fmtMs(x.wallMs)} / ${x.rssMB.toFixed(0)} MB`;
-    log(`  ${n}: ${i + 1}/${runs} (load ${cold.load.toFixed(1)}): cold plan ${f(cold)}; re-plan ${f(replan)}`);
+    log(`  ${what}: ${i + 1}/${runs} (load ${cold.load.toFixed(1)}): cold plan ${f(cold)}; re-plan ${f(replan)}`);
   }
   rmSync(w.base, { recursive: true, force: true });
   return out;
@@ -55,9 +73,12 @@ export const scaleScenario: Scenario = {
   title: 'Scale: the CLI plan of one stack of 1,000 to 100,000 manifests (cold, and after a one-file commit), and how it grows',
   async run(ctx): Promise<ScenarioResult> {
     const sizes = ctx.quick ? [100, 300] : [1_000, 10_000, 100_000];
+    const split = ctx.quick ? { n: 300, stacks: 3 } : { n: 100_000, stacks: 100 };
     const results: SizeResult[] = [];
     // The largest size runs fewer times: one cold plan of it takes tens of seconds.
-    for (const n of sizes) results.push(await measure(n, n >= 100_000 ? Math.min(2, ctx.iterations) : ctx.iterations));
+    const runsOf = (n: number) => (n >= 100_000 ? Math.min(2, ctx.iterations) : ctx.iterations);
+    for (const n of sizes) results.push(await measure(n, runsOf(n)));
+    const many = await measure(split.n, runsOf(split.n), split.stacks);
     const m = (xs: ProcessSample[], k: 'cpuMs' | 'wallMs' | 'rssMB') => median(xs.map((s) => s[k]));
     const rows: Row[] = [];
     const largest = sizes.at(-1)!;
@@ -97,6 +118,25 @@ export const scaleScenario: Scenario = {
         { scenario: `10 scale ${k}`, metric: 're-plan peak RSS', unit: 'MB', driftless: m(r.replan, 'rssMB'), peer: null, target: 'report', pass: null },
       );
     }
+    {
+      const k = `${split.n / 1000}k in ${split.stacks} stacks`;
+      const mark = loadMark(many.cold);
+      rows.push(
+        { scenario: `10 scale ${k}`, metric: `cold plan CPU${mark}`, unit: 'ms', driftless: m(many.cold, 'cpuMs'), peer: null, target: 'report', pass: null },
+        { scenario: `10 scale ${k}`, metric: `cold plan wall${mark}`, unit: 'ms', driftless: m(many.cold, 'wallMs'), peer: null, target: 'report', pass: null },
+        { scenario: `10 scale ${k}`, metric: 'cold plan peak RSS', unit: 'MB', driftless: m(many.cold, 'rssMB'), peer: null, target: 'report', pass: null },
+        {
+          scenario: `10 scale ${k}`,
+          metric: `re-plan after a one-file commit, wall${mark}`,
+          unit: 'ms',
+          driftless: m(many.replan, 'wallMs'),
+          peer: null,
+          target: 'report',
+          pass: null,
+        },
+        { scenario: `10 scale ${k}`, metric: 're-plan peak RSS', unit: 'MB', driftless: m(many.replan, 'rssMB'), peer: null, target: 'report', pass: null },
+      );
+    }
     const fit = (get: (r: SizeResult) => number) => fitLine(results.map((r) => [r.n, get(r)]));
     const lines = {
       coldCpu: fit((r) => m(r.cold, 'cpuMs')),
@@ -115,8 +155,10 @@ export const scaleScenario: Scenario = {
           '(the first cold plan of each size reads the store and leaves the state snapshot; the later ones read the snapshot). Re-plan: after a one-file commit, the parse cache warm.',
         `Growth (least squares over ${sizes.map((n) => n.toLocaleString('en')).join(', ')}): cold plan CPU ${per(lines.coldCpu, 'ms')}; ` +
           `cold plan peak RSS ${per(lines.coldRss, 'MB', 1024)}; re-plan wall ${per(lines.replanWall, 'ms')}; re-plan peak RSS ${per(lines.replanRss, 'MB', 1024)}.`,
+        `Split: the same generator's ${split.n.toLocaleString('en')} resources in ${split.stacks} stacks of about ${(split.n / split.stacks).toLocaleString('en')} ` +
+          '(whole files per stack; a dependency on a parent directory in another stack is left out), applied once, planned whole.',
       ],
-      details: { fits: lines, samples: results },
+      details: { fits: lines, samples: results, split: many },
     };
   },
 };

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { shareEqualSpec, type DesiredSet } from '../plan/desired.js';
+import { shareWithManifest, type DesiredSet } from '../plan/desired.js';
 import type { RecordedResource } from '../plan/model.js';
 import { readSnapshot, snapshotKey, writeSnapshot, type SnapshotStack } from '../state/snapshot.js';
 import type { StackKey, StateStore } from '../state/store.js';
@@ -68,7 +68,7 @@ export class RecordedState {
     const k = snapshotKey(key.repo, key.stack);
     const hit = this.cache.get(k);
     if (hit && hit.serial === serial) return hit.resources;
-    const share = desired ? (r: RecordedResource) => shareEqualSpec(r, desired) : (r: RecordedResource) => r;
+    const share = desired ? (r: RecordedResource) => shareWithManifest(r, desired) : (r: RecordedResource) => r;
     const snapped = this.fromSnapshot(k);
     let resources: Map<string, RecordedResource>;
     if (snapped && snapped.serial === serial) resources = new Map(snapped.resources.map((r) => [r.id, share(r)]));

@@ -293,10 +293,18 @@ export function isOutputSensitive(d: DesiredResource | undefined, output: string
 /**
  * A recorded resource whose spec equals its manifest's (the common case: nothing changed) takes the
  * manifest's spec object, so a large stack's specs are held once rather than twice. Both are
- * immutable; equality is unaffected. Resources with !ref or !secret values are left alone.
+ * immutable; equality is unaffected. Resources with !ref or !secret values are left alone. Its
+ * identifying strings and dependency list are shared with the manifest's too when equal (a record
+ * read from state holds copies of its own).
  */
-export function shareEqualSpec(r: RecordedResource, desired: DesiredSet): RecordedResource {
+export function shareWithManifest(r: RecordedResource, desired: DesiredSet): RecordedResource {
   const d = desired.resources.get(r.id);
-  if (d && d.refs.length === 0 && d.secretPaths.length === 0 && deepEqual(d.spec, r.spec)) r.spec = d.spec;
+  if (!d) return r;
+  r.id = d.id;
+  if (r.apiVersion === d.apiVersion) r.apiVersion = d.apiVersion;
+  if (r.kind === d.kind) r.kind = d.kind;
+  if (r.name === d.name) r.name = d.name;
+  if (r.deps.length === d.deps.length && r.deps.every((x, i) => x === d.deps[i])) r.deps = d.deps;
+  if (d.refs.length === 0 && d.secretPaths.length === 0 && deepEqual(d.spec, r.spec)) r.spec = d.spec;
   return r;
 }

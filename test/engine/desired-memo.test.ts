@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
-import { buildDesiredSet, shareEqualSpec, type DesiredSet, type DesiredSetMemo } from '../../src/plan/desired.js';
+import { buildDesiredSet, shareWithManifest, type DesiredSet, type DesiredSetMemo } from '../../src/plan/desired.js';
 import type { RecordedResource } from '../../src/plan/model.js';
 
 const shape = (s: DesiredSet) => ({
@@ -95,14 +95,19 @@ describe('recorded specs equal to their manifests are shared, not held twice', (
         protect: false,
       });
       const copy = (id: string) => JSON.parse(JSON.stringify(set.resources.get(id)!.spec)) as Record<string, unknown>;
-      const same = shareEqualSpec(rec('File/same', copy('File/same')), set);
+      const same = shareWithManifest(rec('File/same', copy('File/same')), set);
       expect(same.spec).toBe(set.resources.get('File/same')!.spec);
-      const edited = shareEqualSpec(rec('File/edited', { ...copy('File/edited'), content: 'old' }), set);
+      // Equal dependency lists are shared too; a different one is kept.
+      expect(same.deps).toBe(set.resources.get('File/same')!.deps);
+      const moved = shareWithManifest({ ...rec('File/same', copy('File/same')), deps: ['Directory/elsewhere'] }, set);
+      expect(moved.deps).toEqual(['Directory/elsewhere']);
+      expect(moved.spec).toBe(set.resources.get('File/same')!.spec);
+      const edited = shareWithManifest(rec('File/edited', { ...copy('File/edited'), content: 'old' }), set);
       expect(edited.spec.content).toBe('old');
       expect(edited.spec).not.toBe(set.resources.get('File/edited')!.spec);
-      const linked = shareEqualSpec(rec('File/linked', { path: 'linked.txt', content: 'abc' }), set);
+      const linked = shareWithManifest(rec('File/linked', { path: 'linked.txt', content: 'abc' }), set);
       expect(linked.spec).toEqual({ path: 'linked.txt', content: 'abc' });
-      const gone = shareEqualSpec(rec('File/gone', { path: 'g' }), set);
+      const gone = shareWithManifest(rec('File/gone', { path: 'g' }), set);
       expect(gone.spec).toEqual({ path: 'g' });
     } finally {
       await ws.close();

@@ -103,6 +103,30 @@ describe('persistent parse cache', () => {
     expect((await load()).loader.stats).toMatchObject({ parsed: 0, restored: 5 });
   });
 
+  it('a well-formed segment with one entry that does not decode: that file is parsed again, the others restored', async () => {
+    const { load, cacheDir } = await setup();
+    const reference = (await load()).stack;
+    const [seg] = segments(cacheDir);
+    const file = join(cacheDir, seg);
+    const lines = readFileSync(file, 'utf8').split('\n');
+    // The header, one line per entry (`OID JSON`), the checksum of all before it, and a final newline.
+    expect(lines[0]).toMatch(/^driftless-parse-cache 2 [0-9a-f]+$/);
+    expect(lines.at(-2)).toMatch(/^end [0-9a-f]{64}$/);
+    expect(lines.at(-1)).toBe('');
+    const entries = lines.slice(1, -2);
+    expect(entries).toHaveLength(5);
+    for (const l of entries) expect(l).toMatch(/^[0-9a-f]{40} \{/);
+    // Break one entry's JSON (a value the codec refuses) and give the segment a matching checksum.
+    const broken = [lines[0], entries[0].replace(/ \{.*$/, ' {"v":1,"t":[3]}'), ...entries.slice(1)].map((l) => `${l}\n`).join('');
+    const { createHash } = await import('node:crypto');
+    writeFileSync(file, `${broken}end ${createHash('sha256').update(broken).digest('hex')}\n`);
+    const { loader, stack } = await load();
+    expect(loader.persistent!.stats.segmentsIgnored).toBe(0);
+    expect(loader.stats).toMatchObject({ parsed: 1, restored: 4 });
+    expect(stack.resources).toEqual(reference.resources);
+    expect(stack.diagnostics).toEqual(reference.diagnostics);
+  });
+
   it('a schema change makes older entries unreachable, and the next write drops them', async () => {
     const { repo, load, cacheDir } = await setup();
     const before = await load();

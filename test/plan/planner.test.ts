@@ -3,7 +3,7 @@ import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
 import { buildDesiredSet, type DesiredSet } from '../../src/plan/desired.js';
-import { makePlan } from '../../src/plan/planner.js';
+import { makePlan, type PlanMemo } from '../../src/plan/planner.js';
 import type { RecordedResource } from '../../src/plan/model.js';
 import type { Observed } from '../../src/sdk/provider.js';
 
@@ -149,5 +149,41 @@ describe('makePlan', () => {
     expect(JSON.stringify(plan(new Map(), { commit: 'c1', serial: 1 }))).toBe(JSON.stringify(a));
     expect(b.digest).toBe(a.digest);
     expect(plan(recordedOf()).digest).not.toBe(a.digest);
+  });
+});
+
+describe('the plan memo (a long-lived workspace)', () => {
+  it('remembers the diff of a spec against each of its records, also when several resources share the spec', () => {
+    // Two resources sharing one spec object, as the copies a host manifest spreads over do.
+    const motd = desired.resources.get('File/motd')!;
+    const twin = { ...motd, id: 'File/motd-2', name: 'motd-2' };
+    const shared: DesiredSet = { ...desired, resources: new Map([...desired.resources, [twin.id, twin]]), order: [...desired.order, twin.id] };
+    const recorded = recordedOf({ 'File/motd': { spec: { ...motd.spec, content: 'old\n' } } });
+    recorded.set(twin.id, { ...recorded.get('File/motd')!, id: twin.id, name: twin.name, spec: { ...motd.spec, content: 'older\n' } });
+    const memo: PlanMemo = new WeakMap();
+    const run = (m?: PlanMemo) =>
+      makePlan({
+        repo: 'r',
+        stack: 'web',
+        commit: 'c1',
+        prune: true,
+        desired: shared,
+        recorded,
+        serial: 0,
+        appliedCommit: null,
+        secret: () => undefined,
+        memo: m,
+      });
+    const without = run().plan.changes;
+    expect(without.map((c) => [c.id, c.action])).toEqual([
+      ['File/motd', 'update'],
+      ['File/motd-2', 'update'],
+    ]);
+    expect(run(memo).plan.changes).toEqual(without);
+    // The second plan takes both diffs from the memo: the same as computed.
+    expect(run(memo).plan.changes).toEqual(without);
+    // A new record of one of them (after an apply) is compared afresh.
+    recorded.set(twin.id, { ...recorded.get(twin.id)!, spec: motd.spec });
+    expect(run(memo).plan.changes.map((c) => c.id)).toEqual(['File/motd']);
   });
 });
