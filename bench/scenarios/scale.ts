@@ -80,63 +80,33 @@ export const scaleScenario: Scenario = {
     for (const n of sizes) results.push(await measure(n, runsOf(n)));
     const many = await measure(split.n, runsOf(split.n), split.stacks);
     const m = (xs: ProcessSample[], k: 'cpuMs' | 'wallMs' | 'rssMB') => median(xs.map((s) => s[k]));
-    const rows: Row[] = [];
     const largest = sizes.at(-1)!;
-    for (const r of results) {
+    /** The rows of one size: its medians, the largest one-stack size judged against the memory target. */
+    const rowsOf = (r: SizeResult, k: string, judged: boolean): Row[] => {
       const mark = loadMark(r.cold);
-      const k = `${r.n / 1000}k`;
-      rows.push(
-        {
-          scenario: `10 scale ${k}`,
-          metric: `cold plan CPU${mark}`,
-          unit: 'ms',
-          driftless: m(r.cold, 'cpuMs'),
-          peer: null,
-          target: 'report',
-          pass: null,
-          samples: { driftless: r.cold.map((s) => s.cpuMs), peer: [] },
-        },
-        { scenario: `10 scale ${k}`, metric: `cold plan wall${mark}`, unit: 'ms', driftless: m(r.cold, 'wallMs'), peer: null, target: 'report', pass: null },
-        {
-          scenario: `10 scale ${k}`,
-          metric: 'cold plan peak RSS',
-          unit: 'MB',
-          driftless: m(r.cold, 'rssMB'),
-          peer: null,
-          target: r.n === largest && !ctx.quick ? '< 450 MB' : 'report',
-          pass: r.n === largest && !ctx.quick ? m(r.cold, 'rssMB') < 450 : null,
-        },
-        {
-          scenario: `10 scale ${k}`,
-          metric: `re-plan after a one-file commit, wall${mark}`,
-          unit: 'ms',
-          driftless: m(r.replan, 'wallMs'),
-          peer: null,
-          target: 'report',
-          pass: null,
-        },
-        { scenario: `10 scale ${k}`, metric: 're-plan peak RSS', unit: 'MB', driftless: m(r.replan, 'rssMB'), peer: null, target: 'report', pass: null },
-      );
-    }
-    {
-      const k = `${split.n / 1000}k in ${split.stacks} stacks`;
-      const mark = loadMark(many.cold);
-      rows.push(
-        { scenario: `10 scale ${k}`, metric: `cold plan CPU${mark}`, unit: 'ms', driftless: m(many.cold, 'cpuMs'), peer: null, target: 'report', pass: null },
-        { scenario: `10 scale ${k}`, metric: `cold plan wall${mark}`, unit: 'ms', driftless: m(many.cold, 'wallMs'), peer: null, target: 'report', pass: null },
-        { scenario: `10 scale ${k}`, metric: 'cold plan peak RSS', unit: 'MB', driftless: m(many.cold, 'rssMB'), peer: null, target: 'report', pass: null },
-        {
-          scenario: `10 scale ${k}`,
-          metric: `re-plan after a one-file commit, wall${mark}`,
-          unit: 'ms',
-          driftless: m(many.replan, 'wallMs'),
-          peer: null,
-          target: 'report',
-          pass: null,
-        },
-        { scenario: `10 scale ${k}`, metric: 're-plan peak RSS', unit: 'MB', driftless: m(many.replan, 'rssMB'), peer: null, target: 'report', pass: null },
-      );
-    }
+      const row = (metric: string, unit: Row['unit'], v: number, extra: Partial<Row> = {}): Row => ({
+        scenario: `10 scale ${k}`,
+        metric,
+        unit,
+        driftless: v,
+        peer: null,
+        target: 'report',
+        pass: null,
+        ...extra,
+      });
+      const rss = m(r.cold, 'rssMB');
+      return [
+        row(`cold plan CPU${mark}`, 'ms', m(r.cold, 'cpuMs'), { samples: { driftless: r.cold.map((s) => s.cpuMs), peer: [] } }),
+        row(`cold plan wall${mark}`, 'ms', m(r.cold, 'wallMs')),
+        row('cold plan peak RSS', 'MB', rss, judged ? { target: '< 450 MB', pass: rss < 450 } : {}),
+        row(`re-plan after a one-file commit, wall${mark}`, 'ms', m(r.replan, 'wallMs')),
+        row('re-plan peak RSS', 'MB', m(r.replan, 'rssMB')),
+      ];
+    };
+    const rows: Row[] = [
+      ...results.flatMap((r) => rowsOf(r, `${r.n / 1000}k`, r.n === largest && !ctx.quick)),
+      ...rowsOf(many, `${split.n / 1000}k in ${split.stacks} stacks`, false),
+    ];
     const fit = (get: (r: SizeResult) => number) => fitLine(results.map((r) => [r.n, get(r)]));
     const lines = {
       coldCpu: fit((r) => m(r.cold, 'cpuMs')),
