@@ -15,6 +15,8 @@ import {
   type WorkflowSummary,
 } from '../plan/workflow.js';
 import type { Workspace, StackPlanResult, StackInputs } from './workspace.js';
+import { PlanReuse } from './plan-reuse.js';
+import { parseCacheDigest } from '../manifests/parse-cache-digest.js';
 
 /** The verb `plan`: validate and plan the selected stacks at one commit, as one workflow in dependency order. */
 
@@ -35,6 +37,11 @@ export interface PlanStacksOptions {
   refresh?: boolean;
   validateOnly?: boolean;
   /**
+   * Reuse the kept plans of stacks whose inputs are unchanged (a CLI plan on embedded state without
+   * refresh; see plan-reuse.ts), and keep those that may be reused next time.
+   */
+  reuse?: PlanReuse;
+  /**
    * Also plan each downstream stack that refers to an output a planned upstream stack changes
    * (its files did not change, but its plan may); downstream stacks with unchanged inputs are not planned.
    */
@@ -54,7 +61,36 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   if (opts.withDependents) for (const s of order) if (!needed.has(s) && ancestors(graph, s).some((a) => selected.has(a))) needed.add(s);
 
   const inputs = new Map<string, StackInputs>();
-  for (const name of order) if (needed.has(name)) inputs.set(name, await ws.stackInputs(commit, config, at.registry, name));
+  const reuse = opts.reuse && opts.refresh === false && !opts.validateOnly && !opts.withDependents ? opts.reuse : undefined;
+  const keys = new Map<string, string>();
+  const reused = new Map<string, Plan>();
+  const load = async (name: string) => void inputs.set(name, await ws.stackInputs(commit, config, at.registry, name));
+  for (const name of order) {
+    if (!needed.has(name)) continue;
+    if (reuse && selected.has(name)) {
+      const key = PlanReuse.key({
+        stack: name,
+        treeOid: await ws.repo.treeOid(commit, config.stacks[name].path),
+        repoConfig: config,
+        schemaDigest: parseCacheDigest(at.registry),
+        targets: ws.config.targets,
+      });
+      keys.set(name, key);
+      const kept = reuse.lookup(name, key, commit);
+      if (kept) {
+        reused.set(name, kept);
+        continue;
+      }
+    }
+    await load(name);
+  }
+  // A stack another (loaded) stack refers to is loaded and planned too: its references are checked
+  // against it, and read its recorded outputs.
+  for (const i of [...inputs.values()]) {
+    for (const d of i.desired?.resources.values() ?? []) {
+      for (const { ref } of d.refs) if (ref.stack !== undefined && reused.delete(ref.stack)) await load(ref.stack);
+    }
+  }
   const desired = new Map<string, DesiredSet | undefined>([...inputs].map(([n, i]) => [n, i.diagnostics.length ? undefined : i.desired]));
   for (const issue of stackRefIssues(config, desired, graph)) {
     const i = inputs.get(issue.stack)!;
@@ -76,6 +112,11 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
     return v;
   };
   for (const name of order) {
+    const kept = reused.get(name);
+    if (kept) {
+      results.set(name, { stack: name, diagnostics: [], reused: kept });
+      continue;
+    }
     const i = inputs.get(name);
     if (!i) continue;
     const upstream = ancestors(graph, name);
@@ -93,10 +134,14 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
         changedOutputs(p.changes, (id) => desiredNow.resources.get(id)?.info),
       );
       views.set(name, { recorded: r.planned.recorded });
+      const key = keys.get(name);
+      if (reuse && key && !r.diagnostics.length) reuse.keep(name, key, p, desiredNow);
     }
   }
   const stacks = order.filter((s) => results.has(s)).map((s) => results.get(s)!);
-  const plans = new Map<string, Plan>(stacks.flatMap((s) => (s.planned ? [[s.stack, s.planned.plan] as [string, Plan]] : [])));
+  const plans = new Map<string, Plan>(
+    stacks.flatMap((s) => (s.planned ? [[s.stack, s.planned.plan] as [string, Plan]] : s.reused ? [[s.stack, s.reused] as [string, Plan]] : [])),
+  );
   const workflow = plans.size ? workflowSummary(order, plans, workflowEdges(config, desired)) : undefined;
   return { commit, diagnostics: [], stacks, workflow };
 }

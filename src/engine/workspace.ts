@@ -13,9 +13,10 @@ import { locate } from '../manifests/yaml.js';
 import { sortDiagnostics, type Diagnostic } from '../manifests/diagnostics.js';
 import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../plan/desired.js';
 import { RecordedState } from './recorded-state.js';
+import { PlanReuse } from './plan-reuse.js';
 import { expandResources, type ExpanderFor } from '../plan/expand.js';
 import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
-import type { RecordedResource } from '../plan/model.js';
+import type { Plan, RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
 import { upstreamValue } from '../plan/workflow.js';
@@ -27,6 +28,8 @@ export interface StackPlanResult {
   stack: string;
   diagnostics: Diagnostic[];
   planned?: PlannedStack;
+  /** A stack whose inputs are unchanged since its last plan changed nothing: that plan (see plan-reuse.ts). */
+  reused?: Plan;
 }
 
 export interface StackInputs {
@@ -55,6 +58,8 @@ export class Workspace {
   readonly secret: (name: string) => string | undefined;
   /** Provider sessions of the targets, shared by the verbs. */
   readonly sessions: TargetSessions;
+  /** Plans of unchanged stacks kept across CLI plans on embedded state (see plan-reuse.ts). */
+  readonly reuse?: PlanReuse;
 
   private constructor(
     readonly config: ServerConfig,
@@ -67,7 +72,9 @@ export class Workspace {
   ) {
     this.secret = secretResolver(config);
     this.sessions = new TargetSessions(providers, config.targets);
-    this.state = new RecordedState(() => this.store(), command === 'plan' && !config.state.url ? config.dataDir : undefined);
+    const embeddedPlan = command === 'plan' && !config.state.url;
+    this.state = new RecordedState(() => this.store(), embeddedPlan ? config.dataDir : undefined);
+    if (embeddedPlan) this.reuse = new PlanReuse(config.dataDir);
   }
 
   /**
@@ -258,12 +265,15 @@ export class Workspace {
 
   async close(): Promise<void> {
     await this.sessions.close();
+    let wroteState = false;
     if (this.storePromise) {
       const store = await this.storePromise.catch(() => undefined);
       this.storePromise = undefined;
       await store?.close();
       this.state.afterClose(store);
+      wroteState = !store || store.wroteState; // a store that did not open: assume the worst
     }
+    this.reuse?.afterClose(wroteState);
     this.releaseDataDir?.();
   }
 }

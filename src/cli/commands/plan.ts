@@ -13,10 +13,10 @@ export async function planCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'plan');
   try {
     const commit = await ws.resolve(flags.ref);
-    const r = await planAll(ws, commit, { stack: flags.stack, refresh: !flags['no-refresh'] });
+    const r = await planAll(ws, commit, { stack: flags.stack, refresh: !flags['no-refresh'], reuse: ws.reuse });
     const diagnostics = [...r.diagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
     printDiagnostics(io, diagnostics);
-    const plans = r.stacks.flatMap((s) => (s.planned ? [s.planned.plan] : []));
+    const plans = r.stacks.flatMap((s) => (s.planned ? [s.planned.plan] : s.reused ? [s.reused] : []));
     const format = flags.format ?? 'text';
     // One plan alone, or the workflow: its stacks in order, the edges between them, its digest, and their plans.
     const file = () => (plans.length === 1 ? renderJson(plans[0]) : JSON.stringify({ workflow: r.workflow, plans }, null, 2) + '\n');
