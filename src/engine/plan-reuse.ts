@@ -72,12 +72,15 @@ export class PlanReuse {
    * the file that still hold) under the store's fingerprint now, unless this command wrote state.
    */
   afterClose(wroteState: boolean): void {
-    if (wroteState || !this.fresh.size) return;
+    if (wroteState) return;
     const fingerprint = storeFingerprint(this.stateDir);
     if (!fingerprint) return;
     const prior = this.read();
-    // The file's other stacks hold only if the store is as it was when they were kept.
-    const stacks = prior && prior.fingerprint === this.startFingerprint && this.startFingerprint === fingerprint ? { ...prior.stacks } : {};
+    // The file's other stacks hold if they were kept for the state this command started from: it
+    // wrote nothing, so opening the store (which changes its files) left that state as it was.
+    const carried = prior && prior.fingerprint === this.startFingerprint ? prior : undefined;
+    if (!this.fresh.size && (!carried || carried.fingerprint === fingerprint)) return; // nothing new to say
+    const stacks = carried ? { ...carried.stacks } : {};
     for (const [s, v] of this.fresh) {
       stacks[s] = v;
       this.stats.kept++;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { shareWithManifest, type DesiredSet } from '../plan/desired.js';
 import type { RecordedResource } from '../plan/model.js';
-import { readSnapshot, snapshotKey, writeSnapshot, type SnapshotStack } from '../state/snapshot.js';
+import { Snapshot, snapshotKey, writeSnapshot, type SnapshotStack } from '../state/snapshot.js';
 import type { StackKey, StateStore } from '../state/store.js';
 
 type StackState = { serial: number; appliedCommit: string | null };
@@ -19,7 +19,9 @@ export class RecordedState {
   /** Recorded resources per stack with the serial they were read at: every state write bumps the serial. */
   private cache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
   /** The snapshot: undefined until looked at; null when there is none to use. */
-  private snapshot?: { stacks: Map<string, SnapshotStack>; noStore: boolean } | null;
+  private snapshot?: { copy?: Snapshot; noStore: boolean } | null;
+  /** Stacks read from the snapshot (undefined: not in it). */
+  private snapped = new Map<string, SnapshotStack | undefined>();
   /** What this process read from the store, for the next snapshot. */
   private read = new Map<string, SnapshotStack>();
   private states = new Map<string, StackState>();
@@ -33,16 +35,16 @@ export class RecordedState {
     private readonly snapshotDir?: string,
   ) {}
 
-  private snap(): { stacks: Map<string, SnapshotStack>; noStore: boolean } | null {
+  private snap(): { copy?: Snapshot; noStore: boolean } | null {
     if (this.snapshot === undefined) {
       this.snapshot = null;
       if (this.snapshotDir) {
         const stateDir = join(this.snapshotDir, 'state');
         // No store yet: nothing is recorded, and a plan need not create one to learn that.
-        if (!existsSync(stateDir)) this.snapshot = { stacks: new Map(), noStore: true };
+        if (!existsSync(stateDir)) this.snapshot = { noStore: true };
         else {
-          const stacks = readSnapshot(this.snapshotDir, stateDir);
-          if (stacks) this.snapshot = { stacks, noStore: false };
+          const copy = Snapshot.open(this.snapshotDir, stateDir);
+          if (copy) this.snapshot = { copy, noStore: false };
         }
       }
     }
@@ -51,7 +53,10 @@ export class RecordedState {
 
   private fromSnapshot(k: string): SnapshotStack | undefined {
     const s = this.snap();
-    return s?.stacks.get(k) ?? (s?.noStore ? NOTHING : undefined);
+    if (!s) return undefined;
+    if (s.noStore) return NOTHING;
+    if (!this.snapped.has(k)) this.snapped.set(k, s.copy?.stack(k));
+    return this.snapped.get(k);
   }
 
   async stackState(key: StackKey): Promise<StackState> {
@@ -87,9 +92,8 @@ export class RecordedState {
    */
   afterClose(store: StateStore | undefined): void {
     if (!this.snapshotDir || !store || store.wroteState || !this.read.size) return;
-    const kept = this.snapshot && !this.snapshot.noStore ? this.snapshot.stacks : new Map<string, SnapshotStack>();
     try {
-      writeSnapshot(this.snapshotDir, join(this.snapshotDir, 'state'), new Map([...kept, ...this.read]));
+      writeSnapshot(this.snapshotDir, join(this.snapshotDir, 'state'), this.read, this.snapshot?.copy);
     } catch {
       /* only a cache: the next plan reads the store */
     }

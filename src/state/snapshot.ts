@@ -8,21 +8,29 @@
  * before cannot be mistaken for the current state, even after a crash. The data-dir lock keeps
  * other processes out while it is read or written.
  *
+ * It is a folder: one file per stack, read only when a plan needs that stack (a plan of one stack of
+ * many reads one), and `current`, which names the fingerprint and the generation the stack files
+ * belong to. A stack file of another generation is ignored. When a plan had to start the store (and
+ * wrote nothing), it rewrites the files of the stacks it read and moves `current` to the store's new
+ * fingerprint, keeping the generation when the copy it found was current (its other stack files stay
+ * valid), starting a new one otherwise.
+ *
  * It holds the state rows as the store holds them (secrets are never in state, so never here), and
  * is written with mode 0600 like the store's own files.
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { RecordedResource } from '../plan/model.js';
 import { migrations } from './migrations/index.js';
 
-/** Bumped when what the file holds changes shape. */
-const FORMAT = 1;
+/** Bumped when what the files hold changes shape. */
+const FORMAT = 2;
 /** The core tables the copy holds are shaped by these migrations. */
 const SCHEMA = migrations.map((m) => m.version).join(',');
-const FILE = 'state-snapshot.bin';
+const DIR = 'state-snapshot';
+const CURRENT = 'current';
 
 export interface SnapshotStack {
   serial: number;
@@ -30,12 +38,18 @@ export interface SnapshotStack {
   resources: RecordedResource[];
 }
 
-interface SnapshotFile {
+interface Current {
   format: number;
   schema: string;
   fingerprint: string;
-  /** `repo\0stack` -> the stack. */
-  stacks: [string, SnapshotStack][];
+  generation: string;
+}
+
+interface StackFile {
+  format: number;
+  generation: string;
+  key: string;
+  stack: SnapshotStack;
 }
 
 /** A fingerprint of every file under the store's directory; null when there is no store. */
@@ -58,24 +72,53 @@ export function storeFingerprint(stateDir: string): string | null {
 
 export const snapshotKey = (repo: string, stack: string) => `${repo}\u0000${stack}`;
 
-/** The copy in `dataDir`, when it matches the store's files as they are now; undefined otherwise. */
-export function readSnapshot(dataDir: string, stateDir: string): Map<string, SnapshotStack> | undefined {
-  let file: SnapshotFile;
-  try {
-    file = deserialize(readFileSync(join(dataDir, FILE))) as SnapshotFile;
-  } catch {
-    return undefined;
+const stackFile = (dataDir: string, key: string) => join(dataDir, DIR, `${createHash('sha256').update(key).digest('hex').slice(0, 32)}.bin`);
+
+/** The copy in `dataDir` while it matches the store's files as they are now: its stacks, read when asked for. */
+export class Snapshot {
+  private constructor(
+    private readonly dataDir: string,
+    readonly generation: string,
+  ) {}
+
+  /** The copy, when its `current` matches the store's files now; undefined otherwise. */
+  static open(dataDir: string, stateDir: string): Snapshot | undefined {
+    let c: Current;
+    try {
+      c = JSON.parse(readFileSync(join(dataDir, DIR, CURRENT), 'utf8')) as Current;
+    } catch {
+      return undefined;
+    }
+    if (c?.format !== FORMAT || c.schema !== SCHEMA || typeof c.generation !== 'string' || c.fingerprint !== storeFingerprint(stateDir)) return undefined;
+    return new Snapshot(dataDir, c.generation);
   }
-  if (file?.format !== FORMAT || file.schema !== SCHEMA || file.fingerprint !== storeFingerprint(stateDir)) return undefined;
-  return new Map(file.stacks);
+
+  /** One stack, or undefined when the copy does not hold it (whole and of this generation). */
+  stack(key: string): SnapshotStack | undefined {
+    try {
+      const f = deserialize(readFileSync(stackFile(this.dataDir, key))) as StackFile;
+      return f?.format === FORMAT && f.generation === this.generation && f.key === key ? f.stack : undefined;
+    } catch {
+      return undefined;
+    }
+  }
 }
 
-/** Write the copy of `stacks`, fingerprinting the store as its files are now (call it after the store closed). */
-export function writeSnapshot(dataDir: string, stateDir: string, stacks: Map<string, SnapshotStack>): void {
+/**
+ * Write the copy of `stacks` (call it after the store closed, having written nothing): in the
+ * generation of `current` (a copy found current when the command started: its other stacks stay
+ * valid), or a new one; then `current` moves to the store's fingerprint as it is now.
+ */
+export function writeSnapshot(dataDir: string, stateDir: string, stacks: Map<string, SnapshotStack>, current?: Snapshot): void {
   const fingerprint = storeFingerprint(stateDir);
   if (!fingerprint) return;
-  const file: SnapshotFile = { format: FORMAT, schema: SCHEMA, fingerprint, stacks: [...stacks] };
-  const tmp = join(dataDir, `${FILE}.${process.pid}.tmp`);
-  writeFileSync(tmp, serialize(file), { mode: 0o600 });
-  renameSync(tmp, join(dataDir, FILE));
+  mkdirSync(join(dataDir, DIR), { recursive: true, mode: 0o700 });
+  const generation = current?.generation ?? randomBytes(8).toString('hex');
+  const put = (file: string, data: string | Buffer) => {
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, file);
+  };
+  for (const [key, stack] of stacks) put(stackFile(dataDir, key), serialize({ format: FORMAT, generation, key, stack } satisfies StackFile));
+  put(join(dataDir, DIR, CURRENT), JSON.stringify({ format: FORMAT, schema: SCHEMA, fingerprint, generation } satisfies Current));
 }

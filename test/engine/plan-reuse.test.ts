@@ -3,7 +3,10 @@
  * unchanged and which changed nothing, and plans every other stack: one whose files, driftless.yaml
  * or state changed, one with a `!secret`, one another stack refers to, one with changes.
  */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { storeFingerprint } from '../../src/state/snapshot.js';
 import { applyWorkflow } from '../../src/engine/apply-workflow.js';
 import { planAll, type PlanAllResult } from '../../src/engine/plan-stacks.js';
 import { Workspace } from '../../src/engine/workspace.js';
@@ -84,6 +87,13 @@ describe('plans of unchanged stacks, reused by a CLI plan', () => {
     const last = await plan(config);
     expect(last.reused).toEqual(['b']);
     expect(last.text).toBe(after.text);
+
+    // A plan that has to start the store (no snapshot) but writes nothing keeps what was kept.
+    rmSync(join(config.dataDir, 'state-snapshot'), { recursive: true, force: true });
+    const fp = storeFingerprint(join(config.dataDir, 'state'));
+    expect((await plan(config)).reused).toEqual(['b']);
+    expect(storeFingerprint(join(config.dataDir, 'state'))).not.toBe(fp);
+    expect((await plan(config)).reused).toEqual(['b']);
     repo.remove();
   }, 120_000);
 });

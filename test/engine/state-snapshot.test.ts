@@ -3,7 +3,7 @@
  * current, and never from one that is not: after any process opened the store (an apply, a crash),
  * the snapshot no longer matches the store's files and the plan reads the store again.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyStack } from '../../src/engine/apply-stack.js';
@@ -43,7 +43,7 @@ describe('the state snapshot of a CLI plan', () => {
     const repo = TestRepo.create(files('one'));
     const config = testConfig(repo.dir);
     const stateDir = join(config.dataDir, 'state');
-    const snapshot = join(config.dataDir, 'state-snapshot.bin');
+    const snapshot = join(config.dataDir, 'state-snapshot', 'current');
 
     // No store yet: the plan learns that nothing is recorded without creating one.
     expect((await plan(config)).summary).toMatchObject({ create: 2 });
@@ -77,17 +77,31 @@ describe('the state snapshot of a CLI plan', () => {
     const config = testConfig(repo.dir);
     await apply(config);
     await plan(config); // leaves the snapshot
-    const snapshot = join(config.dataDir, 'state-snapshot.bin');
-    const good = readFileSync(snapshot);
-    writeFileSync(snapshot, good.subarray(0, good.length >> 1));
+    const dir = join(config.dataDir, 'state-snapshot');
+    const [stackFile] = readdirSync(dir).filter((f) => f.endsWith('.bin'));
+    const file = join(dir, stackFile);
+    const good = readFileSync(file);
+    writeFileSync(file, good.subarray(0, good.length >> 1));
     expect((await plan(config)).summary).toMatchObject({ create: 0, update: 0, noop: 2 });
 
     // A snapshot taken before an apply, put back after it: its fingerprint is of the old files.
-    const old = readFileSync(snapshot);
+    const old = join(config.dataDir, 'old-snapshot');
+    cpSync(dir, old, { recursive: true });
     repo.commit({ 'stacks/web/a.yaml': files('changed')['stacks/web/a.yaml'] });
     await apply(config);
-    writeFileSync(snapshot, old);
+    rmSync(dir, { recursive: true });
+    cpSync(old, dir, { recursive: true });
     const after = await plan(config);
     expect(after.summary).toMatchObject({ create: 0, update: 0, noop: 2 });
+
+    // A stack file of another generation (left by an earlier copy) is not taken for the current one.
+    await plan(config); // reads the store, leaves a current copy
+    const current = JSON.parse(readFileSync(join(dir, 'current'), 'utf8')) as { generation: string };
+    writeFileSync(join(dir, 'current'), JSON.stringify({ ...current, generation: 'another' }));
+    repo.commit({ 'stacks/web/a.yaml': files('changed again')['stacks/web/a.yaml'] });
+    const before = storeFingerprint(join(config.dataDir, 'state'));
+    expect((await plan(config)).summary).toMatchObject({ update: 1, noop: 1 });
+    // The stack was read from the store (which starting it changes), not from the stale file.
+    expect(storeFingerprint(join(config.dataDir, 'state'))).not.toBe(before);
   });
 });
