@@ -52,7 +52,9 @@ async function measure(n: number, runs: number, stacks = 1): Promise<SizeResult>
       throw new Error(`${label} of ${what}: expected ${stacks} plans and ${updates} update(s), got ${stdout.slice(-300)}`);
   };
   for (let i = 0; i < runs; i++) {
+    // Cold: nothing parsed and no stack's plan kept (the state snapshot stays, as after any plan).
     rmSync(join(w.dataDir, 'parse-cache'), { recursive: true, force: true });
+    rmSync(join(w.dataDir, 'plan-reuse.json'), { force: true });
     gitSync(w.repo, 'update-ref', 'refs/heads/main', w.seed.repo.head);
     const cold = await timeProcess(process.execPath, [CLI, ...plan]);
     expect(cold.stdout, 0, 'cold plan');
@@ -122,7 +124,8 @@ export const scaleScenario: Scenario = {
       rows,
       notes: [
         'Whole `node bin/driftless.js plan --no-refresh` processes under GNU time, on the generated stack applied once to an fs target with embedded state ' +
-          '(the first cold plan of each size reads the store and leaves the state snapshot; the later ones read the snapshot). Re-plan: after a one-file commit, the parse cache warm.',
+          '(the first cold plan of each size reads the store and leaves the state snapshot; the later ones read the snapshot). Cold: no parse cache and no kept plans. ' +
+          "Re-plan: after a one-file commit, the parse cache warm and the cold plan's stacks kept (in the split repository, the 99 stacks the commit did not touch are reused).",
         `Growth (least squares over ${sizes.map((n) => n.toLocaleString('en')).join(', ')}): cold plan CPU ${per(lines.coldCpu, 'ms')}; ` +
           `cold plan peak RSS ${per(lines.coldRss, 'MB', 1024)}; re-plan wall ${per(lines.replanWall, 'ms')}; re-plan peak RSS ${per(lines.replanRss, 'MB', 1024)}.`,
         `Split: the same generator's ${split.n.toLocaleString('en')} resources in ${split.stacks} stacks of about ${(split.n / split.stacks).toLocaleString('en')} ` +

@@ -89,8 +89,15 @@ class PackIndex {
   }
 }
 
+/**
+ * Reads of a pack before it is read whole: a command that reads a few objects (a re-plan reading
+ * driftless.yaml and the trees on the way to it) does not read a pack of tens of megabytes for them.
+ */
+const READS_BEFORE_WHOLE = 256;
+
 class Pack {
   private data?: Buffer;
+  private reads = 0;
   constructor(
     readonly name: string,
     readonly path: string,
@@ -98,7 +105,7 @@ class Pack {
   ) {}
 
   bytes(start: number, end: number): Buffer {
-    if (this.index.packSize <= IN_MEMORY_PACK_LIMIT) {
+    if (this.index.packSize <= IN_MEMORY_PACK_LIMIT && (this.data || ++this.reads > READS_BEFORE_WHOLE)) {
       this.data ??= readWhole(this.path);
       return this.data.subarray(start, end);
     }
