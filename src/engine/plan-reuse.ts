@@ -36,7 +36,7 @@ export class PlanReuse {
   private fresh = new Map<string, { key: string; plan: Plan }>();
   private readonly stateDir: string;
   /** The store's fingerprint when this command started (null: no store yet). */
-  private readonly startFingerprint: string | null;
+  readonly startFingerprint: string | null;
   stats = { reused: 0, kept: 0 };
 
   constructor(private readonly dataDir: string) {

@@ -33,6 +33,8 @@ export class RecordedState {
   constructor(
     private readonly store: () => Promise<StateStore>,
     private readonly snapshotDir?: string,
+    /** The store's fingerprint taken when the command started, before anything opened it (saves taking it again). */
+    private readonly startFingerprint?: string | null,
   ) {}
 
   private snap(): { copy?: Snapshot; noStore: boolean } | null {
@@ -43,7 +45,7 @@ export class RecordedState {
         // No store yet: nothing is recorded, and a plan need not create one to learn that.
         if (!existsSync(stateDir)) this.snapshot = { noStore: true };
         else {
-          const copy = Snapshot.open(this.snapshotDir, stateDir);
+          const copy = Snapshot.open(this.snapshotDir, stateDir, this.startFingerprint);
           if (copy) this.snapshot = { copy, noStore: false };
         }
       }

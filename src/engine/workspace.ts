@@ -73,8 +73,8 @@ export class Workspace {
     this.secret = secretResolver(config);
     this.sessions = new TargetSessions(providers, config.targets);
     const embeddedPlan = command === 'plan' && !config.state.url;
-    this.state = new RecordedState(() => this.store(), embeddedPlan ? config.dataDir : undefined);
     if (embeddedPlan) this.reuse = new PlanReuse(config.dataDir);
+    this.state = new RecordedState(() => this.store(), embeddedPlan ? config.dataDir : undefined, this.reuse?.startFingerprint);
   }
 
   /**

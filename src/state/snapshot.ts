@@ -81,15 +81,18 @@ export class Snapshot {
     readonly generation: string,
   ) {}
 
-  /** The copy, when its `current` matches the store's files now; undefined otherwise. */
-  static open(dataDir: string, stateDir: string): Snapshot | undefined {
+  /**
+   * The copy, when its `current` matches the store's files now (`fingerprint`: theirs, when the
+   * caller has just taken it); undefined otherwise.
+   */
+  static open(dataDir: string, stateDir: string, fingerprint: string | null = storeFingerprint(stateDir)): Snapshot | undefined {
     let c: Current;
     try {
       c = JSON.parse(readFileSync(join(dataDir, DIR, CURRENT), 'utf8')) as Current;
     } catch {
       return undefined;
     }
-    if (c?.format !== FORMAT || c.schema !== SCHEMA || typeof c.generation !== 'string' || c.fingerprint !== storeFingerprint(stateDir)) return undefined;
+    if (c?.format !== FORMAT || c.schema !== SCHEMA || typeof c.generation !== 'string' || c.fingerprint !== fingerprint) return undefined;
     return new Snapshot(dataDir, c.generation);
   }
 
