@@ -34,20 +34,24 @@ interface ReuseFile {
 export class PlanReuse {
   private file?: ReuseFile | null;
   private fresh = new Map<string, { key: string; plan: Plan }>();
-  private readonly stateDir: string;
   /** The store's fingerprint when this command started (null: no store yet). */
   readonly startFingerprint: string | null;
-  stats = { reused: 0, kept: 0 };
 
   constructor(private readonly dataDir: string) {
-    this.stateDir = join(dataDir, 'state');
-    this.startFingerprint = storeFingerprint(this.stateDir);
+    this.startFingerprint = storeFingerprint(join(dataDir, 'state'));
   }
 
-  /** The key of a stack's inputs (see the module comment). Pure. */
-  static key(parts: { stack: string; treeOid: string | null; repoConfig: unknown; schemaDigest: string; targets: unknown }): string {
+  /** The part of every stack's key that the stacks share: driftless.yaml, the schemas, the targets. Pure. */
+  static sharedKey(parts: { repoConfig: unknown; schemaDigest: string; targets: unknown }): string {
     return createHash('sha256')
       .update(JSON.stringify([FORMAT, parts]))
+      .digest('hex');
+  }
+
+  /** The key of a stack's inputs (see the module comment): the shared part, and the stack's tree. Pure. */
+  static key(shared: string, stack: string, treeOid: string | null): string {
+    return createHash('sha256')
+      .update(JSON.stringify([shared, stack, treeOid]))
       .digest('hex');
   }
 
@@ -56,7 +60,6 @@ export class PlanReuse {
     const f = this.read();
     const kept = f && f.fingerprint === this.startFingerprint ? f.stacks[stack] : undefined;
     if (!kept || kept.key !== key) return undefined;
-    this.stats.reused++;
     return { ...kept.plan, commit };
   }
 
@@ -71,9 +74,9 @@ export class PlanReuse {
    * After the store closed, with the data-dir lock still held: write the kept plans (with those of
    * the file that still hold) under the store's fingerprint now, unless this command wrote state.
    */
-  afterClose(wroteState: boolean): void {
+  afterClose(wroteState: boolean, fingerprintNow: () => string | null): void {
     if (wroteState) return;
-    const fingerprint = storeFingerprint(this.stateDir);
+    const fingerprint = fingerprintNow();
     if (!fingerprint) return;
     const prior = this.read();
     // The file's other stacks hold if they were kept for the state this command started from: it
@@ -81,10 +84,7 @@ export class PlanReuse {
     const carried = prior && prior.fingerprint === this.startFingerprint ? prior : undefined;
     if (!this.fresh.size && (!carried || carried.fingerprint === fingerprint)) return; // nothing new to say
     const stacks = carried ? { ...carried.stacks } : {};
-    for (const [s, v] of this.fresh) {
-      stacks[s] = v;
-      this.stats.kept++;
-    }
+    for (const [s, v] of this.fresh) stacks[s] = v;
     const body: ReuseFile = { format: FORMAT, fingerprint, stacks };
     try {
       const tmp = join(this.dataDir, `${FILE}.${process.pid}.tmp`);

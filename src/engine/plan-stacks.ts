@@ -55,35 +55,27 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   const graph = declaredStackGraph(config);
   const order = graph.topologicalOrder()!; // cycles are diagnostics of driftless.yaml
   const selected = new Set((opts.stacks ?? ws.selectStacks(config, opts.stack)).filter((s) => config.stacks[s]));
-  // Upstream stacks are loaded too: references into them are checked and resolved against them.
-  const needed = new Set(selected);
-  for (const s of selected) for (const a of ancestors(graph, s)) needed.add(a);
-  if (opts.withDependents) for (const s of order) if (!needed.has(s) && ancestors(graph, s).some((a) => selected.has(a))) needed.add(s);
-
-  const inputs = new Map<string, StackInputs>();
+  // Stacks whose kept plan still holds (see plan-reuse.ts) are neither loaded nor planned.
   const reuse = opts.reuse && opts.refresh === false && !opts.validateOnly && !opts.withDependents ? opts.reuse : undefined;
   const keys = new Map<string, string>();
   const reused = new Map<string, Plan>();
-  const load = async (name: string) => void inputs.set(name, await ws.stackInputs(commit, config, at.registry, name));
-  for (const name of order) {
-    if (!needed.has(name)) continue;
-    if (reuse && selected.has(name)) {
-      const key = PlanReuse.key({
-        stack: name,
-        treeOid: await ws.repo.treeOid(commit, config.stacks[name].path),
-        repoConfig: config,
-        schemaDigest: parseCacheDigest(at.registry),
-        targets: ws.config.targets,
-      });
+  if (reuse) {
+    const shared = PlanReuse.sharedKey({ repoConfig: config, schemaDigest: parseCacheDigest(at.registry), targets: ws.config.targets });
+    for (const name of selected) {
+      const key = PlanReuse.key(shared, name, await ws.repo.treeOid(commit, config.stacks[name].path));
       keys.set(name, key);
       const kept = reuse.lookup(name, key, commit);
-      if (kept) {
-        reused.set(name, kept);
-        continue;
-      }
+      if (kept) reused.set(name, kept);
     }
-    await load(name);
   }
+  // Upstream stacks are loaded too: references into them are checked and resolved against them.
+  const needed = new Set([...selected].filter((s) => !reused.has(s)));
+  for (const s of [...needed]) for (const a of ancestors(graph, s)) needed.add(a);
+  if (opts.withDependents) for (const s of order) if (!needed.has(s) && ancestors(graph, s).some((a) => selected.has(a))) needed.add(s);
+
+  const inputs = new Map<string, StackInputs>();
+  const load = async (name: string) => void inputs.set(name, await ws.stackInputs(commit, config, at.registry, name));
+  for (const name of order) if (needed.has(name) && !reused.has(name)) await load(name);
   // A stack another (loaded) stack refers to is loaded and planned too: its references are checked
   // against it, and read its recorded outputs.
   for (const i of [...inputs.values()]) {
@@ -135,13 +127,16 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
       );
       views.set(name, { recorded: r.planned.recorded });
       const key = keys.get(name);
-      if (reuse && key && !r.diagnostics.length) reuse.keep(name, key, p, desiredNow);
+      if (reuse && key) reuse.keep(name, key, p, desiredNow);
     }
   }
   const stacks = order.filter((s) => results.has(s)).map((s) => results.get(s)!);
-  const plans = new Map<string, Plan>(
-    stacks.flatMap((s) => (s.planned ? [[s.stack, s.planned.plan] as [string, Plan]] : s.reused ? [[s.stack, s.reused] as [string, Plan]] : [])),
-  );
+  const plans = new Map<string, Plan>(stacks.flatMap((s) => (planOf(s) ? [[s.stack, planOf(s)!] as [string, Plan]] : [])));
   const workflow = plans.size ? workflowSummary(order, plans, workflowEdges(config, desired)) : undefined;
   return { commit, diagnostics: [], stacks, workflow };
+}
+
+/** A stack's plan: made now, or reused (undefined when it could not be planned). */
+export function planOf(s: StackPlanResult): Plan | undefined {
+  return s.planned?.plan ?? s.reused;
 }

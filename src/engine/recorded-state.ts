@@ -92,10 +92,11 @@ export class RecordedState {
    * After the store closed: when this process read stacks from it and changed none of their rows,
    * leave the snapshot of them (with those of the snapshot it found, still current) for the next plan.
    */
-  afterClose(store: StateStore | undefined): void {
+  afterClose(store: StateStore | undefined, fingerprintNow: () => string | null): void {
     if (!this.snapshotDir || !store || store.wroteState || !this.read.size) return;
     try {
-      writeSnapshot(this.snapshotDir, join(this.snapshotDir, 'state'), this.read, this.snapshot?.copy);
+      const fingerprint = fingerprintNow();
+      if (fingerprint) writeSnapshot(this.snapshotDir, fingerprint, this.read, this.snapshot?.copy);
     } catch {
       /* only a cache: the next plan reads the store */
     }

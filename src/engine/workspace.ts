@@ -15,7 +15,7 @@ import { buildDesiredSet, type DesiredSet, type DesiredSetMemo } from '../plan/d
 import { RecordedState } from './recorded-state.js';
 import { PlanReuse } from './plan-reuse.js';
 import { expandResources, type ExpanderFor } from '../plan/expand.js';
-import { makePlan, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
+import { makePlan, newPlanMemo, type PlannedStack, type PlanMemo, type PlanRequest } from '../plan/planner.js';
 import type { Plan, RecordedResource } from '../plan/model.js';
 import { secretResolver, type ServerConfig } from '../config/server-config.js';
 import { checkTargets } from '../config/targets.js';
@@ -23,6 +23,7 @@ import { upstreamValue } from '../plan/workflow.js';
 import type { Migration } from '../state/migrations/index.js';
 import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
+import { storeFingerprint } from '../state/snapshot.js';
 
 export interface StackPlanResult {
   stack: string;
@@ -49,7 +50,7 @@ export class Workspace {
   /** What plans read of state (a CLI plan on embedded state: the data dir's snapshot, while current). */
   private readonly state: RecordedState;
   /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
-  readonly planMemo: PlanMemo = new WeakMap();
+  readonly planMemo: PlanMemo = newPlanMemo();
   /** The last desired set of each stack (see buildDesiredSet). */
   private desiredMemo = new Map<string, DesiredSetMemo>();
   private storePromise?: Promise<StateStore>;
@@ -265,15 +266,18 @@ export class Workspace {
 
   async close(): Promise<void> {
     await this.sessions.close();
+    // The store's fingerprint once it closed, taken once for the snapshot and the kept plans.
+    let end: string | null | undefined;
+    const fingerprintNow = () => (end === undefined ? (end = storeFingerprint(join(this.config.dataDir, 'state'))) : end);
     let wroteState = false;
     if (this.storePromise) {
       const store = await this.storePromise.catch(() => undefined);
       this.storePromise = undefined;
       await store?.close();
-      this.state.afterClose(store);
+      this.state.afterClose(store, fingerprintNow);
       wroteState = !store || store.wroteState; // a store that did not open: assume the worst
     }
-    this.reuse?.afterClose(wroteState);
+    this.reuse?.afterClose(wroteState, fingerprintNow);
     this.releaseDataDir?.();
   }
 }

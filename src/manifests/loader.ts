@@ -158,15 +158,11 @@ export class ManifestLoader {
       const r = this.files.get(`${f.oid}:${registry.key}`)!;
       for (const d of r.diagnostics) diagnostics.push({ file: f.path, ...d });
       if (r.located?.path !== f.path) {
-        const parsed: FileResource[] =
-          r.resources ?? r.located!.resources.map(({ loc, ...rest }) => ({ ...rest, docIndex: loc.docIndex, line: loc.line, col: loc.col }));
-        r.located = {
-          path: f.path,
-          resources: parsed.map((res) => {
-            const { docIndex, line, col, ...rest } = res;
-            return { ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } };
-          }),
-        };
+        // Located at this path: from the parsed resources (then dropped), or moved from another path.
+        const located = r.resources
+          ? r.resources.map(({ docIndex, line, col, ...rest }) => ({ ...rest, loc: { file: f.path, oid: f.oid, docIndex, line, col } }))
+          : r.located!.resources.map((res) => ({ ...res, loc: { ...res.loc, file: f.path } }));
+        r.located = { path: f.path, resources: located };
         r.resources = undefined;
       }
       for (const res of r.located.resources) resources.push(res);

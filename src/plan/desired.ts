@@ -5,6 +5,7 @@ import { pointerToPath } from '../manifests/validate.js';
 import { Graph } from '../dag/graph.js';
 import type { RecordedResource } from './model.js';
 import { deepEqual } from './values.js';
+import { PairCache } from './pair-cache.js';
 import { isSensitivePath } from './sensitive.js';
 
 export interface DesiredResource extends LocatedResource {
@@ -48,12 +49,10 @@ interface KindFacts {
  * Natural keys, implicit references and the kind's own checks are pure functions of an (immutable,
  * cached) spec and the resource's name: computed once per pair.
  */
-const factsCache = new WeakMap<object, { name: string; facts: KindFacts } | Map<string, KindFacts>>();
+const factsCache = new PairCache<object, string, KindFacts>();
 function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
-  // By spec and name: the resources one manifest spreads over hosts share a spec, not a name (one
-  // name is kept without a Map: most specs have one).
-  const cached = factsCache.get(r.spec);
-  const hit = cached instanceof Map ? cached.get(r.name) : cached?.name === r.name ? cached.facts : undefined;
+  // By spec and name: the resources one manifest spreads over hosts share a spec, not a name.
+  const hit = factsCache.get(r.spec, r.name);
   if (hit) return hit;
   const facts: KindFacts = {
     key: info.naturalKey(r.spec, r.name),
@@ -61,16 +60,7 @@ function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
     problems: checkSpec(info, r),
     triggers: info.triggers?.(r.spec, r.name) ?? NO_TRIGGERS,
   };
-  if (cached instanceof Map) cached.set(r.name, facts);
-  else if (cached)
-    factsCache.set(
-      r.spec,
-      new Map([
-        [cached.name, cached.facts],
-        [r.name, facts],
-      ]),
-    );
-  else factsCache.set(r.spec, { name: r.name, facts });
+  factsCache.set(r.spec, r.name, facts);
   return facts;
 }
 const NO_REFS: KindFacts['refs'] = [];

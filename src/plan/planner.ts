@@ -5,6 +5,7 @@ import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } f
 import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
 import { outputAt, resolveSpec } from './resolve.js';
 import { canonicalJson, deepEqual, sha256 } from './values.js';
+import { PairCache } from './pair-cache.js';
 
 export interface PlanRequest {
   repo: string;
@@ -34,31 +35,10 @@ export interface PlanRequest {
  * only on its manifest spec and its recorded record: both are immutable cached objects, so the diff
  * is remembered by their identity and an unchanged resource is not compared twice.
  */
-export type PlanMemo = WeakMap<object, MemoEntry>;
-/**
- * The diffs of one spec: against one record (the usual case, kept small), or against several (a
- * spec that manifests spread over hosts share, each host with its own record).
- */
-type MemoEntry = { rec: RecordedResource; diff: DiffEntry[] } | WeakMap<RecordedResource, DiffEntry[]>;
+export type PlanMemo = PairCache<object, RecordedResource, DiffEntry[]>;
 
-function remember(memo: PlanMemo, spec: object, rec: RecordedResource, diff: DiffEntry[]): void {
-  const e = memo.get(spec);
-  if (!e || (!(e instanceof WeakMap) && e.rec === rec)) memo.set(spec, { rec, diff });
-  else if (e instanceof WeakMap) e.set(rec, diff);
-  else
-    memo.set(
-      spec,
-      new WeakMap([
-        [e.rec, e.diff],
-        [rec, diff],
-      ]),
-    );
-}
-
-function recall(memo: PlanMemo, spec: object, rec: RecordedResource): DiffEntry[] | undefined {
-  const e = memo.get(spec);
-  return e instanceof WeakMap ? e.get(rec) : e?.rec === rec ? e.diff : undefined;
-}
+/** A new plan memo: records are second keys held weakly (a spec spread over hosts has one per host). */
+export const newPlanMemo = (): PlanMemo => new PairCache(true);
 
 /** A change with what the executor needs to carry it out. */
 export interface Step extends Change {
@@ -90,7 +70,7 @@ export function makePlan(req: PlanRequest): PlannedStack {
     const rec = recorded.get(id);
     const observed = live?.get(id);
     const memoable = !live && rec && d.refs.length === 0 && d.secretPaths.length === 0 && req.memo;
-    const remembered = memoable ? recall(req.memo!, d.spec, rec!) : undefined;
+    const remembered = memoable ? req.memo!.get(d.spec, rec!) : undefined;
     const fired = firedTriggers(d, actions);
     if (remembered && remembered.length === 0 && !fired.length) {
       summary.noop++;
@@ -140,7 +120,7 @@ export function makePlan(req: PlanRequest): PlannedStack {
     } else {
       // Equal specs (no live state to compare) have no diff: skip the field-by-field walk.
       const diff = remembered ?? (!observed && deepEqual(resolved, rec.spec) ? [] : diffSpecs(resolved, rec.spec, observed?.spec, d.sensitive, d.info?.equal));
-      if (memoable && !remembered) remember(req.memo!, d.spec, rec, diff);
+      if (memoable && !remembered) req.memo!.set(d.spec, rec, diff);
       if (diff.length) {
         const forcing = diff.filter((e) => (d.info?.replaceOn ?? []).some((r) => e.path === r || e.path.startsWith(r + '/')));
         if (forcing.length) {

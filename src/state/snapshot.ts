@@ -110,11 +110,9 @@ export class Snapshot {
 /**
  * Write the copy of `stacks` (call it after the store closed, having written nothing): in the
  * generation of `current` (a copy found current when the command started: its other stacks stay
- * valid), or a new one; then `current` moves to the store's fingerprint as it is now.
+ * valid), or a new one; then `current` moves to `fingerprint`, the store's as it is now.
  */
-export function writeSnapshot(dataDir: string, stateDir: string, stacks: Map<string, SnapshotStack>, current?: Snapshot): void {
-  const fingerprint = storeFingerprint(stateDir);
-  if (!fingerprint) return;
+export function writeSnapshot(dataDir: string, fingerprint: string, stacks: Map<string, SnapshotStack>, current?: Snapshot): void {
   mkdirSync(join(dataDir, DIR), { recursive: true, mode: 0o700 });
   const generation = current?.generation ?? randomBytes(8).toString('hex');
   const put = (file: string, data: string | Buffer) => {

@@ -139,11 +139,7 @@ export class StateStore {
 
   private async bump(tx: Db, k: StackKey): Promise<number> {
     this.wroteState = true;
-    const r = await tx.query<{ serial: string }>(
-      `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
-       ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`,
-      [k.repo, k.stack],
-    );
+    const r = await tx.query<{ serial: string }>(BUMP_SERIAL, [k.repo, k.stack]);
     return Number(r.rows[0].serial);
   }
 
@@ -164,11 +160,7 @@ export class StateStore {
 
   private async writeResource(tx: Db, k: StackKey, res: RecordedResource): Promise<void> {
     this.wroteState = true;
-    await tx.query(
-      `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${RESOURCE_CONFLICT}`,
-      [k.repo, k.stack, ...resourceValues(res)],
-    );
+    await tx.query(UPSERT_RESOURCE, [k.repo, k.stack, ...resourceValues(res)]);
   }
 
   private async removeResource(tx: Db, k: StackKey, id: string): Promise<void> {
@@ -266,15 +258,9 @@ export class StateStore {
     // One statement: its parts commit together, with the serial's bump. As a transaction of three
     // statements it cost four more round trips per resource, most of an apply's time on embedded state.
     this.wroteState = true;
-    const write =
-      'put' in effect
-        ? `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect)
-           VALUES ($1, $2, $4, $5, $6, $7, $8, $9, $10, $11) ${RESOURCE_CONFLICT}`
-        : 'DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $4';
+    const write = 'put' in effect ? UPSERT_RESOURCE_AFTER_ID : 'DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $4';
     const r = await this.db.query<{ serial: string }>(
-      `WITH j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id = $3), w AS (${write})
-       INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
-       ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`,
+      `WITH j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id = $3), w AS (${write}) ${BUMP_SERIAL}`,
       [k.repo, k.stack, id, ...('put' in effect ? resourceValues(effect.put) : [effect.forget])],
     );
     return Number(r.rows[0].serial);
@@ -365,9 +351,24 @@ export class StateStore {
   }
 }
 
-/** An insert into `resources` replaces the row of the same id. */
-const RESOURCE_CONFLICT = `ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
+/** Bump a stack's serial ($1 repo, $2 stack), creating its row at 1; returns the serial. */
+const BUMP_SERIAL = `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
+  ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`;
+
+/**
+ * Insert a resource or replace the row of the same id: $1 repo, $2 stack, then the values of
+ * resourceValues from parameter `first` on.
+ */
+function upsertResource(first: number): string {
+  const values = Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ');
+  return `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect) VALUES ($1, $2, ${values})
+  ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
   spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`;
+}
+
+/** The upsert with the resource's values from $3; and from $4, after the journal entry's id. */
+const UPSERT_RESOURCE = upsertResource(3);
+const UPSERT_RESOURCE_AFTER_ID = upsertResource(4);
 
 /** A resource's columns after repo and stack: id, api_version, kind, name, spec, outputs, deps, protect. */
 function resourceValues(res: RecordedResource): unknown[] {

@@ -3,7 +3,7 @@ import { TestRepo, manifest, FS_REPO_CONFIG } from '../helpers/git.js';
 import { testConfig } from '../helpers/engine.js';
 import { Workspace } from '../../src/engine/workspace.js';
 import { buildDesiredSet, type DesiredSet } from '../../src/plan/desired.js';
-import { makePlan, type PlanMemo } from '../../src/plan/planner.js';
+import { makePlan, newPlanMemo, type PlanMemo } from '../../src/plan/planner.js';
 import type { RecordedResource } from '../../src/plan/model.js';
 import type { Observed } from '../../src/sdk/provider.js';
 
@@ -160,7 +160,7 @@ describe('the plan memo (a long-lived workspace)', () => {
     const shared: DesiredSet = { ...desired, resources: new Map([...desired.resources, [twin.id, twin]]), order: [...desired.order, twin.id] };
     const recorded = recordedOf({ 'File/motd': { spec: { ...motd.spec, content: 'old\n' } } });
     recorded.set(twin.id, { ...recorded.get('File/motd')!, id: twin.id, name: twin.name, spec: { ...motd.spec, content: 'older\n' } });
-    const memo: PlanMemo = new WeakMap();
+    const memo: PlanMemo = newPlanMemo();
     const run = (m?: PlanMemo) =>
       makePlan({
         repo: 'r',

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Flags } from '../args.js';
 import { printDiagnostics, useColor, type Io } from '../output.js';
 import { openWorkspace } from '../context.js';
-import { planAll } from '../../engine/plan-stacks.js';
+import { planAll, planOf } from '../../engine/plan-stacks.js';
 import { renderText } from '../../plan/render/text.js';
 import { renderMarkdown } from '../../plan/render/markdown.js';
 import { renderJson } from '../../plan/render/json.js';
@@ -16,7 +16,7 @@ export async function planCommand(flags: Flags, io: Io): Promise<number> {
     const r = await planAll(ws, commit, { stack: flags.stack, refresh: !flags['no-refresh'], reuse: ws.reuse });
     const diagnostics = [...r.diagnostics, ...r.stacks.flatMap((s) => s.diagnostics)];
     printDiagnostics(io, diagnostics);
-    const plans = r.stacks.flatMap((s) => (s.planned ? [s.planned.plan] : s.reused ? [s.reused] : []));
+    const plans = r.stacks.flatMap((s) => planOf(s) ?? []);
     const format = flags.format ?? 'text';
     // One plan alone, or the workflow: its stacks in order, the edges between them, its digest, and their plans.
     const file = () => (plans.length === 1 ? renderJson(plans[0]) : JSON.stringify({ workflow: r.workflow, plans }, null, 2) + '\n');
