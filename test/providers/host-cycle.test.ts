@@ -267,7 +267,9 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
 
   it('opens a channel the host refused again: commands beyond sshd MaxSessions wait their turn instead of failing', async () => {
     const h = fleet.hosts[2];
-    await h.sh("echo 'MaxSessions 1' > /etc/ssh/sshd_config.d/max-sessions.conf && systemctl reload ssh");
+    // restart, not reload: ssh.service is Type=notify, so systemctl returns once the new sshd
+    // listens (a reload returns when SIGHUP is sent, and sshd re-executes after that).
+    await h.sh("echo 'MaxSessions 1' > /etc/ssh/sshd_config.d/max-sessions.conf && systemctl restart ssh");
     const { hostProvider } = await import('../../src/providers/host/index.js');
     const target = {
       name: 'fleet',
@@ -285,7 +287,7 @@ describe.skipIf(!!unavailable)('the host provider on real Debian hosts', () => {
       expect(out.map((r) => [r.code, r.stdout])).toEqual(Array.from({ length: 6 }, (_, i) => [0, `${i}\n`]));
     } finally {
       await session.close();
-      await h.sh('rm /etc/ssh/sshd_config.d/max-sessions.conf && systemctl reload ssh');
+      await h.sh('rm /etc/ssh/sshd_config.d/max-sessions.conf && systemctl restart ssh');
     }
   }, 120_000);
 
