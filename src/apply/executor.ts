@@ -10,6 +10,7 @@ import { type NodeOutcome, walk } from '../dag/walk.js';
 import { Redactor } from './redact.js';
 import { applyStep, type StepContext, type UpstreamAccess } from './step.js';
 import { stepGraph } from './step-graph.js';
+import { journalWriter } from './journal-writer.js';
 import { reachedCommit, runOutcome } from './outcome.js';
 import { exceedsBudget, failedHosts, type Wave } from '../plan/rollout.js';
 import type { Step } from '../plan/planner.js';
@@ -97,6 +98,7 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
     store,
     key,
     runId,
+    journal: journalWriter(store, runId, key),
     sessionFor: o.sessionFor,
     secret: (name) => {
       const v = o.secret(name);

@@ -9,12 +9,15 @@ import { containsMask, matchesMask, unmaskSpec } from '../plan/sensitive.js';
 import { UNKNOWN, type Ref } from '../manifests/values.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { sensitiveStrings, toRecorded } from './record.js';
+import type { JournalWriter } from './journal-writer.js';
 
 /** What every step of one run shares. */
 export interface StepContext {
   store: StateStore;
   key: StackKey;
   runId: number;
+  /** The run's journal, group-committed. */
+  journal: JournalWriter;
   sessionFor(apiVersion: string): Session | undefined;
   /** A secret's value by name (undefined: not available). */
   secret(name: string): string | undefined;
@@ -181,15 +184,15 @@ async function journaled<T, E extends { put: RecordedResource } | { forget: stri
   call: () => Promise<T>,
   effect: (result: T) => E,
 ): Promise<E> {
-  const entry = await ctx.store.journalStart(ctx.runId, ctx.key, id, op, resource);
+  const entry = await ctx.journal.start(id, op, resource);
   let result: T;
   try {
     result = await call();
   } catch (err) {
-    await ctx.store.journalFinish(entry, 'failed', ctx.redact((err as Error).message));
+    await ctx.journal.failed(entry, ctx.redact((err as Error).message));
     throw err;
   }
   const e = effect(result);
-  await ctx.store.journalDone(entry, ctx.key, e);
+  await ctx.journal.done(entry, e);
   return e;
 }

@@ -40,6 +40,16 @@ export interface RunRecord {
   rollout?: RunRollout;
 }
 
+/** A journal entry to write before a provider call. */
+export interface JournalIntent {
+  resourceId: string;
+  operation: string;
+  resource: RecordedResource;
+}
+
+/** What state records once a provider call succeeded: the resource, or its absence. */
+export type JournalEffect = { put: RecordedResource } | { forget: string };
+
 export interface JournalEntry {
   id: number;
   runId: number;
@@ -238,11 +248,28 @@ export class StateStore {
 
   /** Write the journal entry that precedes a provider call. */
   async journalStart(runId: number, k: StackKey, resourceId: string, operation: string, resource: RecordedResource): Promise<number> {
-    const r = await this.db.query<{ id: string }>(
-      'INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
-      [runId, k.repo, k.stack, resourceId, operation, JSON.stringify(resource)],
+    return (await this.journalStartMany(runId, k, [{ resourceId, operation, resource }]))[0];
+  }
+
+  /**
+   * Write the journal entries that precede several provider calls, in one statement (group commit:
+   * an apply writes those of the steps that start together). Returns their ids, in order.
+   */
+  async journalStartMany(runId: number, k: StackKey, entries: JournalIntent[]): Promise<number[]> {
+    const params: unknown[] = [runId, k.repo, k.stack];
+    const rows = entries.map((e) => {
+      params.push(e.resourceId, e.operation, JSON.stringify(e.resource));
+      const n = params.length;
+      return `($1, $2, $3, $${n - 2}, $${n - 1}, $${n})`;
+    });
+    const r = await this.db.query<{ id: string; resource_id: string }>(
+      `INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource) VALUES ${rows.join(', ')} RETURNING id, resource_id`,
+      params,
     );
-    return Number(r.rows[0].id);
+    // Matched by resource (the entries of one batch are of distinct resources), not by row order.
+    const ids = new Map(r.rows.map((row) => [row.resource_id, Number(row.id)]));
+    if (ids.size !== entries.length) throw new Error('journal entries of one batch must be of distinct resources');
+    return entries.map((e) => ids.get(e.resourceId)!);
   }
 
   async journalFinish(id: number, outcome: 'ok' | 'failed' | 'recovered', error?: string, tx: Db = this.db): Promise<void> {
@@ -254,15 +281,30 @@ export class StateStore {
    * resource, or its absence), in one transaction, so a crash never leaves an entry that says ok for
    * a change state does not hold. Returns the new serial.
    */
-  async journalDone(id: number, k: StackKey, effect: { put: RecordedResource } | { forget: string }): Promise<number> {
-    // One statement: its parts commit together, with the serial's bump. As a transaction of three
-    // statements it cost four more round trips per resource, most of an apply's time on embedded state.
+  async journalDone(id: number, k: StackKey, effect: JournalEffect): Promise<number> {
+    return this.journalDoneMany(k, [{ id, effect }]);
+  }
+
+  /**
+   * Several provider calls that succeeded (see journalDone), in one statement: the entries say ok,
+   * the resources are written or removed, and the serial moves by one per call, all or nothing.
+   * As separate transactions, the statements were most of an apply's time on embedded state.
+   */
+  async journalDoneMany(k: StackKey, done: { id: number; effect: JournalEffect }[]): Promise<number> {
     this.wroteState = true;
-    const write = 'put' in effect ? UPSERT_RESOURCE_AFTER_ID : 'DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $4';
-    const r = await this.db.query<{ serial: string }>(
-      `WITH j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id = $3), w AS (${write}) ${BUMP_SERIAL}`,
-      [k.repo, k.stack, id, ...('put' in effect ? resourceValues(effect.put) : [effect.forget])],
-    );
+    const params: unknown[] = [k.repo, k.stack, done.length];
+    const at = (v: unknown) => `$${params.push(v)}`;
+    const ids = done.map((d) => at(d.id));
+    const puts: string[] = [];
+    const forgets: string[] = [];
+    for (const { effect } of done) {
+      if ('put' in effect) puts.push(`($1, $2, ${resourceValues(effect.put).map(at).join(', ')})`);
+      else forgets.push(at(effect.forget));
+    }
+    const parts = [`j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id IN (${ids.join(', ')}))`];
+    if (puts.length) parts.push(`p AS (${UPSERT_ROWS_HEAD} ${puts.join(', ')} ${UPSERT_ROWS_TAIL})`);
+    if (forgets.length) parts.push(`d AS (DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id IN (${forgets.join(', ')}))`);
+    const r = await this.db.query<{ serial: string }>(`WITH ${parts.join(', ')} ${BUMP_SERIAL_BY}`, params);
     return Number(r.rows[0].serial);
   }
 
@@ -355,20 +397,16 @@ export class StateStore {
 const BUMP_SERIAL = `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
   ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`;
 
-/**
- * Insert a resource or replace the row of the same id: $1 repo, $2 stack, then the values of
- * resourceValues from parameter `first` on.
- */
-function upsertResource(first: number): string {
-  const values = Array.from({ length: 8 }, (_, i) => `$${first + i}`).join(', ');
-  return `INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect) VALUES ($1, $2, ${values})
-  ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind, name = EXCLUDED.name,
-  spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`;
-}
+const UPSERT_ROWS_HEAD = 'INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect) VALUES';
+const UPSERT_ROWS_TAIL = `ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
+  name = EXCLUDED.name, spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`;
 
-/** The upsert with the resource's values from $3; and from $4, after the journal entry's id. */
-const UPSERT_RESOURCE = upsertResource(3);
-const UPSERT_RESOURCE_AFTER_ID = upsertResource(4);
+/** Insert a resource or replace the row of the same id: $1 repo, $2 stack, then the values of resourceValues from $3. */
+const UPSERT_RESOURCE = `${UPSERT_ROWS_HEAD} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${UPSERT_ROWS_TAIL}`;
+
+/** Bump a stack's serial ($1 repo, $2 stack) by $3, creating its row at $3; returns the serial. */
+const BUMP_SERIAL_BY = `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, $3)
+  ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + $3, updated_at = now() RETURNING serial`;
 
 /** A resource's columns after repo and stack: id, api_version, kind, name, spec, outputs, deps, protect. */
 function resourceValues(res: RecordedResource): unknown[] {

@@ -107,6 +107,52 @@ for (const backend of ['embedded', 'postgres'] as const) {
       expect(await store.stackState(k)).toMatchObject({ serial: 2 });
     });
 
+    it('writes the journal of several calls in one statement each: entries in order, then outcomes, puts and removals together', async () => {
+      const k = { repo: 'r1', stack: 'many' };
+      const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1' });
+      const [a, b] = await store.journalStartMany(run, k, [
+        { resourceId: 'File/a', operation: 'create', resource: rec('File/a') },
+        { resourceId: 'File/b', operation: 'create', resource: rec('File/b') },
+      ]);
+      expect(b).toBeGreaterThan(a);
+      expect(
+        await store.journalDoneMany(k, [
+          { id: a, effect: { put: rec('File/a', { path: 'a' }) } },
+          { id: b, effect: { put: rec('File/b') } },
+        ]),
+      ).toBe(2);
+      const [d, c] = await store.journalStartMany(run, k, [
+        { resourceId: 'File/a', operation: 'delete', resource: rec('File/a') },
+        { resourceId: 'File/c', operation: 'create', resource: rec('File/c') },
+      ]);
+      expect(
+        await store.journalDoneMany(k, [
+          { id: d, effect: { forget: 'File/a' } },
+          { id: c, effect: { put: rec('File/c') } },
+        ]),
+      ).toBe(4);
+      expect([...(await store.resources(k)).keys()].sort()).toEqual(['File/b', 'File/c']);
+      expect((await store.journal(run)).map((e) => [e.resourceId, e.operation, e.outcome])).toEqual([
+        ['File/a', 'create', 'ok'],
+        ['File/b', 'create', 'ok'],
+        ['File/a', 'delete', 'ok'],
+        ['File/c', 'create', 'ok'],
+      ]);
+      // All or nothing: one record that cannot be written keeps every entry of the batch open.
+      const [e, f] = await store.journalStartMany(run, k, [
+        { resourceId: 'File/e', operation: 'create', resource: rec('File/e') },
+        { resourceId: 'File/f', operation: 'create', resource: rec('File/f') },
+      ]);
+      await expect(
+        store.journalDoneMany(k, [
+          { id: e, effect: { put: rec('File/e') } },
+          { id: f, effect: { put: { ...rec('File/f'), name: null as never } } },
+        ]),
+      ).rejects.toThrow();
+      expect((await store.unfinishedJournal(k)).map((x) => x.resourceId)).toEqual(['File/e', 'File/f']);
+      expect(await store.stackState(k)).toMatchObject({ serial: 4 });
+    });
+
     it('allows one apply per stack at a time and names the holder', async () => {
       const k = { repo: 'r1', stack: 'locked' };
       const lock = await store.lockStack(k, 'holder-one');
