@@ -21,7 +21,10 @@ export function printDiagnostics(io: Io, ds: Diagnostic[]): void {
  * line per step. Call `end` when the apply is over (clears the bar).
  */
 export function applyProgress(io: Io, now: () => number = Date.now): { onProgress: (e: ProgressEvent) => void; end: () => void } {
-  if (!io.err.isTTY) return { onProgress: progressPrinter(io), end: () => undefined };
+  if (!io.err.isTTY) {
+    const printer = progressPrinter(io);
+    return { onProgress: printer, end: printer.flush };
+  }
   let bar = newBar(now());
   const width = Math.max(40, ((io.err as { columns?: number }).columns ?? 80) - 1);
   // Nothing is drawn before the first step: the plan and the confirmation prompt come first.
@@ -41,15 +44,33 @@ export function applyProgress(io: Io, now: () => number = Date.now): { onProgres
   };
 }
 
-export function progressPrinter(io: Io): (e: ProgressEvent) => void {
+/**
+ * One plain line per step. Lines are written together, once per turn of the event loop (and at
+ * 16 KB): on a pipe, a write per line cost 0.08 ms each, a tenth of a 10,000-file apply's margin.
+ */
+export function progressPrinter(io: Io): ((e: ProgressEvent) => void) & { flush(): void } {
   const sign: Record<string, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
-  return (e) => {
-    const s = sign[e.action] ?? '*';
-    if (e.type === 'start') io.err.write(`  ${s} ${e.id}: ${e.action} ...\n`);
-    else if (e.type === 'done') io.err.write(`  ${s} ${e.id}: ${e.action} done (${e.ms} ms)\n`);
-    else if (e.type === 'failed') io.err.write(`  ! ${e.id}: ${e.action} FAILED: ${e.error}\n`);
-    else io.err.write(`  . ${e.id}: ${e.error}\n`);
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending) return;
+    io.err.write(pending);
+    pending = '';
   };
+  const print = (e: ProgressEvent) => {
+    const s = sign[e.action] ?? '*';
+    if (e.type === 'start') pending += `  ${s} ${e.id}: ${e.action} ...\n`;
+    else if (e.type === 'done') pending += `  ${s} ${e.id}: ${e.action} done (${e.ms} ms)\n`;
+    else if (e.type === 'failed') pending += `  ! ${e.id}: ${e.action} FAILED: ${e.error}\n`;
+    else pending += `  . ${e.id}: ${e.error}\n`;
+    if (pending.length >= 16_384) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+  return Object.assign(print, { flush });
 }
 
 export function useColor(io: Io, noColor?: boolean): boolean {

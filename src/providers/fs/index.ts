@@ -69,11 +69,13 @@ async function writeAtomic(abs: string, content: string, mode: number): Promise<
     releaseTempName(basename(tmp));
     throw err;
   }
-  await settle(tmp, abs, async () => {
-    await chmod(tmp, mode); // the umask may have trimmed it
-    const st = await lstatOrNull(abs);
-    if (st?.isDirectory()) throw new ProviderError(`${abs} is a directory where a file belongs`);
-  });
+  try {
+    await settle(tmp, abs, () => chmod(tmp, mode)); // the umask may have trimmed it
+  } catch (err) {
+    // rename(2) refuses to put a file over a directory: no lstat before it is needed.
+    if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ProviderError(`${abs} is a directory where a file belongs`);
+    throw err;
+  }
 }
 
 /**
@@ -160,17 +162,19 @@ class FsSession implements Session {
 
   private async put(r: Desired): Promise<Spec> {
     const rel = normalizeRel(String(r.spec.path), r.id);
+    // The parents' checks, made once for the path and the parents it may need created.
+    const checked = new Map<string, Promise<void>>();
     switch (r.kind) {
       case 'File': {
-        const abs = await this.path(r);
-        await ensureParents(this.root, abs, r.id);
+        const abs = await this.path(r, false, checked);
+        await ensureParents(this.root, abs, r.id, checked);
         const content = String(r.spec.content ?? '');
         await writeAtomic(abs, content, parseMode(r.spec.mode, 0o644));
         return { path: rel, sha256: sha(content) };
       }
       case 'Directory': {
-        const abs = await this.path(r);
-        await ensureParents(this.root, abs, r.id);
+        const abs = await this.path(r, false, checked);
+        await ensureParents(this.root, abs, r.id, checked);
         const st = await lstatOrNull(abs);
         if (st && !st.isDirectory()) {
           if (st.isSymbolicLink()) await unlink(abs);
@@ -181,11 +185,11 @@ class FsSession implements Session {
         return { path: rel };
       }
       case 'Symlink': {
-        const abs = await this.path(r, true);
+        const abs = await this.path(r, true, checked);
         const target = String(r.spec.target);
         if (!linkStaysInside(this.root, abs, target))
           throw new ProviderError(`symlink target "${target}" leaves the target's root (absolute or too many "..")`, r.id);
-        await ensureParents(this.root, abs, r.id);
+        await ensureParents(this.root, abs, r.id, checked);
         const st = await lstatOrNull(abs);
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
         const tmp = join(dirname(abs), tempName('lnk'));

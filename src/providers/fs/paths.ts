@@ -55,11 +55,25 @@ async function checkParent(root: string, dir: string): Promise<void> {
   if (!st.isDirectory()) throw new ProviderError(`path "{path}": ${dir} is not a directory`);
 }
 
-/** Create the parents of `abs` (inside root), each checked against symlinks. */
-export async function ensureParents(root: string, abs: string, id?: string): Promise<void> {
+/**
+ * Create the parents of `abs` (inside root), each checked against symlinks. `checked` holds the
+ * checks `confine` just made for `abs`: when they found its parent a real directory, there is
+ * nothing to check or create again.
+ */
+export async function ensureParents(root: string, abs: string, id?: string, checked = new Map<string, Promise<void>>()): Promise<void> {
   const parent = dirname(abs);
   if (parent === root) return;
-  await confine(root, relative(root, parent).split(sep).join('/'), id);
+  const rel = relative(root, parent).split(sep).join('/');
+  const known = checked.get(rel);
+  if (
+    known &&
+    (await known.then(
+      () => true,
+      () => false,
+    ))
+  )
+    return;
+  await confine(root, rel, id, false, checked);
   await mkdir(parent, { recursive: true, mode: 0o755 });
 }
 
