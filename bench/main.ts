@@ -15,6 +15,7 @@ import { fleetScenario } from './scenarios/fleet.js';
 import { startup } from './scenarios/startup.js';
 import { firstOpen } from './scenarios/first-open.js';
 import { cliPlan } from './scenarios/cli-plan.js';
+import { cliApply } from './scenarios/cli-apply.js';
 import { scaleScenario } from './scenarios/scale.js';
 import { dashboardScenario } from './scenarios/dashboard.js';
 import { policyScenario } from './scenarios/policy.js';
@@ -41,6 +42,7 @@ const serviceScenario = (name: 'webhook' | 'throughput' | 'throughput-paced', ti
 export const SCENARIOS: Scenario[] = [
   startup,
   cliPlan,
+  cliApply,
   coldPlan,
   incremental,
   workflow,
