@@ -1,5 +1,5 @@
-import { chmod, lstat, mkdir, readdir, realpath, rename, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
-import { closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmod, lstat, mkdir, readdir, realpath, rmdir, unlink } from 'node:fs/promises';
+import { chmodSync, closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ConnectOptions, Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
@@ -57,19 +57,23 @@ async function lstatOrNull(p: string) {
   }
 }
 
-/** Replace whatever is at `abs` with a regular file, atomically and without following a symlink there. */
-async function writeAtomic(abs: string, content: string, mode: number): Promise<void> {
+/**
+ * Replace whatever is at `abs` with a regular file, atomically and without following a symlink
+ * there. The calls are synchronous: on a local disk each takes microseconds, and each asynchronous
+ * one was a trip through the thread pool (bench/analysis.md, session 6).
+ */
+function writeAtomic(abs: string, content: string, mode: number): void {
   const tmp = join(dirname(abs), tempName('tmp'));
   try {
-    await writeFile(tmp, content, { mode, flag: 'wx' }); // 'wx': a new file, never through a link planted at that name
+    writeFileSync(tmp, content, { mode, flag: 'wx' }); // 'wx': a new file, never through a link planted at that name
   } catch (err) {
     // A write cut short (a full disk) leaves a partial file of ours; a name taken (EEXIST) is not ours.
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await unlink(tmp).catch(() => undefined);
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') unlinkQuietly(tmp);
     releaseTempName(basename(tmp));
     throw err;
   }
   try {
-    await settle(tmp, abs, () => chmod(tmp, mode)); // the umask may have trimmed it
+    settle(tmp, abs, () => chmodSync(tmp, mode)); // the umask may have trimmed it
   } catch (err) {
     // rename(2) refuses to put a file over a directory: no lstat before it is needed.
     if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ProviderError(`${abs} is a directory where a file belongs`);
@@ -77,16 +81,25 @@ async function writeAtomic(abs: string, content: string, mode: number): Promise<
   }
 }
 
+/** Remove a temporary file of ours, best effort: the error that matters is the one that made us. */
+function unlinkQuietly(tmp: string): void {
+  try {
+    unlinkSync(tmp);
+  } catch {
+    /* already gone, or not removable: Session.recover finds it later */
+  }
+}
+
 /**
  * Rename the temporary `tmp` (just made) over `abs`, after `check`. A failure removes `tmp` again;
  * only a process that dies in between leaves it, for `Session.recover` (or a Directory delete) to remove.
  */
-async function settle(tmp: string, abs: string, check: () => Promise<void> = async () => undefined): Promise<void> {
+function settle(tmp: string, abs: string, check: () => void = () => undefined): void {
   try {
-    await check();
-    await rename(tmp, abs);
+    check();
+    renameSync(tmp, abs);
   } catch (err) {
-    await unlink(tmp).catch(() => undefined); // best effort: the error that matters is `err`
+    unlinkQuietly(tmp);
     throw err;
   } finally {
     releaseTempName(basename(tmp));
@@ -186,7 +199,7 @@ class FsSession implements Session {
         const abs = await this.path(r, false, checked);
         await ensureParents(this.root, abs, r.id, checked);
         const content = String(r.spec.content ?? '');
-        await writeAtomic(abs, content, parseMode(r.spec.mode, 0o644));
+        writeAtomic(abs, content, parseMode(r.spec.mode, 0o644));
         return { path: rel, sha256: sha(content) };
       }
       case 'Directory': {
@@ -211,12 +224,12 @@ class FsSession implements Session {
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
         const tmp = join(dirname(abs), tempName('lnk'));
         try {
-          await symlink(target, tmp);
+          symlinkSync(target, tmp);
         } catch (err) {
           releaseTempName(basename(tmp));
           throw err;
         }
-        await settle(tmp, abs);
+        settle(tmp, abs);
         return { path: rel };
       }
       default:
