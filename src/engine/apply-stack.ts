@@ -153,8 +153,8 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
         : undefined;
     const previous = waves ? (await store.stackState(key)).appliedCommit : null;
     const trigger = resumes ? `${req.trigger} (resumes run ${resumes.join(', ')})` : req.trigger;
+    // The executor keeps the plan with the run from its start (the run page shows what it will do).
     const result = await executePlan({ ...exec, planned, trigger, ...(waves ? { waves } : {}) });
-    await store.setRunPlan(result.runId, plan);
     if (waves) {
       // Which host is at which commit; a wave over its budget is put back to the last applied commit.
       result.rollout = await revertStoppedWave(ws, { stack: req.stack, commit: req.commit, previous, waves, result, exec, trigger });
