@@ -3,6 +3,7 @@ import type { Db } from './db.js';
 import type { RecordedResource, Summary } from '../plan/model.js';
 import type { RolloutReport } from '../plan/rollout.js';
 import { parseJson, toIso } from './sql-values.js';
+import { journalEntries, stateWrite, type JournalEffect, type JournalIntent, type Statement } from './state-writes.js';
 
 export interface StackKey {
   repo: string;
@@ -40,15 +41,7 @@ export interface RunRecord {
   rollout?: RunRollout;
 }
 
-/** A journal entry to write before a provider call. */
-export interface JournalIntent {
-  resourceId: string;
-  operation: string;
-  resource: RecordedResource;
-}
-
-/** What state records once a provider call succeeded: the resource, or its absence. */
-export type JournalEffect = { put: RecordedResource } | { forget: string };
+export type { JournalEffect, JournalIntent } from './state-writes.js';
 
 export interface JournalEntry {
   id: number;
@@ -147,35 +140,20 @@ export class StateStore {
     }
   }
 
-  private async bump(tx: Db, k: StackKey): Promise<number> {
-    this.wroteState = true;
-    const r = await tx.query<{ serial: string }>(BUMP_SERIAL, [k.repo, k.stack]);
-    return Number(r.rows[0].serial);
-  }
-
   /** Record a resource (insert or replace) and bump the stack's serial, atomically. */
   async putResource(k: StackKey, res: RecordedResource): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      await this.writeResource(tx, k, res);
-      return this.bump(tx, k);
-    });
+    return this.writeState(stateWrite(k, [{ put: res }]));
   }
 
   async deleteResource(k: StackKey, id: string): Promise<number> {
-    return this.db.transaction(async (tx) => {
-      await this.removeResource(tx, k, id);
-      return this.bump(tx, k);
-    });
+    return this.writeState(stateWrite(k, [{ forget: id }]));
   }
 
-  private async writeResource(tx: Db, k: StackKey, res: RecordedResource): Promise<void> {
+  /** Run a stateWrite statement; returns the new serial. */
+  private async writeState(st: Statement): Promise<number> {
     this.wroteState = true;
-    await tx.query(UPSERT_RESOURCE, [k.repo, k.stack, ...resourceValues(res)]);
-  }
-
-  private async removeResource(tx: Db, k: StackKey, id: string): Promise<void> {
-    this.wroteState = true;
-    await tx.query('DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id = $3', [k.repo, k.stack, id]);
+    const r = await this.db.query<{ serial: string }>(st.sql, st.params);
+    return Number(r.rows[0].serial);
   }
 
   async setAppliedCommit(k: StackKey, commit: string): Promise<void> {
@@ -256,16 +234,8 @@ export class StateStore {
    * an apply writes those of the steps that start together). Returns their ids, in order.
    */
   async journalStartMany(runId: number, k: StackKey, entries: JournalIntent[]): Promise<number[]> {
-    const params: unknown[] = [runId, k.repo, k.stack];
-    const rows = entries.map((e) => {
-      params.push(e.resourceId, e.operation, JSON.stringify(e.resource));
-      const n = params.length;
-      return `($1, $2, $3, $${n - 2}, $${n - 1}, $${n})`;
-    });
-    const r = await this.db.query<{ id: string; resource_id: string }>(
-      `INSERT INTO journal (run_id, repo, stack, resource_id, operation, resource) VALUES ${rows.join(', ')} RETURNING id, resource_id`,
-      params,
-    );
+    const st = journalEntries(runId, k, entries);
+    const r = await this.db.query<{ id: string; resource_id: string }>(st.sql, st.params);
     // Matched by resource (the entries of one batch are of distinct resources), not by row order.
     const ids = new Map(r.rows.map((row) => [row.resource_id, Number(row.id)]));
     if (ids.size !== entries.length) throw new Error('journal entries of one batch must be of distinct resources');
@@ -291,21 +261,13 @@ export class StateStore {
    * As separate transactions, the statements were most of an apply's time on embedded state.
    */
   async journalDoneMany(k: StackKey, done: { id: number; effect: JournalEffect }[]): Promise<number> {
-    this.wroteState = true;
-    const params: unknown[] = [k.repo, k.stack, done.length];
-    const at = (v: unknown) => `$${params.push(v)}`;
-    const ids = done.map((d) => at(d.id));
-    const puts: string[] = [];
-    const forgets: string[] = [];
-    for (const { effect } of done) {
-      if ('put' in effect) puts.push(`($1, $2, ${resourceValues(effect.put).map(at).join(', ')})`);
-      else forgets.push(at(effect.forget));
-    }
-    const parts = [`j AS (UPDATE journal SET finished_at = now(), outcome = 'ok', error = NULL WHERE id IN (${ids.join(', ')}))`];
-    if (puts.length) parts.push(`p AS (${UPSERT_ROWS_HEAD} ${puts.join(', ')} ${UPSERT_ROWS_TAIL})`);
-    if (forgets.length) parts.push(`d AS (DELETE FROM resources WHERE repo = $1 AND stack = $2 AND id IN (${forgets.join(', ')}))`);
-    const r = await this.db.query<{ serial: string }>(`WITH ${parts.join(', ')} ${BUMP_SERIAL_BY}`, params);
-    return Number(r.rows[0].serial);
+    return this.writeState(
+      stateWrite(
+        k,
+        done.map((d) => d.effect),
+        done.map((d) => d.id),
+      ),
+    );
   }
 
   async unfinishedJournal(k: StackKey): Promise<JournalEntry[]> {
@@ -391,24 +353,4 @@ export class StateStore {
   async close(): Promise<void> {
     await this.db.close();
   }
-}
-
-/** Bump a stack's serial ($1 repo, $2 stack), creating its row at 1; returns the serial. */
-const BUMP_SERIAL = `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, 1)
-  ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + 1, updated_at = now() RETURNING serial`;
-
-const UPSERT_ROWS_HEAD = 'INSERT INTO resources (repo, stack, id, api_version, kind, name, spec, outputs, deps, protect) VALUES';
-const UPSERT_ROWS_TAIL = `ON CONFLICT (repo, stack, id) DO UPDATE SET api_version = EXCLUDED.api_version, kind = EXCLUDED.kind,
-  name = EXCLUDED.name, spec = EXCLUDED.spec, outputs = EXCLUDED.outputs, deps = EXCLUDED.deps, protect = EXCLUDED.protect, updated_at = now()`;
-
-/** Insert a resource or replace the row of the same id: $1 repo, $2 stack, then the values of resourceValues from $3. */
-const UPSERT_RESOURCE = `${UPSERT_ROWS_HEAD} ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ${UPSERT_ROWS_TAIL}`;
-
-/** Bump a stack's serial ($1 repo, $2 stack) by $3, creating its row at $3; returns the serial. */
-const BUMP_SERIAL_BY = `INSERT INTO stacks (repo, stack, serial) VALUES ($1, $2, $3)
-  ON CONFLICT (repo, stack) DO UPDATE SET serial = stacks.serial + $3, updated_at = now() RETURNING serial`;
-
-/** A resource's columns after repo and stack: id, api_version, kind, name, spec, outputs, deps, protect. */
-function resourceValues(res: RecordedResource): unknown[] {
-  return [res.id, res.apiVersion, res.kind, res.name, JSON.stringify(res.spec), JSON.stringify(res.outputs), JSON.stringify(res.deps), res.protect];
 }

@@ -3,17 +3,7 @@ import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/store.js';
 import { journalWriter } from '../../src/apply/journal-writer.js';
 import { tempDir } from '../helpers/git.js';
-
-const rec = (id: string, spec: Record<string, unknown> = {}) => ({
-  id,
-  apiVersion: 'fs.driftless.dev/v1',
-  kind: id.split('/')[0],
-  name: id.split('/')[1],
-  spec: spec as never,
-  outputs: {},
-  deps: [],
-  protect: false,
-});
+import { recorded } from '../helpers/records.js';
 
 /** A promise and the function that settles it. */
 function gate(): { wait: Promise<void>; open(): void } {
@@ -40,9 +30,9 @@ describe('journal writer: the journal writes of steps that run together share st
 
   /** One step as the executor runs it: entry, provider call (`call`), outcome. */
   async function step(j: ReturnType<typeof journalWriter>, id: string, call: Promise<void>, name: string | null = id.split('/')[1]) {
-    const entry = await j.start(id, 'create', rec(id));
+    const entry = await j.start(id, 'create', recorded(id));
     await call;
-    await j.done(entry, { put: { ...rec(id, { path: id }), name: name as string } });
+    await j.done(entry, { put: { ...recorded(id, { path: id }), name: name as string } });
   }
 
   it('eight steps started together: one statement for their entries, one for their outcomes and state', async () => {
@@ -87,7 +77,7 @@ describe('journal writer: the journal writes of steps that run together share st
       step(j, 'File/b', calls.wait, null), // no name: the resources row refuses it
       step(j, 'File/c', calls.wait),
       (async () => {
-        const entry = await j.start('File/d', 'create', rec('File/d'));
+        const entry = await j.start('File/d', 'create', recorded('File/d'));
         await calls.wait;
         await j.failed(entry, 'permission denied');
       })(),

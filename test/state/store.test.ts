@@ -3,17 +3,7 @@ import pg from 'pg';
 import { openState } from '../../src/state/open.js';
 import type { StateStore } from '../../src/state/store.js';
 import { tempDir } from '../helpers/git.js';
-
-const rec = (id: string, spec: Record<string, unknown> = {}) => ({
-  id,
-  apiVersion: 'fs.driftless.dev/v1',
-  kind: id.split('/')[0],
-  name: id.split('/')[1],
-  spec: spec as never,
-  outputs: {},
-  deps: [],
-  protect: false,
-});
+import { recorded } from '../helpers/records.js';
 
 async function pgDatabase(): Promise<string> {
   const admin = new pg.Client({ connectionString: inject('pgUrl') });
@@ -39,9 +29,9 @@ for (const backend of ['embedded', 'postgres'] as const) {
     it('records resources per repository and stack, bumping the serial on every write', async () => {
       const k = { repo: 'r1', stack: 'web' };
       expect(await store.stackState(k)).toEqual({ serial: 0, appliedCommit: null });
-      expect(await store.putResource(k, rec('File/a', { path: 'a' }))).toBe(1);
-      expect(await store.putResource(k, rec('File/b', { path: 'b' }))).toBe(2);
-      expect(await store.putResource({ repo: 'r2', stack: 'web' }, rec('File/a'))).toBe(1);
+      expect(await store.putResource(k, recorded('File/a', { path: 'a' }))).toBe(1);
+      expect(await store.putResource(k, recorded('File/b', { path: 'b' }))).toBe(2);
+      expect(await store.putResource({ repo: 'r2', stack: 'web' }, recorded('File/a'))).toBe(1);
       expect(await store.deleteResource(k, 'File/b')).toBe(3);
       await store.setAppliedCommit(k, 'abc');
       expect(await store.stackState(k)).toEqual({ serial: 3, appliedCommit: 'abc' });
@@ -57,7 +47,7 @@ for (const backend of ['embedded', 'postgres'] as const) {
         SELECT 'r1', 'big', 'File/f' || lpad(((g * 7919) % 2345)::text, 5, '0'), 'fs.driftless.dev/v1', 'File',
                'f' || g, jsonb_build_object('n', g), '{}'::jsonb, '[]'::jsonb, false
         FROM generate_series(0, 2344) AS g`);
-      await store.putResource(k, rec("File/it's ünïcode", { path: 'u' }));
+      await store.putResource(k, recorded("File/it's ünïcode", { path: 'u' }));
       const seen: string[] = [];
       const rs = await store.resources(k, (r) => {
         seen.push(r.id);
@@ -76,8 +66,8 @@ for (const backend of ['embedded', 'postgres'] as const) {
     it('keeps runs and the journal, and lists unfinished entries', async () => {
       const k = { repo: 'r1', stack: 'j' };
       const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1', actor: 'me', pr: 7, digest: 'sha256:x' });
-      const e1 = await store.journalStart(run, k, 'File/a', 'create', rec('File/a'));
-      const e2 = await store.journalStart(run, k, 'File/b', 'create', rec('File/b'));
+      const e1 = await store.journalStart(run, k, 'File/a', 'create', recorded('File/a'));
+      const e2 = await store.journalStart(run, k, 'File/b', 'create', recorded('File/b'));
       await store.journalFinish(e1, 'ok');
       expect((await store.unfinishedJournal(k)).map((e) => e.id)).toEqual([e2]);
       await store.finishRun(run, 'partial', { create: 2, update: 0, replace: 0, delete: 0, noop: 0 }, [{ id: 'File/a', action: 'create', outcome: 'ok' }]);
@@ -89,15 +79,15 @@ for (const backend of ['embedded', 'postgres'] as const) {
     it('finishes a journal entry together with the state change of its call, or not at all', async () => {
       const k = { repo: 'r1', stack: 'done' };
       const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1' });
-      const e1 = await store.journalStart(run, k, 'File/a', 'create', rec('File/a'));
-      expect(await store.journalDone(e1, k, { put: rec('File/a', { path: 'a' }) })).toBe(1);
+      const e1 = await store.journalStart(run, k, 'File/a', 'create', recorded('File/a'));
+      expect(await store.journalDone(e1, k, { put: recorded('File/a', { path: 'a' }) })).toBe(1);
       expect([...(await store.resources(k)).keys()]).toEqual(['File/a']);
-      const e2 = await store.journalStart(run, k, 'File/a', 'delete', rec('File/a'));
+      const e2 = await store.journalStart(run, k, 'File/a', 'delete', recorded('File/a'));
       expect(await store.journalDone(e2, k, { forget: 'File/a' })).toBe(2);
       expect((await store.resources(k)).size).toBe(0);
       // A record that cannot be written (no name): the entry stays unfinished, for crash recovery.
-      const e3 = await store.journalStart(run, k, 'File/b', 'create', rec('File/b'));
-      await expect(store.journalDone(e3, k, { put: { ...rec('File/b'), name: null as never } })).rejects.toThrow();
+      const e3 = await store.journalStart(run, k, 'File/b', 'create', recorded('File/b'));
+      await expect(store.journalDone(e3, k, { put: { ...recorded('File/b'), name: null as never } })).rejects.toThrow();
       expect((await store.unfinishedJournal(k)).map((e) => e.id)).toEqual([e3]);
       expect(await store.journal(run)).toEqual([
         { resourceId: 'File/a', operation: 'create', outcome: 'ok', error: null },
@@ -111,24 +101,24 @@ for (const backend of ['embedded', 'postgres'] as const) {
       const k = { repo: 'r1', stack: 'many' };
       const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1' });
       const [a, b] = await store.journalStartMany(run, k, [
-        { resourceId: 'File/a', operation: 'create', resource: rec('File/a') },
-        { resourceId: 'File/b', operation: 'create', resource: rec('File/b') },
+        { resourceId: 'File/a', operation: 'create', resource: recorded('File/a') },
+        { resourceId: 'File/b', operation: 'create', resource: recorded('File/b') },
       ]);
       expect(b).toBeGreaterThan(a);
       expect(
         await store.journalDoneMany(k, [
-          { id: a, effect: { put: rec('File/a', { path: 'a' }) } },
-          { id: b, effect: { put: rec('File/b') } },
+          { id: a, effect: { put: recorded('File/a', { path: 'a' }) } },
+          { id: b, effect: { put: recorded('File/b') } },
         ]),
       ).toBe(2);
       const [d, c] = await store.journalStartMany(run, k, [
-        { resourceId: 'File/a', operation: 'delete', resource: rec('File/a') },
-        { resourceId: 'File/c', operation: 'create', resource: rec('File/c') },
+        { resourceId: 'File/a', operation: 'delete', resource: recorded('File/a') },
+        { resourceId: 'File/c', operation: 'create', resource: recorded('File/c') },
       ]);
       expect(
         await store.journalDoneMany(k, [
           { id: d, effect: { forget: 'File/a' } },
-          { id: c, effect: { put: rec('File/c') } },
+          { id: c, effect: { put: recorded('File/c') } },
         ]),
       ).toBe(4);
       expect([...(await store.resources(k)).keys()].sort()).toEqual(['File/b', 'File/c']);
@@ -140,13 +130,13 @@ for (const backend of ['embedded', 'postgres'] as const) {
       ]);
       // All or nothing: one record that cannot be written keeps every entry of the batch open.
       const [e, f] = await store.journalStartMany(run, k, [
-        { resourceId: 'File/e', operation: 'create', resource: rec('File/e') },
-        { resourceId: 'File/f', operation: 'create', resource: rec('File/f') },
+        { resourceId: 'File/e', operation: 'create', resource: recorded('File/e') },
+        { resourceId: 'File/f', operation: 'create', resource: recorded('File/f') },
       ]);
       await expect(
         store.journalDoneMany(k, [
-          { id: e, effect: { put: rec('File/e') } },
-          { id: f, effect: { put: { ...rec('File/f'), name: null as never } } },
+          { id: e, effect: { put: recorded('File/e') } },
+          { id: f, effect: { put: { ...recorded('File/f'), name: null as never } } },
         ]),
       ).rejects.toThrow();
       expect((await store.unfinishedJournal(k)).map((x) => x.resourceId)).toEqual(['File/e', 'File/f']);

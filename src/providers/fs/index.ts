@@ -1,4 +1,4 @@
-import { chmod, lstat, mkdir, readdir, realpath, rmdir, unlink } from 'node:fs/promises';
+import { chmod, mkdir, readdir, realpath, rmdir, unlink } from 'node:fs/promises';
 import { chmodSync, closeSync, constants, lstatSync, openSync, readFileSync, readlinkSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -47,15 +47,6 @@ const kinds: Record<string, KindInfo> = {
 
 const modeOf = (m: number): string => (m & 0o777).toString(8).padStart(4, '0');
 const parseMode = (m: unknown, dflt: number): number => (typeof m === 'string' ? parseInt(m, 8) : dflt);
-
-async function lstatOrNull(p: string) {
-  try {
-    return await lstat(p);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-}
 
 /**
  * Replace whatever is at `abs` with a regular file, atomically and without following a symlink
@@ -205,7 +196,7 @@ class FsSession implements Session {
       case 'Directory': {
         const abs = await this.path(r, false, checked);
         await ensureParents(this.root, abs, r.id, checked);
-        const st = await lstatOrNull(abs);
+        const st = lstatSync(abs, { throwIfNoEntry: false });
         if (st && !st.isDirectory()) {
           if (st.isSymbolicLink()) await unlink(abs);
           else throw new ProviderError(`${rel} exists and is not a directory`, r.id);
@@ -220,7 +211,7 @@ class FsSession implements Session {
         if (!linkStaysInside(this.root, abs, target))
           throw new ProviderError(`symlink target "${target}" leaves the target's root (absolute or too many "..")`, r.id);
         await ensureParents(this.root, abs, r.id, checked);
-        const st = await lstatOrNull(abs);
+        const st = lstatSync(abs, { throwIfNoEntry: false });
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
         const tmp = join(dirname(abs), tempName('lnk'));
         try {
@@ -240,7 +231,7 @@ class FsSession implements Session {
   async delete(prior: Recorded): Promise<void> {
     this.writable('delete', prior.id);
     const abs = await this.path(prior, true);
-    const st = await lstatOrNull(abs);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st) return;
     if (prior.kind === 'Directory' && st.isDirectory()) {
       if (await rmdirIfEmpty(abs)) return;
