@@ -64,8 +64,8 @@ export async function recoverStack(
       await store.finishRun(id, 'interrupted', run.summary, run.results, 'the process stopped during the apply; recovered by a later run');
   }
   // Runs that died before their first journal entry.
-  for (const run of await store.runs({ repo: key.repo, stack: key.stack, limit: 20 })) {
-    if (run.outcome === 'running' && (run.kind === 'apply' || run.kind === 'remediate')) {
+  for (const run of await store.runs({ repo: key.repo, stack: key.stack, outcome: 'running', limit: 20 })) {
+    if (run.kind === 'apply' || run.kind === 'remediate') {
       await store.finishRun(run.id, 'interrupted', run.summary, run.results, 'the process stopped during the apply');
     }
   }

@@ -2,7 +2,7 @@ import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
 import { recoverProviders, recoverStack } from '../apply/recover.js';
-import type { Workspace } from './workspace.js';
+import type { Refreshed, Workspace } from './workspace.js';
 import { withoutChanges, type PlannedStack, type PlanRequest } from '../plan/planner.js';
 import { planWaves } from '../plan/rollout.js';
 import { revertStoppedWave } from './rollout.js';
@@ -49,6 +49,8 @@ export interface ApplyRequest {
    * Absent: every such value is unknown until apply.
    */
   external?: PlanRequest['external'];
+  /** What the workflow's plan of this stack read of the live objects (see Workspace.planStack). */
+  refreshed?: Refreshed;
 }
 
 export interface ApplyOutcome {
@@ -83,7 +85,8 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
   const key = ws.key(req.stack);
   const lock = await store.lockStack(key);
   try {
-    const recorded = await store.resources(key);
+    // As the plan reads it (kept while the serial holds: a workflow's plan of this stack read it).
+    const recorded = await ws.recordedOf(req.stack);
     const versions = new Set([...inputs.desired.resources.values()].map((r) => r.apiVersion));
     for (const r of recorded.values()) versions.add(r.apiVersion);
     const interrupted = await store.unfinishedJournal(key);
@@ -96,7 +99,8 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       const around = [...interrupted.map((e) => e.resource), ...recorded.values(), ...inputs.desired.resources.values()];
       recovered.push(...(await recoverProviders(around, sessionFor)));
     }
-    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll, external: req.external })).planned!;
+    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll, external: req.external, refreshed: req.refreshed }))
+      .planned!;
     const planned = req.skip?.size ? withoutChanges(fresh, req.skip) : fresh;
     const plan = planned.plan;
     let resumes: number[] | undefined;

@@ -7,7 +7,7 @@ import { changedOutputs, upstreamValue, type ChangedOutputs, type WorkflowSummar
 import { applyStack, type ApplyOutcome, type ApplyRequest } from './apply-stack.js';
 import { includesCommit } from './changes.js';
 import { planAll } from './plan-stacks.js';
-import type { Workspace } from './workspace.js';
+import type { Refreshed, Workspace } from './workspace.js';
 
 /**
  * The verb `apply` across stacks: the stacks of one commit planned as one workflow, checked against
@@ -72,6 +72,7 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
     };
   }
   const plans = new Map(planned.stacks.map((s) => [s.stack, s.planned!.plan]));
+  const refreshed = new Map(planned.stacks.map((s) => [s.stack, s.refreshed]));
   const desiredOf = new Map(planned.stacks.map((s) => [s.stack, s.planned!.desired]));
   if (req.confirm && [...plans.values()].some((p) => p.changes.length) && !(await req.confirm([...plans.values()]))) {
     return { diagnostics: [], workflow, stacks: [], refused: 'cancelled' };
@@ -88,7 +89,10 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
   const step = async (stack: string): Promise<void> => {
     req.onStack?.({ stack, phase: 'start' });
     const t0 = Date.now();
-    const o = await applyOne(ws, req, stack, plans.get(stack)!, graph, changed);
+    // The objects the workflow's plan read are used again, unless a stack applied before this one
+    // changes something (its apply may touch them): then they are read again under the lock.
+    const upstreamChanges = ancestors(graph, stack).some((u) => plans.get(u)?.changes.length);
+    const o = await applyOne(ws, req, stack, { plan: plans.get(stack)!, refreshed: upstreamChanges ? undefined : refreshed.get(stack) }, graph, changed);
     o.ms = Date.now() - t0;
     outcomes.set(stack, o);
     req.onStack?.({ stack, phase: 'end', outcome: o });
@@ -115,7 +119,7 @@ async function applyOne(
   ws: Workspace,
   req: WorkflowApplyRequest,
   stack: string,
-  plan: Plan,
+  planned: { plan: Plan; refreshed?: Refreshed },
   graph: Graph,
   changed: ReadonlyMap<string, ChangedOutputs>,
 ): Promise<StackOutcome> {
@@ -141,7 +145,8 @@ async function applyOne(
     ...req,
     stack,
     // Reviewed: each stack's plan under its lock must be the one the reviewed workflow holds.
-    expectDigest: req.expectWorkflowDigest ? plan.digest : undefined,
+    expectDigest: req.expectWorkflowDigest ? planned.plan.digest : undefined,
+    refreshed: planned.refreshed,
     gate: req.gate?.(stack),
     confirm: undefined,
     external: (ref) => upstreamValue(ref, views.get(ref.stack!)),

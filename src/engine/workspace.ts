@@ -31,6 +31,14 @@ export interface StackPlanResult {
   planned?: PlannedStack;
   /** A stack whose inputs are unchanged since its last plan changed nothing: that plan (see plan-reuse.ts). */
   reused?: Plan;
+  /** What the plan's refresh read (absent without refresh), for the apply that follows it (see planStack). */
+  refreshed?: Refreshed;
+}
+
+/** The live objects a plan's refresh read, and the state serial its plan was made at. */
+export interface Refreshed {
+  serial: number;
+  live: Map<string, Observed | null>;
 }
 
 export interface StackInputs {
@@ -206,7 +214,18 @@ export class Workspace {
    */
   async planStack(
     inputs: StackInputs,
-    opts: { refresh?: boolean; allowDeleteAll?: boolean; readOnly?: boolean; external?: PlanRequest['external'] } = {},
+    opts: {
+      refresh?: boolean;
+      allowDeleteAll?: boolean;
+      readOnly?: boolean;
+      external?: PlanRequest['external'];
+      /**
+       * What the plan just shown read (an apply after its workflow's plan, at the same commit): used
+       * instead of reading every object again while the state is still at its serial. Once the serial
+       * moved (another apply, a recovered journal), the objects are read again.
+       */
+      refreshed?: Refreshed;
+    } = {},
   ): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
@@ -216,7 +235,11 @@ export class Workspace {
     const state = await this.state.stackState(key);
     const recorded = await this.state.resources(key, state.serial, inputs.desired);
     const live =
-      opts.refresh === false ? undefined : await this.refresh(inputs.repoConfig, stack, withProbes(recorded, inputs.desired), { readOnly: opts.readOnly });
+      opts.refresh === false
+        ? undefined
+        : opts.refreshed?.serial === state.serial
+          ? opts.refreshed.live
+          : await this.refresh(inputs.repoConfig, stack, withProbes(recorded, inputs.desired), { readOnly: opts.readOnly });
     const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
     const planned = makePlan({
       repo: this.repoName,
@@ -233,7 +256,7 @@ export class Workspace {
       memo: this.planMemo,
       external,
     });
-    return { stack, diagnostics: [], planned };
+    return { stack, diagnostics: [], planned, ...(live ? { refreshed: { serial: state.serial, live } } : {}) };
   }
 
   /**

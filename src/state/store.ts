@@ -63,6 +63,9 @@ export class LockedError extends Error {
 /** The identity of this process, as shown to whoever finds a lock it holds. */
 export const PROCESS_HOLDER = `pid ${process.pid} on ${hostname()} (${process.argv.slice(2, 3).join(' ') || 'driftless'})`;
 
+/** The columns a RunRecord is made of. */
+const RUN_COLUMNS = 'id, repo, stack, kind, trigger, commit, actor, pr, digest, started_at, finished_at, outcome, summary, results, error, rollout';
+
 /** Rows per query when reading a stack's resources. */
 const RESOURCE_PAGE = 1000;
 
@@ -202,7 +205,8 @@ export class StateStore {
     if (filter.kind) where.push(`kind = $${params.push(filter.kind)}`);
     if (filter.outcome) where.push(`outcome = $${params.push(filter.outcome)}`);
     if (filter.pr) where.push(`pr = $${params.push(filter.pr)}`);
-    const sql = `SELECT * FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 50, 1000))}`;
+    // Not the run's plan: it holds every change (megabytes for a large stack); runPlan reads it alone.
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ${Math.max(1, Math.min(filter.limit ?? 50, 1000))}`;
     const r = await this.db.query<Record<string, unknown>>(sql, params);
     return r.rows.map((row) => ({
       id: Number(row.id),
