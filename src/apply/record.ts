@@ -76,10 +76,15 @@ export function toRecorded(d: DesiredResource, clear: Spec, outputs: Outputs, pr
     kind: d.kind,
     name: d.name,
     spec: maskSpec(clear, d.sensitive, prior?.spec, visible, d.spec),
-    outputs: maskOutputs(outputs ?? {}, d.sensitiveOutputs ?? [], sensitiveStrings(clear, d.sensitive), prior?.outputs),
+    outputs: recordedOutputs(d, clear, outputs, prior),
     deps: d.deps,
     protect: d.protect,
   };
+}
+
+/** The outputs state records of a provider call's `outputs` (each sensitive one masked, see maskOutputs). */
+export function recordedOutputs(d: DesiredResource, clear: Spec, outputs: Outputs, prior?: RecordedResource): Outputs {
+  return maskOutputs(outputs ?? {}, d.sensitiveOutputs ?? [], sensitiveStrings(clear, d.sensitive), prior?.outputs);
 }
 
 /**

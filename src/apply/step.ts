@@ -8,7 +8,7 @@ import { outputAt, resolveSpec, containsUnknown } from '../plan/resolve.js';
 import { containsMask, matchesMask, unmaskSpec } from '../plan/sensitive.js';
 import { UNKNOWN, type Ref } from '../manifests/values.js';
 import type { StateStore, StackKey } from '../state/store.js';
-import { sensitiveStrings, toRecorded } from './record.js';
+import { recordedOutputs, sensitiveStrings, toRecorded } from './record.js';
 import type { JournalWriter } from './journal-writer.js';
 
 /** What every step of one run shares. */
@@ -82,9 +82,11 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: clear, adopt: d.adopt };
   const intent = toRecorded(d, clear, prior?.outputs ?? {}, prior, visible);
   let out: Spec = {};
+  // The record keeps the intent's spec (the same masks; the journal writer then copies the spec
+  // from the entry instead of sending it again) with the call's outputs.
   const record = (o: Spec) => {
     out = o ?? {};
-    return { put: toRecorded(d, clear, out, prior, visible) };
+    return { put: { ...intent, outputs: recordedOutputs(d, clear, out, prior) } };
   };
   let rec: { put: RecordedResource };
   if (s.action === 'replace') {

@@ -1,4 +1,6 @@
 import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
 import type { Db } from './db.js';
 import type { RecordedResource, Summary } from '../plan/model.js';
 import type { RolloutReport } from '../plan/rollout.js';
@@ -62,6 +64,9 @@ export class LockedError extends Error {
 
 /** The identity of this process, as shown to whoever finds a lock it holds. */
 export const PROCESS_HOLDER = `pid ${process.pid} on ${hostname()} (${process.argv.slice(2, 3).join(' ') || 'driftless'})`;
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
 
 /** The columns a RunRecord is made of. */
 const RUN_COLUMNS = 'id, repo, stack, kind, trigger, commit, actor, pr, digest, started_at, finished_at, outcome, summary, results, error, rollout';
@@ -339,14 +344,18 @@ export class StateStore {
   }
 
   /** Keep the plan a run carried out (masked JSON: plans never hold secret values). */
+  /** Keep the plan a run carries out, compressed (see migration 8). */
   async setRunPlan(runId: number, plan: unknown): Promise<void> {
-    await this.db.query('UPDATE runs SET plan = $2 WHERE id = $1', [runId, JSON.stringify(plan)]);
+    const gz = await gzipAsync(JSON.stringify(plan), { level: 1 });
+    await this.db.query('UPDATE runs SET plan = NULL, plan_gz = $2 WHERE id = $1', [runId, gz.toString('base64')]);
   }
 
   /** The plan of a run, or null (runs made before plans were kept, or none). */
   async runPlan(runId: number): Promise<unknown> {
-    const r = await this.db.query<{ plan: unknown }>('SELECT plan FROM runs WHERE id = $1', [runId]);
-    return r.rows[0] ? parseJson(r.rows[0].plan) : null;
+    const r = await this.db.query<{ plan: unknown; plan_gz: string | null }>('SELECT plan, plan_gz FROM runs WHERE id = $1', [runId]);
+    const row = r.rows[0];
+    if (!row) return null;
+    return row.plan_gz ? JSON.parse((await gunzipAsync(Buffer.from(row.plan_gz, 'base64'))).toString('utf8')) : parseJson(row.plan);
   }
 
   /** Does the store answer? (readiness) */

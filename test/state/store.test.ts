@@ -63,6 +63,28 @@ for (const backend of ['embedded', 'postgres'] as const) {
       expect([...rs.values()].every((r) => r.protect)).toBe(true);
     });
 
+    it("keeps a run's plan compressed, reads it back whole, and still reads a plan kept as jsonb before", async () => {
+      const k = { repo: 'r1', stack: 'plans' };
+      const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1' });
+      expect(await store.runPlan(run)).toBeNull();
+      const plan = {
+        stack: 'plans',
+        changes: Array.from({ length: 500 }, (_, i) => ({ id: `File/f${i}`, action: 'create', after: `ünïcode ${i}\n`.repeat(20) })),
+      };
+      await store.setRunPlan(run, plan);
+      expect(await store.runPlan(run)).toEqual(plan);
+      const [row] = (await store.db.query<{ plan: unknown; gz: number }>('SELECT plan, length(plan_gz) AS gz FROM runs WHERE id = $1', [run])).rows;
+      expect(row.plan).toBeNull();
+      expect(Number(row.gz)).toBeLessThan(JSON.stringify(plan).length / 10);
+      // The run's record leaves the plan out.
+      expect(Object.keys((await store.runs({ id: run }))[0])).not.toContain('plan');
+      // A run kept before plans were compressed.
+      const old = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c0' });
+      await store.db.query('UPDATE runs SET plan = $2 WHERE id = $1', [old, JSON.stringify({ stack: 'plans', changes: [] })]);
+      expect(await store.runPlan(old)).toEqual({ stack: 'plans', changes: [] });
+      expect(await store.runPlan(999_999)).toBeNull();
+    });
+
     it('keeps runs and the journal, and lists unfinished entries', async () => {
       const k = { repo: 'r1', stack: 'j' };
       const run = await store.startRun(k, { kind: 'apply', trigger: 'test', commit: 'c1', actor: 'me', pr: 7, digest: 'sha256:x' });
