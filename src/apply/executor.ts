@@ -14,6 +14,7 @@ import { journalWriter } from './journal-writer.js';
 import { reachedCommit, runOutcome } from './outcome.js';
 import { exceedsBudget, failedHosts, type Wave } from '../plan/rollout.js';
 import type { Step } from '../plan/planner.js';
+import { Limiter } from '../sdk/concurrency.js';
 
 export interface ProgressEvent {
   type: 'start' | 'done' | 'failed' | 'skipped';
@@ -31,7 +32,10 @@ export interface ExecuteOptions {
   planned: PlannedStack;
   sessionFor(apiVersion: string): Session | undefined;
   secret(name: string): string | undefined;
+  /** Provider calls at once, for every provider; unset: each provider's own (`parallelismOf`), else 8. */
   parallelism?: number;
+  /** A provider's own default (Provider.parallelism), by the apiVersion of its resources. */
+  parallelismOf?(apiVersion: string): number | undefined;
   trigger: string;
   kind?: 'apply' | 'remediate';
   actor?: string | null;
@@ -115,8 +119,15 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
 
   // Redacted failure messages, as reported when each step failed.
   const failures = new Map<string, string>();
+  const { width, limiters } = callLimits(steps, o);
   const step = async (id: string): Promise<void> => {
     const s = steps.get(id)!;
+    const limiter = limiters.get(apiVersionOf(s));
+    // A provider allowed fewer calls than the walk's width waits here, before its journal entry.
+    if (limiter) return limiter.run(() => run(id, s));
+    return run(id, s);
+  };
+  const run = async (id: string, s: Step): Promise<void> => {
     const t0 = Date.now();
     o.onProgress?.({ type: 'start', id, action: s.action, total: steps.size });
     try {
@@ -134,9 +145,8 @@ export async function executePlan(o: ExecuteOptions): Promise<ApplyResult> {
   let waves: WavesReport | undefined;
   let error: string | undefined;
   try {
-    const parallelism = Math.max(1, o.parallelism ?? 8);
-    if (o.waves) ({ outcomes, report: waves } = await walkWaves(steps, o.waves, { parallelism, signal: o.signal, step }));
-    else outcomes = await walk(stepGraph(steps), { parallelism, signal: o.signal, step });
+    if (o.waves) ({ outcomes, report: waves } = await walkWaves(steps, o.waves, { parallelism: width, signal: o.signal, step }));
+    else outcomes = await walk(stepGraph(steps), { parallelism: width, signal: o.signal, step });
     await syncMetadata(o, recorded);
   } catch (err) {
     error = redactor.redact((err as Error).message);
@@ -229,4 +239,28 @@ function adoptedSpec(
   const spec = structuredClone(r.spec) as Record<string, unknown>;
   for (const e of drift) setPointer(spec, e.path.slice('/spec'.length), e.after);
   return { spec: spec as Spec, outputs: live.outputs ? { ...r.outputs, ...live.outputs } : r.outputs };
+}
+
+/** Provider calls at once when nothing else says. */
+const DEFAULT_PARALLELISM = 8;
+
+const apiVersionOf = (s: Step): string => (s.desired ?? s.recorded)!.apiVersion;
+
+/**
+ * How wide the walk goes (the most calls any provider of these steps may make at once) and a limiter
+ * for each provider allowed fewer: `parallelism` for all when set, else each provider's own, else 8.
+ */
+export function callLimits(
+  steps: ReadonlyMap<string, Step>,
+  o: Pick<ExecuteOptions, 'parallelism' | 'parallelismOf'>,
+): { width: number; limiters: Map<string, Limiter> } {
+  const limits = new Map<string, number>();
+  for (const s of steps.values()) {
+    const v = apiVersionOf(s);
+    if (!limits.has(v)) limits.set(v, Math.max(1, Math.floor(o.parallelism ?? o.parallelismOf?.(v) ?? DEFAULT_PARALLELISM)));
+  }
+  const width = Math.max(1, ...limits.values());
+  const limiters = new Map<string, Limiter>();
+  for (const [v, n] of limits) if (n < width) limiters.set(v, new Limiter(n));
+  return { width, limiters };
 }

@@ -115,7 +115,7 @@ Options:
   --out FILE            plan: also save the plan JSON to FILE
   --plan FILE           apply: apply a saved plan, refused if it no longer matches
   --no-refresh          plan without reading live state
-  --parallelism N       provider calls at once during apply (default 8)
+  --parallelism N       provider calls at once during apply (default: each provider's own, fs 32, others 8)
   --auto-approve        apply without asking
   --allow-delete-all    allow a plan that deletes every resource of a stack
   --detailed-exitcode   plan: exit 2 when there are changes

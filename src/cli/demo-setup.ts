@@ -27,6 +27,5 @@ export function demoConfig(dataDir: string, repoPath: string): ServerConfig {
     server: { host: '127.0.0.1', port: 8080, bodyLimit: 25 * 1024 * 1024 },
     poll: '*/1 * * * *',
     dataDir: abs,
-    parallelism: 8,
   };
 }

@@ -36,7 +36,8 @@ export interface ServerConfig {
   dataDir: string;
   /** How the data-dir lock judges a holder on another hostname: singleHost from the file, breakLock from --break-lock. */
   dataDirLock?: { singleHost?: boolean; breakLock?: boolean };
-  parallelism: number;
+  /** Provider calls at once during apply; unset: each provider's own default (see Provider.parallelism). */
+  parallelism?: number;
   /** Drift acknowledgements: how many days ahead an ack's `expires` may be (default 90). */
   acks?: { maxDays: number };
   /** Policies: who owns them (may override; approves changes to them), and the time budget of one policy over one plan. */
@@ -175,7 +176,7 @@ export function loadServerConfig(file: string | undefined, o: ConfigOverrides = 
     poll: (raw.poll as string) ?? '* * * * *',
     dataDir: resolve(o.dataDir ?? (raw.dataDir ? resolve(base, raw.dataDir as string) : defaultDataDir(base, repo.path))),
     dataDirLock: { singleHost: !!(raw.dataDirLock as { singleHost?: boolean } | undefined)?.singleHost, breakLock: !!o.breakLock },
-    parallelism: (raw.parallelism as number) ?? 8,
+    parallelism: raw.parallelism as number | undefined,
     acks: { maxDays: (raw.acks as { maxDays?: number } | undefined)?.maxDays ?? DEFAULT_ACK_MAX_DAYS },
     requirements: (raw.requirements as Requirement[] | undefined) ?? [],
     policy: {

@@ -6,6 +6,7 @@ import type { Refreshed, Workspace } from './workspace.js';
 import { withoutChanges, type PlannedStack, type PlanRequest } from '../plan/planner.js';
 import { planWaves } from '../plan/rollout.js';
 import { revertStoppedWave } from './rollout.js';
+import { providerFor } from '../sdk/provider.js';
 
 /** The verb `apply`: one stack at one commit, under its lock, through a gate that may hold or refuse. */
 
@@ -136,6 +137,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       sessionFor,
       secret: ws.secret,
       parallelism: req.parallelism ?? ws.config.parallelism,
+      parallelismOf: (apiVersion: string) => providerFor(ws.providers, apiVersion)?.parallelism,
       kind: req.kind,
       actor: req.actor,
       pr: req.pr,

@@ -200,6 +200,13 @@ export interface Provider {
    * taken to mean the same member's resource. Pure: no I/O.
    */
   expand?(spec: Spec, target: TargetConfig): Expansion | SpecProblem;
+  /**
+   * Optional. How many of this provider's calls an apply runs at once when neither the server
+   * config's `parallelism` nor `apply --parallelism` says (then: 8). A provider whose calls are
+   * local and take microseconds may say more: steps that run together share their journal writes
+   * (group commit), so a wider apply writes fewer, larger statements.
+   */
+  parallelism?: number;
 }
 
 export interface ConnectOptions {

@@ -18,7 +18,6 @@ export function testConfig(repoPath: string, o: { dataDir?: string; root?: strin
     server: { host: '127.0.0.1', port: 0, bodyLimit: 1024 * 1024 },
     poll: 'off',
     dataDir,
-    parallelism: 8,
   };
 }
 
