@@ -4,7 +4,7 @@ import type { DesiredResource, DesiredSet } from './desired.js';
 import type { Change, DiffEntry, DriftEntry, Plan, RecordedResource, Summary } from './model.js';
 import { diffCreate, diffDelete, diffDrift, diffSpecs } from './compare.js';
 import { outputAt, resolveSpec } from './resolve.js';
-import { canonicalJson, deepEqual, sha256 } from './values.js';
+import { canonicalJson, deepEqual, sha256Parts } from './values.js';
 import { PairCache } from './pair-cache.js';
 
 export interface PlanRequest {
@@ -251,7 +251,18 @@ export function withoutChanges(planned: PlannedStack, ids: ReadonlySet<string>):
 
 /** The digest covers what the plan would do, nothing else: stack and each change's id, action and diff. */
 export function planDigest(stack: string, changes: Change[]): string {
-  return sha256(canonicalJson({ stack, changes: changes.map(({ id, action, diff }) => ({ id, action, diff })) }));
+  // canonicalJson({ stack, changes: [{ id, action, diff }, …] }), hashed a change at a time: the
+  // whole text of a large plan (12 MB for 10,000 new files) is never made.
+  return sha256Parts(
+    (function* () {
+      yield '{"changes":[';
+      for (let i = 0; i < changes.length; i++) {
+        const { id, action, diff } = changes[i];
+        yield (i ? ',' : '') + canonicalJson({ id, action, diff });
+      }
+      yield `],"stack":${JSON.stringify(stack)}}`;
+    })(),
+  );
 }
 
 export type { Spec };

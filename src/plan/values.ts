@@ -50,6 +50,13 @@ export function sha256(text: string): string {
   return 'sha256:' + createHash('sha256').update(text).digest('hex');
 }
 
+/** sha256 of the text the parts make together, without making that text (it may be megabytes). */
+export function sha256Parts(parts: Iterable<string>): string {
+  const h = createHash('sha256');
+  for (const part of parts) h.update(part);
+  return 'sha256:' + h.digest('hex');
+}
+
 /** Read a value at a JSON pointer. */
 export function getPointer(v: unknown, pointer: string): unknown {
   if (!pointer) return v;
