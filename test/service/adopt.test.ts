@@ -107,8 +107,8 @@ describe('serve: /driftless adopt on a drift issue opens a pull request that wri
     w.gh.commitPulls.set(after, [adoptPr]);
     await w.merged(adoptPr, { before, after });
     // The plan at the merge is empty: the apply records the new manifests and touches nothing.
-    const run = await until('the apply of the merge', async () =>
-      (await w.svc!.ctx.store.runs({ stack: 'web' })).find((r) => r.commit === after && r.kind === 'apply'),
+    const run = await until('the apply of the merge, finished', async () =>
+      (await w.svc!.ctx.store.runs({ stack: 'web' })).find((r) => r.commit === after && r.kind === 'apply' && r.outcome !== 'running'),
     );
     expect(run.outcome).toBe('no-changes');
     await until('drift issue closed', () => w.gh.issues.find((x) => x.number === issue)?.state === 'closed');
