@@ -66,7 +66,10 @@ async function unpack(archive: string, dir: string): Promise<void> {
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   const tar = await import('tar');
-  await tar.x({ file: archive, cwd: partial, preserveOwner: false, strict: true });
+  // Synchronous: node-tar's asynchronous extraction sends each of the ~1,000 files' calls through the
+  // thread pool (0.7-1.0 s wall, 0.8-1.2 s CPU); this takes 0.17-0.29 s and 0.2-0.36 s, and happens
+  // once per new data dir.
+  tar.x({ file: archive, cwd: partial, preserveOwner: false, strict: true, sync: true });
   rmSync(dir, { recursive: true, force: true }); // empty (checked by the caller)
   renameSync(partial, dir);
 }
