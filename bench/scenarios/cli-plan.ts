@@ -68,8 +68,10 @@ export const cliPlan: Scenario = {
       validate: [] as ProcessSample[],
     };
     for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
-      // Cold: the same commit as the recorded state, no parse cache.
+      // Cold: the same commit as the recorded state, no parse cache, and no kept plan (a plan of a
+      // stack whose inputs are unchanged is reused, see src/engine/plan-reuse.ts: that is not cold).
       rmSync(join(dataDir, 'parse-cache'), { recursive: true, force: true });
+      rmSync(join(dataDir, 'plan-reuse.json'), { force: true });
       gitSync(repo, 'update-ref', 'refs/heads/main', seed.repo.head);
       const cold = await timeProcess(process.execPath, [CLI, ...plan]);
       if (!/Plan: 0 to create, 0 to update/.test(cold.stdout)) throw new Error(`cold plan: expected no changes, got ${cold.stdout.slice(-300)}`);
@@ -115,7 +117,7 @@ export const cliPlan: Scenario = {
       notes: [
         `Each figure is a whole \`node bin/driftless.js\` process under GNU time (CPU = user + system of the child, peak RSS of the child), ` +
           `embedded state with the stack's ${seed.repo.resources} resources recorded, repository read in place (${seed.repo.files} manifest files, ` +
-          `${(seed.repo.bytes / 2 ** 20).toFixed(1)} MB of YAML in mixed styles). In each run, back to back: the cold plan (no parse cache), ` +
+          `${(seed.repo.bytes / 2 ** 20).toFixed(1)} MB of YAML in mixed styles). In each run, back to back: the cold plan (no parse cache, no kept plan), ` +
           'the lower bound (bench/lower-bound.ts: `git ls-tree`, one `git cat-file --batch`, `yaml` parseAllDocuments and one ajv with the same schemas, nothing else), ' +
           '`git cat-file --batch` of the same blobs alone, a re-plan after a one-file commit (the parse cache warm), and `validate` of a 10-manifest repository. ' +
           `Load average (1 min) at the cold plans: ${loads.map((l) => l.toFixed(1)).join(', ')}; figures measured at a median load over 4 say so. ` +
