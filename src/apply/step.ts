@@ -82,8 +82,8 @@ export async function applyStep(ctx: StepContext, s: Step): Promise<void> {
   const desired: Desired = { id: d.id, apiVersion: d.apiVersion, kind: d.kind, name: d.name, spec: clear, adopt: d.adopt };
   const intent = toRecorded(d, clear, prior?.outputs ?? {}, prior, visible);
   let out: Spec = {};
-  // The record keeps the intent's spec (the same masks; the journal writer then copies the spec
-  // from the entry instead of sending it again) with the call's outputs.
+  // The record keeps the intent's spec (masked once: journal and state hold the same masks) with the
+  // call's outputs.
   const record = (o: Spec) => {
     out = o ?? {};
     return { put: { ...intent, outputs: recordedOutputs(d, clear, out, prior) } };

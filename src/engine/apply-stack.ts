@@ -2,7 +2,7 @@ import type { Diagnostic } from '../manifests/diagnostics.js';
 import type { Plan } from '../plan/model.js';
 import { executePlan, type ApplyResult, type ProgressEvent } from '../apply/executor.js';
 import { recoverProviders, recoverStack } from '../apply/recover.js';
-import type { Refreshed, Workspace } from './workspace.js';
+import type { Workspace } from './workspace.js';
 import { withoutChanges, type PlannedStack, type PlanRequest } from '../plan/planner.js';
 import { planWaves } from '../plan/rollout.js';
 import { revertStoppedWave } from './rollout.js';
@@ -50,8 +50,8 @@ export interface ApplyRequest {
    * Absent: every such value is unknown until apply.
    */
   external?: PlanRequest['external'];
-  /** What the workflow's plan of this stack read of the live objects (see Workspace.planStack). */
-  refreshed?: Refreshed;
+  /** The workflow's plan of this stack, whose live objects the apply may use (see Workspace.planStack). */
+  shown?: Pick<PlannedStack, 'plan' | 'live'>;
 }
 
 export interface ApplyOutcome {
@@ -100,8 +100,7 @@ export async function applyStack(ws: Workspace, req: ApplyRequest): Promise<Appl
       const around = [...interrupted.map((e) => e.resource), ...recorded.values(), ...inputs.desired.resources.values()];
       recovered.push(...(await recoverProviders(around, sessionFor)));
     }
-    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll, external: req.external, refreshed: req.refreshed }))
-      .planned!;
+    const fresh = (await ws.planStack(inputs, { refresh: req.refresh, allowDeleteAll: req.allowDeleteAll, external: req.external, shown: req.shown })).planned!;
     const planned = req.skip?.size ? withoutChanges(fresh, req.skip) : fresh;
     const plan = planned.plan;
     let resumes: number[] | undefined;

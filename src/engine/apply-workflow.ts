@@ -3,11 +3,12 @@ import { walk } from '../dag/walk.js';
 import type { Diagnostic } from '../manifests/diagnostics.js';
 import { ancestors, declaredStackGraph } from '../manifests/stack-deps.js';
 import type { Plan } from '../plan/model.js';
+import type { PlannedStack } from '../plan/planner.js';
 import { changedOutputs, upstreamValue, type ChangedOutputs, type WorkflowSummary } from '../plan/workflow.js';
 import { applyStack, type ApplyOutcome, type ApplyRequest } from './apply-stack.js';
 import { includesCommit } from './changes.js';
 import { planAll } from './plan-stacks.js';
-import type { Refreshed, Workspace } from './workspace.js';
+import type { Workspace } from './workspace.js';
 
 /**
  * The verb `apply` across stacks: the stacks of one commit planned as one workflow, checked against
@@ -71,9 +72,8 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
       refused: `the workflow at ${req.commit.slice(0, 12)} (${workflow.digest.slice(7, 19)}) differs from the reviewed workflow (${req.expectWorkflowDigest.slice(7, 19)})`,
     };
   }
-  const plans = new Map(planned.stacks.map((s) => [s.stack, s.planned!.plan]));
-  const refreshed = new Map(planned.stacks.map((s) => [s.stack, s.refreshed]));
-  const desiredOf = new Map(planned.stacks.map((s) => [s.stack, s.planned!.desired]));
+  const shown = new Map(planned.stacks.map((s) => [s.stack, s.planned!]));
+  const plans = new Map([...shown].map(([s, p]) => [s, p.plan]));
   if (req.confirm && [...plans.values()].some((p) => p.changes.length) && !(await req.confirm([...plans.values()]))) {
     return { diagnostics: [], workflow, stacks: [], refused: 'cancelled' };
   }
@@ -83,7 +83,7 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
   const graph = new Graph();
   for (const s of workflow.stacks) graph.add(s);
   for (const s of workflow.stacks) for (const a of ancestors(declared, s)) if (plans.has(a)) graph.connect(s, a);
-  const changed = new Map([...plans].map(([s, p]) => [s, changedOutputs(p.changes, (id) => desiredOf.get(s)?.resources.get(id)?.info)]));
+  const changed = new Map([...plans].map(([s, p]) => [s, changedOutputs(p.changes, (id) => shown.get(s)!.desired.resources.get(id)?.info)]));
 
   const outcomes = new Map<string, StackOutcome>();
   const step = async (stack: string): Promise<void> => {
@@ -91,8 +91,9 @@ export async function applyWorkflow(ws: Workspace, req: WorkflowApplyRequest): P
     const t0 = Date.now();
     // The objects the workflow's plan read are used again, unless a stack applied before this one
     // changes something (its apply may touch them): then they are read again under the lock.
-    const upstreamChanges = ancestors(graph, stack).some((u) => plans.get(u)?.changes.length);
-    const o = await applyOne(ws, req, stack, { plan: plans.get(stack)!, refreshed: upstreamChanges ? undefined : refreshed.get(stack) }, graph, changed);
+    const p = shown.get(stack)!;
+    const reread = ancestors(graph, stack).some((u) => plans.get(u)?.changes.length);
+    const o = await applyOne(ws, req, stack, reread ? { plan: p.plan } : p, graph, changed);
     o.ms = Date.now() - t0;
     outcomes.set(stack, o);
     req.onStack?.({ stack, phase: 'end', outcome: o });
@@ -119,7 +120,8 @@ async function applyOne(
   ws: Workspace,
   req: WorkflowApplyRequest,
   stack: string,
-  planned: { plan: Plan; refreshed?: Refreshed },
+  /** The workflow's plan of the stack; without `live`, the apply reads the objects again. */
+  planned: Pick<PlannedStack, 'plan' | 'live'>,
   graph: Graph,
   changed: ReadonlyMap<string, ChangedOutputs>,
 ): Promise<StackOutcome> {
@@ -146,7 +148,7 @@ async function applyOne(
     stack,
     // Reviewed: each stack's plan under its lock must be the one the reviewed workflow holds.
     expectDigest: req.expectWorkflowDigest ? planned.plan.digest : undefined,
-    refreshed: planned.refreshed,
+    shown: planned,
     gate: req.gate?.(stack),
     confirm: undefined,
     external: (ref) => upstreamValue(ref, views.get(ref.stack!)),

@@ -31,14 +31,6 @@ export interface StackPlanResult {
   planned?: PlannedStack;
   /** A stack whose inputs are unchanged since its last plan changed nothing: that plan (see plan-reuse.ts). */
   reused?: Plan;
-  /** What the plan's refresh read (absent without refresh), for the apply that follows it (see planStack). */
-  refreshed?: Refreshed;
-}
-
-/** The live objects a plan's refresh read, and the state serial its plan was made at. */
-export interface Refreshed {
-  serial: number;
-  live: Map<string, Observed | null>;
 }
 
 export interface StackInputs {
@@ -220,11 +212,12 @@ export class Workspace {
       readOnly?: boolean;
       external?: PlanRequest['external'];
       /**
-       * What the plan just shown read (an apply after its workflow's plan, at the same commit): used
-       * instead of reading every object again while the state is still at its serial. Once the serial
-       * moved (another apply, a recovered journal), the objects are read again.
+       * The plan of this stack just shown (an apply after its workflow's plan, at the same commit):
+       * the live objects it read are used instead of reading every one again, while the state is
+       * still at the serial it was made from. Once the serial moved (another apply, a recovered
+       * journal), or without its live objects, they are read again.
        */
-      refreshed?: Refreshed;
+      shown?: Pick<PlannedStack, 'plan' | 'live'>;
     } = {},
   ): Promise<StackPlanResult> {
     const stack = inputs.loaded.name;
@@ -237,8 +230,8 @@ export class Workspace {
     const live =
       opts.refresh === false
         ? undefined
-        : opts.refreshed?.serial === state.serial
-          ? opts.refreshed.live
+        : opts.shown?.live && opts.shown.plan.stateSerial === state.serial
+          ? opts.shown.live
           : await this.refresh(inputs.repoConfig, stack, withProbes(recorded, inputs.desired), { readOnly: opts.readOnly });
     const external = opts.external ?? (await this.recordedUpstream(inputs.desired));
     const planned = makePlan({
@@ -256,7 +249,7 @@ export class Workspace {
       memo: this.planMemo,
       external,
     });
-    return { stack, diagnostics: [], planned, ...(live ? { refreshed: { serial: state.serial, live } } : {}) };
+    return { stack, diagnostics: [], planned };
   }
 
   /**

@@ -41,22 +41,30 @@ describe('an apply after its workflow plan reads the live objects once', () => {
       expect(again.stacks.map((s) => s.status)).toEqual(['no-changes', 'no-changes', 'no-changes', 'no-changes']);
       expect(reads.sort()).toEqual(['app', 'db', 'edge', 'other']);
 
-      // The state moves between the plan shown and the apply (here, inside the confirmation): the
-      // apply reads the objects again, and sees the file changed meanwhile.
-      repo.commit({ 'stacks/other/one.yaml': manifest('File', 'one', { path: 'one.txt', content: 'one\n' }) });
-      reads.length = 0;
+      // A new file in stack `other`, applied with a confirmation during which other.txt is changed
+      // by hand (and `meanwhile` runs): the plan shown creates the new file only.
       const store = await ws.store();
-      const moved = await applyWorkflow(ws, {
-        commit: await ws.resolve(),
-        trigger: 'test',
-        stacks: ['other'],
-        confirm: async (plans) => {
-          expect(plans[0].changes.map((c) => `${c.action} ${c.id}`)).toEqual(['create File/one']);
-          writeFileSync(join(root, 'other.txt'), 'changed by hand\n');
-          const o = (await store.resources(ws.key('other'))).get('File/o')!;
-          await store.putResource(ws.key('other'), o);
-          return true;
-        },
+      const applyNewFile = async (name: string, meanwhile: () => Promise<void> = async () => {}) => {
+        repo.commit({ [`stacks/other/${name}.yaml`]: manifest('File', name, { path: `${name}.txt`, content: `${name}\n` }) });
+        reads.length = 0;
+        return applyWorkflow(ws, {
+          commit: await ws.resolve(),
+          trigger: 'test',
+          stacks: ['other'],
+          confirm: async (plans) => {
+            expect(plans[0].changes.map((c) => `${c.action} ${c.id}`)).toEqual([`create File/${name}`]);
+            writeFileSync(join(root, 'other.txt'), 'changed by hand\n');
+            await meanwhile();
+            return true;
+          },
+        });
+      };
+
+      // The state moves between the plan shown and the apply: the apply reads the objects again,
+      // and sees the file changed meanwhile.
+      const moved = await applyNewFile('one', async () => {
+        const o = (await store.resources(ws.key('other'))).get('File/o')!;
+        await store.putResource(ws.key('other'), o);
       });
       expect(count(reads, 'other')).toBe(2);
       expect(moved.stacks[0].status).toBe('applied');
@@ -65,18 +73,7 @@ describe('an apply after its workflow plan reads the live objects once', () => {
       // The same with the state unchanged: the apply carries out the plan that was shown (it creates
       // the new file and leaves other.txt, unchanged when planned), as a confirmed plan is carried
       // out. The next plan finds the drift.
-      repo.commit({ 'stacks/other/new.yaml': manifest('File', 'new', { path: 'new.txt', content: 'new\n' }) });
-      reads.length = 0;
-      const shown = await applyWorkflow(ws, {
-        commit: await ws.resolve(),
-        trigger: 'test',
-        stacks: ['other'],
-        confirm: async (plans) => {
-          expect(plans[0].changes.map((c) => `${c.action} ${c.id}`)).toEqual(['create File/new']);
-          writeFileSync(join(root, 'other.txt'), 'changed by hand\n');
-          return true;
-        },
-      });
+      const shown = await applyNewFile('new');
       expect(count(reads, 'other')).toBe(1);
       expect(shown.stacks[0].status).toBe('applied');
       expect(readFileSync(join(root, 'new.txt'), 'utf8')).toBe('new\n');

@@ -5,7 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { ConnectOptions, Desired, KindInfo, Observed, Provider, Recorded, ResourceWithSpec, Session, Spec, TargetConfig } from '../../sdk/provider.js';
 import { ProviderError, ReadOnlySessionError } from '../../sdk/provider.js';
 import { reveal } from '../../sdk/secret-value.js';
-import { confine, ensureParents, linkStaysInside, normalizeRel } from './paths.js';
+import { confine, ensureParents, linkStaysInside, normalizeRel, type ParentChecks } from './paths.js';
 import { releaseTempName, removeLeftovers, tempName } from './leftovers.js';
 import { validatePath, validateSymlink } from './validate.js';
 import directorySchema from './schemas/Directory.schema.json' with { type: 'json' };
@@ -114,7 +114,7 @@ class FsSession implements Session {
     if (this.readOnly) throw new ReadOnlySessionError(method, id);
   }
 
-  private path(r: { id: string; spec: Spec }, linkLeaf = false, checked?: Map<string, Promise<void>>): Promise<string> {
+  private path(r: { id: string; spec: Spec }, linkLeaf = false, checked?: ParentChecks): string {
     return confine(this.root, String(r.spec.path), r.id, linkLeaf, checked);
   }
 
@@ -123,8 +123,8 @@ class FsSession implements Session {
    * microseconds, and each asynchronous one cost a trip through the thread pool (a refresh of
    * 10,000 files: 0.8 s of CPU that way, 0.16 s this way).
    */
-  async read(r: Recorded, checked?: Map<string, Promise<void>>): Promise<Observed | null> {
-    const abs = await this.path(r, true, checked);
+  async read(r: Recorded, checked?: ParentChecks): Promise<Observed | null> {
+    const abs = this.path(r, true, checked);
     const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st) return null;
     const rel = normalizeRel(String(r.spec.path));
@@ -162,7 +162,7 @@ class FsSession implements Session {
    * the event loop turns after every 64 reads, so a service stays responsive during a large one.
    */
   async readMany(rs: Recorded[]): Promise<(Observed | null)[]> {
-    const checked = new Map<string, Promise<void>>();
+    const checked: ParentChecks = new Map();
     const out: (Observed | null)[] = [];
     for (const r of rs) {
       if (out.length % 64 === 63) await new Promise((next) => setImmediate(next));
@@ -184,18 +184,18 @@ class FsSession implements Session {
   private async put(r: Desired): Promise<Spec> {
     const rel = normalizeRel(String(r.spec.path), r.id);
     // The parents' checks, made once for the path and the parents it may need created.
-    const checked = new Map<string, Promise<void>>();
+    const checked: ParentChecks = new Map();
     switch (r.kind) {
       case 'File': {
-        const abs = await this.path(r, false, checked);
-        await ensureParents(this.root, abs, r.id, checked);
+        const abs = this.path(r, false, checked);
+        ensureParents(this.root, abs, r.id, checked);
         const content = String(r.spec.content ?? '');
         writeAtomic(abs, content, parseMode(r.spec.mode, 0o644));
         return { path: rel, sha256: sha(content) };
       }
       case 'Directory': {
-        const abs = await this.path(r, false, checked);
-        await ensureParents(this.root, abs, r.id, checked);
+        const abs = this.path(r, false, checked);
+        ensureParents(this.root, abs, r.id, checked);
         const st = lstatSync(abs, { throwIfNoEntry: false });
         if (st && !st.isDirectory()) {
           if (st.isSymbolicLink()) await unlink(abs);
@@ -206,11 +206,11 @@ class FsSession implements Session {
         return { path: rel };
       }
       case 'Symlink': {
-        const abs = await this.path(r, true, checked);
+        const abs = this.path(r, true, checked);
         const target = String(r.spec.target);
         if (!linkStaysInside(this.root, abs, target))
           throw new ProviderError(`symlink target "${target}" leaves the target's root (absolute or too many "..")`, r.id);
-        await ensureParents(this.root, abs, r.id, checked);
+        ensureParents(this.root, abs, r.id, checked);
         const st = lstatSync(abs, { throwIfNoEntry: false });
         if (st?.isDirectory()) throw new ProviderError(`${rel} is a directory where a symlink belongs`, r.id);
         const tmp = join(dirname(abs), tempName('lnk'));
@@ -230,7 +230,7 @@ class FsSession implements Session {
 
   async delete(prior: Recorded): Promise<void> {
     this.writable('delete', prior.id);
-    const abs = await this.path(prior, true);
+    const abs = this.path(prior, true);
     const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st) return;
     if (prior.kind === 'Directory' && st.isDirectory()) {

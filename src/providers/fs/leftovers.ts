@@ -96,7 +96,7 @@ async function realDirectory(root: string, rel: string): Promise<string | null> 
   let abs = root;
   if (rel) {
     try {
-      abs = await confine(root, rel);
+      abs = confine(root, rel);
     } catch {
       return null; // leaves the root, or goes through a symlink or a file: not ours to look in
     }

@@ -1,4 +1,4 @@
-import { lstatSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdirSync, type Stats } from 'node:fs';
 import { isAbsolute, join, normalize, relative, resolve, sep, dirname } from 'node:path';
 import { ProviderError } from '../../sdk/provider.js';
 
@@ -17,29 +17,31 @@ export function normalizeRel(p: string, id?: string): string {
 }
 
 /**
+ * What the checks of parent directories found, by path relative to the root: null for a real
+ * directory, else the problem (a symlink, not a directory, or the lstat's error, ENOENT when absent).
+ */
+export type ParentChecks = Map<string, Error | null>;
+
+/**
  * The absolute path of `rel` under `root`, refusing anything that would leave the root: `..`,
  * absolute paths, and any existing parent directory that is a symlink. The last component may be
  * a symlink only when `allowLinkLeaf` (managing the link itself). `checked` shares the checks of
  * parent directories across the calls of one batch (a refresh), so each is looked at once.
  */
-export async function confine(root: string, rel: string, id?: string, allowLinkLeaf = false, checked?: Map<string, Promise<void>>): Promise<string> {
+export function confine(root: string, rel: string, id?: string, allowLinkLeaf = false, checked?: ParentChecks): string {
   const n = normalizeRel(rel, id);
   const segs = n.split('/');
-  let parentsOk = true;
-  for (let i = 0; i < segs.length - 1 && parentsOk; i++) {
+  for (let i = 0; i < segs.length - 1; i++) {
     const dir = segs.slice(0, i + 1).join('/');
-    let check = checked?.get(dir);
-    if (!check) {
-      check = checkParent(root, dir);
-      checked?.set(dir, check);
+    let problem = checked?.get(dir);
+    if (problem === undefined) {
+      problem = parentProblem(root, dir);
+      checked?.set(dir, problem);
     }
-    try {
-      await check;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') parentsOk = false;
-      else if (err instanceof ProviderError) throw new ProviderError(err.message.replace('{path}', rel), id);
-      else throw err;
-    }
+    if (problem === null) continue;
+    if ((problem as NodeJS.ErrnoException).code === 'ENOENT') break; // absent: nothing below it to check
+    if (problem instanceof ProviderError) throw new ProviderError(problem.message.replace('{path}', rel), id);
+    throw problem;
   }
   const abs = resolve(root, n);
   const back = relative(root, abs);
@@ -49,13 +51,19 @@ export async function confine(root: string, rel: string, id?: string, allowLinkL
 }
 
 /**
- * A parent directory must be a real directory, not a symlink (rejects with ENOENT when absent).
+ * A parent directory must be a real directory, not a symlink: null when it is, else the problem.
  * A synchronous lstat: a local one takes microseconds, a trip through the thread pool far more.
  */
-async function checkParent(root: string, dir: string): Promise<void> {
-  const st = lstatSync(join(root, dir));
-  if (st.isSymbolicLink()) throw new ProviderError(`path "{path}" goes through the symlink ${dir}; refusing to follow it out of the root`);
-  if (!st.isDirectory()) throw new ProviderError(`path "{path}": ${dir} is not a directory`);
+function parentProblem(root: string, dir: string): Error | null {
+  let st: Stats;
+  try {
+    st = lstatSync(join(root, dir));
+  } catch (err) {
+    return err as Error;
+  }
+  if (st.isSymbolicLink()) return new ProviderError(`path "{path}" goes through the symlink ${dir}; refusing to follow it out of the root`);
+  if (!st.isDirectory()) return new ProviderError(`path "{path}": ${dir} is not a directory`);
+  return null;
 }
 
 /**
@@ -63,20 +71,12 @@ async function checkParent(root: string, dir: string): Promise<void> {
  * checks `confine` just made for `abs`: when they found its parent a real directory, there is
  * nothing to check or create again.
  */
-export async function ensureParents(root: string, abs: string, id?: string, checked = new Map<string, Promise<void>>()): Promise<void> {
+export function ensureParents(root: string, abs: string, id?: string, checked: ParentChecks = new Map()): void {
   const parent = dirname(abs);
   if (parent === root) return;
   const rel = relative(root, parent).split(sep).join('/');
-  const known = checked.get(rel);
-  if (
-    known &&
-    (await known.then(
-      () => true,
-      () => false,
-    ))
-  )
-    return;
-  await confine(root, rel, id, false, checked);
+  if (checked.get(rel) === null) return;
+  confine(root, rel, id, false, checked);
   mkdirSync(parent, { recursive: true, mode: 0o755 });
 }
 
