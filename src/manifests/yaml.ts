@@ -1,5 +1,5 @@
-import { Composer, LineCounter, Parser, parseAllDocuments, isMap, isSeq, isScalar, isPair, type Node, type ScalarTag } from 'yaml';
-import type { CST } from 'yaml';
+import { createRequire } from 'node:module';
+import type { CST, Node, ScalarTag } from 'yaml';
 import { Ref, SecretRef } from './values.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parseFastYaml } from './fast-yaml.js';
@@ -12,6 +12,13 @@ export const LIMITS = {
   maxDepth: 64,
   maxDocuments: 1000,
 };
+
+/**
+ * The `yaml` library, loaded on first use (synchronously, its CommonJS build): most files take the
+ * fast path, and a command whose files all do never loads it (about 40 ms of start-up).
+ */
+let yamlLib: typeof import('yaml') | undefined;
+const yaml = (): typeof import('yaml') => (yamlLib ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 const SECRET_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -79,6 +86,7 @@ export function parseManifestFile(file: string, source: string): ParsedFile {
  * repeated %YAML directive. Never throws.
  */
 export function parseWithYaml(file: string, source: string): ParsedFile {
+  const { Composer, LineCounter, Parser } = yaml();
   const diagnostics: Diagnostic[] = [];
   const lineCounter = new LineCounter();
   const at = (offset: number, message: string): void => {
@@ -170,6 +178,7 @@ function cleanMessage(message: string): string {
  * the deepest node that does (a missing required property points at its parent map).
  */
 export function locate(source: string, docIndex: number, path: (string | number)[], target: 'value' | 'key' = 'value'): { line: number; col: number } {
+  const { LineCounter, parseAllDocuments, isMap, isPair, isScalar, isSeq } = yaml();
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(source, { lineCounter, customTags, uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [];
