@@ -5,7 +5,7 @@
  * files (bench/lower-bound.ts) and `git cat-file --batch` of the same blobs; then a re-plan after a
  * one-file commit (the parse cache in the data dir warm); and `validate` of a 10-manifest repository.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { commitOneFileChange, generatedRepo, STACK_PATH } from '../generate.js';
@@ -65,33 +65,43 @@ export const cliPlan: Scenario = {
       lower: [] as ProcessSample[],
       cat: [] as ProcessSample[],
       replan: [] as ProcessSample[],
+      full: [] as ProcessSample[],
       validate: [] as ProcessSample[],
     };
     for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
       // Cold: the same commit as the recorded state, no parse cache, and no kept plan (a plan of a
       // stack whose inputs are unchanged is reused, see src/engine/plan-reuse.ts: that is not cold).
       rmSync(join(dataDir, 'parse-cache'), { recursive: true, force: true });
-      rmSync(join(dataDir, 'plan-reuse.json'), { force: true });
+      const forgetPlans = () => {
+        for (const f of readdirSync(dataDir)) if (f.startsWith('plan-reuse.')) rmSync(join(dataDir, f), { force: true });
+      };
+      forgetPlans();
       gitSync(repo, 'update-ref', 'refs/heads/main', seed.repo.head);
       const cold = await timeProcess(process.execPath, [CLI, ...plan]);
       if (!/Plan: 0 to create, 0 to update/.test(cold.stdout)) throw new Error(`cold plan: expected no changes, got ${cold.stdout.slice(-300)}`);
       const lower = await timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'lower-bound.js'), repo, 'main', STACK_PATH]);
       const cat = await timeProcess('git', ['-C', repo, 'cat-file', '--batch'], { input: oids });
-      // Re-plan after a one-file commit: a new process, the parse cache the cold plan left.
+      // Re-plan after a one-file commit: a new process, the plan the cold plan kept (patched by the
+      // changed file, see src/engine/plan-patch.ts); then the same re-plan in full (no kept plan,
+      // the parse cache the cold plan left).
       await commitOneFileChange(repo, seed.repo.filePaths[Math.floor(seed.repo.filePaths.length / 2)], `run ${i}`);
       const replan = await timeProcess(process.execPath, [CLI, ...plan]);
       if (!/Plan: 0 to create, 1 to update/.test(replan.stdout)) throw new Error(`re-plan: expected 1 update, got ${replan.stdout.slice(-300)}`);
+      forgetPlans();
+      const full = await timeProcess(process.execPath, [CLI, ...plan]);
+      if (full.stdout !== replan.stdout) throw new Error('re-plan in full: not the patched plan');
       const validate = await timeProcess(process.execPath, [CLI, 'validate', '--config', smallConfig]);
       if (i < ctx.warmup) continue;
       s.cold.push(cold);
       s.lower.push(lower);
       s.cat.push(cat);
       s.replan.push(replan);
+      s.full.push(full);
       s.validate.push(validate);
       const f = (x: ProcessSample) => `${fmtMs(x.cpuMs)} CPU / ${fmtMs(x.wallMs)} / ${x.rssMB.toFixed(0)} MB`;
       log(
         `  ${i - ctx.warmup + 1}/${ctx.iterations} (load ${cold.load.toFixed(1)}): cold plan ${f(cold)}; lower bound ${f(lower)}; cat-file ${f(cat)}; ` +
-          `re-plan ${f(replan)}; validate 10 ${f(validate)}`,
+          `re-plan ${f(replan)}; in full ${f(full)}; validate 10 ${f(validate)}`,
       );
     }
     const k = `${n / 1000}k`;
@@ -106,7 +116,8 @@ export const cliPlan: Scenario = {
         ctx.quick,
       ),
       ...rows(`9 cold plan ${k}, CLI`, 'vs git cat-file', s.cold, { name: 'git cat-file --batch', samples: s.cat }, {}, ctx.quick).slice(0, 1),
-      ...rows(`9 re-plan ${k} after a one-file commit, CLI`, 'parse cache warm', s.replan, null, { wall: ['', 500] }, ctx.quick),
+      ...rows(`9 re-plan ${k} after a one-file commit, CLI`, 'kept plan patched', s.replan, null, { wall: ['', 500] }, ctx.quick),
+      ...rows(`9 re-plan ${k} after a one-file commit, CLI`, 'in full, parse cache warm', s.full, null, {}, ctx.quick),
       ...rows('9 validate of 10 manifests, CLI', 'fixed cost', s.validate, null, { cpu: ['< 500 ms', (cpu) => cpu < 500] }, ctx.quick),
     ];
     const loads = s.cold.map((x) => x.load);
@@ -119,7 +130,8 @@ export const cliPlan: Scenario = {
           `embedded state with the stack's ${seed.repo.resources} resources recorded, repository read in place (${seed.repo.files} manifest files, ` +
           `${(seed.repo.bytes / 2 ** 20).toFixed(1)} MB of YAML in mixed styles). In each run, back to back: the cold plan (no parse cache, no kept plan), ` +
           'the lower bound (bench/lower-bound.ts: `git ls-tree`, one `git cat-file --batch`, `yaml` parseAllDocuments and one ajv with the same schemas, nothing else), ' +
-          '`git cat-file --batch` of the same blobs alone, a re-plan after a one-file commit (the parse cache warm), and `validate` of a 10-manifest repository. ' +
+          "`git cat-file --batch` of the same blobs alone, a re-plan after a one-file commit (the cold plan's kept plan patched by the changed file), " +
+          'the same re-plan in full (kept plans deleted, the parse cache warm; its output must equal the patched one), and `validate` of a 10-manifest repository. ' +
           `Load average (1 min) at the cold plans: ${loads.map((l) => l.toFixed(1)).join(', ')}; figures measured at a median load over 4 say so. ` +
           `Spread (max-min)/median of the cold plan's CPU: ${(spread(s.cold.map((x) => x.cpuMs)) * 100).toFixed(0)}%, of the lower bound's: ${(spread(s.lower.map((x) => x.cpuMs)) * 100).toFixed(0)}%.`,
       ],

@@ -4,7 +4,7 @@
  * after a one-file commit, with CPU, wall and peak RSS; then how each grows with the number of
  * resources, as a least-squares line (fixed cost + cost per resource).
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { commitOneFileChange } from '../generate.js';
@@ -54,7 +54,7 @@ async function measure(n: number, runs: number, stacks = 1): Promise<SizeResult>
   for (let i = 0; i < runs; i++) {
     // Cold: nothing parsed and no stack's plan kept (the state snapshot stays, as after any plan).
     rmSync(join(w.dataDir, 'parse-cache'), { recursive: true, force: true });
-    rmSync(join(w.dataDir, 'plan-reuse.json'), { force: true });
+    for (const f of readdirSync(w.dataDir)) if (f.startsWith('plan-reuse.')) rmSync(join(w.dataDir, f), { force: true });
     gitSync(w.repo, 'update-ref', 'refs/heads/main', w.seed.repo.head);
     const cold = await timeProcess(process.execPath, [CLI, ...plan]);
     expect(cold.stdout, 0, 'cold plan');

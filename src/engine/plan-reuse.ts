@@ -13,8 +13,8 @@
  * another stack (whose outputs another plan may change). A stack another stack refers to is planned
  * whenever that one is (see plan-stacks.ts). The file is written with the data-dir lock held.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../plan/model.js';
 import type { DesiredSet } from '../plan/desired.js';
@@ -22,18 +22,41 @@ import { storeFingerprint } from '../state/snapshot.js';
 
 const FILE = 'plan-reuse.json';
 /** Bumped when what the file holds, or what a key covers, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
+
+/**
+ * What a kept plan needs to be patched by a later commit's changed files (see plan/patch.ts): the
+ * shared part of its key, the stack's tree it was made at, and the name of the file beside this one
+ * that holds each resource's dependencies as the full build gave them (`plan-reuse.<deps>.deps`: a
+ * line per resource with any, read only by a patch, and only for the resources it plans).
+ */
+export interface PatchBase {
+  shared: string;
+  tree: string;
+  deps: string;
+}
+
+interface Kept {
+  key: string;
+  plan: Plan;
+  /** Present when the plan may be patched (plan/patch.ts says when). */
+  base?: PatchBase;
+}
+
+const depsFile = (token: string) => `${FILE.replace(/\.json$/, '')}.${token}.deps`;
 
 interface ReuseFile {
   format: number;
   /** The store's fingerprint the plans were made against. */
   fingerprint: string;
-  stacks: Record<string, { key: string; plan: Plan }>;
+  stacks: Record<string, Kept>;
 }
 
 export class PlanReuse {
   private file?: ReuseFile | null;
-  private fresh = new Map<string, { key: string; plan: Plan }>();
+  private fresh = new Map<string, Kept>();
+  /** Dependency files to write with the kept plans, by name. */
+  private depsTexts = new Map<string, string>();
   /** The store's fingerprint when this command started (null: no store yet). */
   readonly startFingerprint: string | null;
 
@@ -63,11 +86,56 @@ export class PlanReuse {
     return { ...kept.plan, commit };
   }
 
-  /** Keep a stack's plan for the next command, when it may be reused (see the module comment). */
-  keep(stack: string, key: string, plan: Plan, desired: DesiredSet): void {
+  /**
+   * The kept plan of `stack` to patch, when its shared inputs (`shared`) are as they were and it may
+   * be patched: with the tree it was made at and its resources' dependencies.
+   */
+  patchBase(stack: string, shared: string): { plan: Plan; base: PatchBase; depsOf: (id: string) => string[] } | undefined {
+    const f = this.read();
+    const kept = f && f.fingerprint === this.startFingerprint ? f.stacks[stack] : undefined;
+    if (kept?.base?.shared !== shared) return undefined;
+    let text: string;
+    try {
+      text = readFileSync(join(this.dataDir, depsFile(kept.base.deps)), 'utf8');
+    } catch {
+      return undefined;
+    }
+    if (!text.startsWith(`${kept.base.deps}\n`)) return undefined;
+    // A resource's line is the JSON array [id, ...deps]: found by its start, parsed alone.
+    const depsOf = (id: string): string[] => {
+      const at = text.indexOf(`\n${JSON.stringify([id]).slice(0, -1)},`);
+      return at < 0 ? [] : (JSON.parse(text.slice(at + 1, text.indexOf('\n', at + 1))) as string[]).slice(1);
+    };
+    return { plan: kept.plan, base: kept.base, depsOf };
+  }
+
+  /**
+   * Keep a stack's plan for the next command, when it may be reused (see the module comment).
+   * `patch`: the shared part of its key and its tree, when no resource of the stack is spread over
+   * hosts; the plan is then kept as a base to patch (plan/patch.ts) when nothing in it has a trigger.
+   */
+  keep(stack: string, key: string, plan: Plan, desired: DesiredSet, patch?: { shared: string; tree: string | null }): void {
     if (plan.changes.length || plan.errors.length || plan.drift.length) return;
-    for (const d of desired.resources.values()) if (d.secretPaths.length || d.refs.some((r) => r.ref.stack !== undefined)) return;
-    this.fresh.set(stack, { key, plan });
+    let patchable = !!patch?.tree;
+    for (const d of desired.resources.values()) {
+      if (d.secretPaths.length || d.refs.some((r) => r.ref.stack !== undefined)) return;
+      if (d.refs.length || d.info?.triggers) patchable = false;
+    }
+    let base: PatchBase | undefined;
+    if (patchable && patch?.tree) {
+      const token = randomBytes(8).toString('hex');
+      const lines = [token];
+      for (const d of desired.resources.values()) if (d.deps.length) lines.push(JSON.stringify([d.id, ...d.deps]));
+      this.depsTexts.set(depsFile(token), lines.join('\n') + '\n');
+      base = { shared: patch.shared, tree: patch.tree, deps: token };
+    }
+    this.fresh.set(stack, { key, plan, base });
+  }
+
+  /** Keep a patched plan with nothing to do (a commit that changed no resource) as the base of the next one, at its tree. */
+  keepPatched(stack: string, key: string, plan: Plan, base: PatchBase, tree: string): void {
+    if (plan.changes.length || plan.errors.length) return;
+    this.fresh.set(stack, { key, plan, base: { ...base, tree } });
   }
 
   /**
@@ -87,9 +155,17 @@ export class PlanReuse {
     for (const [s, v] of this.fresh) stacks[s] = v;
     const body: ReuseFile = { format: FORMAT, fingerprint, stacks };
     try {
-      const tmp = join(this.dataDir, `${FILE}.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
-      renameSync(tmp, join(this.dataDir, FILE));
+      const put = (name: string, text: string) => {
+        const tmp = join(this.dataDir, `${name}.${process.pid}.tmp`);
+        writeFileSync(tmp, text, { mode: 0o600 });
+        renameSync(tmp, join(this.dataDir, name));
+      };
+      // The dependency files first: a plan file never names one that is not whole.
+      for (const [name, text] of this.depsTexts) put(name, text);
+      put(FILE, JSON.stringify(body));
+      const named = new Set(Object.values(stacks).flatMap((k) => (k.base ? [depsFile(k.base.deps)] : [])));
+      for (const name of readdirSync(this.dataDir))
+        if (/^plan-reuse\.[0-9a-f]{16}\.deps$/.test(name) && !named.has(name)) rmSync(join(this.dataDir, name), { force: true });
     } catch {
       /* only a cache: the next plan plans every stack */
     }

@@ -16,6 +16,7 @@ import {
 } from '../plan/workflow.js';
 import type { Workspace, StackPlanResult, StackInputs } from './workspace.js';
 import { PlanReuse } from './plan-reuse.js';
+import { patchedPlan, type PatchRequest } from './plan-patch.js';
 import { parseCacheDigest } from '../manifests/parse-cache-digest.js';
 
 /** The verb `plan`: validate and plan the selected stacks at one commit, as one workflow in dependency order. */
@@ -57,14 +58,17 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   const selected = new Set((opts.stacks ?? ws.selectStacks(config, opts.stack)).filter((s) => config.stacks[s]));
   // Stacks whose kept plan still holds (see plan-reuse.ts) are neither loaded nor planned.
   const reuse = opts.reuse && opts.refresh === false && !opts.validateOnly && !opts.withDependents ? opts.reuse : undefined;
-  const keys = new Map<string, string>();
+  const keys = new Map<string, { key: string; shared: string; tree: string | null }>();
   const reused = new Map<string, Plan>();
+  const patches = new Set<string>();
   if (reuse) {
     const shared = PlanReuse.sharedKey({ repoConfig: config, schemaDigest: parseCacheDigest(at.registry), targets: ws.config.targets });
     for (const name of selected) {
-      const key = PlanReuse.key(shared, name, await ws.repo.treeOid(commit, config.stacks[name].path));
-      keys.set(name, key);
-      const kept = reuse.lookup(name, key, commit);
+      const tree = await ws.repo.treeOid(commit, config.stacks[name].path);
+      const key = PlanReuse.key(shared, name, tree);
+      keys.set(name, { key, shared, tree });
+      let kept = reuse.lookup(name, key, commit);
+      if (!kept && (kept = await patched(ws, reuse, { commit, repoConfig: config, registry: at.registry, stack: name, tree, key, shared }))) patches.add(name);
       if (kept) reused.set(name, kept);
     }
   }
@@ -106,7 +110,7 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   for (const name of order) {
     const kept = reused.get(name);
     if (kept) {
-      results.set(name, { stack: name, diagnostics: [], reused: kept });
+      results.set(name, { stack: name, diagnostics: [], reused: kept, patched: patches.has(name) || undefined });
       continue;
     }
     const i = inputs.get(name);
@@ -126,14 +130,26 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
         changedOutputs(p.changes, (id) => desiredNow.resources.get(id)?.info),
       );
       views.set(name, { recorded: r.planned.recorded });
-      const key = keys.get(name);
-      if (reuse && key) reuse.keep(name, key, p, desiredNow);
+      const k = keys.get(name);
+      if (reuse && k) reuse.keep(name, k.key, p, desiredNow, ws.spreads(config, name) ? undefined : k);
     }
   }
   const stacks = order.filter((s) => results.has(s)).map((s) => results.get(s)!);
   const plans = new Map<string, Plan>(stacks.flatMap((s) => (planOf(s) ? [[s.stack, planOf(s)!] as [string, Plan]] : [])));
   const workflow = plans.size ? workflowSummary(order, plans, workflowEdges(config, desired)) : undefined;
   return { commit, diagnostics: [], stacks, workflow };
+}
+
+/**
+ * A stack's kept plan patched by the files changed since (see plan-patch.ts); kept in turn as the
+ * next base when it has nothing to do. Undefined: the stack is planned in full.
+ */
+async function patched(ws: Workspace, reuse: PlanReuse, o: Omit<PatchRequest, 'kept'> & { key: string; shared: string }): Promise<Plan | undefined> {
+  const kept = reuse.patchBase(o.stack, o.shared);
+  if (!kept || !o.tree || ws.spreads(o.repoConfig, o.stack)) return undefined;
+  const plan = await patchedPlan(ws, { ...o, kept });
+  if (plan) reuse.keepPatched(o.stack, o.key, plan, kept.base, o.tree);
+  return plan;
 }
 
 /** A stack's plan: made now, or reused (undefined when it could not be planned). */

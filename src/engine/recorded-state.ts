@@ -20,8 +20,6 @@ export class RecordedState {
   private cache = new Map<string, { serial: number; resources: Map<string, RecordedResource> }>();
   /** The snapshot: undefined until looked at; null when there is none to use. */
   private snapshot?: { copy?: Snapshot; noStore: boolean } | null;
-  /** Stacks read from the snapshot (undefined: not in it). */
-  private snapped = new Map<string, SnapshotStack | undefined>();
   /** What this process read from the store, for the next snapshot. */
   private read = new Map<string, SnapshotStack>();
   private states = new Map<string, StackState>();
@@ -53,17 +51,17 @@ export class RecordedState {
     return this.snapshot;
   }
 
-  private fromSnapshot(k: string): SnapshotStack | undefined {
+  /** A stack's serial and applied commit in the snapshot (undefined: not in it). */
+  private snappedState(k: string): StackState | undefined {
     const s = this.snap();
     if (!s) return undefined;
     if (s.noStore) return NOTHING;
-    if (!this.snapped.has(k)) this.snapped.set(k, s.copy?.stack(k));
-    return this.snapped.get(k);
+    return s.copy?.state(k);
   }
 
   async stackState(key: StackKey): Promise<StackState> {
     const k = snapshotKey(key.repo, key.stack);
-    const hit = this.fromSnapshot(k);
+    const hit = this.snappedState(k);
     if (hit) return { serial: hit.serial, appliedCommit: hit.appliedCommit };
     const state = await (await this.store()).stackState(key);
     this.states.set(k, state);
@@ -76,9 +74,9 @@ export class RecordedState {
     const hit = this.cache.get(k);
     if (hit && hit.serial === serial) return hit.resources;
     const share = desired ? (r: RecordedResource) => shareWithManifest(r, desired) : (r: RecordedResource) => r;
-    const snapped = this.fromSnapshot(k);
+    const snapped = this.snappedState(k)?.serial === serial ? this.snapshotStack(k) : undefined;
     let resources: Map<string, RecordedResource>;
-    if (snapped && snapped.serial === serial) resources = new Map(snapped.resources.map((r) => [r.id, share(r)]));
+    if (snapped) resources = new Map(snapped.resources.map((r) => [r.id, share(r)]));
     else {
       resources = await (await this.store()).resources(key, share);
       const state = this.states.get(k);
@@ -86,6 +84,24 @@ export class RecordedState {
     }
     this.cache.set(k, { serial, resources });
     return resources;
+  }
+
+  /** Some of the stack's recorded resources at `serial` (absent ids: not recorded). Callers must not mutate them. */
+  async some(key: StackKey, serial: number, ids: string[]): Promise<Map<string, RecordedResource>> {
+    const k = snapshotKey(key.repo, key.stack);
+    const few = this.cache.get(k)?.serial === serial || this.snappedState(k)?.serial !== serial ? undefined : this.snap()?.copy?.records(k, ids);
+    const all = few ? new Map(few.map((r) => [r.id, r])) : await this.resources(key, serial);
+    const out = new Map<string, RecordedResource>();
+    for (const id of ids) {
+      const r = all.get(id);
+      if (r) out.set(id, r);
+    }
+    return out;
+  }
+
+  private snapshotStack(k: string): SnapshotStack | undefined {
+    const s = this.snap();
+    return s?.noStore ? NOTHING : s?.copy?.stack(k);
   }
 
   /**

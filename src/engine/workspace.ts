@@ -31,6 +31,8 @@ export interface StackPlanResult {
   planned?: PlannedStack;
   /** A stack whose inputs are unchanged since its last plan changed nothing: that plan (see plan-reuse.ts). */
   reused?: Plan;
+  /** The reused plan was patched by the files changed since it was made (see plan-patch.ts). */
+  patched?: boolean;
 }
 
 export interface StackInputs {
@@ -270,6 +272,22 @@ export class Workspace {
     const key = this.key(stack);
     const state = await this.state.stackState(key);
     return this.state.resources(key, state.serial);
+  }
+
+  /**
+   * The state of a stack and the records of some of its resources (as they are now; read-only):
+   * what a patched plan compares with (see plan-patch.ts).
+   */
+  async recordedSome(stack: string, ids: string[]): Promise<{ serial: number; appliedCommit: string | null; resources: Map<string, RecordedResource> }> {
+    const key = this.key(stack);
+    const state = await this.state.stackState(key);
+    return { ...state, resources: await this.state.some(key, state.serial, ids) };
+  }
+
+  /** Whether a stack's manifests may be spread over a target's members (a host provider's target is named). */
+  spreads(repoConfig: RepoConfig, stack: string): boolean {
+    const targets = repoConfig.stacks[stack]?.targets ?? {};
+    return this.providers.some((p) => p.expand && targets[p.name] !== undefined);
   }
 
   /** Names of stacks to work on: all, or the one asked for (an unknown name is an error). */

@@ -271,12 +271,22 @@ export class GitRepository {
   async changedPaths(from: string | null, to: string): Promise<string[]> {
     const toTree = await this.commitTree(to);
     const fromTree = from ? await this.commitTree(from) : null;
-    const out: string[] = [];
+    const out: ChangedFile[] = [];
     await this.diffTrees(fromTree, toTree, '', out);
-    return out.sort();
+    return out.map((c) => c.path).sort();
   }
 
-  private async diffTrees(a: string | null, b: string | null, prefix: string, out: string[]): Promise<void> {
+  /**
+   * The blobs that differ between two trees (of one folder at two commits), with their ids on each
+   * side (null: absent there), sorted by path relative to the trees. Reads only the subtrees that differ.
+   */
+  async changedFiles(fromTree: string | null, toTree: string | null): Promise<ChangedFile[]> {
+    const out: ChangedFile[] = [];
+    await this.diffTrees(fromTree, toTree, '', out);
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async diffTrees(a: string | null, b: string | null, prefix: string, out: ChangedFile[]): Promise<void> {
     if (a === b) return;
     const ea = a ? await this.readTreeEntries(a) : [];
     const eb = b ? await this.readTreeEntries(b) : [];
@@ -292,10 +302,19 @@ export class GitRepository {
       const xt = x?.type === 'tree' ? x.oid : null;
       const yt = y?.type === 'tree' ? y.oid : null;
       if (xt || yt) pending.push(this.diffTrees(xt, yt, p, out));
-      if ((x && x.type !== 'tree') || (y && y.type !== 'tree')) out.push(p);
+      const xb = x && x.type !== 'tree' ? x.oid : null;
+      const yb = y && y.type !== 'tree' ? y.oid : null;
+      if (xb || yb) out.push({ path: p, from: xb, to: yb });
     }
     await Promise.all(pending);
   }
+}
+
+/** A blob that differs between two trees: its ids before and after (null: absent on that side). */
+export interface ChangedFile {
+  path: string;
+  from: string | null;
+  to: string | null;
 }
 
 export function splitPath(p: string): string[] {

@@ -1,4 +1,4 @@
-import type { GitRepository } from '../git/repository.js';
+import type { GitRepository, TreeFile } from '../git/repository.js';
 import type { ProviderKinds } from '../sdk/provider.js';
 import { parseManifestFile, locate, type ParsedFile } from './yaml.js';
 import { validateDocument, type ManifestResource } from './validate.js';
@@ -47,7 +47,7 @@ const MANIFEST_EXT = /\.(ya?ml|json)$/i;
  * root's driftless.yaml and anything under a top-level dot folder (`.driftless/`, `.github/`), which
  * a stack at `path: .` would otherwise read as manifests.
  */
-function isManifestPath(p: string): boolean {
+export function isManifestPath(p: string): boolean {
   return MANIFEST_EXT.test(p) && p !== REPO_CONFIG_FILE && !p.startsWith('.');
 }
 
@@ -114,10 +114,30 @@ export class ManifestLoader {
     if (hit) return { name, config, ...hit };
 
     const files = await this.repo.listFiles(commit, config.path, isManifestPath);
-    const digest = this.persistent ? parseCacheDigest(registry) : '';
-    if (this.persistent) {
+    const { resources, diagnostics } = await this.loadFiles(files, registry);
+    const loaded = { resources, diagnostics, files: files.length, treeOid };
+    if (treeOid) {
+      if (this.stacks.size > 64) this.stacks.clear();
+      this.stacks.set(stackKey, loaded);
+    }
+    return { name, config, ...loaded };
+  }
+
+  /**
+   * Load and validate these manifests (blobs at their paths), through the caches: their resources
+   * located at those paths, in order, and the files' diagnostics. `persist: false` leaves the
+   * persistent cache alone (a few files parse faster than its segments are read).
+   */
+  async loadFiles(
+    files: TreeFile[],
+    registry: SchemaRegistry,
+    opts: { persist?: boolean } = {},
+  ): Promise<{ resources: LocatedResource[]; diagnostics: Diagnostic[] }> {
+    const persistent = opts.persist === false ? undefined : this.persistent;
+    const digest = persistent ? parseCacheDigest(registry) : '';
+    if (persistent) {
       const unknown = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
-      for (const [oid, v] of this.persistent.get(
+      for (const [oid, v] of persistent.get(
         digest,
         unknown.map((f) => f.oid),
       )) {
@@ -147,9 +167,9 @@ export class ManifestLoader {
     });
     this.stats.parsed += missing.length;
     this.stats.cached += files.length - missing.length;
-    if (this.persistent && missing.length) {
+    if (persistent && missing.length) {
       const fresh = new Map(missing.map((f) => [f.oid, this.files.get(`${f.oid}:${registry.key}`)]));
-      this.persistent.put(digest, fresh, new Set(files.map((f) => f.oid)));
+      persistent.put(digest, fresh, new Set(files.map((f) => f.oid)));
     }
 
     const resources: LocatedResource[] = [];
@@ -167,12 +187,7 @@ export class ManifestLoader {
       }
       for (const res of r.located.resources) resources.push(res);
     }
-    const loaded = { resources, diagnostics, files: files.length, treeOid };
-    if (treeOid) {
-      if (this.stacks.size > 64) this.stacks.clear();
-      this.stacks.set(stackKey, loaded);
-    }
-    return { name, config, ...loaded };
+    return { resources, diagnostics };
   }
 
   /** Position of a field of a loaded resource, for diagnostics found after loading. */

@@ -36,7 +36,7 @@ export interface SetIssue {
   message: string;
 }
 
-interface KindFacts {
+export interface KindFacts {
   key: string;
   refs: { kind: string; key: string }[];
   /** What the kind's `validate` hook refuses in this spec (what apply would refuse). */
@@ -50,7 +50,7 @@ interface KindFacts {
  * cached) spec and the resource's name: computed once per pair.
  */
 const factsCache = new PairCache<object, string, KindFacts>();
-function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
+export function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
   // By spec and name: the resources one manifest spreads over hosts share a spec, not a name.
   const hit = factsCache.get(r.spec, r.name);
   if (hit) return hit;
@@ -244,7 +244,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
 }
 
 /** The fields sensitive by the resource alone: its kind's writeOnly fields and its !secret values. */
-function ownSensitive(r: LocatedResource, kindSensitive: string[] = []): string[] {
+export function ownSensitive(r: LocatedResource, kindSensitive: string[] = []): string[] {
   return r.secretPaths.length ? [...new Set([...kindSensitive, ...r.secretPaths])].sort() : kindSensitive;
 }
 
@@ -253,7 +253,7 @@ function ownSensitive(r: LocatedResource, kindSensitive: string[] = []): string[
  * field that takes such an output by !ref, however many hops away. Walks `order` (dependencies
  * first) and sets each resource's `sensitive` and `sensitiveOutputs` in place.
  */
-function propagateSensitivity(resources: Map<string, DesiredResource>, order: string[]): void {
+export function propagateSensitivity(resources: Map<string, DesiredResource>, order: string[]): void {
   for (const id of order) {
     const d = resources.get(id)!;
     // Another stack's sensitive output may only reach a writeOnly field (checked across stacks), already sensitive.

@@ -15,18 +15,25 @@
  * fingerprint, keeping the generation when the copy it found was current (its other stack files stay
  * valid), starting a new one otherwise.
  *
+ * A stack file is a header (its key, serial, applied commit and resource ids, in V8's serialization
+ * format, after its length) and the records in chunks of CHUNK, each serialized alone: a plan that
+ * needs a few records (a patched plan, see engine/plan-patch.ts) reads the header and their chunks,
+ * not the whole stack.
+ *
  * It holds the state rows as the store holds them (secrets are never in state, so never here), and
  * is written with mode 0600 like the store's own files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { RecordedResource } from '../plan/model.js';
 import { migrations } from './migrations/index.js';
 
 /** Bumped when what the files hold changes shape. */
-const FORMAT = 2;
+const FORMAT = 3;
+/** Records per chunk of a stack file. */
+const CHUNK = 256;
 /** The core tables the copy holds are shaped by these migrations. */
 const SCHEMA = migrations.map((m) => m.version).join(',');
 const DIR = 'state-snapshot';
@@ -45,11 +52,15 @@ interface Current {
   generation: string;
 }
 
-interface StackFile {
+/** The head of a stack file; `ends[i]` is where chunk i ends, counted from the end of the head. */
+interface StackHead {
   format: number;
   generation: string;
   key: string;
-  stack: SnapshotStack;
+  serial: number;
+  appliedCommit: string | null;
+  ids: string[];
+  ends: number[];
 }
 
 /** A fingerprint of every file under the store's directory; null when there is no store. */
@@ -76,6 +87,8 @@ const stackFile = (dataDir: string, key: string) => join(dataDir, DIR, `${create
 
 /** The copy in `dataDir` while it matches the store's files as they are now: its stacks, read when asked for. */
 export class Snapshot {
+  private heads = new Map<string, { head: StackHead; at: number } | null>();
+
   private constructor(
     private readonly dataDir: string,
     readonly generation: string,
@@ -96,15 +109,99 @@ export class Snapshot {
     return new Snapshot(dataDir, c.generation);
   }
 
-  /** One stack, or undefined when the copy does not hold it (whole and of this generation). */
+  /** A stack's serial and applied commit, or undefined when the copy does not hold it (whole and of this generation). */
+  state(key: string): { serial: number; appliedCommit: string | null } | undefined {
+    const h = this.head(key)?.head;
+    return h && { serial: h.serial, appliedCommit: h.appliedCommit };
+  }
+
+  /** One stack, or undefined when the copy does not hold it. */
   stack(key: string): SnapshotStack | undefined {
+    const h = this.head(key);
+    if (!h) return undefined;
+    const body = this.read(key, h.at, h.head.ends.at(-1) ?? 0);
+    if (!body) return undefined;
+    const resources: RecordedResource[] = [];
+    let from = 0;
+    for (const end of h.head.ends) {
+      for (const r of deserialize(body.subarray(from, end)) as RecordedResource[]) resources.push(r);
+      from = end;
+    }
+    return { serial: h.head.serial, appliedCommit: h.head.appliedCommit, resources };
+  }
+
+  /** The records of some of a stack's resources (absent ids: not recorded), or undefined when the copy does not hold the stack. */
+  records(key: string, ids: readonly string[]): RecordedResource[] | undefined {
+    const h = this.head(key);
+    if (!h) return undefined;
+    const wanted = new Set(ids);
+    const chunks = new Set<number>();
+    h.head.ids.forEach((id, i) => wanted.has(id) && chunks.add(Math.floor(i / CHUNK)));
+    const out: RecordedResource[] = [];
+    for (const c of [...chunks].sort((a, b) => a - b)) {
+      const from = c ? h.head.ends[c - 1] : 0;
+      const bytes = this.read(key, h.at + from, h.head.ends[c] - from);
+      if (!bytes) return undefined;
+      for (const r of deserialize(bytes) as RecordedResource[]) if (wanted.has(r.id)) out.push(r);
+    }
+    return out;
+  }
+
+  /** The head of a stack's file and where its chunks start; null when the copy does not hold the stack. */
+  private head(key: string): { head: StackHead; at: number } | null {
+    let h = this.heads.get(key);
+    if (h !== undefined) return h;
+    h = null;
     try {
-      const f = deserialize(readFileSync(stackFile(this.dataDir, key))) as StackFile;
-      return f?.format === FORMAT && f.generation === this.generation && f.key === key ? f.stack : undefined;
+      const len = this.read(key, 0, 4)?.readUInt32LE(0);
+      const bytes = len ? this.read(key, 4, len) : undefined;
+      const head = bytes && (deserialize(bytes) as StackHead);
+      if (head?.format === FORMAT && head.generation === this.generation && head.key === key) h = { head, at: 4 + len! };
+    } catch {
+      /* not a stack file of ours */
+    }
+    this.heads.set(key, h);
+    return h;
+  }
+
+  /** `length` bytes of a stack's file from `position`; undefined when the file is missing or shorter. */
+  private read(key: string, position: number, length: number): Buffer | undefined {
+    let fd: number;
+    try {
+      fd = openSync(stackFile(this.dataDir, key), 'r');
     } catch {
       return undefined;
     }
+    try {
+      const buf = Buffer.allocUnsafe(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, buf, got, length - got, position + got);
+        if (n === 0) return undefined;
+        got += n;
+      }
+      return buf;
+    } finally {
+      closeSync(fd);
+    }
   }
+}
+
+/** A stack's file: its head's length, its head, and its records in chunks (see the module comment). */
+function stackFileBytes(generation: string, key: string, stack: SnapshotStack): Buffer {
+  const chunks: Buffer[] = [];
+  const ends: number[] = [];
+  let end = 0;
+  for (let i = 0; i < stack.resources.length; i += CHUNK) {
+    const c = serialize(stack.resources.slice(i, i + CHUNK));
+    chunks.push(c);
+    ends.push((end += c.length));
+  }
+  const ids = stack.resources.map((r) => r.id);
+  const head = serialize({ format: FORMAT, generation, key, serial: stack.serial, appliedCommit: stack.appliedCommit, ids, ends } satisfies StackHead);
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(head.length);
+  return Buffer.concat([len, head, ...chunks]);
 }
 
 /**
@@ -120,6 +217,6 @@ export function writeSnapshot(dataDir: string, fingerprint: string, stacks: Map<
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, file);
   };
-  for (const [key, stack] of stacks) put(stackFile(dataDir, key), serialize({ format: FORMAT, generation, key, stack } satisfies StackFile));
+  for (const [key, stack] of stacks) put(stackFile(dataDir, key), stackFileBytes(generation, key, stack));
   put(join(dataDir, DIR, CURRENT), JSON.stringify({ format: FORMAT, schema: SCHEMA, fingerprint, generation } satisfies Current));
 }

@@ -26,12 +26,13 @@ const FILES: Record<string, string> = {
   'stacks/s/f.yaml': 'apiVersion: fs.driftless.dev/v1\nkind: File\nmetadata:\n  name: s\nspec:\n  path: s.txt\n  content: !secret S_TEXT\n',
 };
 
-async function plan(config: ReturnType<typeof testConfig>): Promise<{ r: PlanAllResult; reused: string[]; text: string }> {
+async function plan(config: ReturnType<typeof testConfig>): Promise<{ r: PlanAllResult; reused: string[]; patched: string[]; text: string }> {
   const ws = await Workspace.open(config, 'plan');
   try {
     const r = await planAll(ws, await ws.resolve(), { refresh: false, reuse: ws.reuse });
     const plans = r.stacks.map((s) => s.planned?.plan ?? s.reused);
-    return { r, reused: r.stacks.filter((s) => s.reused).map((s) => s.stack), text: JSON.stringify({ plans, workflow: r.workflow }) };
+    const names = (f: (s: PlanAllResult['stacks'][number]) => boolean) => r.stacks.filter(f).map((s) => s.stack);
+    return { r, reused: names((s) => !!s.reused && !s.patched), patched: names((s) => !!s.patched), text: JSON.stringify({ plans, workflow: r.workflow }) };
   } finally {
     await ws.close();
   }
@@ -77,10 +78,11 @@ describe('plans of unchanged stacks, reused by a CLI plan', () => {
     // An apply changed the state: nothing is reused until a plan has read the new state.
     repo.commit({ 'stacks/b/f.yaml': manifest('File', 'b', { path: 'b.txt', content: 'b2' }) });
     const withChange = await plan(config);
-    expect(withChange.reused).toEqual([]); // b's files changed
-    expect(withChange.r.stacks.find((s) => s.stack === 'b')!.planned!.plan.summary).toMatchObject({ update: 1 });
-    // A stack with changes is never kept.
-    expect((await plan(config)).reused).toEqual([]);
+    expect(withChange.reused).toEqual([]); // b's files changed: its kept plan is patched (plan-patch.test.ts)
+    expect(withChange.patched).toEqual(['b']);
+    expect(withChange.r.stacks.find((s) => s.stack === 'b')!.reused!.summary).toMatchObject({ update: 1 });
+    // A stack with changes is never kept: patched again from the plan kept before.
+    expect((await plan(config)).patched).toEqual(['b']);
     await applyAll();
     const after = await plan(config);
     expect(after.reused).toEqual([]);
