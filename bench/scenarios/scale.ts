@@ -125,7 +125,7 @@ export const scaleScenario: Scenario = {
       notes: [
         'Whole `node bin/driftless.js plan --no-refresh` processes under GNU time, on the generated stack applied once to an fs target with embedded state ' +
           '(the first cold plan of each size reads the store and leaves the state snapshot; the later ones read the snapshot). Cold: no parse cache and no kept plans. ' +
-          "Re-plan: after a one-file commit, the parse cache warm and the cold plan's stacks kept (in the split repository, the 99 stacks the commit did not touch are reused).",
+          "Re-plan: after a one-file commit, the parse cache warm and the cold plan's stacks kept: the changed stack's kept plan is patched by the changed file (src/engine/plan-patch.ts), and in the split repository the 99 stacks the commit did not touch are reused.",
         `Growth (least squares over ${sizes.map((n) => n.toLocaleString('en')).join(', ')}): cold plan CPU ${per(lines.coldCpu, 'ms')}; ` +
           `cold plan peak RSS ${per(lines.coldRss, 'MB', 1024)}; re-plan wall ${per(lines.replanWall, 'ms')}; re-plan peak RSS ${per(lines.replanRss, 'MB', 1024)}.`,
         `Split: the same generator's ${split.n.toLocaleString('en')} resources in ${split.stacks} stacks of about ${(split.n / split.stacks).toLocaleString('en')} ` +
