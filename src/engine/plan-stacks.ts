@@ -56,7 +56,8 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
   const graph = declaredStackGraph(config);
   const order = graph.topologicalOrder()!; // cycles are diagnostics of driftless.yaml
   const selected = new Set((opts.stacks ?? ws.selectStacks(config, opts.stack)).filter((s) => config.stacks[s]));
-  // Stacks whose kept plan still holds (see plan-reuse.ts) are neither loaded nor planned.
+  // Stacks whose kept plan still holds (see plan-reuse.ts), or can be patched by the files changed
+  // since (plan-patch.ts), are neither loaded nor planned.
   const reuse = opts.reuse && opts.refresh === false && !opts.validateOnly && !opts.withDependents ? opts.reuse : undefined;
   const keys = new Map<string, { key: string; shared: string; tree: string | null }>();
   const reused = new Map<string, Plan>();
