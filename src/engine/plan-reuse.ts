@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { Plan } from '../plan/model.js';
 import type { DesiredSet } from '../plan/desired.js';
 import { storeFingerprint } from '../state/snapshot.js';
+import { PatchIndex, patchIndexText } from './patch-index.js';
 
 const FILE = 'plan-reuse.json';
 /** Bumped when what the file holds, or what a key covers, changes. */
@@ -27,8 +28,8 @@ const FORMAT = 2;
 /**
  * What a kept plan needs to be patched by a later commit's changed files (see plan/patch.ts): the
  * shared part of its key, the stack's tree it was made at, and the name of the file beside this one
- * that holds each resource's dependencies as the full build gave them (`plan-reuse.<deps>.deps`: a
- * line per resource with any, read only by a patch, and only for the resources it plans).
+ * that holds the stack's index (`plan-reuse.<deps>.deps`, see patch-index.ts: its resources, their
+ * dependencies and natural keys), read only by a patch, and only for the resources it plans).
  */
 export interface PatchBase {
   shared: string;
@@ -90,23 +91,17 @@ export class PlanReuse {
    * The kept plan of `stack` to patch, when its shared inputs (`shared`) are as they were and it may
    * be patched: with the tree it was made at and its resources' dependencies.
    */
-  patchBase(stack: string, shared: string): { plan: Plan; base: PatchBase; depsOf: (id: string) => string[] } | undefined {
+  patchBase(stack: string, shared: string): { plan: Plan; base: PatchBase; index: PatchIndex } | undefined {
     const f = this.read();
     const kept = f && f.fingerprint === this.startFingerprint ? f.stacks[stack] : undefined;
     if (kept?.base?.shared !== shared) return undefined;
-    let text: string;
+    let index: PatchIndex | undefined;
     try {
-      text = readFileSync(join(this.dataDir, depsFile(kept.base.deps)), 'utf8');
+      index = PatchIndex.of(readFileSync(join(this.dataDir, depsFile(kept.base.deps)), 'utf8'), kept.base.deps);
     } catch {
       return undefined;
     }
-    if (!text.startsWith(`${kept.base.deps}\n`)) return undefined;
-    // A resource's line is the JSON array [id, ...deps]: found by its start, parsed alone.
-    const depsOf = (id: string): string[] => {
-      const at = text.indexOf(`\n${JSON.stringify([id]).slice(0, -1)},`);
-      return at < 0 ? [] : (JSON.parse(text.slice(at + 1, text.indexOf('\n', at + 1))) as string[]).slice(1);
-    };
-    return { plan: kept.plan, base: kept.base, depsOf };
+    return index && { plan: kept.plan, base: kept.base, index };
   }
 
   /**
@@ -124,9 +119,7 @@ export class PlanReuse {
     let base: PatchBase | undefined;
     if (patchable && patch?.tree) {
       const token = randomBytes(8).toString('hex');
-      const lines = [token];
-      for (const d of desired.resources.values()) if (d.deps.length) lines.push(JSON.stringify([d.id, ...d.deps]));
-      this.depsTexts.set(depsFile(token), lines.join('\n') + '\n');
+      this.depsTexts.set(depsFile(token), patchIndexText(token, desired));
       base = { shared: patch.shared, tree: patch.tree, deps: token };
     }
     this.fresh.set(stack, { key, plan, base });

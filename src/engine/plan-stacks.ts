@@ -148,9 +148,9 @@ export async function planAll(ws: Workspace, commit: string, opts: PlanStacksOpt
 async function patched(ws: Workspace, reuse: PlanReuse, o: Omit<PatchRequest, 'kept'> & { key: string; shared: string }): Promise<Plan | undefined> {
   const kept = reuse.patchBase(o.stack, o.shared);
   if (!kept || !o.tree || ws.spreads(o.repoConfig, o.stack)) return undefined;
-  const plan = await patchedPlan(ws, { ...o, kept });
-  if (plan) reuse.keepPatched(o.stack, o.key, plan, kept.base, o.tree);
-  return plan;
+  const made = await patchedPlan(ws, { ...o, kept });
+  if (made && !made.reshaped) reuse.keepPatched(o.stack, o.key, made.plan, kept.base, o.tree);
+  return made?.plan;
 }
 
 /** A stack's plan: made now, or reused (undefined when it could not be planned). */

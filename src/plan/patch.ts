@@ -5,13 +5,13 @@
  *
  * - the base is a kept plan with nothing to do (every declared resource matched its record), of a
  *   stack with no `!ref`, no `!secret`, no trigger and no resource spread over hosts;
- * - each changed file declares the same resources as before, in the same order, each of the same
- *   shape (`shapeOf`): id, kind, dependencies, natural key and the kind's implicit references, so
- *   the set's ids, dependencies and order are the base's;
+ * - a resource the changed files still declare keeps its shape (`shapeOf`): id, kind,
+ *   dependencies, natural key and the kind's implicit references; one they add or remove changes
+ *   no other resource's dependencies (engine/plan-patch.ts checks that against the stack's index);
  * - state is as it was when the base was made (the same store fingerprint and serial).
  *
- * Then every resource outside the changed files is unchanged, and each changed one is planned
- * alone against its record, as makePlan would plan it within the whole set. Pure.
+ * Then every other resource is unchanged, and each changed, added or removed one is planned alone
+ * against its record, as makePlan would plan it within the whole set. Pure.
  */
 import { Graph } from '../dag/graph.js';
 import type { LocatedResource } from '../manifests/loader.js';
@@ -50,18 +50,20 @@ export function desiredSubset(input: LocatedResource[], registry: SchemaRegistry
 }
 
 /**
- * The base plan (nothing to do) at `commit`, with the changes of `part`: the plan of the changed
- * resources alone, made against the same state. Everything else in the stack stays unchanged.
+ * The base plan (nothing to do) at `commit`, with the changes of `part`: the plan of the changed,
+ * added and removed resources alone, made against the same state. Everything else in the stack
+ * stays unchanged. `count`: the resources declared now; `orphans`: the base's, less those declared
+ * again (the part's are added).
  */
-export function patchPlan(base: Plan, part: Plan, commit: string): Plan {
+export function patchPlan(base: Plan, part: Plan, commit: string, stack: { count: number; orphans: string[] }): Plan {
   const s = part.summary;
-  const changed = s.create + s.update + s.replace;
   return {
     ...base,
     commit,
     changes: part.changes,
+    orphans: [...new Set([...stack.orphans, ...part.orphans])].sort(),
     errors: part.errors,
-    summary: { create: s.create, update: s.update, replace: s.replace, delete: 0, noop: base.summary.noop - changed },
+    summary: { create: s.create, update: s.update, replace: s.replace, delete: s.delete, noop: stack.count - s.create - s.update - s.replace },
     digest: part.digest,
   };
 }

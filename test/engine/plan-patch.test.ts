@@ -1,9 +1,10 @@
 /**
  * A CLI re-plan patches the kept plan of a stack by the files a commit changed (plan-patch.ts):
  * checked against the plan made in full at every commit, over edits the patch takes (specs
- * changed, several files, comments only, a protected resource) and edits it must leave to the full
- * plan (files added, removed or renamed, a resource added, renamed or re-pointed, a schema error,
- * a `!ref`), and after an apply (the kept plan no longer holds).
+ * changed, several files, comments only, files and resources added, removed or renamed, a
+ * protected resource removed) and edits it must leave to the full plan (a dependency removed or
+ * added, a directory added that a declared file is under, an id or a natural key taken, a cycle,
+ * a schema or YAML error, a `!ref`), and after an apply (the kept plan no longer holds).
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ const N = 24;
 function baseFiles(): Record<string, string> {
   const files: Record<string, string> = { 'driftless.yaml': REPO_CONFIG };
   files['stacks/app/dirs.yaml'] = `${manifest('Directory', 'd0', { path: 'd0' })}---\n${manifest('Directory', 'd1', { path: 'd1' })}`;
+  // A file under a directory no resource declares: a Directory d3 added later would become its dependency.
+  files['stacks/app/loose.yaml'] = manifest('File', 'loose', { path: 'd3/loose.txt', content: 'loose' });
   for (let i = 0; i < N; i++) {
     const meta: Record<string, unknown> = {};
     if (i % 5 === 1) meta.dependsOn = [`File/f${i - 1}`];
@@ -36,6 +39,8 @@ const edit = (i: number, content: string, meta: Record<string, unknown> = i % 5 
   manifest('File', `f${i}`, { path: `d${i % 2}/f${i}.txt`, content }, i === 3 ? { ...meta, protect: true } : meta);
 
 /** Each edit, made on the base: what it changes, and whether the patch may take it. */
+const newDir = (name: string, path: string) => manifest('Directory', name, { path });
+const newFile = (name: string, path: string, meta: Record<string, unknown> = {}) => manifest('File', name, { path, content: name }, meta);
 const EDITS: { what: string; files: Record<string, string | null>; patched: boolean }[] = [
   { what: 'one spec', files: { [fileOf(7)]: edit(7, 'seven') }, patched: true },
   { what: 'three files', files: { [fileOf(2)]: edit(2, 'two'), [fileOf(11)]: edit(11, 'eleven'), [fileOf(20)]: edit(20, 'twenty') }, patched: true },
@@ -47,15 +52,45 @@ const EDITS: { what: string; files: Record<string, string | null>; patched: bool
     files: { 'stacks/app/dirs.yaml': `${manifest('Directory', 'd0', { path: 'd0', mode: '0750' })}---\n${manifest('Directory', 'd1', { path: 'd1' })}` },
     patched: true,
   },
-  { what: 'a file added', files: { 'stacks/app/new.yaml': manifest('File', 'new', { path: 'd0/new.txt', content: 'new' }) }, patched: false },
-  { what: 'a file removed', files: { [fileOf(9)]: null }, patched: false },
-  { what: 'a file renamed', files: { [fileOf(9)]: null, 'stacks/app/nine.yaml': edit(9, 'text 9') }, patched: false },
+  { what: 'a file added', files: { 'stacks/app/new.yaml': newFile('new', 'd0/new.txt') }, patched: true },
+  { what: 'a file removed', files: { [fileOf(9)]: null }, patched: true },
+  { what: 'a protected file removed', files: { [fileOf(3)]: null }, patched: true },
+  { what: 'a file renamed', files: { [fileOf(9)]: null, 'stacks/app/nine.yaml': edit(9, 'text 9') }, patched: true },
+  { what: 'a resource added to a file', files: { [fileOf(8)]: `${edit(8, 'text 8')}---\n${newFile('extra', 'd1/extra.txt')}` }, patched: true },
+  { what: 'a resource renamed', files: { [fileOf(8)]: manifest('File', 'f8b', { path: 'd0/f8.txt', content: 'text 8' }) }, patched: true },
   {
-    what: 'a resource added to a file',
-    files: { [fileOf(8)]: `${edit(8, 'text 8')}---\n${manifest('File', 'extra', { path: 'd1/extra.txt', content: 'x' })}` },
+    what: 'a directory added with a file in it',
+    files: { 'stacks/app/d2.yaml': `${newDir('d2', 'd2')}---\n${newFile('in-d2', 'd2/x.txt', { dependsOn: ['File/f0'] })}` },
+    patched: true,
+  },
+  { what: 'a file removed, another added', files: { [fileOf(17)]: null, 'stacks/app/other.yaml': newFile('other', 'd1/other.txt') }, patched: true },
+  { what: 'a file removed that another depends on', files: { [fileOf(10)]: null }, patched: false },
+  { what: 'a directory added that a declared file is under', files: { 'stacks/app/d3.yaml': newDir('d3', 'd3') }, patched: false },
+  { what: 'a declared id added again', files: { 'stacks/app/again.yaml': edit(4, 'again') }, patched: false },
+  { what: "a declared file's path taken", files: { 'stacks/app/taken.yaml': newFile('taken', 'd0/f0.txt') }, patched: false },
+  {
+    what: 'a file added that depends on a removed one',
+    files: { [fileOf(18)]: null, 'stacks/app/dep.yaml': newFile('dep', 'd0/dep.txt', { dependsOn: ['File/f18'] }) },
     patched: false,
   },
-  { what: 'a resource renamed', files: { [fileOf(8)]: manifest('File', 'f8b', { path: 'd0/f8.txt', content: 'text 8' }) }, patched: false },
+  {
+    what: 'a file added that depends on an undeclared one',
+    files: { 'stacks/app/dep.yaml': newFile('dep', 'd0/dep.txt', { dependsOn: ['File/nope'] }) },
+    patched: false,
+  },
+  {
+    what: 'two files added in a cycle',
+    files: {
+      'stacks/app/c1.yaml': newFile('c1', 'd0/c1.txt', { dependsOn: ['File/c2'] }),
+      'stacks/app/c2.yaml': newFile('c2', 'd0/c2.txt', { dependsOn: ['File/c1'] }),
+    },
+    patched: false,
+  },
+  {
+    what: 'one id in two added files',
+    files: { 'stacks/app/t1.yaml': newFile('twice', 'd0/t1.txt'), 'stacks/app/t2.yaml': newFile('twice', 'd0/t2.txt') },
+    patched: false,
+  },
   { what: 'a dependsOn added', files: { [fileOf(12)]: edit(12, 'text 12', { dependsOn: ['File/f0'] }) }, patched: false },
   { what: 'a path moved (the natural key)', files: { [fileOf(13)]: manifest('File', 'f13', { path: 'd0/moved.txt', content: 'text 13' }) }, patched: false },
   { what: 'a schema error', files: { [fileOf(14)]: manifest('File', 'f14', { path: 'd0/f14.txt', content: 'x', colour: 'red' }) }, patched: false },
@@ -91,7 +126,7 @@ describe('a re-plan patched by the changed files', () => {
     const config = testConfig(repo.dir);
     await applyAll(config);
     // The first plan reads the store and keeps the plan (nothing to do) as the base.
-    expect((await planAt(config, true)).plan?.summary).toMatchObject({ noop: N + 2, update: 0 });
+    expect((await planAt(config, true)).plan?.summary).toMatchObject({ noop: N + 3, update: 0 });
     for (const e of EDITS) {
       repo.commit(e.files, e.what);
       const patched = await planAt(config, true);
@@ -111,7 +146,7 @@ describe('a re-plan patched by the changed files', () => {
     const one = await planAt(config, true);
     expect(one.patched).toBe(true);
     expect(one.plan?.changes.map((c) => [c.id, c.action, c.dependsOn])).toEqual([['File/f7', 'update', ['Directory/d1']]]);
-    expect(one.plan?.summary).toEqual({ create: 0, update: 1, replace: 0, delete: 0, noop: N + 1 });
+    expect(one.plan?.summary).toEqual({ create: 0, update: 1, replace: 0, delete: 0, noop: N + 2 });
 
     // After an apply, the kept plan no longer holds: planned in full, and kept again.
     await applyAll(config);
@@ -149,5 +184,25 @@ describe('a re-plan patched by the changed files', () => {
     const unpatched = await planAt(config, true);
     expect(unpatched.patched).toBe(false);
     expect(JSON.stringify(unpatched)).toBe(JSON.stringify(await planAt(config, false)));
+  });
+
+  it('with prune off, a removed resource is an orphan, in the patched plan as in the full one', async () => {
+    const files = { ...baseFiles(), 'driftless.yaml': `${REPO_CONFIG}    prune: false\n` };
+    const repo = TestRepo.create(files);
+    const config = testConfig(repo.dir);
+    await applyAll(config);
+    await planAt(config, true);
+    for (const change of [
+      { [fileOf(9)]: null },
+      { [fileOf(9)]: null, [fileOf(17)]: edit(17, 'seventeen') },
+      { 'stacks/app/new.yaml': newFile('new', 'd1/new.txt') },
+    ]) {
+      repo.commit(change);
+      const patched = await planAt(config, true);
+      const full = await planAt(config, false);
+      expect(patched.patched).toBe(true);
+      expect(JSON.stringify({ ...patched, patched: false })).toBe(JSON.stringify(full));
+    }
+    expect((await planAt(config, true)).plan?.orphans).toEqual(['File/f9']);
   });
 });

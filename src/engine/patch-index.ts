@@ -1,0 +1,86 @@
+/**
+ * What a kept plan's patch needs to know of the whole stack without loading it (see plan-patch.ts),
+ * as a text file of JSON lines beside the kept plans, searched rather than parsed (a patch asks
+ * about a few resources of thousands):
+ *
+ * - `["i", id, ...deps]`: every resource, with its dependencies as the full build gave them;
+ * - `["k", "Kind\0key", id]`: each natural key, and the resource that holds it;
+ * - `["u", "Kind\0key"]`: a natural key some resource refers to implicitly that no resource holds
+ *   (a resource added with it would become a dependency of the one that refers to it).
+ *
+ * The first line is the file's token, named by the kept plan: a file that is not the one the plan
+ * was kept with is never read as its index.
+ */
+import { kindFacts, type DesiredSet } from '../plan/desired.js';
+
+const keyOf = (kind: string, key: string) => `${kind}\u0000${key}`;
+
+/** The index of a desired set, under `token`. Pure. */
+export function patchIndexText(token: string, desired: DesiredSet): string {
+  const lines = [token];
+  const held = new Set<string>();
+  for (const d of desired.resources.values()) {
+    lines.push(JSON.stringify(['i', d.id, ...d.deps]));
+    if (!d.info) continue;
+    const k = keyOf(d.kind, kindFacts(d.info, d).key);
+    held.add(k);
+    lines.push(JSON.stringify(['k', k, d.id]));
+  }
+  const wanted = new Set<string>();
+  for (const d of desired.resources.values()) {
+    for (const r of d.info ? kindFacts(d.info, d).refs : []) {
+      const k = keyOf(r.kind, r.key);
+      if (!held.has(k)) wanted.add(k);
+    }
+  }
+  for (const k of wanted) lines.push(JSON.stringify(['u', k]));
+  return lines.join('\n') + '\n';
+}
+
+export class PatchIndex {
+  constructor(private readonly text: string) {}
+
+  /** The index in `text` when it is the one named `token`. */
+  static of(text: string, token: string): PatchIndex | undefined {
+    return text.startsWith(`${token}\n`) ? new PatchIndex(text) : undefined;
+  }
+
+  /** The line that starts with `prefix` (a JSON array's first items), parsed; undefined when none. */
+  private line(prefix: unknown[]): unknown[] | undefined {
+    const at = this.text.indexOf(`\n${JSON.stringify(prefix).slice(0, -1)}`);
+    if (at < 0) return undefined;
+    return JSON.parse(this.text.slice(at + 1, this.text.indexOf('\n', at + 1))) as unknown[];
+  }
+
+  /** Whether the stack declared `id`. */
+  has(id: string): boolean {
+    return this.line(['i', id]) !== undefined;
+  }
+
+  /** The dependencies the full build gave `id` (none when it was not declared). */
+  depsOf(id: string): string[] {
+    return (this.line(['i', id])?.slice(2) as string[] | undefined) ?? [];
+  }
+
+  /** The resource that holds a natural key, or undefined. */
+  holderOf(kind: string, key: string): string | undefined {
+    return this.line(['k', keyOf(kind, key)])?.[2] as string | undefined;
+  }
+
+  /** Whether some resource refers implicitly to a natural key no resource holds. */
+  wanted(kind: string, key: string): boolean {
+    return this.line(['u', keyOf(kind, key)]) !== undefined;
+  }
+
+  /** Whether any resource other than `id` itself depends on `id` (its name in another resource's line). */
+  dependedOn(id: string): boolean {
+    const needle = JSON.stringify(id);
+    for (let at = this.text.indexOf(needle); at >= 0; at = this.text.indexOf(needle, at + 1)) {
+      const start = this.text.lastIndexOf('\n', at) + 1;
+      const line = this.text.slice(start, this.text.indexOf('\n', at));
+      const own = line.startsWith(`["i",${needle}`) || (line.startsWith('["k",') && line.endsWith(`,${needle}]`));
+      if (!own) return true;
+    }
+    return false;
+  }
+}
