@@ -12,6 +12,9 @@
  * no `!secret` (a missing secret is an error that depends on the environment) and no `!ref` to
  * another stack (whose outputs another plan may change). A stack another stack refers to is planned
  * whenever that one is (see plan-stacks.ts). The file is written with the data-dir lock held.
+ *
+ * A kept plan whose stack's tree changed may still be patched by the files that changed (see
+ * plan-patch.ts): for that it also keeps the tree it was made at and the stack's index.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,7 +92,7 @@ export class PlanReuse {
 
   /**
    * The kept plan of `stack` to patch, when its shared inputs (`shared`) are as they were and it may
-   * be patched: with the tree it was made at and its resources' dependencies.
+   * be patched: with the tree it was made at and the stack's index (undefined without a whole one).
    */
   patchBase(stack: string, shared: string): { plan: Plan; base: PatchBase; index: PatchIndex } | undefined {
     const f = this.read();
