@@ -300,8 +300,10 @@ export class Workspace {
 
   async close(): Promise<void> {
     await this.sessions.close();
-    // The store's fingerprint once it closed, taken once for the snapshot and the kept plans.
-    let end: string | null | undefined;
+    // The store's fingerprint once it closed, taken once for the snapshot and the kept plans. A store
+    // this process never opened is as the fingerprint taken at the start found it: the data-dir lock,
+    // held since before then, keeps every other process out of it.
+    let end: string | null | undefined = !this.storePromise && this.releaseDataDir && this.reuse ? this.reuse.startFingerprint : undefined;
     const fingerprintNow = () => (end === undefined ? (end = storeFingerprint(join(this.config.dataDir, 'state'))) : end);
     let wroteState = false;
     if (this.storePromise) {
