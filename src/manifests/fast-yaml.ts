@@ -1,13 +1,16 @@
 import { Ref, SecretRef } from './values.js';
 import { leadingSpaces, NO, ownString, scalar, splitKey, stripComment, trimSpaces, type No } from './fast-yaml-scalar.js';
 import { flowValue } from './fast-yaml-flow.js';
+import { LIMITS } from './limits.js';
 
 /**
  * A fast parser for the plain subset of YAML that manifests are written in: block mappings and
  * sequences, plain keys, single-line plain / quoted scalars, single-line flow collections
- * (fast-yaml-flow.ts), `|` literal and `>` folded blocks (not more-indented lines), comments, `---` separators and the `!ref` / `!secret`
- * tags. Anything else (multi-line flow collections, anchors, aliases,
- * other tags, multi-line plain or quoted scalars, tabs, duplicate keys, numbers in other notations, keys
+ * (fast-yaml-flow.ts), `|` literal and `>` folded blocks (not more-indented lines), comments, `---` separators, the `!ref` / `!secret`
+ * tags, and anchors on values with aliases to them (an alias is the anchored value itself, as `yaml`'s
+ * `toJS` gives it; an anchored value holds no alias, and a document at most LIMITS.maxAliasCount
+ * aliases, so a document stays as large as its text). Anything else (multi-line flow collections,
+ * anchors on keys, other tags, multi-line plain or quoted scalars, tabs, duplicate keys, numbers in other notations, keys
  * that are not strings, any character JavaScript trims but YAML does not, …) returns null, and the
  * caller parses the file with the `yaml` library, which also reports errors. Declining is a return
  * value (`NO` inside), not an exception: a thrown error per declined file cost more than its parse.
@@ -85,6 +88,9 @@ function parseDocs(raw: string[]): FastDoc[] | No {
 
 class Parser {
   pos = 0;
+  /** The document's anchored values, and how many aliases it used. */
+  private anchors = new Map<string, unknown>();
+  private aliases = 0;
   constructor(readonly lines: Line[]) {
     this.skip();
   }
@@ -174,6 +180,8 @@ class Parser {
 
   /** A value on the same line as its key or dash. */
   private inlineValue(v: string, indent: number): unknown {
+    if (v[0] === '&') return this.anchored(v, indent);
+    if (v[0] === '*') return this.alias(v, indent);
     if (/^[|>]-?(?:$| #)/.test(v)) return this.blockScalar(indent, v[1] === '-' ? 'strip' : 'clip', v[0] === '>');
     let result: unknown;
     if (v.startsWith('!ref ') || v.startsWith('!secret ')) {
@@ -190,6 +198,41 @@ class Parser {
     const next = this.peek();
     if (next && next.indent > indent) return NO; // a multi-line scalar or collection, or a stray block
     return result;
+  }
+
+  /**
+   * `&name value`, or `&name` with its block collection on the lines below. Declined: a name other
+   * than letters, digits, `_` and `-`, one already used in the document, a property after it (tag,
+   * another anchor), an implicit key after it (`&a k: v` anchors the key), and an anchored value that
+   * holds an alias.
+   */
+  private anchored(v: string, indent: number): unknown {
+    const m = /^&([A-Za-z0-9_-]+)(?: +(.*))?$/.exec(v);
+    if (!m || this.anchors.has(m[1])) return NO;
+    const rest = m[2] ?? '';
+    const aliases = this.aliases;
+    let value: unknown;
+    if (rest === '' || rest[0] === '#') {
+      const next = this.peek();
+      value = next && next.indent > indent ? this.block(next.indent) : NO;
+    } else if (/^[&*!]/.test(rest) || splitKey(rest) !== NO) {
+      return NO;
+    } else {
+      value = this.inlineValue(rest, indent);
+    }
+    // (Again after the value: the same name inside it is a redefinition too.)
+    if (value === NO || this.aliases !== aliases || this.anchors.has(m[1])) return NO;
+    this.anchors.set(m[1], value);
+    return value;
+  }
+
+  /** `*name`: the value anchored earlier in the document. */
+  private alias(v: string, indent: number): unknown {
+    const m = /^\*([A-Za-z0-9_-]+)(?: +#.*)?$/.exec(v);
+    if (!m || !this.anchors.has(m[1]) || ++this.aliases > LIMITS.maxAliasCount) return NO;
+    const next = this.peek();
+    if (next && next.indent > indent) return NO;
+    return this.anchors.get(m[1]);
   }
 
   /** A `|` or `>` block: the following lines more indented than `parent`. */

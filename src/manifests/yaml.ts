@@ -5,13 +5,9 @@ import type { Diagnostic } from './diagnostics.js';
 import { parseFastYaml } from './fast-yaml.js';
 import { ownString } from './fast-yaml-scalar.js';
 
-/** Limits that keep a hostile manifest from exhausting the service. */
-export const LIMITS = {
-  maxFileBytes: 1024 * 1024,
-  maxAliasCount: 100,
-  maxDepth: 64,
-  maxDocuments: 1000,
-};
+import { LIMITS } from './limits.js';
+
+export { LIMITS };
 
 /**
  * The `yaml` library, loaded on first use (synchronously, its CommonJS build): most files take the

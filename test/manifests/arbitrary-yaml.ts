@@ -65,7 +65,7 @@ interface Block {
 }
 interface MapNode {
   t: 'map';
-  entries: { key: string; gap: string; value: YamlNode; delta: number; comment: string }[];
+  entries: { key: string; gap: string; value: YamlNode; delta: number; comment: string; anchor: string }[];
 }
 interface SeqNode {
   t: 'seq';
@@ -161,6 +161,11 @@ function documents(noisy: boolean): fc.Arbitrary<YamlNode> {
   );
   const flow = fc.constantFrom('[]', '{}', '[a, b]', '[1, "two", 0x3]', '{a: 1, b: [x]}', '{0x10: a}', '[a: 1]');
   const badFlow = fc.constantFrom('[a, b', '{a: 1', '[a, b]]', '{a: 1}}');
+  // Anchors on values and aliases to them (an alias before its anchor, or a repeated anchor, is for
+  // the fast path to decline).
+  const anchoredValue = fc.tuple(fc.constantFrom('&a ', '&b ', '&a  ', '&x-1 '), fc.oneof(plain, doubleQuoted, flow)).map(([a, v]) => a + v);
+  const alias = fc.constantFrom('*a', '*b', '*x-1', '*a # c');
+  const badAnchor = fc.constantFrom('&a.b x', '*c', '&a &b x', '&a !ref File/a.outputs.x', '&a k: v', '*a x', '&', '*', '&a[x]');
   const inlineScalar = fc
     .tuple(
       choose(
@@ -170,10 +175,13 @@ function documents(noisy: boolean): fc.Arbitrary<YamlNode> {
           [6, singleQuoted],
           [4, tagged],
           [1, flow],
+          [2, anchoredValue],
+          [5, alias],
         ],
         [
           [1, badTag],
           [1, badFlow],
+          [1, badAnchor],
         ],
       ),
       trailer,
@@ -247,6 +255,7 @@ function documents(noisy: boolean): fc.Arbitrary<YamlNode> {
         value: tie('node'),
         delta: fc.oneof({ weight: 4, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }) }),
         comment,
+        anchor: fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(' &a', ' &b', ' &x-1') }),
       }),
       { minLength: 1, maxLength: 4, selector: (e: { key: string }) => e.key },
     ).map((entries): YamlNode => ({ t: 'map', entries })),
@@ -262,7 +271,20 @@ function documents(noisy: boolean): fc.Arbitrary<YamlNode> {
       )
       .map((items): YamlNode => ({ t: 'seq', items })),
   }));
-  return fc.oneof({ weight: 24, arbitrary: tree.map }, { weight: 8, arbitrary: tree.seq }, { weight: 1, arbitrary: tree.node });
+  // Some documents open with anchored values, so that the aliases below them resolve.
+  const base = (value: YamlNode, anchor: string) => ({ key: 'base', gap: ' ', value, delta: 2, comment: '', anchor });
+  const opening = fc.constantFrom(
+    [],
+    [],
+    [base({ t: 'scalar', text: '&a x' }, '')],
+    [base({ t: 'scalar', text: '&a [1, two]' }, ''), { ...base({ t: 'scalar', text: '&b {k: v}' }, ''), key: 'base2' }],
+    [base({ t: 'map', entries: [{ key: 'k', gap: ' ', value: { t: 'scalar', text: '1' }, delta: 2, comment: '', anchor: '' }] }, ' &a')],
+    [base({ t: 'seq', items: [{ value: { t: 'scalar', text: '&x-1 y' }, gap: 1, delta: 2, compact: false }] }, ' &b')],
+  );
+  const anchoredMap = fc
+    .tuple(tree.map, opening)
+    .map(([m, first]): YamlNode => (m.t === 'map' && !m.entries.some((e) => e.key.startsWith('base')) ? { t: 'map', entries: [...first, ...m.entries] } : m));
+  return fc.oneof({ weight: 24, arbitrary: anchoredMap }, { weight: 8, arbitrary: tree.seq }, { weight: 1, arbitrary: tree.node });
 }
 
 /** Render a node whose first line starts at `indent`. */
@@ -276,7 +298,7 @@ function render(n: YamlNode, indent: number): string[] {
       const v = e.value;
       if (v.t === 'scalar') out.push(`${pad}${e.key}:${e.gap}${v.text}`);
       else if (v.t === 'block') out.push(`${pad}${e.key}:${e.gap}${v.header}`, ...blockBody(v, indent));
-      else out.push(`${pad}${e.key}:${e.comment}`, ...render(v, indent + (v.t === 'map' ? Math.max(e.delta, 1) : e.delta)));
+      else out.push(`${pad}${e.key}:${e.anchor}${e.comment}`, ...render(v, indent + (v.t === 'map' ? Math.max(e.delta, 1) : e.delta)));
     }
     return out;
   }
