@@ -2,11 +2,14 @@ import type { Diagnostic } from '../manifests/diagnostics.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { POLICIES_DIR, POLICY_TESTS_DIR, isPolicyPath, parsePolicyTest } from '../manifests/policies.js';
-import { type PolicyTestVerdict, runPolicyTest } from '../policy/test-runner.js';
+import type { PolicyTestVerdict } from '../policy/test-runner.js';
 import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import type { PlannedStack } from '../plan/planner.js';
-import { type LoadedPolicies, type PolicyCache, loadPolicies } from '../policy/compile.js';
+import type { LoadedPolicies, PolicyCache } from '../policy/compile.js';
 import { type StackPolicyReport, brokenPolicyResults, evaluatePolicies } from '../policy/evaluate.js';
+
+/** The policy compiler (and the CEL interpreter under it), loaded when a repository has policy files. */
+const compiler = () => import('../policy/compile.js');
 import { NO_PR, type PrInput, planInput, prInput, stackInputs } from '../policy/inputs.js';
 import type { Workspace } from './workspace.js';
 
@@ -25,6 +28,7 @@ export async function policiesAt(ws: Workspace, commit: string | null): Promise<
   const missing = files.filter((f) => !known.has(`${f.oid}\0${f.path}`));
   const texts = await ws.repo.readTexts(missing.map((f) => f.oid));
   const sources = new Map(missing.map((f, i) => [f.oid, texts[i]]));
+  const { loadPolicies } = await compiler();
   return loadPolicies(
     files.map((f) => ({ path: f.path, oid: f.oid, source: sources.get(f.oid) ?? '' })),
     cache,
@@ -103,6 +107,7 @@ export async function policyTestsIn(dir: string): Promise<{ verdicts: PolicyTest
     );
   };
   const files = await read(POLICIES_DIR);
+  const [{ loadPolicies }, { runPolicyTest }] = await Promise.all([compiler(), import('../policy/test-runner.js')]);
   const loaded = loadPolicies(files.map((f) => ({ ...f, oid: f.path })));
   const diagnostics = [...loaded.diagnostics];
   const verdicts: PolicyTestVerdict[] = [];

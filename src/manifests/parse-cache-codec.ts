@@ -17,49 +17,58 @@ export interface Encoded {
   t: string[];
 }
 
-/** Encode `value`, or null when it holds something the cache cannot give back exactly. */
-export function encodeEntry(value: unknown): Encoded | null {
+/**
+ * Encode `value` as the JSON text of an entry (`{"v":…,"t":[…]}`), or null when it holds something
+ * the cache cannot give back exactly. Tags are put in by JSON.stringify's replacer, so the value is
+ * never copied (a copy per file was a quarter of what writing the cache allocated).
+ */
+export function encodeEntry(value: unknown): string | null {
   const ids = new Map<object, number>();
   const texts: string[] = [];
   let ok = true;
-  const walk = (v: unknown): unknown => {
+  const tags = new Set<unknown>(); // the tags made here (the replacer visits their fields too)
+  const tag = (t: Tag): Tag => {
+    tags.add(t);
+    return t;
+  };
+  function replacer(this: unknown, key: string, v: unknown): unknown {
+    if (tags.has(this)) return v;
+    // `this[key]` is the value before its toJSON (a Ref's or a SecretRef's gives a plain object).
+    const raw = (this as Record<string, unknown>)[key];
+    if (raw instanceof Ref || raw instanceof SecretRef) {
+      let i = ids.get(raw);
+      if (i === undefined) {
+        const text = raw instanceof Ref ? raw.toString() : raw.name;
+        // Only what reads back as itself (a Ref's text parses to an equal Ref).
+        if (raw instanceof Ref && Ref.parse(text)?.toString() !== text) ok = false;
+        i = texts.push(text) - 1;
+        ids.set(raw, i);
+      }
+      return tag({ [MARK]: raw instanceof Ref ? 'ref' : 'secret', i });
+    }
+    if (key === MARK || key === '__proto__' || raw !== v) ok = false; // raw !== v: another class's toJSON
     if (!ok) return null;
     if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-    if (v === undefined) return { [MARK]: 'undefined' };
+    if (v === undefined) return tag({ [MARK]: 'undefined' });
     if (typeof v === 'number') {
       if (!Number.isFinite(v) || Object.is(v, -0)) ok = false;
       return v;
     }
-    if (typeof v !== 'object') {
-      ok = false;
-      return null;
+    if (typeof v !== 'object')
+      ok = false; // a function, a symbol, a bigint
+    else if (!Array.isArray(v)) {
+      const proto = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) ok = false;
     }
-    if (v instanceof Ref || v instanceof SecretRef) {
-      let i = ids.get(v);
-      if (i === undefined) {
-        const text = v instanceof Ref ? v.toString() : v.name;
-        // Only what reads back as itself (a Ref's text parses to an equal Ref).
-        if (v instanceof Ref && Ref.parse(text)?.toString() !== text) ok = false;
-        i = texts.push(text) - 1;
-        ids.set(v, i);
-      }
-      return { [MARK]: v instanceof Ref ? 'ref' : 'secret', i } satisfies Tag;
-    }
-    if (Array.isArray(v)) return v.map(walk);
-    const proto = Object.getPrototypeOf(v);
-    if (proto !== Object.prototype && proto !== null) {
-      ok = false;
-      return null;
-    }
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v)) {
-      if (k === MARK || k === '__proto__') ok = false;
-      out[k] = walk((v as Record<string, unknown>)[k]);
-    }
-    return out;
-  };
-  const v = walk(value);
-  return ok ? { v, t: texts } : null;
+    return ok ? v : null;
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value, replacer);
+  } catch {
+    return null; // a cycle, or a bigint deep inside
+  }
+  return ok ? `{"v":${json},"t":${JSON.stringify(texts)}}` : null;
 }
 
 /** The value an entry was encoded from, or null when the entry is not well formed. */

@@ -224,7 +224,7 @@ class SegmentWriter {
   entry(oid: string, value: unknown): void {
     const e = encodeEntry(value);
     if (!e) return;
-    this.push(Buffer.from(`${oid} ${JSON.stringify(e)}\n`, 'utf8'));
+    this.push(Buffer.from(`${oid} ${e}\n`, 'utf8'));
     this.entries++;
   }
 

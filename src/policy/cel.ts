@@ -5,28 +5,12 @@
  */
 import { Environment, type ParseResult } from '@marcbachmann/cel-js';
 import { RE2JS } from 're2js';
+import { type Budget, BudgetExceeded, DEFAULT_BUDGET } from './budget.js';
+
+export { type Budget, BudgetExceeded, DEFAULT_BUDGET };
 
 /** Structural limits, refused at parse time (a deeply nested or huge expression never runs). */
 export const PARSE_LIMITS = { maxAstNodes: 5_000, maxDepth: 48, maxListElements: 1_000, maxMapEntries: 1_000, maxCallArguments: 32 };
-
-/** The bound of one evaluation of a rule (one change, or one plan): nodes evaluated, and wall time. */
-export interface Budget {
-  steps: number;
-  ms: number;
-}
-
-export const DEFAULT_BUDGET: Budget = { steps: 200_000, ms: 100 };
-
-/** A rule (or message placeholder) stopped by its budget. */
-export class BudgetExceeded extends Error {
-  constructor(
-    readonly what: 'steps' | 'time',
-    budget: Budget,
-  ) {
-    super(what === 'steps' ? `exceeded the cost limit (${budget.steps} evaluation steps)` : `exceeded the time budget (${budget.ms} ms)`);
-    this.name = 'BudgetExceeded';
-  }
-}
 
 const RE2_MATCHES = 'driftlessMatchesRe2';
 const patterns = new Map<string, RE2JS>();

@@ -6,7 +6,7 @@
  */
 import { type Diagnostic, formatDiagnostic } from '../manifests/diagnostics.js';
 import type { PolicyLevel } from '../manifests/policies.js';
-import { type Budget, DEFAULT_BUDGET } from './cel.js';
+import { type Budget, DEFAULT_BUDGET } from './budget.js';
 import type { CompiledPolicy } from './compile.js';
 import type { ChangeInput } from './inputs.js';
 

@@ -7,9 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { ConnectOptions, Expansion, Provider, Session, Spec, SpecProblem, TargetConfig } from '../../sdk/provider.js';
 import { ProviderError } from '../../sdk/provider.js';
 import { reveal } from '../../sdk/secret-value.js';
-import { parseKnownHosts, type KnownHost } from './hostkey.js';
+import type { KnownHost } from './hostkey.js';
 import { inventoryOf, selectHosts } from './inventory.js';
-import { credentialsOf, HostSession } from './session.js';
 import type { HostKind } from './kinds/kind.js';
 import { pkg } from './kinds/package.js';
 import { service } from './kinds/service.js';
@@ -42,8 +41,9 @@ function withoutHosts(spec: Spec): Spec {
   return s;
 }
 
-function knownHostsOf(target: TargetConfig): KnownHost[] {
+async function knownHostsOf(target: TargetConfig): Promise<KnownHost[]> {
   if (typeof target.knownHosts !== 'string') return [];
+  const { parseKnownHosts } = await import('./hostkey.js');
   try {
     return parseKnownHosts(readFileSync(target.knownHosts, 'utf8'));
   } catch (err) {
@@ -63,7 +63,10 @@ export const hostProvider: Provider = {
     return { members, spec: withoutHosts(spec) };
   },
   async connect(target: TargetConfig, options: ConnectOptions = {}): Promise<Session> {
-    const creds = credentialsOf(target, reveal, knownHostsOf(target));
+    // The session, SSH and known-hosts code load on the first connection: a command that only
+    // validates or plans without a refresh never needs them.
+    const { credentialsOf, HostSession } = await import('./session.js');
+    const creds = credentialsOf(target, reveal, await knownHostsOf(target));
     const parallelism = typeof target.parallelism === 'number' ? target.parallelism : 16;
     return new HostSession(inventoryOf(target), creds, HOST_KINDS, parallelism, options.readOnly === true);
   },
