@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { applyDelta, entryHeader, inflateExact, type ObjectType, Pack, PackIndex, readWhole, TYPES } from './pack.js';
 import { inflateSync } from 'node:zlib';
 
 /**
@@ -9,192 +10,19 @@ import { inflateSync } from 'node:zlib';
  *
  * Why: isomorphic-git's readObject probes for a loose object (stat, open, a thrown ENOENT) before
  * each packed read, inflates with pako, and resolves every delta chain from scratch (no base
- * cache), so a cold read of 10,000 deltified blobs costs seconds. Here each pack index is parsed
- * once (binary search over its sorted oids, no per-object map), the pack is read once, objects are
- * inflated with node's zlib and resolved delta bases are kept in a bounded cache.
+ * cache), so a cold read of 10,000 deltified blobs costs seconds. Here each pack is read as pack.ts
+ * reads it, and resolved delta bases are kept while deltas still to be read need them.
  */
 
-const TYPES = ['', 'commit', 'tree', 'blob', 'tag', '', 'ofs_delta', 'ref_delta'] as const;
-export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
+export type { ObjectType };
 
-/** Packs up to this size are held in memory (isomorphic-git holds them whole too); larger ones are read per object. */
-const IN_MEMORY_PACK_LIMIT = 256 * 1024 * 1024;
 /**
- * Resolved delta bases kept during a read (bytes), least recently used out first. Read in pack
- * order, a delta's base is nearly always among the last objects read (git deltifies against a window
- * of 10 neighbours), so a small cache serves a bulk read of 10,000 blobs.
+ * Resolved delta bases kept (bytes). Outside a bulk read, least recently used out first. In a bulk
+ * read (planBulk), a base is kept until the last delta that needs it is resolved, within this bound:
+ * in a pack of 10,000 manifests, bases are used far from where they were read (an LRU of 8 MB
+ * resolved twice as many chains as one of 32 MB), and counting uses keeps only the live ones.
  */
 const BASE_CACHE_BYTES = 32 * 1024 * 1024;
-
-class PackIndex {
-  readonly count: number;
-  private readonly fanout: Uint32Array;
-  private readonly shaStart = 8 + 1024;
-  private readonly offStart: number;
-  private readonly off64Start: number;
-  /** Object offsets in pack order (each object ends where the next begins). */
-  private sortedOffsets?: Float64Array;
-
-  constructor(
-    private readonly buf: Buffer,
-    readonly packSize: number,
-  ) {
-    if (buf.readUInt32BE(0) !== 0xff744f63 || buf.readUInt32BE(4) !== 2) throw new Error('unsupported pack index version');
-    this.fanout = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) this.fanout[i] = buf.readUInt32BE(8 + i * 4);
-    this.count = this.fanout[255];
-    this.offStart = this.shaStart + this.count * 20 + this.count * 4;
-    this.off64Start = this.offStart + this.count * 4;
-  }
-
-  private offsetAt(i: number): number {
-    const o = this.buf.readUInt32BE(this.offStart + i * 4);
-    if (!(o & 0x80000000)) return o;
-    const j = o & 0x7fffffff;
-    return Number(this.buf.readBigUInt64BE(this.off64Start + j * 8));
-  }
-
-  /** The pack offset of `oid` (20 raw bytes), or -1. */
-  find(oid: Buffer): number {
-    const first = oid[0];
-    let lo = first === 0 ? 0 : this.fanout[first - 1];
-    let hi = this.fanout[first];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = this.buf.compare(oid, 0, 20, this.shaStart + mid * 20, this.shaStart + mid * 20 + 20);
-      if (c === 0) return this.offsetAt(mid);
-      if (c > 0) hi = mid;
-      else lo = mid + 1;
-    }
-    return -1;
-  }
-
-  /** Where the object at `offset` ends (the next object's offset, or the trailing checksum). */
-  endOf(offset: number): number {
-    if (!this.sortedOffsets) {
-      const s = new Float64Array(this.count);
-      for (let i = 0; i < this.count; i++) s[i] = this.offsetAt(i);
-      s.sort();
-      this.sortedOffsets = s;
-    }
-    const s = this.sortedOffsets;
-    let lo = 0;
-    let hi = s.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s[mid] <= offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < s.length ? s[lo] : this.packSize - 20;
-  }
-}
-
-/**
- * Reads of a pack before it is read whole: a command that reads a few objects (a re-plan reading
- * driftless.yaml and the trees on the way to it) does not read a pack of tens of megabytes for them.
- */
-const READS_BEFORE_WHOLE = 256;
-
-class Pack {
-  private data?: Buffer;
-  private reads = 0;
-  constructor(
-    readonly name: string,
-    readonly path: string,
-    readonly index: PackIndex,
-  ) {}
-
-  bytes(start: number, end: number): Buffer {
-    if (this.index.packSize <= IN_MEMORY_PACK_LIMIT && (this.data || ++this.reads > READS_BEFORE_WHOLE)) {
-      this.data ??= readWhole(this.path);
-      return this.data.subarray(start, end);
-    }
-    const out = Buffer.allocUnsafe(end - start);
-    const fd = openSync(this.path, 'r');
-    try {
-      let got = 0;
-      while (got < out.length) {
-        const n = readSync(fd, out, got, out.length - got, start + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return out;
-  }
-}
-
-/**
- * Inflate an entry whose inflated size the pack header gives. zlib's default output chunk is 16 KB
- * and a one-chunk result is a view of it, so every small object kept in a cache held 16 KB; an
- * output buffer of the right size keeps only the object.
- */
-function inflateExact(deflated: Buffer, size: number): Buffer {
-  return inflateSync(deflated, { chunkSize: Math.max(64, size + 1) });
-}
-
-function readWhole(path: string): Buffer {
-  const size = statSync(path).size;
-  const out = Buffer.allocUnsafe(size);
-  const fd = openSync(path, 'r');
-  try {
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, out, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return out;
-}
-
-/** Apply a git delta (copy/insert instructions) to `base`. */
-export function applyDelta(delta: Buffer, base: Buffer): Buffer {
-  let p = 0;
-  const varint = (): number => {
-    let v = 0;
-    let shift = 0;
-    let c: number;
-    do {
-      c = delta[p++];
-      v += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (c & 0x80);
-    return v;
-  };
-  const srcSize = varint();
-  if (srcSize !== base.length) throw new Error(`delta base size ${srcSize} does not match ${base.length}`);
-  const out = Buffer.allocUnsafe(varint());
-  let o = 0;
-  while (p < delta.length) {
-    const op = delta[p++];
-    if (op & 0x80) {
-      let off = 0;
-      let size = 0;
-      if (op & 0x01) off |= delta[p++];
-      if (op & 0x02) off |= delta[p++] << 8;
-      if (op & 0x04) off |= delta[p++] << 16;
-      if (op & 0x08) off = (off | (delta[p++] << 24)) >>> 0;
-      if (op & 0x10) size |= delta[p++];
-      if (op & 0x20) size |= delta[p++] << 8;
-      if (op & 0x40) size |= delta[p++] << 16;
-      if (size === 0) size = 0x10000;
-      base.copy(out, o, off, off + size);
-      o += size;
-    } else if (op > 0) {
-      delta.copy(out, o, p, p + op);
-      o += op;
-      p += op;
-    } else {
-      throw new Error('invalid delta instruction 0');
-    }
-  }
-  if (o !== out.length) throw new Error('delta result has the wrong size');
-  return out;
-}
 
 export interface GitObject {
   type: ObjectType;
@@ -206,6 +34,10 @@ export class ObjectStore {
   private scanned = false;
   private baseCache = new Map<string, GitObject>();
   private baseBytes = 0;
+  /** Objects inflated (each resolved once in a bulk read whose bases fit), and the most base bytes held at once. */
+  readonly stats = { inflated: 0, peakBaseBytes: 0 };
+  /** In a bulk read: how many deltas still to be resolved use each base (by cache key). */
+  private baseUses: Map<string, number> | null = null;
 
   constructor(
     readonly gitdir: string,
@@ -293,15 +125,36 @@ export class ObjectStore {
     }
   }
 
-  /** Least recently used first (a Map keeps insertion order; a hit moves the entry to the end). */
+  /** Least recently used first (a Map keeps insertion order; a hit moves the entry to the end); in a bulk read, only bases still to be used. */
   private cacheBase(key: string, obj: GitObject): void {
     if (obj.data.length > this.baseCacheBytes / 4) return;
+    if (this.baseUses) {
+      if (!this.baseUses.get(key) || this.baseBytes + obj.data.length > this.baseCacheBytes) return;
+    } else {
+      for (const [k, v] of this.baseCache) {
+        if (this.baseBytes + obj.data.length <= this.baseCacheBytes) break;
+        this.baseCache.delete(k);
+        this.baseBytes -= v.data.length;
+      }
+    }
     this.baseCache.set(key, obj);
     this.baseBytes += obj.data.length;
-    for (const [k, v] of this.baseCache) {
-      if (this.baseBytes <= this.baseCacheBytes) break;
-      this.baseCache.delete(k);
-      this.baseBytes -= v.data.length;
+    if (this.baseBytes > this.stats.peakBaseBytes) this.stats.peakBaseBytes = this.baseBytes;
+  }
+
+  /** A base resolved for a delta: in a bulk read, dropped once no delta still to come uses it. */
+  private usedBase(key: string): void {
+    const left = this.baseUses?.get(key);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.baseUses!.set(key, left - 1);
+      return;
+    }
+    this.baseUses!.delete(key);
+    const obj = this.baseCache.get(key);
+    if (obj) {
+      this.baseCache.delete(key);
+      this.baseBytes -= obj.data.length;
     }
   }
 
@@ -310,46 +163,62 @@ export class ObjectStore {
     const key = `${pack.name}:${offset}`;
     const cached = this.baseCache.get(key);
     if (cached) {
-      this.baseCache.delete(key);
-      this.baseCache.set(key, cached);
+      if (!this.baseUses) {
+        this.baseCache.delete(key);
+        this.baseCache.set(key, cached);
+      }
       return cached;
     }
-    const end = pack.index.endOf(offset);
-    const buf = pack.bytes(offset, end);
-    let p = 0;
-    let c = buf[p++];
-    const typeNum = (c >> 4) & 7;
-    let size = c & 0x0f;
-    for (let shift = 4; c & 0x80; shift += 7) {
-      c = buf[p++];
-      size += (c & 0x7f) * 2 ** shift;
-    }
-    const type = TYPES[typeNum];
+    const buf = pack.bytes(offset, pack.index.endOf(offset));
+    const h = entryHeader(buf);
+    const type = TYPES[h.typeNum];
+    this.stats.inflated++;
     let obj: GitObject;
-    if (type === 'ofs_delta') {
-      c = buf[p++];
-      let rel = c & 0x7f;
-      while (c & 0x80) {
-        c = buf[p++];
-        rel = (rel + 1) * 128 + (c & 0x7f);
-      }
-      const base = this.readAt(pack, offset - rel, depth + 1);
-      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(p), size), base.data) };
-    } else if (type === 'ref_delta') {
-      const baseOid = buf.subarray(p, p + 20);
-      p += 20;
-      const at = this.locate(baseOid);
+    if (type === 'ofs_delta' || type === 'ref_delta') {
+      const at = h.baseBack !== undefined ? { pack, offset: offset - h.baseBack } : this.locate(h.baseOid!);
       if (!at) throw new Error('ref-delta base outside the packs');
       const base = this.readAt(at.pack, at.offset, depth + 1);
-      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(p), size), base.data) };
+      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(h.data), h.size), base.data) };
+      this.usedBase(`${at.pack.name}:${at.offset}`);
     } else if (type === 'commit' || type === 'tree' || type === 'blob' || type === 'tag') {
-      obj = { type, data: inflateExact(buf.subarray(p), size) };
+      obj = { type, data: inflateExact(buf.subarray(h.data), h.size) };
     } else {
-      throw new Error(`unknown pack object type ${typeNum}`);
+      throw new Error(`unknown pack object type ${h.typeNum}`);
     }
     // Every object may be a delta base of a later one; most chains are short-lived, so cache all (bounded).
     this.cacheBase(key, obj);
     return obj;
+  }
+
+  /**
+   * Before reading many objects in pack order: count how many deltas along their chains use each
+   * base, so that each resolved base is kept until its last use and no longer (dropBaseCache ends it).
+   */
+  planBulk(oids: readonly string[]): void {
+    if (!this.scanned) this.rescan();
+    const uses = new Map<string, number>();
+    const seen = new Set<string>();
+    for (const oid of oids) {
+      let at = /^[0-9a-f]{40}$/.test(oid) ? this.locate(Buffer.from(oid, 'hex')) : null;
+      while (at) {
+        const key = `${at.pack.name}:${at.offset}`;
+        if (seen.has(key)) break; // the rest of this chain is counted already
+        seen.add(key);
+        let h: ReturnType<typeof entryHeader>;
+        try {
+          h = entryHeader(at.pack.bytes(at.offset, Math.min(at.pack.index.endOf(at.offset), at.offset + 64)));
+        } catch {
+          break;
+        }
+        const base = h.baseBack !== undefined ? { pack: at.pack, offset: at.offset - h.baseBack } : h.baseOid ? this.locate(h.baseOid) : null;
+        if (!base) break;
+        const bk = `${base.pack.name}:${base.offset}`;
+        uses.set(bk, (uses.get(bk) ?? 0) + 1);
+        at = base;
+      }
+    }
+    this.dropBaseCache();
+    this.baseUses = uses;
   }
 
   /**
@@ -359,6 +228,7 @@ export class ObjectStore {
   dropBaseCache(): void {
     this.baseCache.clear();
     this.baseBytes = 0;
+    this.baseUses = null;
   }
 
   /** Offsets for ordering bulk reads (pack order keeps delta bases hot); -1 when not packed. */

@@ -202,20 +202,35 @@ export class GitRepository {
    */
   async readTexts(oids: string[], concurrency = 16): Promise<string[]> {
     const out = new Array<string>(oids.length);
+    await this.eachText(
+      oids,
+      (i, text) => {
+        out[i] = text;
+      },
+      concurrency,
+    );
+    return out;
+  }
+
+  /**
+   * readTexts, each text handed to `take` (with its index in `oids`) as soon as it is read, in no
+   * particular order: a caller that is done with a text before the next drops it young.
+   */
+  async eachText(oids: string[], take: (i: number, text: string) => void, concurrency = 16): Promise<void> {
     const order = oids.map((oid, i) => ({ i, at: this.objects.packOrder(oid) })).sort((a, b) => a.at - b.at);
     const rest: number[] = [];
     let n = 0;
+    this.objects.planBulk(order.filter((o) => o.at >= 0).map((o) => oids[o.i]));
     for (const { i, at } of order) {
       const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
-      if (obj?.type === 'blob') out[i] = obj.data.toString('utf8');
+      if (obj?.type === 'blob') take(i, obj.data.toString('utf8'));
       else rest.push(i);
       if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
     }
     this.objects.dropBaseCache();
     await mapLimit(rest, concurrency, async (i) => {
-      out[i] = (await this.readBlob(oids[i])).toString('utf8');
+      take(i, (await this.readBlob(oids[i])).toString('utf8'));
     });
-    return out;
   }
 
   /** Bring the repository up to date with its source: nothing to do for a local one (a mirror fetches). */

@@ -205,7 +205,8 @@ class SegmentWriter {
   private readonly tmp: string;
   private fd: number;
   private hash: Hash = createHash('sha256');
-  private pending: Buffer[] = [];
+  /** Lines not written yet: entries as text (no Buffer per entry), copied lines as bytes. */
+  private pending: (string | Buffer)[] = [];
   private pendingBytes = 0;
   bytes = 0;
   entries = 0;
@@ -217,37 +218,40 @@ class SegmentWriter {
     this.name = `${digest}-${Date.now().toString(36)}-${process.pid}-${randomBytes(4).toString('hex')}${SUFFIX}`;
     this.tmp = join(dir, `${this.name}.tmp-${process.pid}`);
     this.fd = openSync(this.tmp, 'w');
-    this.push(Buffer.from(`${MAGIC} ${digest}\n`, 'latin1'));
+    this.push(`${MAGIC} ${digest}\n`);
   }
 
   /** A value's line (skipped when the value cannot be encoded exactly). */
   entry(oid: string, value: unknown): void {
     const e = encodeEntry(value);
     if (!e) return;
-    this.push(Buffer.from(`${oid} ${e}\n`, 'utf8'));
+    this.push(`${oid} ${e}\n`);
     this.entries++;
   }
 
   /** A line read from another segment, as it is. */
   line(oid: string, bytes: Buffer, start: number, end: number): void {
-    this.push(Buffer.from(`${oid} `, 'latin1'));
+    this.push(`${oid} `);
     this.push(bytes.subarray(start, end + 1)); // with its newline
     this.entries++;
   }
 
-  private push(b: Buffer): void {
+  private push(b: string | Buffer): void {
+    const n = typeof b === 'string' ? Buffer.byteLength(b) : b.length;
     this.pending.push(b);
-    this.pendingBytes += b.length;
-    this.bytes += b.length;
+    this.pendingBytes += n;
+    this.bytes += n;
     if (this.pendingBytes >= CHUNK) this.flush();
   }
 
   private flush(): void {
-    const b = Buffer.concat(this.pending);
+    const p = this.pending;
+    const b = p.every((x) => typeof x === 'string') ? p.join('') : Buffer.concat(p.map((x) => (typeof x === 'string' ? Buffer.from(x) : x)));
     this.pending = [];
     this.pendingBytes = 0;
     this.hash.update(b);
-    writeSync(this.fd, b);
+    if (typeof b === 'string') writeSync(this.fd, b);
+    else writeSync(this.fd, b);
   }
 
   finish(): void {
