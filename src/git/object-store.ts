@@ -231,6 +231,12 @@ export class ObjectStore {
     this.baseUses = null;
   }
 
+  /** The end of a bulk read: its bases and the packs' bytes are let go. */
+  endBulk(): void {
+    this.dropBaseCache();
+    for (const p of this.packs.values()) p.release();
+  }
+
   /** Offsets for ordering bulk reads (pack order keeps delta bases hot); -1 when not packed. */
   packOrder(oid: string): number {
     if (!this.scanned) this.rescan();

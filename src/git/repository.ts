@@ -227,7 +227,7 @@ export class GitRepository {
       else rest.push(i);
       if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
     }
-    this.objects.dropBaseCache();
+    this.objects.endBulk();
     await mapLimit(rest, concurrency, async (i) => {
       take(i, (await this.readBlob(oids[i])).toString('utf8'));
     });

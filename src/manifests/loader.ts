@@ -151,29 +151,40 @@ export class ManifestLoader {
     // Each file is parsed and validated as soon as it is read, so its text dies young. (A worker
     // thread that parsed cost more, its start and copying results back, than the parsing it took
     // over: measured slower, ~20 MB more at peak.)
-    const put = (f: TreeFile, r: FileResult) => this.files.set(`${f.oid}:${registry.key}`, r);
-    const suspect: number[] = [];
-    await this.repo.eachText(
-      missing.map((f) => f.oid),
-      (i, text) => {
-        // U+FFFD stands for bytes that are not UTF-8 (a valid file may hold one too): such a file
-        // is checked against its bytes below.
-        if (text.includes('\ufffd')) suspect.push(i);
-        else put(missing[i], loadFile(missing[i].path, text, registry));
-      },
-    );
-    for (const i of suspect) {
-      const f = missing[i];
-      const bytes = await this.repo.readBlob(f.oid);
-      const bad = utf8Error(f.path, bytes);
-      put(
-        f,
-        bad ? { resources: [], diagnostics: [{ line: bad.line, col: bad.col, message: bad.message }] } : loadFile(f.path, bytes.toString('utf8'), registry),
+    // New results go to the persistent cache as they are made (or all at the end when it compacts).
+    const stream = persistent && missing.length ? persistent.stream(digest) : null;
+    const put = (f: TreeFile, r: FileResult) => {
+      this.files.set(`${f.oid}:${registry.key}`, r);
+      stream?.add(f.oid, r);
+    };
+    try {
+      const suspect: number[] = [];
+      await this.repo.eachText(
+        missing.map((f) => f.oid),
+        (i, text) => {
+          // U+FFFD stands for bytes that are not UTF-8 (a valid file may hold one too): such a file
+          // is checked against its bytes below.
+          if (text.includes('\ufffd')) suspect.push(i);
+          else put(missing[i], loadFile(missing[i].path, text, registry));
+        },
       );
+      for (const i of suspect) {
+        const f = missing[i];
+        const bytes = await this.repo.readBlob(f.oid);
+        const bad = utf8Error(f.path, bytes);
+        put(
+          f,
+          bad ? { resources: [], diagnostics: [{ line: bad.line, col: bad.col, message: bad.message }] } : loadFile(f.path, bytes.toString('utf8'), registry),
+        );
+      }
+    } catch (err) {
+      stream?.abandon();
+      throw err;
     }
     this.stats.parsed += missing.length;
     this.stats.cached += files.length - missing.length;
-    if (persistent && missing.length) {
+    if (stream) stream.finish();
+    else if (persistent && missing.length) {
       const fresh = new Map(missing.map((f) => [f.oid, this.files.get(`${f.oid}:${registry.key}`)]));
       persistent.put(digest, fresh, new Set(files.map((f) => f.oid)));
     }

@@ -87,9 +87,7 @@ export class ParseCache {
     try {
       mkdirSync(this.dir, { recursive: true });
       const segments = this.segments();
-      const mine = segments.filter((s) => s.digest === digest);
-      const total = segments.reduce((n, s) => n + s.bytes, 0);
-      if (mine.length + 1 > this.maxSegments || total > this.maxBytes || mine.length < segments.length) {
+      if (this.mustCompact(digest, segments)) {
         this.compact(digest, results, segments, inUse);
       } else {
         const w = new SegmentWriter(this.dir, digest);
@@ -106,6 +104,51 @@ export class ParseCache {
     } catch {
       // A read-only or full disk: the results stay in memory only.
     }
+  }
+
+  /**
+   * A new segment under `digest`, written while the caller makes its results: each is encoded as it
+   * is added, so none waits in a map for the end (at 10,000 manifests that map and its encoding
+   * were 15 MB of a cold plan's peak). Null when the next write must compact (then `put` the
+   * results) or the directory cannot be written. A failed write abandons the segment.
+   */
+  stream(digest: string): { add(oid: string, value: unknown): void; finish(): void; abandon(): void } | null {
+    let w: SegmentWriter;
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      if (this.mustCompact(digest, this.segments())) return null;
+      w = new SegmentWriter(this.dir, digest);
+    } catch {
+      return null;
+    }
+    let broken = false;
+    const guard = (fn: () => void) => {
+      if (broken) return;
+      try {
+        fn();
+      } catch {
+        broken = true;
+        w.abandon();
+      }
+    };
+    return {
+      add: (oid, value) => guard(() => w.entry(oid, value)),
+      finish: () =>
+        guard(() => {
+          if (w.entries) {
+            w.finish();
+            this.stats.written++;
+          } else w.abandon();
+        }),
+      abandon: () => w.abandon(),
+    };
+  }
+
+  /** Whether one more segment of `digest` must be a compaction: too many, too big, or other digests to drop. */
+  private mustCompact(digest: string, segments: Segment[]): boolean {
+    const mine = segments.filter((s) => s.digest === digest);
+    const total = segments.reduce((n, s) => n + s.bytes, 0);
+    return mine.length + 1 > this.maxSegments || total > this.maxBytes || mine.length < segments.length;
   }
 
   /**

@@ -163,6 +163,35 @@ describe('persistent parse cache', () => {
     expect((await load(small())).loader.stats).toMatchObject({ parsed: 0, restored: 5 });
   });
 
+  it('a segment streamed while files parse: whole once finished, nothing left when abandoned, and a compaction instead when one is due', async () => {
+    const dir = tempDir('driftless-parse-stream-');
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const cache = new ParseCache(dir, { maxSegments: 2 });
+    const oid = (i: number) => String(i).padStart(40, '0');
+    const s1 = cache.stream('d1')!;
+    s1.add(oid(1), { resources: [], diagnostics: [] });
+    expect(segments(dir)).toEqual([]); // written aside until finished
+    s1.add(oid(2), { resources: [{ a: 1 }], diagnostics: [] });
+    s1.finish();
+    expect(segments(dir)).toHaveLength(1);
+    expect([...new ParseCache(dir).get('d1', [oid(1), oid(2), oid(3)]).keys()]).toEqual([oid(1), oid(2)]);
+    const s2 = cache.stream('d1')!;
+    s2.add(oid(4), { resources: [], diagnostics: [] });
+    s2.abandon();
+    expect(readdirSync(dir).sort()).toEqual(segments(dir)); // no temporary file left
+    cache.stream('d1')!.finish(); // nothing added: no segment
+    expect(segments(dir)).toHaveLength(1);
+    const s3 = cache.stream('d1')!;
+    s3.add(oid(5), { resources: [], diagnostics: [] });
+    s3.finish();
+    expect(segments(dir)).toHaveLength(2);
+    expect(cache.stream('d1')).toBeNull(); // a third segment must be a compaction: put does it
+    cache.put('d1', new Map([[oid(6), { resources: [], diagnostics: [] }]]), new Set());
+    expect(segments(dir)).toHaveLength(1);
+    expect(new ParseCache(dir).get('d1', [1, 2, 5, 6].map(oid)).size).toBe(4);
+    expect(cache.stream('d2')).toBeNull(); // another digest's segments are dropped by a compaction first
+  });
+
   it('a data dir it cannot write leaves results in memory, and the command works', async () => {
     const { load, cacheDir } = await setup();
     const blocked = join(cacheDir, 'file-not-dir');
