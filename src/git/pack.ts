@@ -101,19 +101,7 @@ export class Pack {
       this.data ??= readWhole(this.path);
       return this.data.subarray(start, end);
     }
-    const out = Buffer.allocUnsafe(end - start);
-    const fd = openSync(this.path, 'r');
-    try {
-      let got = 0;
-      while (got < out.length) {
-        const n = readSync(fd, out, got, out.length - got, start + got);
-        if (n === 0) break;
-        got += n;
-      }
-    } finally {
-      closeSync(fd);
-    }
-    return out;
+    return readRange(this.path, start, end - start);
   }
 }
 
@@ -127,13 +115,17 @@ export function inflateExact(deflated: Buffer, size: number): Buffer {
 }
 
 export function readWhole(path: string): Buffer {
-  const size = statSync(path).size;
-  const out = Buffer.allocUnsafe(size);
+  return readRange(path, 0, statSync(path).size);
+}
+
+/** `length` bytes of a file from `start` (a shorter file leaves the rest of the buffer unset). */
+function readRange(path: string, start: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
   const fd = openSync(path, 'r');
   try {
     let got = 0;
-    while (got < size) {
-      const n = readSync(fd, out, got, size - got, got);
+    while (got < length) {
+      const n = readSync(fd, out, got, length - got, start + got);
       if (n === 0) break;
       got += n;
     }
