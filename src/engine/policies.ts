@@ -7,11 +7,11 @@ import { REPO_CONFIG_FILE } from '../manifests/repo-config.js';
 import type { PlannedStack } from '../plan/planner.js';
 import type { LoadedPolicies, PolicyCache } from '../policy/compile.js';
 import { type StackPolicyReport, brokenPolicyResults, evaluatePolicies } from '../policy/evaluate.js';
+import { NO_PR, type PrInput, planInput, prInput, stackInputs } from '../policy/inputs.js';
+import type { Workspace } from './workspace.js';
 
 /** The policy compiler (and the CEL interpreter under it), loaded when a repository has policy files. */
 const compiler = () => import('../policy/compile.js');
-import { NO_PR, type PrInput, planInput, prInput, stackInputs } from '../policy/inputs.js';
-import type { Workspace } from './workspace.js';
 
 /** Policies at a commit, and judging a planned stack by them. The policies a plan is judged by are the base branch's. */
 

@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyDelta, entryHeader, inflateExact, type ObjectType, Pack, PackIndex, readWhole, TYPES } from './pack.js';
+import { applyDelta, type EntryHeader, entryHeader, inflateExact, type ObjectType, Pack, PackIndex, readWhole, TYPES } from './pack.js';
 import { inflateSync } from 'node:zlib';
 
 /**
@@ -175,7 +175,7 @@ export class ObjectStore {
     this.stats.inflated++;
     let obj: GitObject;
     if (type === 'ofs_delta' || type === 'ref_delta') {
-      const at = h.baseBack !== undefined ? { pack, offset: offset - h.baseBack } : this.locate(h.baseOid!);
+      const at = this.baseOf(pack, offset, h);
       if (!at) throw new Error('ref-delta base outside the packs');
       const base = this.readAt(at.pack, at.offset, depth + 1);
       obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(h.data), h.size), base.data) };
@@ -185,9 +185,15 @@ export class ObjectStore {
     } else {
       throw new Error(`unknown pack object type ${h.typeNum}`);
     }
-    // Every object may be a delta base of a later one; most chains are short-lived, so cache all (bounded).
+    // Any object may be the base of a later delta: cacheBase keeps what may be used again.
     this.cacheBase(key, obj);
     return obj;
+  }
+
+  /** Where the base of the delta at `offset` is (null for an object that is not a delta, or a base outside the packs). */
+  private baseOf(pack: Pack, offset: number, h: EntryHeader): { pack: Pack; offset: number } | null {
+    if (h.baseBack !== undefined) return { pack, offset: offset - h.baseBack };
+    return h.baseOid ? this.locate(h.baseOid) : null;
   }
 
   /**
@@ -204,13 +210,13 @@ export class ObjectStore {
         const key = `${at.pack.name}:${at.offset}`;
         if (seen.has(key)) break; // the rest of this chain is counted already
         seen.add(key);
-        let h: ReturnType<typeof entryHeader>;
+        let h: EntryHeader;
         try {
           h = entryHeader(at.pack.bytes(at.offset, Math.min(at.pack.index.endOf(at.offset), at.offset + 64)));
         } catch {
           break;
         }
-        const base = h.baseBack !== undefined ? { pack: at.pack, offset: at.offset - h.baseBack } : h.baseOid ? this.locate(h.baseOid) : null;
+        const base = this.baseOf(at.pack, at.offset, h);
         if (!base) break;
         const bk = `${base.pack.name}:${base.offset}`;
         uses.set(bk, (uses.get(bk) ?? 0) + 1);

@@ -84,23 +84,14 @@ export class ParseCache {
    * left out.
    */
   put(digest: string, results: ReadonlyMap<string, unknown>, inUse: ReadonlySet<string>): void {
+    const s = this.stream(digest);
+    if (s) {
+      for (const [oid, v] of results) s.add(oid, v);
+      s.finish();
+      return;
+    }
     try {
-      mkdirSync(this.dir, { recursive: true });
-      const segments = this.segments();
-      if (this.mustCompact(digest, segments)) {
-        this.compact(digest, results, segments, inUse);
-      } else {
-        const w = new SegmentWriter(this.dir, digest);
-        try {
-          for (const [oid, v] of results) w.entry(oid, v);
-          if (w.entries) {
-            w.finish();
-            this.stats.written++;
-          }
-        } finally {
-          w.abandon();
-        }
-      }
+      this.compact(digest, results, this.segments(), inUse);
     } catch {
       // A read-only or full disk: the results stay in memory only.
     }

@@ -4,7 +4,6 @@ import { Ref, SecretRef } from './values.js';
 import type { Diagnostic } from './diagnostics.js';
 import { parseFastYaml } from './fast-yaml.js';
 import { ownString } from './fast-yaml-scalar.js';
-
 import { LIMITS } from './limits.js';
 
 export { LIMITS };

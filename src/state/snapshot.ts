@@ -130,12 +130,10 @@ export class Snapshot {
     if (!h) return undefined;
     // A chunk at a time: the file's bytes (13 MB for 10,000 records) are never held at once.
     const resources: RecordedResource[] = [];
-    let from = 0;
-    for (const end of h.head.ends) {
-      const bytes = this.read(key, h.at + from, end - from);
-      if (!bytes) return undefined;
-      for (const r of deserialize(bytes) as RecordedResource[]) resources.push(r);
-      from = end;
+    for (let c = 0; c < h.head.ends.length; c++) {
+      const chunk = this.chunk(key, h, c);
+      if (!chunk) return undefined;
+      for (const r of chunk) resources.push(r);
     }
     return { serial: h.head.serial, appliedCommit: h.head.appliedCommit, resources };
   }
@@ -149,12 +147,18 @@ export class Snapshot {
     h.head.ids.forEach((id, i) => wanted.has(id) && chunks.add(Math.floor(i / CHUNK)));
     const out: RecordedResource[] = [];
     for (const c of [...chunks].sort((a, b) => a - b)) {
-      const from = c ? h.head.ends[c - 1] : 0;
-      const bytes = this.read(key, h.at + from, h.head.ends[c] - from);
-      if (!bytes) return undefined;
-      for (const r of deserialize(bytes) as RecordedResource[]) if (wanted.has(r.id)) out.push(r);
+      const chunk = this.chunk(key, h, c);
+      if (!chunk) return undefined;
+      for (const r of chunk) if (wanted.has(r.id)) out.push(r);
     }
     return out;
+  }
+
+  /** The records of chunk `c` of a stack's file, or undefined when the file is missing or shorter. */
+  private chunk(key: string, h: { head: StackHead; at: number }, c: number): RecordedResource[] | undefined {
+    const from = c ? h.head.ends[c - 1] : 0;
+    const bytes = this.read(key, h.at + from, h.head.ends[c] - from);
+    return bytes && (deserialize(bytes) as RecordedResource[]);
   }
 
   /** The head of a stack's file and where its chunks start; null when the copy does not hold the stack. */
