@@ -36,6 +36,15 @@ const handlers: Record<string, () => Promise<Handler>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
+/** Whether a command line runs once and exits: every command but `serve` (and a command line in error). */
+export function runsOnce(argv: string[]): boolean {
+  try {
+    return parseCommandLine(argv).command !== 'serve';
+  } catch {
+    return true;
+  }
+}
+
 /** Run the CLI; returns the exit code. Errors a user can cause are printed without a stack trace. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let command: string;

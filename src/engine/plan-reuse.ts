@@ -17,12 +17,12 @@
  * plan-patch.ts): for that it also keeps the tree it was made at and the stack's index.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Plan } from '../plan/model.js';
 import type { DesiredSet } from '../plan/desired.js';
 import { storeFingerprint } from '../state/snapshot.js';
-import { PatchIndex, patchIndexText } from './patch-index.js';
+import { PatchIndex, patchIndexChunks } from './patch-index.js';
 
 const FILE = 'plan-reuse.json';
 /** Bumped when what the file holds, or what a key covers, changes. */
@@ -59,8 +59,8 @@ interface ReuseFile {
 export class PlanReuse {
   private file?: ReuseFile | null;
   private fresh = new Map<string, Kept>();
-  /** Dependency files to write with the kept plans, by name. */
-  private depsTexts = new Map<string, string>();
+  /** Dependency files written for the kept plans, by name: where each was written, to rename or remove at the end. */
+  private depsFiles = new Map<string, string>();
   /** The store's fingerprint when this command started (null: no store yet). */
   readonly startFingerprint: string | null;
 
@@ -122,8 +122,7 @@ export class PlanReuse {
     let base: PatchBase | undefined;
     if (patchable && patch?.tree) {
       const token = randomBytes(8).toString('hex');
-      this.depsTexts.set(depsFile(token), patchIndexText(token, desired));
-      base = { shared: patch.shared, tree: patch.tree, deps: token };
+      if (this.writeDeps(depsFile(token), patchIndexChunks(token, desired))) base = { shared: patch.shared, tree: patch.tree, deps: token };
     }
     this.fresh.set(stack, { key, plan, base });
   }
@@ -139,7 +138,16 @@ export class PlanReuse {
    * the file that still hold) under the store's fingerprint now, unless this command wrote state.
    */
   afterClose(wroteState: boolean, fingerprintNow: () => string | null): void {
-    if (wroteState) return;
+    try {
+      if (!wroteState) this.write(fingerprintNow);
+    } catch {
+      /* only a cache: the next plan plans every stack */
+    } finally {
+      for (const tmp of this.depsFiles.values()) rmSync(tmp, { force: true }); // those not renamed
+    }
+  }
+
+  private write(fingerprintNow: () => string | null): void {
     const fingerprint = fingerprintNow();
     if (!fingerprint) return;
     const prior = this.read();
@@ -150,20 +158,39 @@ export class PlanReuse {
     const stacks = carried ? { ...carried.stacks } : {};
     for (const [s, v] of this.fresh) stacks[s] = v;
     const body: ReuseFile = { format: FORMAT, fingerprint, stacks };
+    // The dependency files first: a plan file never names one that is not whole.
+    for (const [name, tmp] of this.depsFiles) {
+      renameSync(tmp, join(this.dataDir, name));
+      this.depsFiles.delete(name);
+    }
+    const tmp = join(this.dataDir, `${FILE}.${process.pid}.tmp`);
+    writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
+    renameSync(tmp, join(this.dataDir, FILE));
+    const named = new Set(Object.values(stacks).flatMap((k) => (k.base ? [depsFile(k.base.deps)] : [])));
+    // Unnamed dependency files go, and temporary files a killed command left (the data-dir lock keeps
+    // every other command out: none is being written).
+    for (const name of readdirSync(this.dataDir))
+      if ((/^plan-reuse\.[0-9a-f]{16}\.deps$/.test(name) && !named.has(name)) || /^plan-reuse\..*\.tmp$/.test(name))
+        rmSync(join(this.dataDir, name), { force: true });
+  }
+
+  /**
+   * Write a dependency file's pieces to a temporary file beside it, renamed by afterClose. False
+   * when it could not be written (the plan is then kept without a base to patch).
+   */
+  private writeDeps(name: string, chunks: Iterable<string>): boolean {
+    const tmp = join(this.dataDir, `${name}.${process.pid}.tmp`);
+    let fd: number | undefined;
     try {
-      const put = (name: string, text: string) => {
-        const tmp = join(this.dataDir, `${name}.${process.pid}.tmp`);
-        writeFileSync(tmp, text, { mode: 0o600 });
-        renameSync(tmp, join(this.dataDir, name));
-      };
-      // The dependency files first: a plan file never names one that is not whole.
-      for (const [name, text] of this.depsTexts) put(name, text);
-      put(FILE, JSON.stringify(body));
-      const named = new Set(Object.values(stacks).flatMap((k) => (k.base ? [depsFile(k.base.deps)] : [])));
-      for (const name of readdirSync(this.dataDir))
-        if (/^plan-reuse\.[0-9a-f]{16}\.deps$/.test(name) && !named.has(name)) rmSync(join(this.dataDir, name), { force: true });
+      fd = openSync(tmp, 'w', 0o600);
+      for (const c of chunks) writeSync(fd, c);
+      this.depsFiles.set(name, tmp);
+      return true;
     } catch {
-      /* only a cache: the next plan plans every stack */
+      rmSync(tmp, { force: true });
+      return false;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
   }
 

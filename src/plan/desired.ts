@@ -1,7 +1,7 @@
 import type { KindInfo, SpecProblem } from '../sdk/provider.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
-import { pointerToPath } from '../manifests/validate.js';
+import { NONE, pointerToPath } from '../manifests/validate.js';
 import { Graph } from '../dag/graph.js';
 import type { RecordedResource } from './model.js';
 import { deepEqual } from './values.js';
@@ -135,7 +135,7 @@ function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: D
     const entry = registry.lookup(r.apiVersion, r.kind);
     if (!sameShape(r, before, entry?.info)) return undefined;
     if (entry?.info && kindFacts(entry.info, r).problems.length) return undefined; // the full build reports them
-    resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: [] });
+    resources.set(r.id, { ...r, info: entry?.info, deps: before.deps, sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: NONE });
   }
   propagateSensitivity(resources, memo.set.order);
   return { resources, graph: memo.set.graph, order: memo.set.order };
@@ -174,7 +174,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       continue;
     }
     const entry = registry.lookup(r.apiVersion, r.kind);
-    const d: DesiredResource = { ...r, info: entry?.info, deps: [], sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: [] };
+    const d: DesiredResource = { ...r, info: entry?.info, deps: NONE, sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: NONE };
     if (d.info) {
       const facts = kindFacts(d.info, r);
       issues.push(...specIssues(r, facts)); // reported, and the resource kept: no follow-on "not declared" errors
@@ -227,7 +227,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       if (target && target.id !== d.id) deps.add(target.id);
     }
     deps.delete(d.id);
-    d.deps = [...deps].sort();
+    d.deps = deps.size ? [...deps].sort() : NONE;
     for (const dep of d.deps) graph.connect(d.id, dep);
   }
   if (issues.length) return { issues };
@@ -267,7 +267,7 @@ export function propagateSensitivity(resources: Map<string, DesiredResource>, or
 }
 
 function sensitiveOutputs(info: KindInfo | undefined, sensitive: string[]): string[] {
-  if (!sensitive.length) return [];
+  if (!sensitive.length) return NONE;
   const sources = info?.outputSources;
   if (!sources) return ['*'];
   return Object.entries(sources)

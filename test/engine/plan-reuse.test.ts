@@ -3,7 +3,7 @@
  * unchanged and which changed nothing, and plans every other stack: one whose files, driftless.yaml
  * or state changed, one with a `!secret`, one another stack refers to, one with changes.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { storeFingerprint } from '../../src/state/snapshot.js';
@@ -38,20 +38,22 @@ async function plan(config: ReturnType<typeof testConfig>): Promise<{ r: PlanAll
   }
 }
 
+async function apply(config: ReturnType<typeof testConfig>): Promise<void> {
+  const ws = await Workspace.open(config, 'apply');
+  try {
+    const r = await applyWorkflow(ws, { commit: await ws.resolve(), trigger: 'test' });
+    expect(r.diagnostics).toEqual([]);
+    for (const s of r.stacks) expect(['applied', 'no-changes']).toContain(s.status);
+  } finally {
+    await ws.close();
+  }
+}
+
 describe('plans of unchanged stacks, reused by a CLI plan', () => {
   it('reuses exactly the stacks whose inputs are unchanged and whose plan changed nothing; the output is the same', async () => {
     const repo = TestRepo.create(FILES);
     const config = testConfig(repo.dir, { secrets: { S_TEXT: 'hello' } });
-    const applyAll = async () => {
-      const ws = await Workspace.open(config, 'apply');
-      try {
-        const r = await applyWorkflow(ws, { commit: await ws.resolve(), trigger: 'test' });
-        expect(r.diagnostics).toEqual([]);
-        for (const s of r.stacks) expect(['applied', 'no-changes']).toContain(s.status);
-      } finally {
-        await ws.close();
-      }
-    };
+    const applyAll = () => apply(config);
     await applyAll();
     // The first plan reads the store (changing none of it) and keeps what may be reused.
     const first = await plan(config);
@@ -96,6 +98,25 @@ describe('plans of unchanged stacks, reused by a CLI plan', () => {
     expect((await plan(config)).reused).toEqual(['b']);
     expect(storeFingerprint(join(config.dataDir, 'state'))).not.toBe(fp);
     expect((await plan(config)).reused).toEqual(['b']);
+    repo.remove();
+  }, 120_000);
+
+  it('writes each index whole beside the plan file that names it, and leaves no temporary file (removing those a killed command left)', async () => {
+    const repo = TestRepo.create(FILES);
+    const config = testConfig(repo.dir, { secrets: { S_TEXT: 'hello' } });
+    await apply(config);
+    const left = ['plan-reuse.0123456789abcdef.deps.99999.tmp', 'plan-reuse.json.99999.tmp'];
+    for (const f of left) writeFileSync(join(config.dataDir, f), 'half');
+    await plan(config);
+    const files = readdirSync(config.dataDir)
+      .filter((f) => f.startsWith('plan-reuse'))
+      .sort();
+    const kept = JSON.parse(readFileSync(join(config.dataDir, 'plan-reuse.json'), 'utf8')) as { stacks: Record<string, { base?: { deps: string } }> };
+    const named = Object.values(kept.stacks).flatMap((k) => (k.base ? [`plan-reuse.${k.base.deps}.deps`] : []));
+    expect(named.length).toBeGreaterThan(0);
+    expect(files).toEqual(['plan-reuse.json', ...named].sort());
+    const b = kept.stacks.b.base!.deps;
+    expect(readFileSync(join(config.dataDir, `plan-reuse.${b}.deps`), 'utf8')).toBe(`${b}\n["i","File/b"]\n["k","File\\u0000b.txt","File/b"]\n`);
     repo.remove();
   }, 120_000);
 });
