@@ -74,9 +74,9 @@ export class RecordedState {
     const hit = this.cache.get(k);
     if (hit && hit.serial === serial) return hit.resources;
     const share = desired ? (r: RecordedResource) => shareWithManifest(r, desired) : (r: RecordedResource) => r;
-    const snapped = this.snappedState(k)?.serial === serial ? this.snapshotStack(k) : undefined;
+    const snapped = this.snappedState(k)?.serial === serial ? this.snapshotStack(k, share) : undefined;
     let resources: Map<string, RecordedResource>;
-    if (snapped) resources = new Map(snapped.resources.map((r) => [r.id, share(r)]));
+    if (snapped) resources = new Map(snapped.resources.map((r) => [r.id, r]));
     else {
       resources = await (await this.store()).resources(key, share);
       const state = this.states.get(k);
@@ -99,9 +99,9 @@ export class RecordedState {
     return out;
   }
 
-  private snapshotStack(k: string): SnapshotStack | undefined {
+  private snapshotStack(k: string, each: (r: RecordedResource) => RecordedResource): SnapshotStack | undefined {
     const s = this.snap();
-    return s?.noStore ? NOTHING : s?.copy?.stack(k);
+    return s?.noStore ? NOTHING : s?.copy?.stack(k, each);
   }
 
   /**

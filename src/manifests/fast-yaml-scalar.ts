@@ -75,10 +75,11 @@ export function readQuoted(t: string, from = 0): { value: string; end: number } 
 /**
  * `s` as a string of its own. V8 makes a slice of 13 or more characters a view into the string it
  * was cut from: a value kept from a manifest would keep the whole file's text alive (13 MB for
- * 10,000 manifests). Concatenating and slicing again copies it (the slice of a flattened copy).
+ * 10,000 manifests). Joining two pieces of it builds a flat copy (a slice of a concatenation is
+ * still a view, of a flattened copy: 72 bytes for a 20-character name instead of 40).
  */
 export function ownString(s: string): string {
-  return s.length < 13 ? s : ` ${s}`.slice(1);
+  return s.length < 13 ? s : [s.slice(0, 1), s.slice(1)].join('');
 }
 
 /** A plain key the core schema reads as a string (`0x10:` is the integer 16, `true:` a boolean, …). */

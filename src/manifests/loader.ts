@@ -1,7 +1,7 @@
 import type { GitRepository, TreeFile } from '../git/repository.js';
 import type { ProviderKinds } from '../sdk/provider.js';
 import { parseManifestFile, locate, type ParsedFile } from './yaml.js';
-import { validateDocument, type ManifestResource } from './validate.js';
+import { NONE, validateDocument, type ManifestResource } from './validate.js';
 import { SchemaRegistry, type CustomSchema } from './schema-registry.js';
 import { parseRepoConfig, REPO_CONFIG_FILE, CUSTOM_SCHEMA_DIR, type RepoConfig, type StackConfig } from './repo-config.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -57,7 +57,8 @@ export function isManifestPath(p: string): boolean {
  * never parsed or validated twice.
  */
 export class ManifestLoader {
-  private files = new Map<string, FileResult>();
+  /** Results by schema set (registry key), then blob id (the tree's own oid string: no key string per file). */
+  private files = new Map<string, Map<string, FileResult>>();
   private stacks = new Map<string, Omit<LoadedStack, 'name' | 'config'>>();
   private registries = new Map<string, SchemaRegistry>();
   stats = { parsed: 0, cached: 0, restored: 0 };
@@ -135,26 +136,28 @@ export class ManifestLoader {
   ): Promise<{ resources: LocatedResource[]; diagnostics: Diagnostic[] }> {
     const persistent = opts.persist === false ? undefined : this.persistent;
     const digest = persistent ? parseCacheDigest(registry) : '';
+    let known = this.files.get(registry.key);
+    if (!known) this.files.set(registry.key, (known = new Map()));
     if (persistent) {
-      const unknown = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
+      const unknown = files.filter((f) => !known.has(f.oid));
       for (const [oid, v] of persistent.get(
         digest,
         unknown.map((f) => f.oid),
       )) {
         if (isFileResult(v)) {
-          this.files.set(`${oid}:${registry.key}`, v);
+          known.set(oid, v);
           this.stats.restored++;
         }
       }
     }
-    const missing = files.filter((f) => !this.files.has(`${f.oid}:${registry.key}`));
+    const missing = files.filter((f) => !known.has(f.oid));
     // Each file is parsed and validated as soon as it is read, so its text dies young. (A worker
     // thread that parsed cost more, its start and copying results back, than the parsing it took
     // over: measured slower, ~20 MB more at peak.)
     // New results go to the persistent cache as they are made (or all at the end when it compacts).
     const stream = persistent && missing.length ? persistent.stream(digest) : null;
     const put = (f: TreeFile, r: FileResult) => {
-      this.files.set(`${f.oid}:${registry.key}`, r);
+      known.set(f.oid, r);
       stream?.add(f.oid, r);
     };
     try {
@@ -185,14 +188,14 @@ export class ManifestLoader {
     this.stats.cached += files.length - missing.length;
     if (stream) stream.finish();
     else if (persistent && missing.length) {
-      const fresh = new Map(missing.map((f) => [f.oid, this.files.get(`${f.oid}:${registry.key}`)]));
+      const fresh = new Map(missing.map((f) => [f.oid, known.get(f.oid)]));
       persistent.put(digest, fresh, new Set(files.map((f) => f.oid)));
     }
 
     const resources: LocatedResource[] = [];
     const diagnostics: Diagnostic[] = [];
     for (const f of files) {
-      const r = this.files.get(`${f.oid}:${registry.key}`)!;
+      const r = known.get(f.oid)!;
       for (const d of r.diagnostics) diagnostics.push({ file: f.path, ...d });
       if (r.located?.path !== f.path) {
         // Located at this path: from the parsed resources (then dropped), or moved from another path.
@@ -223,16 +226,16 @@ export function loadFile(file: string, source: string, registry: SchemaRegistry)
 /** Validate one parsed file (positions of schema errors are found by re-parsing `source`). Pure. */
 export function validateParsed(parsed: ParsedFile, source: string, registry: SchemaRegistry): FileResult {
   const resources: FileResource[] = [];
-  const out = { resources, diagnostics: parsed.diagnostics.map(({ file: _f, ...d }) => d) };
+  const diagnostics: FileResult['diagnostics'] = parsed.diagnostics.map(({ file: _f, ...d }) => d);
   for (const doc of parsed.docs) {
     const r = validateDocument(doc.value, registry);
     for (const issue of r.issues) {
       const pos = issue.path.length ? locate(source, doc.index, issue.path, issue.target) : { line: doc.line, col: doc.col };
-      out.diagnostics.push({ line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resourceId, field: '/' + issue.path.join('/') });
+      diagnostics.push({ line: pos.line, col: pos.col, message: issue.message, resourceId: issue.resourceId, field: '/' + issue.path.join('/') });
     }
     if (r.resource) resources.push({ ...r.resource, docIndex: doc.index, line: doc.line, col: doc.col });
   }
-  return out;
+  return { resources, diagnostics: diagnostics.length ? diagnostics : NONE }; // most files: the one shared empty list
 }
 
 /** The shape of a result read back from the persistent cache (what loadFile returns). */

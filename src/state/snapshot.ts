@@ -125,15 +125,16 @@ export class Snapshot {
   }
 
   /** One stack, or undefined when the copy does not hold it. */
-  stack(key: string): SnapshotStack | undefined {
+  stack(key: string, each: (r: RecordedResource) => RecordedResource = (r) => r): SnapshotStack | undefined {
     const h = this.head(key);
     if (!h) return undefined;
-    // A chunk at a time: the file's bytes (13 MB for 10,000 records) are never held at once.
+    // A chunk at a time: the file's bytes (13 MB for 10,000 records) are never held at once, and
+    // `each` (which may swap a record's parts for equal ones already held) sees a chunk as it is read.
     const resources: RecordedResource[] = [];
     for (let c = 0; c < h.head.ends.length; c++) {
       const chunk = this.chunk(key, h, c);
       if (!chunk) return undefined;
-      for (const r of chunk) resources.push(r);
+      for (const r of chunk) resources.push(each(r));
     }
     return { serial: h.head.serial, appliedCommit: h.head.appliedCommit, resources };
   }

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments, LineCounter } from 'yaml';
 import { parseFastYaml } from '../../src/manifests/fast-yaml.js';
+import { ownString } from '../../src/manifests/fast-yaml-scalar.js';
 import { customTags, parseManifestFile, parseWithYaml } from '../../src/manifests/yaml.js';
 import { manifests, manifestYaml } from '../../bench/generate.js';
 
@@ -237,5 +238,22 @@ describe('fast YAML path: declines or agrees with the yaml library', () => {
     for (const c of declined) expect(parseFastYaml(c), c).toBeNull();
     for (const c of declined) expect(parseManifestFile('f.yaml', c), c).toEqual(parseWithYaml('f.yaml', c));
     expect(parseManifestFile('f.yaml', declined[declined.length - 1]).diagnostics[0].message).toMatch(/alias/i);
+  });
+});
+
+describe('a scalar kept as a string of its own', () => {
+  it('is equal to the text it was cut from, whatever its length or characters', () => {
+    const text = `name: ${'x'.repeat(40)}\nemoji: 😀${'é'.repeat(20)}\nshort: ab\n`;
+    for (const [from, to] of [
+      [6, 46],
+      [54, 76],
+      [55, 76], // from inside a surrogate pair
+      [84, 86],
+      [0, text.length],
+    ]) {
+      const piece = text.slice(from, to);
+      expect(ownString(piece)).toBe(piece);
+    }
+    expect(ownString('')).toBe('');
   });
 });
