@@ -3,9 +3,12 @@
  * "`from` must come after `to`" (from depends on to).
  */
 export class Graph {
-  /** Edges by node; a node with none has no Set of its own (most of them, in a large stack). */
-  private deps = new Map<string, Set<string> | undefined>();
-  private rdeps = new Map<string, Set<string> | undefined>();
+  /**
+   * Edges by node: none, the one other node (most nodes of a large stack: a file and its directory),
+   * or a Set of two or more (a Set of one is 160 bytes).
+   */
+  private deps = new Map<string, Edges>();
+  private rdeps = new Map<string, Edges>();
 
   add(id: string): void {
     if (!this.deps.has(id)) {
@@ -18,8 +21,8 @@ export class Graph {
   connect(from: string, to: string): void {
     this.add(from);
     this.add(to);
-    edgesOf(this.deps, from).add(to);
-    edgesOf(this.rdeps, to).add(from);
+    link(this.deps, from, to);
+    link(this.rdeps, to, from);
   }
 
   has(id: string): boolean {
@@ -36,14 +39,14 @@ export class Graph {
     return this.deps.keys();
   }
 
-  /** What `id` depends on, in the order connected (unsorted, not copied: do not modify). */
+  /** What `id` depends on, in the order connected (unsorted, not copied: do not modify; a Set of one is made for the caller). */
   dependencySet(id: string): ReadonlySet<string> {
-    return this.deps.get(id) ?? NONE;
+    return asSet(this.deps.get(id));
   }
 
-  /** What depends on `id`, in the order connected (unsorted, not copied: do not modify). */
+  /** What depends on `id`, in the order connected (unsorted, not copied: do not modify; a Set of one is made for the caller). */
   dependentSet(id: string): ReadonlySet<string> {
-    return this.rdeps.get(id) ?? NONE;
+    return asSet(this.rdeps.get(id));
   }
 
   nodes(): string[] {
@@ -51,11 +54,11 @@ export class Graph {
   }
 
   dependencies(id: string): string[] {
-    return [...(this.deps.get(id) ?? [])].sort();
+    return [...asSet(this.deps.get(id))].sort();
   }
 
   dependents(id: string): string[] {
-    return [...(this.rdeps.get(id) ?? [])].sort();
+    return [...asSet(this.rdeps.get(id))].sort();
   }
 
   /**
@@ -64,7 +67,7 @@ export class Graph {
    */
   topologicalOrder(): string[] | null {
     const remaining = new Map<string, number>();
-    for (const [id, d] of this.deps) remaining.set(id, d?.size ?? 0);
+    for (const [id, d] of this.deps) remaining.set(id, d === undefined ? 0 : typeof d === 'string' ? 1 : d.size);
     let layer = [...remaining]
       .filter(([, n]) => n === 0)
       .map(([id]) => id)
@@ -74,7 +77,8 @@ export class Graph {
       const next: string[] = [];
       for (const id of layer) {
         out.push(id);
-        for (const r of this.rdeps.get(id) ?? NONE) {
+        const e = this.rdeps.get(id);
+        for (const r of typeof e === 'string' ? [e] : (e ?? NONE)) {
           const n = remaining.get(r)! - 1;
           remaining.set(r, n);
           if (n === 0) next.push(r);
@@ -114,11 +118,20 @@ export class Graph {
   }
 }
 
+type Edges = string | Set<string> | undefined;
+
 /** The edges of a node that has none. */
 const NONE: ReadonlySet<string> = new Set();
 
-function edgesOf(m: Map<string, Set<string> | undefined>, id: string): Set<string> {
-  let s = m.get(id);
-  if (!s) m.set(id, (s = new Set()));
-  return s;
+/** A node's edges as a Set (of one: made for the caller). */
+function asSet(e: Edges): ReadonlySet<string> {
+  return e === undefined ? NONE : typeof e === 'string' ? new Set([e]) : e;
+}
+
+function link(m: Map<string, Edges>, id: string, other: string): void {
+  const e = m.get(id);
+  if (e === undefined) m.set(id, other);
+  else if (typeof e === 'string') {
+    if (e !== other) m.set(id, new Set([e, other]));
+  } else e.add(other);
 }

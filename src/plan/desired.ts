@@ -69,7 +69,8 @@ const NO_TRIGGERS: KindFacts['triggers'] = [];
 /** The kind's `validate` hook; a hook that throws (a third-party bug) is reported on the spec, not raised. */
 function checkSpec(info: KindInfo, r: LocatedResource): SpecProblem[] {
   try {
-    return info.validate?.(r.spec, r.name) ?? [];
+    const problems = info.validate?.(r.spec, r.name);
+    return problems?.length ? problems : NONE; // most specs: the one shared empty list
   } catch (err) {
     return [{ path: '', message: `the provider's check of ${r.kind} failed: ${(err as Error).message}` }];
   }
