@@ -38,6 +38,8 @@ export class ObjectStore {
   readonly stats = { inflated: 0, peakBaseBytes: 0 };
   /** In a bulk read: how many deltas still to be resolved use each base (by cache key). */
   private baseUses: Map<string, number> | null = null;
+  /** The packs a bulk read began (endBulk ends them). */
+  private bulkPacks: Pack[] = [];
 
   constructor(
     readonly gitdir: string,
@@ -202,10 +204,15 @@ export class ObjectStore {
    */
   planBulk(oids: readonly string[]): void {
     if (!this.scanned) this.rescan();
+    const located = oids.map((oid) => (/^[0-9a-f]{40}$/.test(oid) ? this.locate(Buffer.from(oid, 'hex')) : null));
+    const perPack = new Map<Pack, number>();
+    for (const at of located) if (at) perPack.set(at.pack, (perPack.get(at.pack) ?? 0) + 1);
+    this.endBulk(); // a bulk read left unfinished ends here
+    for (const [pack, n] of perPack) pack.beginBulk(n);
+    this.bulkPacks = [...perPack.keys()];
     const uses = new Map<string, number>();
     const seen = new Set<string>();
-    for (const oid of oids) {
-      let at = /^[0-9a-f]{40}$/.test(oid) ? this.locate(Buffer.from(oid, 'hex')) : null;
+    for (let at of located) {
       while (at) {
         const key = `${at.pack.name}:${at.offset}`;
         if (seen.has(key)) break; // the rest of this chain is counted already
@@ -240,7 +247,20 @@ export class ObjectStore {
   /** The end of a bulk read: its bases and the packs' bytes are let go. */
   endBulk(): void {
     this.dropBaseCache();
-    for (const p of this.packs.values()) p.release();
+    for (const p of this.bulkPacks) p.endBulk();
+    this.bulkPacks = [];
+  }
+
+  /** Keep every pack's file open while `fn` runs (a walk of many trees); pack files are open only then. */
+  async withPacksOpen<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.scanned) this.rescan();
+    const held = [...this.packs.values()];
+    for (const p of held) p.hold();
+    try {
+      return await fn();
+    } finally {
+      for (const p of held) p.unhold();
+    }
   }
 
   /** Offsets for ordering bulk reads (pack order keeps delta bases hot); -1 when not packed. */

@@ -161,7 +161,7 @@ export class GitRepository {
     if (!root) return [];
     const prefix = splitPath(dir).join('/');
     const out: TreeFile[] = [];
-    await this.walkTree(root, prefix, accept, out);
+    await this.objects.withPacksOpen(() => this.walkTree(root, prefix, accept, out));
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
@@ -221,13 +221,16 @@ export class GitRepository {
     const rest: number[] = [];
     let n = 0;
     this.objects.planBulk(order.filter((o) => o.at >= 0).map((o) => oids[o.i]));
-    for (const { i, at } of order) {
-      const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
-      if (obj?.type === 'blob') take(i, obj.data.toString('utf8'));
-      else rest.push(i);
-      if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
+    try {
+      for (const { i, at } of order) {
+        const obj = at >= 0 ? this.objects.readPacked(oids[i]) : null;
+        if (obj?.type === 'blob') take(i, obj.data.toString('utf8'));
+        else rest.push(i);
+        if (++n % 512 === 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      this.objects.endBulk(); // the pack's bytes and file let go, whatever `take` did
     }
-    this.objects.endBulk();
     await mapLimit(rest, concurrency, async (i) => {
       take(i, (await this.readBlob(oids[i])).toString('utf8'));
     });

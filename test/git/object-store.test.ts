@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ObjectStore } from '../../src/git/object-store.js';
 import { TestRepo } from '../helpers/git.js';
@@ -100,5 +101,42 @@ describe('git object store: the fast read path gives what git gives', () => {
       store.dropBaseCache();
       expect(store.readPacked(order[0])!.data.equals(expected.get(order[0])!)).toBe(true);
     }
+  });
+
+  it('reads a small part of a pack by ranges, the whole pack for a large part, and leaves no pack file open', async () => {
+    const repo = TestRepo.create();
+    let body = Array.from({ length: 200 }, (_, i) => `line ${i}: ${'z'.repeat(i % 30)}`).join('\n');
+    for (let c = 0; c < 12; c++) {
+      body = body.replace(`line ${c * 9}:`, `line ${c * 9} (edit ${c}):`);
+      const files: Record<string, string> = {};
+      for (let f = 0; f < 16; f++) files[`s${f % 4}/f${f}.yaml`] = `n: ${f}\nround: ${c}\n${body.slice(0, 1500 + f * 40)}`;
+      repo.commit(files, `round ${c}`);
+    }
+    repo.git('gc', '-q', '--aggressive', '--prune=now');
+    const blobs = allObjects(repo.dir).filter((o) => o.type === 'blob');
+    const expected = gitBytes(
+      repo.dir,
+      blobs.map((o) => o.oid),
+    );
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const store = new ObjectStore(join(repo.dir, '.git'));
+    const before = openFiles();
+    const order = blobs.map((b) => b.oid).sort((a, b) => store.packOrder(a) - store.packOrder(b));
+    // A few objects (less than an eighth of the pack's): each read by its range, through one open file.
+    for (const part of [order.slice(0, 3), order.slice(-2), order]) {
+      store.planBulk(part);
+      for (const oid of part) expect(store.readPacked(oid)!.data.equals(expected.get(oid)!), oid).toBe(true);
+      store.endBulk();
+      expect(openFiles()).toBe(before);
+    }
+    // Outside a bulk read, and after a bulk read never ended (the next one ends it).
+    expect(store.readPacked(order[5])!.data.equals(expected.get(order[5])!)).toBe(true);
+    store.planBulk(order.slice(0, 2));
+    store.planBulk(order.slice(2, 4));
+    for (const oid of order.slice(2, 4)) expect(store.readPacked(oid)!.data.equals(expected.get(oid)!)).toBe(true);
+    store.endBulk();
+    expect(openFiles()).toBe(before);
+    expect(await store.withPacksOpen(async () => openFiles())).toBe(before + 1);
+    expect(openFiles()).toBe(before);
   });
 });
