@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/args.js';
 import { runCli } from '../helpers/cli.js';
-import { runsOnce } from '../../src/cli/main.js';
+import { heapFlags } from '../../src/cli/main.js';
 
 /** Every command has its own --help: what it does and only the options it takes, each described. */
 describe('driftless <command> --help', () => {
@@ -27,15 +27,27 @@ describe('driftless <command> --help', () => {
   });
 });
 
-/** The process entry sizes V8's heap for a command that runs once (bin/driftless.js); the service keeps V8's defaults. */
-describe('which command lines run once', () => {
-  it('every command but serve, and a command line in error', () => {
-    expect(runsOnce(['serve'])).toBe(false);
-    expect(runsOnce(['serve', '--demo'])).toBe(false);
-    expect(runsOnce(['plan', '--stack', 'serve'])).toBe(true);
-    expect(runsOnce(['plan', '--no-refresh'])).toBe(true);
-    expect(runsOnce(['validate'])).toBe(true);
-    expect(runsOnce(['serve', '--bogus'])).toBe(true);
-    expect(runsOnce([])).toBe(true);
+/** The process entry sizes V8's heap for the command (bin/driftless.js); the service keeps V8's defaults. */
+describe("V8's heap flags for a command line", () => {
+  it('small young generation for a command that runs once; old space growth by half only for one that only reads', () => {
+    const young = '--semi-space-growth-factor=1';
+    const both = [young, '--heap-growing-percent=50'];
+    expect(heapFlags(['serve'])).toEqual([]);
+    expect(heapFlags(['serve', '--demo'])).toEqual([]);
+    for (const c of [
+      ['plan', '--stack', 'serve'],
+      ['plan', '--no-refresh'],
+      ['validate'],
+      ['drift'],
+      ['graph'],
+      ['history'],
+      ['policy', 'test'],
+      ['--help'],
+      [],
+    ])
+      expect(heapFlags(c), c.join(' ')).toEqual(both);
+    for (const c of [['apply', '--auto-approve'], ['adopt'], ['rollback'], ['demo'], ['drift', '--remediate']])
+      expect(heapFlags(c), c.join(' ')).toEqual([young]);
+    expect(heapFlags(['serve', '--bogus'])).toEqual(both); // a usage error
   });
 });
