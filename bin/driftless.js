@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { setFlagsFromString } from 'node:v8';
-import { heapFlags, main } from '../dist/src/cli/main.js';
+import { sizeHeap } from '../dist/src/cli/heap.js';
+import { main } from '../dist/src/cli/main.js';
 
-// V8's heap sized for what the command does (src/cli/main.ts, heapFlags; BENCHMARKS.md for figures).
-for (const flag of heapFlags(process.argv.slice(2))) setFlagsFromString(flag);
+sizeHeap(process.argv.slice(2)); // V8's heap sized for what the command does (src/cli/heap.ts)
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -36,29 +36,6 @@ const handlers: Record<string, () => Promise<Handler>> = {
   serve: async () => (await import('./commands/serve.js')).serveCommand,
 };
 
-/** Commands that read and print, holding the repository's and the state's model until they exit. */
-const READ_ONLY = new Set<string>(['validate', 'plan', 'drift', 'graph', 'history', 'policy', 'help']);
-
-/**
- * The V8 flags for the process a command line starts (bin/driftless.js sets them first). A command
- * that only reads holds the repository's and the state's model, prints, and exits: its peak is its
- * live data times V8's growth. It keeps the young generation at its first size (1 MB semi-spaces,
- * not up to 16 MB) and lets the old one grow by half of what survives a full collection (instead of
- * up to 4 times): a cold plan of 10,000 manifests peaks at 125 MB instead of 195 MB. A command that
- * writes (apply, adopt, rollback, demo, drift --remediate) allocates far more than it keeps (the
- * journal, the store's writes): there either flag cost CPU (an apply from empty: 10-20% more), so it
- * keeps V8's defaults, as the service does (it runs for long, and throughput counts).
- */
-export function heapFlags(argv: string[]): string[] {
-  try {
-    const { command, flags } = parseCommandLine(argv);
-    if (!READ_ONLY.has(command) || (command === 'drift' && flags.remediate)) return [];
-  } catch {
-    /* a command line in error: a usage message */
-  }
-  return ['--semi-space-growth-factor=1', '--heap-growing-percent=50'];
-}
-
 /** Run the CLI; returns the exit code. Errors a user can cause are printed without a stack trace. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let command: string;

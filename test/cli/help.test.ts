@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../src/cli/args.js';
 import { runCli } from '../helpers/cli.js';
-import { heapFlags } from '../../src/cli/main.js';
+import { heapFlags } from '../../src/cli/heap.js';
 
 /** Every command has its own --help: what it does and only the options it takes, each described. */
 describe('driftless <command> --help', () => {

@@ -1,0 +1,46 @@
+/**
+ * V8's heap sized for the command a process runs (bin/driftless.js calls sizeHeap first). A command
+ * that only reads holds the repository's and the state's model, prints, and exits: its peak is its
+ * live data times V8's growth. So the old generation grows by half of what survives a full
+ * collection (instead of up to 4 times), and while the heap is small the young generation keeps its
+ * first size (1 MB semi-spaces, not up to 16 MB): a cold plan of 10,000 manifests peaks at 125 MB
+ * instead of 195 MB. Past 128 MB in use the young generation grows as V8 would: with hundreds of MB
+ * live, objects promoted after a 1 MB young generation made more full collections (100,000
+ * manifests: 20% more CPU and a higher peak). A command that writes (apply, adopt, rollback, demo,
+ * drift --remediate) allocates far more than it keeps (the journal, the store's writes): there a
+ * smaller heap cost an apply from empty 10-20% more CPU, so it keeps V8's defaults, as the service
+ * does (it runs for long, and throughput counts). BENCHMARKS.md has the figures.
+ */
+import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { parseCommandLine } from './args.js';
+
+/** Commands that read and print. */
+const READ_ONLY = new Set<string>(['validate', 'plan', 'drift', 'graph', 'history', 'policy', 'help']);
+
+/** Heap in use past which the young generation grows as V8's default. */
+export const SMALL_YOUNG_UNTIL = 128 * 2 ** 20;
+
+/** The V8 flags a command line's process starts with (none: V8's defaults). Pure. */
+export function heapFlags(argv: string[]): string[] {
+  try {
+    const { command, flags } = parseCommandLine(argv);
+    if (!READ_ONLY.has(command) || (command === 'drift' && flags.remediate)) return [];
+  } catch {
+    /* a command line in error: a usage message */
+  }
+  return ['--semi-space-growth-factor=1', '--heap-growing-percent=50'];
+}
+
+/** Set the flags for this process's command line, and let the young generation grow once the heap is large. */
+export function sizeHeap(argv: string[]): void {
+  const flags = heapFlags(argv);
+  for (const flag of flags) setFlagsFromString(flag);
+  if (!flags.length) return;
+  const watch = new PerformanceObserver(() => {
+    if (process.memoryUsage().heapUsed < SMALL_YOUNG_UNTIL) return;
+    setFlagsFromString('--semi-space-growth-factor=2'); // V8's default
+    watch.disconnect();
+  });
+  watch.observe({ entryTypes: ['gc'] });
+}
