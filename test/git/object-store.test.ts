@@ -31,6 +31,38 @@ function gitBytes(dir: string, oids: string[]): Map<string, Buffer> {
   return bytes;
 }
 
+/**
+ * A repository whose history of small edits to similar files packs (`git gc --aggressive`) into delta
+ * chains: `rounds` commits, each editing one line of a shared body (every `step`th) and writing
+ * `files` files of its first `size(f)` characters. Its blobs, and their bytes as git gives them.
+ */
+function packedHistory(o: {
+  lines: number;
+  pad: string;
+  mod: number;
+  rounds: number;
+  step: number;
+  files: number;
+  path: (f: number) => string;
+  size: (f: number) => number;
+}) {
+  const repo = TestRepo.create();
+  let body = Array.from({ length: o.lines }, (_, i) => `line ${i}: ${o.pad.repeat(i % o.mod)}`).join('\n');
+  for (let c = 0; c < o.rounds; c++) {
+    body = body.replace(`line ${c * o.step}:`, `line ${c * o.step} (edit ${c}):`);
+    const files: Record<string, string> = {};
+    for (let f = 0; f < o.files; f++) files[o.path(f)] = `n: ${f}\nround: ${c}\n${body.slice(0, o.size(f))}`;
+    repo.commit(files, `round ${c}`);
+  }
+  repo.git('gc', '-q', '--aggressive', '--prune=now');
+  const blobs = allObjects(repo.dir).filter((b) => b.type === 'blob');
+  const expected = gitBytes(
+    repo.dir,
+    blobs.map((b) => b.oid),
+  );
+  return { repo, blobs, expected };
+}
+
 describe('git object store: the fast read path gives what git gives', () => {
   it('reads every object of a repository with deltified packs and loose objects, byte for byte', async () => {
     const repo = TestRepo.create();
@@ -72,20 +104,16 @@ describe('git object store: the fast read path gives what git gives', () => {
   });
 
   it('in a bulk read, resolves each object once and keeps a base only until its last delta', async () => {
-    const repo = TestRepo.create();
-    let body = Array.from({ length: 300 }, (_, i) => `line ${i}: ${'y'.repeat(i % 40)}`).join('\n');
-    for (let c = 0; c < 20; c++) {
-      body = body.replace(`line ${c * 5}:`, `line ${c * 5} (edit ${c}):`);
-      const files: Record<string, string> = {};
-      for (let f = 0; f < 10; f++) files[`d/f${f}.yaml`] = `n: ${f}\nround: ${c}\n${body.slice(0, 2000 + f * 50)}`;
-      repo.commit(files, `round ${c}`);
-    }
-    repo.git('gc', '-q', '--aggressive', '--prune=now');
-    const blobs = allObjects(repo.dir).filter((o) => o.type === 'blob');
-    const expected = gitBytes(
-      repo.dir,
-      blobs.map((o) => o.oid),
-    );
+    const { repo, blobs, expected } = packedHistory({
+      lines: 300,
+      pad: 'y',
+      mod: 40,
+      rounds: 20,
+      step: 5,
+      files: 10,
+      path: (f) => `d/f${f}.yaml`,
+      size: (f) => 2000 + f * 50,
+    });
     for (const budget of [undefined, 8 * 1024]) {
       const store = new ObjectStore(join(repo.dir, '.git'), budget);
       const order = blobs.map((b) => b.oid).sort((a, b) => store.packOrder(a) - store.packOrder(b));
@@ -104,20 +132,16 @@ describe('git object store: the fast read path gives what git gives', () => {
   });
 
   it('reads a small part of a pack by ranges, the whole pack for a large part, and leaves no pack file open', async () => {
-    const repo = TestRepo.create();
-    let body = Array.from({ length: 200 }, (_, i) => `line ${i}: ${'z'.repeat(i % 30)}`).join('\n');
-    for (let c = 0; c < 12; c++) {
-      body = body.replace(`line ${c * 9}:`, `line ${c * 9} (edit ${c}):`);
-      const files: Record<string, string> = {};
-      for (let f = 0; f < 16; f++) files[`s${f % 4}/f${f}.yaml`] = `n: ${f}\nround: ${c}\n${body.slice(0, 1500 + f * 40)}`;
-      repo.commit(files, `round ${c}`);
-    }
-    repo.git('gc', '-q', '--aggressive', '--prune=now');
-    const blobs = allObjects(repo.dir).filter((o) => o.type === 'blob');
-    const expected = gitBytes(
-      repo.dir,
-      blobs.map((o) => o.oid),
-    );
+    const { blobs, expected, repo } = packedHistory({
+      lines: 200,
+      pad: 'z',
+      mod: 30,
+      rounds: 12,
+      step: 9,
+      files: 16,
+      path: (f) => `s${f % 4}/f${f}.yaml`,
+      size: (f) => 1500 + f * 40,
+    });
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const store = new ObjectStore(join(repo.dir, '.git'));
     const before = openFiles();
