@@ -1,5 +1,9 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PatchIndex, patchIndexChunks } from '../../src/engine/patch-index.js';
+import { PlanReuse } from '../../src/engine/plan-reuse.js';
 import type { DesiredResource, DesiredSet } from '../../src/plan/desired.js';
 
 describe('a stack index written in pieces', () => {
@@ -22,5 +26,22 @@ describe('a stack index written in pieces', () => {
     expect(index.dependedOn('Directory/d2998')).toBe(true);
     expect(index.dependedOn('Directory/d2999')).toBe(false);
     expect(PatchIndex.of(text, 'fedcba9876543210')).toBeUndefined();
+  });
+});
+
+describe('a kept plan whose command wrote state', () => {
+  it('leaves neither its index nor a temporary file (the stack is planned in full next time)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'driftless-reuse-'));
+    try {
+      const reuse = new PlanReuse(dir);
+      const resources = new Map([['Directory/d', { id: 'Directory/d', kind: 'Directory', deps: [], secretPaths: [], refs: [] } as unknown as DesiredResource]]);
+      const plan = { changes: [], errors: [], drift: [] } as unknown as Parameters<PlanReuse['keep']>[2];
+      reuse.keep('app', 'key', plan, { resources } as DesiredSet, { shared: 'shared', tree: 'tree' });
+      expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toHaveLength(1); // written aside while the command runs
+      reuse.afterClose(true, () => 'fingerprint');
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
