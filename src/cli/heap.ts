@@ -19,7 +19,7 @@ import { parseCommandLine } from './args.js';
 const READ_ONLY = new Set<string>(['validate', 'plan', 'drift', 'graph', 'history', 'policy', 'help']);
 
 /** Heap in use past which the young generation grows as V8's default. */
-export const SMALL_YOUNG_UNTIL = 128 * 2 ** 20;
+const SMALL_YOUNG_UNTIL = 128 * 2 ** 20;
 
 /** The V8 flags a command line's process starts with (none: V8's defaults). Pure. */
 export function heapFlags(argv: string[]): string[] {

@@ -54,11 +54,11 @@ export class Graph {
   }
 
   dependencies(id: string): string[] {
-    return [...asSet(this.deps.get(id))].sort();
+    return [...each(this.deps.get(id))].sort();
   }
 
   dependents(id: string): string[] {
-    return [...asSet(this.rdeps.get(id))].sort();
+    return [...each(this.rdeps.get(id))].sort();
   }
 
   /**
@@ -67,7 +67,7 @@ export class Graph {
    */
   topologicalOrder(): string[] | null {
     const remaining = new Map<string, number>();
-    for (const [id, d] of this.deps) remaining.set(id, d === undefined ? 0 : typeof d === 'string' ? 1 : d.size);
+    for (const [id, d] of this.deps) remaining.set(id, count(d));
     let layer = [...remaining]
       .filter(([, n]) => n === 0)
       .map(([id]) => id)
@@ -77,8 +77,7 @@ export class Graph {
       const next: string[] = [];
       for (const id of layer) {
         out.push(id);
-        const e = this.rdeps.get(id);
-        for (const r of typeof e === 'string' ? [e] : (e ?? NONE)) {
+        for (const r of each(this.rdeps.get(id))) {
           const n = remaining.get(r)! - 1;
           remaining.set(r, n);
           if (n === 0) next.push(r);
@@ -125,7 +124,16 @@ const NONE: ReadonlySet<string> = new Set();
 
 /** A node's edges as a Set (of one: made for the caller). */
 function asSet(e: Edges): ReadonlySet<string> {
-  return e === undefined ? NONE : typeof e === 'string' ? new Set([e]) : e;
+  return typeof e === 'string' ? new Set([e]) : (e ?? NONE);
+}
+
+/** A node's edges to go through (no Set made for one). */
+function each(e: Edges): Iterable<string> {
+  return typeof e === 'string' ? [e] : (e ?? NONE);
+}
+
+function count(e: Edges): number {
+  return typeof e === 'string' ? 1 : (e?.size ?? 0);
 }
 
 function link(m: Map<string, Edges>, id: string, other: string): void {

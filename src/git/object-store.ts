@@ -230,8 +230,7 @@ export class ObjectStore {
         at = base;
       }
     }
-    this.dropBaseCache();
-    this.baseUses = uses;
+    this.baseUses = uses; // the bases of the bulk read ended above are dropped already
   }
 
   /**
