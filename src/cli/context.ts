@@ -7,6 +7,6 @@ import type { Io } from './output.js';
 export async function openWorkspace(flags: Flags, io: Io, command: string): Promise<{ config: ServerConfig; ws: Workspace }> {
   const config = loadServerConfig(flags.config, { repo: flags.repo, dataDir: flags['data-dir'], breakLock: flags['break-lock'], env: io.env });
   if (flags.parallelism) config.parallelism = Number(flags.parallelism);
-  const ws = await Workspace.open(config, command);
+  const ws = await Workspace.open(config, command, { oneShot: true });
   return { config, ws };
 }

@@ -3,10 +3,7 @@
  * "`from` must come after `to`" (from depends on to).
  */
 export class Graph {
-  /**
-   * Edges by node: none, the one other node (most nodes of a large stack: a file and its directory),
-   * or a Set of two or more (a Set of one is 160 bytes).
-   */
+  /** Edges by node (see Edges below: small nodes hold no Set). */
   private deps = new Map<string, Edges>();
   private rdeps = new Map<string, Edges>();
 
@@ -117,29 +114,39 @@ export class Graph {
   }
 }
 
-type Edges = string | Set<string> | undefined;
+/**
+ * A node's edges: none, the one other node, a frozen list of a few (a Set of two is 190 bytes, a
+ * list of two 64: most files of a large stack depend on two directories), or a Set past that.
+ */
+type Edges = string | readonly string[] | Set<string> | undefined;
+
+/** Past this many edges a node's list becomes a Set (a list's membership check is a scan). */
+const LIST_MAX = 8;
 
 /** The edges of a node that has none. */
 const NONE: ReadonlySet<string> = new Set();
 
-/** A node's edges as a Set (of one: made for the caller). */
+/** A node's edges as a Set (of one or a few: made for the caller). */
 function asSet(e: Edges): ReadonlySet<string> {
-  return typeof e === 'string' ? new Set([e]) : (e ?? NONE);
+  return typeof e === 'string' ? new Set([e]) : Array.isArray(e) ? new Set(e) : ((e as Set<string> | undefined) ?? NONE);
 }
 
-/** A node's edges to go through (no Set made for one). */
+/** A node's edges to go through (no Set made). */
 function each(e: Edges): Iterable<string> {
   return typeof e === 'string' ? [e] : (e ?? NONE);
 }
 
 function count(e: Edges): number {
-  return typeof e === 'string' ? 1 : (e?.size ?? 0);
+  return typeof e === 'string' ? 1 : Array.isArray(e) ? e.length : ((e as Set<string> | undefined)?.size ?? 0);
 }
 
 function link(m: Map<string, Edges>, id: string, other: string): void {
   const e = m.get(id);
   if (e === undefined) m.set(id, other);
   else if (typeof e === 'string') {
-    if (e !== other) m.set(id, new Set([e, other]));
-  } else e.add(other);
+    if (e !== other) m.set(id, Object.freeze([e, other]));
+  } else if (Array.isArray(e)) {
+    if (e.includes(other)) return;
+    m.set(id, e.length < LIST_MAX ? Object.freeze([...e, other]) : new Set([...e, other]));
+  } else (e as Set<string>).add(other);
 }

@@ -25,6 +25,9 @@ import { lockDataDir } from '../state/datadir-lock.js';
 import type { StateStore, StackKey } from '../state/store.js';
 import { storeFingerprint } from '../state/snapshot.js';
 
+/** Tree entries a one-shot process keeps: enough for the paths down to each stack. */
+const ONE_SHOT_TREE_ENTRIES = 4096;
+
 export interface StackPlanResult {
   stack: string;
   diagnostics: Diagnostic[];
@@ -85,7 +88,11 @@ export class Workspace {
    * there: the embedded state store, and the mirror of a remote (isomorphic-git writes are not safe
    * across processes). A local repository with PostgreSQL state leaves the data dir free.
    */
-  static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[] } = {}): Promise<Workspace> {
+  /**
+   * `oneShot`: the process runs this one command and exits (the CLI), so caches that only serve a
+   * later commit are kept small.
+   */
+  static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[]; oneShot?: boolean } = {}): Promise<Workspace> {
     const providers = await loadProviders(config.providers);
     config = { ...config, targets: checkTargets(config, providers) };
     const release = config.repo.url || !config.state.url ? lockDataDir(config.dataDir, command, config.dataDirLock) : undefined;
@@ -95,6 +102,10 @@ export class Workspace {
       else if (config.repo.path) repo = GitRepository.openLocal(config.repo.path);
       else throw new Error('no repository: give --repo PATH|URL or set repo.path / repo.url in the config');
       const loader = new ManifestLoader(repo, providers, new ParseCache(join(config.dataDir, 'parse-cache')));
+      if (opts.oneShot) {
+        repo.treeCacheLimit = ONE_SHOT_TREE_ENTRIES;
+        loader.keepFileResults = false;
+      }
       const ws = new Workspace(config, repo, providers, loader, command, release);
       ws.migrations = opts.migrations ?? [];
       return ws;

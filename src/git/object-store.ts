@@ -1,7 +1,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyDelta, type EntryHeader, entryHeader, inflateExact, type ObjectType, Pack, PackIndex, readWhole, TYPES } from './pack.js';
+import { applyDelta, type EntryHeader, entryHeader, inflateExact, type ObjectType, Pack, PackIndex, PIECE, readWhole, TYPES } from './pack.js';
 import { inflateSync } from 'node:zlib';
 
 /**
@@ -44,6 +44,8 @@ export class ObjectStore {
   constructor(
     readonly gitdir: string,
     private readonly baseCacheBytes = BASE_CACHE_BYTES,
+    /** The size of the pieces a bulk read reads (see Pack). */
+    private readonly pieceSize = PIECE,
   ) {}
 
   /** (Re)list objects/pack: new packs are indexed, vanished ones dropped. */
@@ -65,7 +67,7 @@ export class ObjectStore {
       try {
         const packPath = join(dir, `${base}.pack`);
         const index = new PackIndex(readWhole(join(dir, n)), statSync(packPath).size);
-        this.packs.set(base, new Pack(base, packPath, index));
+        this.packs.set(base, new Pack(base, packPath, index, this.pieceSize));
       } catch {
         /* an index we cannot read (being written, or v1): leave it to isomorphic-git */
       }
@@ -179,8 +181,9 @@ export class ObjectStore {
     if (type === 'ofs_delta' || type === 'ref_delta') {
       const at = this.baseOf(pack, offset, h);
       if (!at) throw new Error('ref-delta base outside the packs');
+      const delta = inflateExact(buf.subarray(h.data), h.size); // before the base is read: `buf` is valid until then
       const base = this.readAt(at.pack, at.offset, depth + 1);
-      obj = { type: base.type, data: applyDelta(inflateExact(buf.subarray(h.data), h.size), base.data) };
+      obj = { type: base.type, data: applyDelta(delta, base.data) };
       this.usedBase(`${at.pack.name}:${at.offset}`);
     } else if (type === 'commit' || type === 'tree' || type === 'blob' || type === 'tag') {
       obj = { type, data: inflateExact(buf.subarray(h.data), h.size) };
@@ -231,6 +234,7 @@ export class ObjectStore {
       }
     }
     this.baseUses = uses; // the bases of the bulk read ended above are dropped already
+    for (const p of this.bulkPacks) p.rewind(); // the read itself goes through the pack from its start again
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * A git pack and its index, read without isomorphic-git: the index parsed once (binary search over
- * its sorted oids, no per-object map), the pack read once, entries inflated with node's zlib and
+ * its sorted oids, no per-object map), the pack read in pieces, entries inflated with node's zlib and
  * deltas applied. Pure but for reading the files.
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -9,8 +9,13 @@ import { inflateSync } from 'node:zlib';
 export const TYPES = ['', 'commit', 'tree', 'blob', 'tag', '', 'ofs_delta', 'ref_delta'] as const;
 export type ObjectType = 'commit' | 'tree' | 'blob' | 'tag';
 
-/** Packs up to this size are held in memory (isomorphic-git holds them whole too); larger ones are read per object. */
-export const IN_MEMORY_PACK_LIMIT = 256 * 1024 * 1024;
+/**
+ * A bulk read reads the pack in pieces of this size as it reaches them, and keeps the last few (a
+ * delta's base is mostly near it). Read whole, a 60 MB pack stayed in memory until a full
+ * collection found it dead, well after the read: the peak of a plan of 100,000 manifests.
+ */
+export const PIECE = 4 * 1024 * 1024;
+const PIECES_KEPT = 4;
 
 export class PackIndex {
   readonly count: number;
@@ -76,7 +81,8 @@ export class PackIndex {
 }
 
 export class Pack {
-  private data?: Buffer;
+  /** A bulk read's pieces by number, oldest first. */
+  private pieces?: Map<number, Buffer>;
   /** The pack's file while someone holds it open (a bulk read, a walk of trees): ranged reads share it. */
   private fd?: number;
   private holders = 0;
@@ -84,6 +90,7 @@ export class Pack {
     readonly name: string,
     readonly path: string,
     readonly index: PackIndex,
+    private readonly pieceSize = PIECE,
   ) {}
 
   /** Keep the pack's file open until as many unhold() (each read then costs one system call, not three). */
@@ -99,22 +106,36 @@ export class Pack {
 
   /**
    * Before a bulk read of `objects` of the pack's objects (endBulk() after). One of much of the pack
-   * (an eighth of its objects or more) reads it whole; a smaller one (a stack of a repository of
-   * many) reads each object's range. Reading the whole pack for each of 100 stacks read 6.6 GB.
+   * (an eighth of its objects or more) reads it piece by piece; a smaller one (a stack of a
+   * repository of many) reads each object's range. Reading pieces for each of 100 stacks would
+   * read the whole pack 100 times.
    */
   beginBulk(objects: number): void {
-    if (!this.data && this.index.packSize <= IN_MEMORY_PACK_LIMIT && objects * 8 >= this.index.count) this.data = readWhole(this.path);
+    if (!this.pieces && objects * 8 >= this.index.count) this.pieces = new Map();
     this.hold();
   }
 
-  /** The end of a bulk read: the pack's bytes (6 MB for 10,000 manifests) are let go. */
+  /** A new pass in pack order begins (after a pass over the headers): pieces are read from the start again. */
+  rewind(): void {
+    this.pieces?.clear();
+  }
+
+  /** The end of a bulk read: its pieces are let go. */
   endBulk(): void {
-    this.data = undefined;
+    this.pieces = undefined;
     this.unhold();
   }
 
+  /**
+   * The pack's bytes in [start, end). During a bulk read they may be a view of a piece, valid until
+   * the next read of this pack (a later piece is read over it): use them before reading again.
+   */
   bytes(start: number, end: number): Buffer {
-    if (this.data) return this.data.subarray(start, end);
+    const k = Math.floor(start / this.pieceSize);
+    if (this.pieces && this.fd !== undefined && Math.floor((end - 1) / this.pieceSize) === k) {
+      const piece = this.piece(k, this.fd);
+      if (piece) return piece.subarray(start - k * this.pieceSize, end - k * this.pieceSize);
+    }
     if (this.fd !== undefined) return readFrom(this.fd, start, end - start);
     const fd = openSync(this.path, 'r');
     try {
@@ -122,6 +143,30 @@ export class Pack {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * Piece `k`: kept, or read now unless it lies behind every piece kept (a far base: its range alone
+   * is read, as loading the piece again would push out one the pass is in). The oldest piece read
+   * makes room, and its memory is read over: a bulk read allocates PIECES_KEPT pieces at most (new
+   * ones for each piece were garbage outside V8's heap, 50 MB of it before a full collection).
+   */
+  private piece(k: number, fd: number): Buffer | undefined {
+    const pieces = this.pieces!;
+    const kept = pieces.get(k);
+    if (kept) return kept;
+    if (pieces.size && k < Math.min(...pieces.keys())) return undefined;
+    let memory: Buffer;
+    if (pieces.size >= PIECES_KEPT) {
+      const oldest = pieces.keys().next().value!;
+      const old = pieces.get(oldest)!;
+      memory = Buffer.from(old.buffer, old.byteOffset, this.pieceSize);
+      pieces.delete(oldest);
+    } else memory = Buffer.allocUnsafeSlow(this.pieceSize);
+    const length = readInto(fd, memory, k * this.pieceSize, Math.min(this.pieceSize, this.index.packSize - k * this.pieceSize));
+    const piece = memory.subarray(0, length);
+    pieces.set(k, piece);
+    return piece;
   }
 }
 
@@ -146,13 +191,19 @@ export function readWhole(path: string): Buffer {
 /** `length` bytes of an open file from `start` (a shorter file leaves the rest of the buffer unset). */
 function readFrom(fd: number, start: number, length: number): Buffer {
   const out = Buffer.allocUnsafe(length);
+  readInto(fd, out, start, length);
+  return out;
+}
+
+/** Read `length` bytes of an open file from `start` into `out`; the bytes read (fewer at its end). */
+function readInto(fd: number, out: Buffer, start: number, length: number): number {
   let got = 0;
   while (got < length) {
     const n = readSync(fd, out, got, length - got, start + got);
     if (n === 0) break;
     got += n;
   }
-  return out;
+  return got;
 }
 
 /** Apply a git delta (copy/insert instructions) to `base`. */

@@ -28,6 +28,13 @@ export class GitRepository {
   readonly cache: object = {};
   private writes: Promise<unknown> = Promise.resolve();
   private treeCache = new Map<string, { path: string; oid: string; type: string }[]>();
+  private treeCacheEntries = 0;
+  /**
+   * Tree entries kept for later walks (about 300 bytes each). A long-lived process walks each new
+   * commit and reuses every unchanged subtree; a process that plans once and exits walks each tree
+   * once, so it keeps only a few (Workspace sets it): 100,000 files held 36 MB of entries to the end.
+   */
+  treeCacheLimit = 250_000;
   /** Fast reads of packed and loose objects; isomorphic-git reads whatever this cannot. */
   readonly objects: ObjectStore;
 
@@ -137,8 +144,12 @@ export class GitRepository {
         const { tree } = await (await loadGit()).readTree({ fs, gitdir: this.gitdir, oid, cache: this.cache });
         entries = tree.map((e) => ({ path: e.path, oid: e.oid, type: e.type }));
       }
-      if (this.treeCache.size > 50_000) this.treeCache.clear();
+      if (this.treeCacheEntries + entries.length > this.treeCacheLimit) {
+        this.treeCache.clear();
+        this.treeCacheEntries = 0;
+      }
       this.treeCache.set(oid, entries);
+      this.treeCacheEntries += entries.length;
     }
     return entries;
   }

@@ -16,7 +16,8 @@
 import { Graph } from '../dag/graph.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
-import { kindFacts, ownSensitive, propagateSensitivity, type DesiredResource, type DesiredSet } from './desired.js';
+import { NONE } from '../manifests/validate.js';
+import { desiredResource, kindFacts, ownSensitive, propagateSensitivity, type DesiredResource, type DesiredSet } from './desired.js';
 import type { Plan } from './model.js';
 
 /**
@@ -41,7 +42,7 @@ export function desiredSubset(input: LocatedResource[], registry: SchemaRegistry
   const graph = new Graph();
   for (const r of input) {
     const entry = registry.lookup(r.apiVersion, r.kind);
-    resources.set(r.id, { ...r, info: entry?.info, deps: depsOf(r.id), sensitive: ownSensitive(r, entry?.sensitive), sensitiveOutputs: [] });
+    resources.set(r.id, desiredResource(r, entry?.info, depsOf(r.id), ownSensitive(r, entry?.sensitive), NONE));
     graph.add(r.id);
   }
   const order = [...resources.keys()];

@@ -47,15 +47,17 @@ const run = (...argv: string[]): { small: number; large: number; kept: number } 
   JSON.parse(execFileSync(process.execPath, [join(dir, 'child.js'), ...argv], { encoding: 'utf8', timeout: 120_000 }));
 
 describe("a command's heap", () => {
-  it('a command that only reads: the young generation at its first size while the heap is small, growing once it is large', () => {
+  it('a command that only reads: the young generation at its first size while the heap is small, growing once it is large, to 16 MB', () => {
     const r = run('plan', '--no-refresh');
     expect(r.kept).toBe(3_000_000);
     expect(r.small).toBeLessThanOrEqual(2);
     expect(r.large).toBeGreaterThan(4);
+    expect(r.large).toBeLessThanOrEqual(16);
   }, 150_000);
 
-  it("a command that writes keeps V8's young generation, which grows while the heap is small", () => {
+  it("a command that writes keeps V8's young generation, which grows while the heap is small, and past 16 MB", () => {
     const r = run('apply', '--auto-approve');
     expect(r.small).toBeGreaterThan(4);
+    expect(r.large).toBeGreaterThan(16);
   }, 150_000);
 });

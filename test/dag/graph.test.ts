@@ -44,6 +44,22 @@ describe('Graph', () => {
     expect(g.topologicalOrder()).toEqual(['b', 'a']);
   });
 
+  it('counts each edge once and keeps connection order through every size of edge list', () => {
+    // One edge, a few (a list) and many (past the list's size): repeats at every size count once.
+    const targets = Array.from({ length: 20 }, (_, i) => `t${String(19 - i).padStart(2, '0')}`);
+    const g = new Graph();
+    for (const [i, t] of targets.entries()) {
+      g.connect('hub', t);
+      g.connect('hub', targets[Math.floor(i / 2)]); // a repeat of an edge already there
+      g.connect(t, 'root');
+    }
+    expect([...g.dependencySet('hub')]).toEqual(targets);
+    expect(g.dependencies('hub')).toEqual([...targets].sort());
+    expect([...g.dependentSet('root')]).toEqual(targets);
+    for (const t of targets) expect(g.dependents(t)).toEqual(['hub']);
+    expect(g.topologicalOrder()).toEqual(['root', ...[...targets].sort(), 'hub']);
+  });
+
   it('orders layer by layer, each layer sorted by id', () => {
     const g = graphOf(
       [

@@ -53,6 +53,18 @@ describe('git: local repositories read in place', () => {
     expect(await g.listFiles(repo.head(), 'nope')).toEqual([]);
   });
 
+  it('lists the same files when its tree cache holds fewer entries than a walk reads', async () => {
+    const head = repo.head();
+    const all = await GitRepository.openLocal(repo.dir).listFiles(head, '');
+    expect(all.map((f) => f.path)).toEqual(repo.git('ls-tree', '-r', '--name-only', head).split('\n'));
+    for (const limit of [0, 1, 2]) {
+      const g = GitRepository.openLocal(repo.dir);
+      g.treeCacheLimit = limit; // each tree is dropped, or the cache cleared, as the walk goes
+      for (let i = 0; i < 2; i++) expect(await g.listFiles(head, '')).toEqual(all);
+      expect(await g.treeOid(head, 'stacks/a/deep')).toBe(repo.git('rev-parse', `${head}:stacks/a/deep`));
+    }
+  });
+
   it('finds the paths changed between two commits, as git does', async () => {
     const g = GitRepository.openLocal(repo.dir);
     const a = repo.head();

@@ -163,4 +163,30 @@ describe('git object store: the fast read path gives what git gives', () => {
     expect(await store.withPacksOpen(async () => openFiles())).toBe(before + 1);
     expect(openFiles()).toBe(before);
   });
+
+  it('reads a large part of a pack in pieces, each kept piece read over by a later one, in any order', async () => {
+    const { blobs, expected, repo } = packedHistory({
+      lines: 200,
+      pad: 'w',
+      mod: 30,
+      rounds: 12,
+      step: 9,
+      files: 16,
+      path: (f) => `p${f % 4}/f${f}.yaml`,
+      size: (f) => 1500 + f * 40,
+    });
+    const packed = blobs.map((b) => b.oid);
+    // Pieces far smaller than the pack (four kept): bases behind every kept piece are read by their
+    // ranges, objects across two pieces too, and a later piece reuses the memory of the oldest.
+    for (const pieceSize of [97, 1024, 8192]) {
+      const store = new ObjectStore(join(repo.dir, '.git'), undefined, pieceSize);
+      const order = [...packed].sort((a, b) => store.packOrder(a) - store.packOrder(b));
+      const shuffled = [...order].sort((a, b) => (a < b ? -1 : 1)); // by oid: jumps back and forth
+      for (const list of [order, [...order].reverse(), shuffled]) {
+        store.planBulk(list);
+        for (const oid of list) expect(store.readPacked(oid)!.data.equals(expected.get(oid)!), `${pieceSize} ${oid}`).toBe(true);
+        store.endBulk();
+      }
+    }
+  });
 });

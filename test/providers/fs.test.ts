@@ -64,3 +64,17 @@ describe('fs provider: confined to its root', () => {
     expect((await s.read(recorded(l)))!.spec).toEqual({ path: 'a/l', target: '../x' });
   });
 });
+
+describe('fs provider: references', () => {
+  it('names every directory above a path by its natural key; files of one directory share the list', () => {
+    const refs = (path: string) => fsProvider.kinds.File.references!({ path } as never, 'x');
+    const dirs = (path: string) => refs(path).map((r) => `${r.kind}:${r.key}`);
+    expect(dirs('a/b/c.conf')).toEqual(['Directory:a', 'Directory:a/b']);
+    expect(dirs('./a//b/d.conf')).toEqual(['Directory:a', 'Directory:a/b']);
+    expect(dirs('top.conf')).toEqual([]);
+    expect(dirs('../out.conf')).toEqual([]);
+    expect(refs('a/b/e.conf')).toBe(refs('a/b/c.conf'));
+    expect(Object.isFrozen(refs('a/b/e.conf'))).toBe(true);
+    expect(fsProvider.kinds.Directory.references!({ path: 'a/b' } as never, 'x').map((r) => r.key)).toEqual(['a']);
+  });
+});

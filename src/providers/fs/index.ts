@@ -13,17 +13,30 @@ import fileSchema from './schemas/File.schema.json' with { type: 'json' };
 import symlinkSchema from './schemas/Symlink.schema.json' with { type: 'json' };
 import targetSchema from './schemas/target.schema.json' with { type: 'json' };
 
-function parents(path: string): { kind: string; key: string }[] {
+type DirRef = { kind: string; key: string };
+
+/**
+ * The directories above a path, as references by natural key. The files of one directory share
+ * one frozen list (a list and its strings per file were 180 bytes each, held for the whole plan).
+ */
+const parentsByDir = new Map<string, readonly DirRef[]>();
+const PARENTS_KEPT = 4096;
+function parents(path: string): DirRef[] {
   let n: string;
   try {
     n = normalizeRel(path);
   } catch {
     return [];
   }
-  const segs = n.split('/');
-  const out: { kind: string; key: string }[] = [];
-  for (let i = 1; i < segs.length; i++) out.push({ kind: 'Directory', key: segs.slice(0, i).join('/') });
-  return out;
+  const dir = n.slice(0, Math.max(0, n.lastIndexOf('/')));
+  let refs = parentsByDir.get(dir);
+  if (!refs) {
+    const segs = dir ? dir.split('/') : [];
+    refs = Object.freeze(segs.map((_, i) => Object.freeze({ kind: 'Directory', key: segs.slice(0, i + 1).join('/') })));
+    if (parentsByDir.size >= PARENTS_KEPT) parentsByDir.clear();
+    parentsByDir.set(dir, refs);
+  }
+  return refs as DirRef[];
 }
 
 function key(spec: Spec): string {
