@@ -54,10 +54,13 @@ export interface StackInputs {
 export class Workspace {
   /** What plans read of state (a CLI plan on embedded state: the data dir's snapshot, while current). */
   private readonly state: RecordedState;
-  /** Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan). */
-  readonly planMemo: PlanMemo = newPlanMemo();
-  /** The last desired set of each stack (see buildDesiredSet). */
-  private desiredMemo = new Map<string, DesiredSetMemo>();
+  /**
+   * Field diffs of unchanged resources, by manifest spec and recorded record (see makePlan), and the
+   * last desired set of each stack (see buildDesiredSet): for the next commit's plan, so none in a
+   * one-shot process (at 100,000 resources they held 10 MB, and every located resource).
+   */
+  private planMemo?: PlanMemo = newPlanMemo();
+  private desiredMemo?: Map<string, DesiredSetMemo> = new Map();
   private storePromise?: Promise<StateStore>;
   /** Migrations beyond the core ones, run when the store opens (the service's durable tables). */
   private migrations: Migration[] = [];
@@ -107,6 +110,7 @@ export class Workspace {
         loader.keepFileResults = false;
       }
       const ws = new Workspace(config, repo, providers, loader, command, release);
+      if (opts.oneShot) ws.planMemo = ws.desiredMemo = undefined;
       ws.migrations = opts.migrations ?? [];
       return ws;
     } catch (err) {
@@ -165,8 +169,8 @@ export class Workspace {
     const diagnostics = [...loaded.diagnostics];
     let desired: DesiredSet | undefined;
     if (diagnostics.length === 0) {
-      let memo = this.desiredMemo.get(stack);
-      if (!memo) this.desiredMemo.set(stack, (memo = {}));
+      let memo = this.desiredMemo?.get(stack);
+      if (!memo && this.desiredMemo) this.desiredMemo.set(stack, (memo = {}));
       const spread = expandResources(loaded.resources, this.expanderFor(repoConfig, stack));
       const built = buildDesiredSet(spread.resources, registry, memo);
       const r = spread.issues.length ? { issues: [...spread.issues, ...built.issues], set: undefined } : built;

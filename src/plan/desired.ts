@@ -309,8 +309,8 @@ export function isOutputSensitive(d: DesiredResource | undefined, output: string
  * A recorded resource whose spec equals its manifest's (the common case: nothing changed) takes the
  * manifest's spec object, so a large stack's specs are held once rather than twice. Both are
  * immutable; equality is unaffected. Resources with !ref or !secret values are left alone. Its
- * identifying strings and dependency list are shared with the manifest's too when equal (a record
- * read from state holds copies of its own).
+ * identifying strings, dependency list and outputs equal to spec fields are shared with the
+ * manifest's too when equal (a record read from state holds copies of its own).
  */
 export function shareWithManifest(r: RecordedResource, desired: DesiredSet): RecordedResource {
   const d = desired.resources.get(r.id);
@@ -321,5 +321,8 @@ export function shareWithManifest(r: RecordedResource, desired: DesiredSet): Rec
   if (r.name === d.name) r.name = d.name;
   if (r.deps.length === d.deps.length && r.deps.every((x, i) => x === d.deps[i])) r.deps = d.deps;
   if (d.refs.length === 0 && d.secretPaths.length === 0 && deepEqual(d.spec, r.spec)) r.spec = d.spec;
+  // An output equal to the spec's field of its name (a file's path) takes the manifest's string.
+  const spec = d.spec as Record<string, unknown>;
+  for (const k in r.outputs) if (typeof r.outputs[k] === 'string' && spec[k] === r.outputs[k]) r.outputs[k] = spec[k] as string;
   return r;
 }

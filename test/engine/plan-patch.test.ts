@@ -98,8 +98,8 @@ const EDITS: { what: string; files: Record<string, string | null>; patched: bool
   { what: 'a !ref', files: { [fileOf(16)]: manifest('File', 'f16', { path: 'd0/f16.txt', content: '!ref File/f0.outputs.sha256' }) }, patched: false },
 ];
 
-async function planAt(config: ServerConfig, reuse: boolean) {
-  const ws = await Workspace.open(config, 'plan');
+async function planAt(config: ServerConfig, reuse: boolean, oneShot = false) {
+  const ws = await Workspace.open(config, 'plan', { oneShot });
   try {
     const r = await planAll(ws, await ws.resolve(), { refresh: false, reuse: reuse ? ws.reuse : undefined });
     const s = r.stacks[0];
@@ -132,6 +132,8 @@ describe('a re-plan patched by the changed files', () => {
       const patched = await planAt(config, true);
       const full = await planAt(config, false);
       expect(full.patched, e.what).toBe(false);
+      // A one-shot process (the CLI: small tree cache, no per-file results, no memos) plans the same.
+      expect(JSON.stringify(await planAt(config, false, true)), e.what).toBe(JSON.stringify(full));
       expect(patched.patched, e.what).toBe(e.patched);
       expect(JSON.stringify(patched), e.what).toBe(JSON.stringify({ ...full, patched: e.patched }));
       // Back to the base. A plan with nothing to do was kept as the base (a dependsOn added changes
