@@ -90,10 +90,8 @@ export class Workspace {
    * Open a repository's workspace. The data dir is taken exclusively whenever this process writes
    * there: the embedded state store, and the mirror of a remote (isomorphic-git writes are not safe
    * across processes). A local repository with PostgreSQL state leaves the data dir free.
-   */
-  /**
    * `oneShot`: the process runs this one command and exits (the CLI), so caches that only serve a
-   * later commit are kept small.
+   * later commit are kept small or not kept.
    */
   static async open(config: ServerConfig, command: string, opts: { migrations?: Migration[]; oneShot?: boolean } = {}): Promise<Workspace> {
     const providers = await loadProviders(config.providers);

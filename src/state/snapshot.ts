@@ -15,23 +15,24 @@
  * fingerprint, keeping the generation when the copy it found was current (its other stack files stay
  * valid), starting a new one otherwise.
  *
- * A stack file is a header (its key, serial, applied commit and resource ids, in V8's serialization
- * format, after its length) and the records in chunks of CHUNK, each serialized alone: a plan that
- * needs a few records (a patched plan, see engine/plan-patch.ts) reads the header and their chunks,
- * not the whole stack.
+ * A stack file is the records in chunks of CHUNK, each serialized alone, then a header (its key,
+ * serial, applied commit, resource ids and where each chunk ends, in V8's serialization format),
+ * then the header's length in its last 4 bytes: written a chunk at a time as the records are
+ * serialized. A plan that needs a few records (a patched plan, see engine/plan-patch.ts) reads the
+ * header and their chunks, not the whole stack.
  *
  * It holds the state rows as the store holds them (secrets are never in state, so never here), and
  * is written with mode 0600 like the store's own files.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import type { RecordedResource } from '../plan/model.js';
 import { migrations } from './migrations/index.js';
 
 /** Bumped when what the files hold changes shape. */
-const FORMAT = 3;
+const FORMAT = 4;
 /** Records per chunk of a stack file. */
 const CHUNK = 256;
 /** The core tables the copy holds are shaped by these migrations. */
@@ -52,7 +53,7 @@ interface Current {
   generation: string;
 }
 
-/** The head of a stack file; `ends[i]` is where chunk i ends, counted from the end of the head. */
+/** The head of a stack file; `ends[i]` is where chunk i ends, counted from the start of the file. */
 interface StackHead {
   format: number;
   generation: string;
@@ -168,10 +169,11 @@ export class Snapshot {
     if (h !== undefined) return h;
     h = null;
     try {
-      const len = this.read(key, 0, 4)?.readUInt32LE(0);
-      const bytes = len ? this.read(key, 4, len) : undefined;
+      const size = statSync(stackFile(this.dataDir, key)).size;
+      const len = size >= 4 ? this.read(key, size - 4, 4)?.readUInt32LE(0) : undefined;
+      const bytes = len && len <= size - 4 ? this.read(key, size - 4 - len, len) : undefined;
       const head = bytes && (deserialize(bytes) as StackHead);
-      if (head?.format === FORMAT && head.generation === this.generation && head.key === key) h = { head, at: 4 + len! };
+      if (head?.format === FORMAT && head.generation === this.generation && head.key === key) h = { head, at: 0 };
     } catch {
       /* not a stack file of ours */
     }
@@ -202,21 +204,25 @@ export class Snapshot {
   }
 }
 
-/** A stack's file: its head's length, its head, and its records in chunks (see the module comment). */
-function stackFileBytes(generation: string, key: string, stack: SnapshotStack): Buffer {
-  const chunks: Buffer[] = [];
+/**
+ * Write a stack's file to `fd`: its chunks as each is serialized, then its head (which names where
+ * each chunk ends), then the head's length. Neither the whole file nor all the chunks are held at
+ * once: joined in memory they doubled the records' bytes (100,000 records: 250 MB for a moment).
+ */
+function writeStackFile(fd: number, generation: string, key: string, stack: SnapshotStack): void {
   const ends: number[] = [];
   let end = 0;
   for (let i = 0; i < stack.resources.length; i += CHUNK) {
     const c = serialize(stack.resources.slice(i, i + CHUNK));
-    chunks.push(c);
+    writeAll(fd, c);
     ends.push((end += c.length));
   }
   const ids = stack.resources.map((r) => r.id);
   const head = serialize({ format: FORMAT, generation, key, serial: stack.serial, appliedCommit: stack.appliedCommit, ids, ends } satisfies StackHead);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(head.length);
-  return Buffer.concat([len, head, ...chunks]);
+  writeAll(fd, head);
+  writeAll(fd, len);
 }
 
 /**
@@ -227,11 +233,23 @@ function stackFileBytes(generation: string, key: string, stack: SnapshotStack): 
 export function writeSnapshot(dataDir: string, fingerprint: string, stacks: Map<string, SnapshotStack>, current?: Snapshot): void {
   mkdirSync(join(dataDir, DIR), { recursive: true, mode: 0o700 });
   const generation = current?.generation ?? randomBytes(8).toString('hex');
-  const put = (file: string, data: string | Buffer) => {
+  const put = (file: string, write: (fd: number) => void) => {
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, data, { mode: 0o600 });
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      write(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   };
-  for (const [key, stack] of stacks) put(stackFile(dataDir, key), stackFileBytes(generation, key, stack));
-  put(join(dataDir, DIR, CURRENT), JSON.stringify({ format: FORMAT, schema: SCHEMA, fingerprint, generation } satisfies Current));
+  for (const [key, stack] of stacks) put(stackFile(dataDir, key), (fd) => writeStackFile(fd, generation, key, stack));
+  const pointer = JSON.stringify({ format: FORMAT, schema: SCHEMA, fingerprint, generation } satisfies Current);
+  put(join(dataDir, DIR, CURRENT), (fd) => writeAll(fd, pointer));
+}
+
+/** Write all of `data` at the file's position (writeSync may write less than asked). */
+function writeAll(fd: number, data: string | Buffer): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }

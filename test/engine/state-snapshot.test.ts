@@ -81,8 +81,13 @@ describe('the state snapshot of a CLI plan', () => {
     const [stackFile] = readdirSync(dir).filter((f) => f.endsWith('.bin'));
     const file = join(dir, stackFile);
     const good = readFileSync(file);
-    writeFileSync(file, good.subarray(0, good.length >> 1));
-    expect((await plan(config)).summary).toMatchObject({ create: 0, update: 0, noop: 2 });
+    // Cut in half, short of its last byte, its head's length (the last 4 bytes) past the file, or empty.
+    const longer = Buffer.from(good);
+    longer.writeUInt32LE(good.length, good.length - 4);
+    for (const damaged of [good.subarray(0, good.length >> 1), good.subarray(0, good.length - 1), longer, Buffer.alloc(0)]) {
+      writeFileSync(file, damaged);
+      expect((await plan(config)).summary).toMatchObject({ create: 0, update: 0, noop: 2 });
+    }
 
     // A snapshot taken before an apply, put back after it: its fingerprint is of the old files.
     const old = join(config.dataDir, 'old-snapshot');
