@@ -8,9 +8,10 @@
  * live, objects promoted after a 1 MB young generation made more full collections (100,000
  * manifests: 20% more CPU and a higher peak). It grows to 16 MB (8 MB semi-spaces) and no further:
  * at V8's 32 MB a plan of 100,000 manifests peaked at 454-464 MB, at 16 MB 416-420 MB, for the
- * same CPU. A command that writes (apply, adopt, rollback, demo, drift --remediate) allocates far more than it keeps (the journal, the store's writes): there a
- * smaller heap cost an apply from empty 10-20% more CPU, so it keeps V8's defaults, as the service
- * does (it runs for long, and throughput counts). BENCHMARKS.md has the figures.
+ * same CPU. A command that writes (apply, adopt, rollback, demo, drift --remediate) allocates far
+ * more than it keeps (the journal, the store's writes): there a smaller heap cost an apply from
+ * empty 10-20% more CPU, so it keeps V8's defaults, as the service does (it runs for long, and
+ * throughput counts). BENCHMARKS.md has the figures.
  */
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';

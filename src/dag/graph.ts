@@ -128,7 +128,9 @@ const NONE: ReadonlySet<string> = new Set();
 
 /** A node's edges as a Set (of one or a few: made for the caller). */
 function asSet(e: Edges): ReadonlySet<string> {
-  return typeof e === 'string' ? new Set([e]) : Array.isArray(e) ? new Set(e) : ((e as Set<string> | undefined) ?? NONE);
+  if (e === undefined) return NONE;
+  if (typeof e === 'string') return new Set([e]);
+  return e instanceof Set ? e : new Set(e);
 }
 
 /** A node's edges to go through (no Set made). */
@@ -137,7 +139,9 @@ function each(e: Edges): Iterable<string> {
 }
 
 function count(e: Edges): number {
-  return typeof e === 'string' ? 1 : Array.isArray(e) ? e.length : ((e as Set<string> | undefined)?.size ?? 0);
+  if (e === undefined) return 0;
+  if (typeof e === 'string') return 1;
+  return e instanceof Set ? e.size : e.length;
 }
 
 function link(m: Map<string, Edges>, id: string, other: string): void {
@@ -145,8 +149,6 @@ function link(m: Map<string, Edges>, id: string, other: string): void {
   if (e === undefined) m.set(id, other);
   else if (typeof e === 'string') {
     if (e !== other) m.set(id, Object.freeze([e, other]));
-  } else if (Array.isArray(e)) {
-    if (e.includes(other)) return;
-    m.set(id, e.length < LIST_MAX ? Object.freeze([...e, other]) : new Set([...e, other]));
-  } else (e as Set<string>).add(other);
+  } else if (e instanceof Set) e.add(other);
+  else if (!e.includes(other)) m.set(id, e.length < LIST_MAX ? Object.freeze([...e, other]) : new Set([...e, other]));
 }

@@ -59,8 +59,8 @@ export class Workspace {
    * last desired set of each stack (see buildDesiredSet): for the next commit's plan, so none in a
    * one-shot process (at 100,000 resources they held 10 MB, and every located resource).
    */
-  private planMemo?: PlanMemo = newPlanMemo();
-  private desiredMemo?: Map<string, DesiredSetMemo> = new Map();
+  private readonly planMemo?: PlanMemo;
+  private readonly desiredMemo?: Map<string, DesiredSetMemo>;
   private storePromise?: Promise<StateStore>;
   /** Migrations beyond the core ones, run when the store opens (the service's durable tables). */
   private migrations: Migration[] = [];
@@ -77,8 +77,13 @@ export class Workspace {
     readonly loader: ManifestLoader,
     readonly command: string,
     /** Releases the data-dir lock, when this workspace holds it. */
-    private readonly releaseDataDir?: () => void,
+    private readonly releaseDataDir: (() => void) | undefined,
+    oneShot: boolean,
   ) {
+    if (!oneShot) {
+      this.planMemo = newPlanMemo();
+      this.desiredMemo = new Map();
+    }
     this.secret = secretResolver(config);
     this.sessions = new TargetSessions(providers, config.targets);
     const embeddedPlan = command === 'plan' && !config.state.url;
@@ -107,8 +112,7 @@ export class Workspace {
         repo.treeCacheLimit = ONE_SHOT_TREE_ENTRIES;
         loader.keepFileResults = false;
       }
-      const ws = new Workspace(config, repo, providers, loader, command, release);
-      if (opts.oneShot) ws.planMemo = ws.desiredMemo = undefined;
+      const ws = new Workspace(config, repo, providers, loader, command, release, !!opts.oneShot);
       ws.migrations = opts.migrations ?? [];
       return ws;
     } catch (err) {

@@ -77,6 +77,7 @@ export function validateDocument(value: unknown, registry: SchemaRegistry): DocR
     if (t.value instanceof Ref) refs.push({ path: t.pointer, ref: t.value });
     else secretPaths.push(t.pointer);
   }
+  const dependsOn = meta.dependsOn as string[] | undefined;
   return {
     issues: [],
     resource: {
@@ -85,7 +86,7 @@ export function validateDocument(value: unknown, registry: SchemaRegistry): DocR
       kind: entry.kind,
       name: meta.name as string,
       spec: doc.spec as Spec,
-      dependsOn: sharedDependsOn(meta.dependsOn as string[] | undefined),
+      dependsOn: dependsOn?.length ? sharedIds(dependsOnKept, dependsOn, DEPENDS_ON_KEPT) : NONE,
       protect: meta.protect === true,
       adopt: meta.import === true,
       secretPaths: secretPaths.length ? secretPaths : NONE,
@@ -101,22 +102,22 @@ export function validateDocument(value: unknown, registry: SchemaRegistry): DocR
 export const NONE = Object.freeze([]) as never[];
 
 /**
- * Equal dependency lists share one frozen list: the files of a directory all name it, and a list of
- * one id held per resource was 96 bytes (10 MB at 100,000 resources).
+ * `ids`, or an equal list already in `kept`: lists of resource ids that many resources hold alike
+ * (the files of a directory all name it) share one frozen list. Past `bound` lists, `kept` starts
+ * again. A list of one id held per resource was 96 bytes (10 MB at 100,000 resources).
  */
+export function sharedIds(kept: Map<string, string[]>, ids: string[], bound = Infinity): string[] {
+  const key = ids.join('\n'); // resource ids hold no whitespace (the schema's patterns)
+  const hit = kept.get(key);
+  if (hit) return hit;
+  if (kept.size >= bound) kept.clear();
+  kept.set(key, Object.freeze(ids) as string[]);
+  return ids;
+}
+
+/** The dependsOn lists met so far (see sharedIds), a few thousand at most. */
 const dependsOnKept = new Map<string, string[]>();
 const DEPENDS_ON_KEPT = 4096;
-function sharedDependsOn(ids: string[] | undefined): string[] {
-  if (!ids?.length) return NONE;
-  const key = ids.join('\n'); // ids hold no newline: the schema's name pattern
-  let kept = dependsOnKept.get(key);
-  if (!kept) {
-    if (dependsOnKept.size >= DEPENDS_ON_KEPT) dependsOnKept.clear();
-    kept = Object.freeze([...ids]) as string[];
-    dependsOnKept.set(key, kept);
-  }
-  return kept;
-}
 
 function isUnderTagged(pointer: string, tagged: Set<string>): boolean {
   for (const t of tagged) if (pointer === t || pointer.startsWith(t + '/')) return true;

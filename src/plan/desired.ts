@@ -1,7 +1,7 @@
 import type { KindInfo, SpecProblem } from '../sdk/provider.js';
 import type { LocatedResource } from '../manifests/loader.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
-import { NONE, pointerToPath } from '../manifests/validate.js';
+import { NONE, pointerToPath, sharedIds } from '../manifests/validate.js';
 import { Graph } from '../dag/graph.js';
 import type { RecordedResource } from './model.js';
 import { deepEqual } from './values.js';
@@ -244,7 +244,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
       if (target && target.id !== d.id) deps.add(target.id);
     }
     deps.delete(d.id);
-    d.deps = deps.size ? sharedList(depLists, [...deps].sort()) : NONE;
+    d.deps = deps.size ? sharedIds(depLists, [...deps].sort()) : NONE;
     for (const dep of d.deps) graph.connect(d.id, dep);
   }
   if (issues.length) return { issues };
@@ -258,14 +258,6 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
   }
   propagateSensitivity(resources, order);
   return { set: { resources, graph, order }, issues };
-}
-
-function sharedList(kept: Map<string, string[]>, ids: string[]): string[] {
-  const key = ids.join('\n');
-  const hit = kept.get(key);
-  if (hit) return hit;
-  kept.set(key, ids);
-  return ids;
 }
 
 /** The fields sensitive by the resource alone: its kind's writeOnly fields and its !secret values. */
