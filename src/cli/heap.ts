@@ -8,8 +8,8 @@
  * live, objects promoted after a 1 MB young generation made more full collections (100,000
  * manifests: 20% more CPU and a higher peak). It grows to 16 MB (8 MB semi-spaces) and no further:
  * at V8's 32 MB a plan of 100,000 manifests peaked at 454-464 MB, at 16 MB 416-420 MB, for the
- * same CPU. Past 128 MB the old generation also grows by a quarter instead of a half (100,000: 415
- * → 385 MB). A command that writes (apply, adopt, rollback, demo, drift --remediate) allocates far
+ * same CPU. Past 128 MB the old generation also grows by a quarter instead of a half (100,000:
+ * 405-424 → 382-406 MB). A command that writes (apply, adopt, rollback, demo, drift --remediate) allocates far
  * more than it keeps (the journal, the store's writes): there a smaller heap cost an apply from
  * empty 10-20% more CPU, so it keeps V8's defaults, as the service does (it runs for long, and
  * throughput counts). BENCHMARKS.md has the figures.
@@ -25,7 +25,7 @@ const READ_ONLY = new Set<string>(['validate', 'plan', 'drift', 'graph', 'histor
 const SMALL_YOUNG_UNTIL = 128 * 2 ** 20;
 /**
  * How far the old generation may grow past what survived a full collection, once the heap is large
- * (50% below): 100,000 manifests in one stack peaked at 413-417 MB with 50, 379-387 MB with 25, for
+ * (50% below): 100,000 manifests in one stack peaked at 405-424 MB with 50, 382-406 MB with 25, for
  * the same CPU within noise; 10 or 15 gave no lower peak and more CPU.
  */
 const LARGE_HEAP_GROWING_PERCENT = 25;

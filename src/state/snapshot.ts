@@ -97,7 +97,7 @@ const stackFile = (dataDir: string, key: string) => join(dataDir, DIR, `${create
 
 /** The copy in `dataDir` while it matches the store's files as they are now: its stacks, read when asked for. */
 export class Snapshot {
-  private heads = new Map<string, { head: StackHead; at: number } | null>();
+  private heads = new Map<string, StackHead | null>();
 
   private constructor(
     private readonly dataDir: string,
@@ -121,8 +121,8 @@ export class Snapshot {
 
   /** A stack's serial and applied commit, or undefined when the copy does not hold it (whole and of this generation). */
   state(key: string): { serial: number; appliedCommit: string | null } | undefined {
-    const h = this.head(key)?.head;
-    return h && { serial: h.serial, appliedCommit: h.appliedCommit };
+    const h = this.head(key);
+    return h ? { serial: h.serial, appliedCommit: h.appliedCommit } : undefined;
   }
 
   /** One stack, or undefined when the copy does not hold it. */
@@ -132,12 +132,12 @@ export class Snapshot {
     // A chunk at a time: the file's bytes (13 MB for 10,000 records) are never held at once, and
     // `each` (which may swap a record's parts for equal ones already held) sees a chunk as it is read.
     const resources: RecordedResource[] = [];
-    for (let c = 0; c < h.head.ends.length; c++) {
+    for (let c = 0; c < h.ends.length; c++) {
       const chunk = this.chunk(key, h, c);
       if (!chunk) return undefined;
       for (const r of chunk) resources.push(each(r));
     }
-    return { serial: h.head.serial, appliedCommit: h.head.appliedCommit, resources };
+    return { serial: h.serial, appliedCommit: h.appliedCommit, resources };
   }
 
   /** The records of some of a stack's resources (absent ids: not recorded), or undefined when the copy does not hold the stack. */
@@ -146,7 +146,7 @@ export class Snapshot {
     if (!h) return undefined;
     const wanted = new Set(ids);
     const chunks = new Set<number>();
-    h.head.ids.forEach((id, i) => wanted.has(id) && chunks.add(Math.floor(i / CHUNK)));
+    h.ids.forEach((id, i) => wanted.has(id) && chunks.add(Math.floor(i / CHUNK)));
     const out: RecordedResource[] = [];
     for (const c of [...chunks].sort((a, b) => a - b)) {
       const chunk = this.chunk(key, h, c);
@@ -157,14 +157,14 @@ export class Snapshot {
   }
 
   /** The records of chunk `c` of a stack's file, or undefined when the file is missing or shorter. */
-  private chunk(key: string, h: { head: StackHead; at: number }, c: number): RecordedResource[] | undefined {
-    const from = c ? h.head.ends[c - 1] : 0;
-    const bytes = this.read(key, h.at + from, h.head.ends[c] - from);
+  private chunk(key: string, h: StackHead, c: number): RecordedResource[] | undefined {
+    const from = c ? h.ends[c - 1] : 0;
+    const bytes = this.read(key, from, h.ends[c] - from);
     return bytes && (deserialize(bytes) as RecordedResource[]);
   }
 
-  /** The head of a stack's file and where its chunks start; null when the copy does not hold the stack. */
-  private head(key: string): { head: StackHead; at: number } | null {
+  /** The head of a stack's file (at its end, see the module comment); null when the copy does not hold the stack. */
+  private head(key: string): StackHead | null {
     let h = this.heads.get(key);
     if (h !== undefined) return h;
     h = null;
@@ -173,7 +173,7 @@ export class Snapshot {
       const len = size >= 4 ? this.read(key, size - 4, 4)?.readUInt32LE(0) : undefined;
       const bytes = len && len <= size - 4 ? this.read(key, size - 4 - len, len) : undefined;
       const head = bytes && (deserialize(bytes) as StackHead);
-      if (head?.format === FORMAT && head.generation === this.generation && head.key === key) h = { head, at: 0 };
+      if (head?.format === FORMAT && head.generation === this.generation && head.key === key) h = head;
     } catch {
       /* not a stack file of ours */
     }

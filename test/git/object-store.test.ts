@@ -63,6 +63,11 @@ function packedHistory(o: {
   return { repo, blobs, expected };
 }
 
+/** Sixteen files of 1.5-2.1 KB in four directories (`dir`0-3), twelve rounds of edits: a pack of deltas. */
+function sixteenFiles(pad: string, dir: string): Parameters<typeof packedHistory>[0] {
+  return { lines: 200, pad, mod: 30, rounds: 12, step: 9, files: 16, path: (f) => `${dir}${f % 4}/f${f}.yaml`, size: (f) => 1500 + f * 40 };
+}
+
 describe('git object store: the fast read path gives what git gives', () => {
   it('reads every object of a repository with deltified packs and loose objects, byte for byte', async () => {
     const repo = TestRepo.create();
@@ -132,16 +137,7 @@ describe('git object store: the fast read path gives what git gives', () => {
   });
 
   it('reads a small part of a pack by ranges, the whole pack for a large part, and leaves no pack file open', async () => {
-    const { blobs, expected, repo } = packedHistory({
-      lines: 200,
-      pad: 'z',
-      mod: 30,
-      rounds: 12,
-      step: 9,
-      files: 16,
-      path: (f) => `s${f % 4}/f${f}.yaml`,
-      size: (f) => 1500 + f * 40,
-    });
+    const { blobs, expected, repo } = packedHistory(sixteenFiles('z', 's'));
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const store = new ObjectStore(join(repo.dir, '.git'));
     const before = openFiles();
@@ -165,16 +161,7 @@ describe('git object store: the fast read path gives what git gives', () => {
   });
 
   it('reads a large part of a pack in pieces, each kept piece read over by a later one, in any order', async () => {
-    const { blobs, expected, repo } = packedHistory({
-      lines: 200,
-      pad: 'w',
-      mod: 30,
-      rounds: 12,
-      step: 9,
-      files: 16,
-      path: (f) => `p${f % 4}/f${f}.yaml`,
-      size: (f) => 1500 + f * 40,
-    });
+    const { blobs, expected, repo } = packedHistory(sixteenFiles('w', 'p'));
     const packed = blobs.map((b) => b.oid);
     // Pieces far smaller than the pack (four kept): bases behind every kept piece are read by their
     // ranges, objects across two pieces too, and a later piece reuses the memory of the oldest.
