@@ -29,6 +29,9 @@ const CONFIG = 'version: 1\nstacks:\n  web:\n    path: stacks/web\n    targets: 
  * sharing one PostgreSQL. An apply runs on replica A and blocks on a real lock: two roles it creates
  * are being created, uncommitted, by another session. The browser is on replica B.
  */
+/** A file's setup: Chromium's start (up to two tries of 60 s, see launchBrowser) and a service's. */
+const BROWSER_SETUP_MS = 300_000;
+
 describe('dashboard in a browser', () => {
   const stateUrl = ownDatabase('driftless_dash');
   let w: World;
@@ -90,7 +93,7 @@ describe('dashboard in a browser', () => {
     runId = running.id;
     // Replica B starts now: the job is A's (its lease is renewed), B only serves pages.
     b = await w.start({ stateUrl: stateUrl(), dataDir: join(w.root, 'replica-b') });
-  });
+  }, BROWSER_SETUP_MS);
   afterAll(async () => {
     for (const c of blockers) await c.end().catch(() => undefined);
     await browser?.close();
@@ -193,7 +196,7 @@ describe('dashboard login in a browser', () => {
     const config = `${CONFIG.replace(', postgres: pg', '')}  ops:\n    path: stacks/ops\n    targets: { fs: files }\n    dependsOn: [web]\n`;
     w = await World.create({ 'driftless.yaml': config, 'README.md': 'x\n' }, { oauth: true });
     svc = await w.start();
-  });
+  }, BROWSER_SETUP_MS);
   afterAll(async () => {
     await browser?.close();
     await w?.close();

@@ -1,16 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page, TimeoutError } from 'puppeteer-core';
 import { tempDir } from './git.js';
 
 /** Debian's Chromium (package `chromium`; .ci/run installs it). */
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** One headless Chromium for a test file, with a fresh profile and nothing that reaches the network by itself. */
+/**
+ * One headless Chromium for a test file, with a fresh profile and nothing that reaches the network
+ * by itself. On a loaded 2-core machine a start once went past puppeteer's 30 s without printing its
+ * endpoint (several test files start one at once): each try waits 60 s, and a second try follows a
+ * first that timed out.
+ */
 export async function launchBrowser(): Promise<Browser> {
+  try {
+    return await startChromium();
+  } catch (err) {
+    if (!(err instanceof TimeoutError)) throw err;
+    return await startChromium();
+  }
+}
+
+function startChromium(): Promise<Browser> {
   return puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
+    timeout: 60_000,
     args: [
       '--headless',
       '--no-sandbox',
