@@ -29,6 +29,8 @@ export interface FastDoc {
 
 interface Line {
   no: number; // 1-based
+  /** Where the line starts in the source. */
+  at: number;
   indent: number;
   text: string; // without indentation
 }
@@ -43,11 +45,11 @@ const DECLINED_CHAR = /[\0-\x09\x0b-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200a\u2028\u
 
 export function parseFastYaml(src: string): FastDoc[] | null {
   if (DECLINED_CHAR.test(src)) return null;
-  const docs = parseDocs(src.split('\n'));
+  const docs = parseDocs(src, src.split('\n'));
   return docs === NO ? null : docs;
 }
 
-function parseDocs(raw: string[]): FastDoc[] | No {
+function parseDocs(src: string, raw: string[]): FastDoc[] | No {
   const docs: FastDoc[] = [];
   let index = 0;
   let current: Line[] = [];
@@ -57,7 +59,7 @@ function parseDocs(raw: string[]): FastDoc[] | No {
     current = [];
     const first = lines.find((l) => l.indent >= 0);
     if (first) {
-      const p = new Parser(lines);
+      const p = new Parser(src, lines);
       const value = p.block(first.indent);
       if (value === NO || p.remaining()) return false;
       docs.push({ index, value, line: first.no, col: first.indent + 1 });
@@ -65,8 +67,10 @@ function parseDocs(raw: string[]): FastDoc[] | No {
     index++;
     return true;
   };
-  for (let i = 0; i < raw.length; i++) {
+  for (let i = 0, next = 0; i < raw.length; i++) {
     const text = raw[i];
+    const at = next;
+    next += text.length + 1;
     if (text === '---' || text.startsWith('--- #')) {
       if (started && !flush()) return NO;
       if (!started) current = []; // comments before the first --- are prelude
@@ -76,11 +80,11 @@ function parseDocs(raw: string[]): FastDoc[] | No {
     if (text.startsWith('---') || text.startsWith('...') || text.startsWith('%')) return NO;
     const indent = leadingSpaces(text);
     if (indent === text.length || text.charCodeAt(indent) === 0x23 /* # */) {
-      current.push({ no: i + 1, indent: -1, text }); // blank or comment: kept for literal blocks
+      current.push({ no: i + 1, at, indent: -1, text }); // blank or comment: kept for literal blocks
       continue;
     }
     started = true;
-    current.push({ no: i + 1, indent, text: text.slice(indent) });
+    current.push({ no: i + 1, at, indent, text: text.slice(indent) });
   }
   if (current.some((l) => l.indent >= 0) && !flush()) return NO;
   return docs;
@@ -91,7 +95,10 @@ class Parser {
   /** The document's anchored values, and how many aliases it used. */
   private anchors = new Map<string, unknown>();
   private aliases = 0;
-  constructor(readonly lines: Line[]) {
+  constructor(
+    private readonly src: string,
+    readonly lines: Line[],
+  ) {
     this.skip();
   }
 
@@ -269,14 +276,13 @@ class Parser {
       this.pos = end;
       return '';
     }
-    const content: string[] = [];
-    for (let i = start; i <= last; i++) {
-      const l = this.lines[i];
-      const full = l.indent < 0 ? l.text : ' '.repeat(l.indent) + l.text;
-      content.push(full.length >= blockIndent ? full.slice(blockIndent) : '');
-    }
+    // Every line from start to last is empty or starts with blockIndent spaces: the block is its
+    // stretch of the source with those spaces taken off each line (no string per line).
+    const to = this.lines[last];
+    const stretch = this.src.slice(this.lines[start].at, to.at + Math.max(to.indent, 0) + to.text.length);
+    const unindented = stretch.replace(indentation(blockIndent), '');
     this.pos = end;
-    const text = folded ? fold(content) : content.join('\n');
+    const text = folded ? fold(unindented.split('\n')) : unindented;
     if (text === NO) return NO;
     return chomp === 'strip' ? text : text + '\n';
   }
@@ -301,6 +307,14 @@ function fold(lines: string[]): string | No {
     empty = 0;
   }
   return out;
+}
+
+const INDENTATIONS: RegExp[] = [];
+
+/** `n` spaces at the start of any line. */
+function indentation(n: number): RegExp {
+  INDENTATIONS[n] ??= new RegExp(`^ {${n}}`, 'gm');
+  return INDENTATIONS[n];
 }
 
 /** A block sequence entry's line: `-` alone or `- ` and more. */

@@ -259,7 +259,10 @@ class SegmentWriter {
   entry(oid: string, value: unknown): void {
     const e = encodeEntry(value);
     if (!e) return;
-    this.push(`${oid} ${e}\n`);
+    // In three parts: one text of them is a rope that measuring it would copy whole.
+    this.push(`${oid} `);
+    this.push(e);
+    this.push('\n');
     this.entries++;
   }
 
