@@ -23,6 +23,13 @@ export interface Encoded {
  * never copied (a copy per file was a quarter of what writing the cache allocated).
  */
 export function encodeEntry(value: unknown): string | null {
+  // Most results hold nothing to tag: V8's own JSON.stringify, without a call back per field,
+  // encodes them (the same text the replacer below gives).
+  try {
+    if (plain(value, 0)) return `{"v":${JSON.stringify(value)},"t":[]}`;
+  } catch {
+    /* too deep to check here: the replacer decides */
+  }
   const ids = new Map<object, number>();
   const texts: string[] = [];
   let ok = true;
@@ -69,6 +76,29 @@ export function encodeEntry(value: unknown): string | null {
     return null; // a cycle, or a bigint deep inside
   }
   return ok ? `{"v":${json},"t":${JSON.stringify(texts)}}` : null;
+}
+
+/** How deep `plain` looks before it leaves the value to the replacer (which refuses a cycle). */
+const PLAIN_DEPTH = 256;
+
+/**
+ * Whether JSON gives `v` back exactly with no tag: plain objects and arrays, strings,
+ * booleans, null and finite numbers other than -0, no `undefined`, no key that is the marker or
+ * `__proto__`. Pure.
+ */
+function plain(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (typeof v !== 'object' || depth > PLAIN_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plain(v[i], depth + 1)) return false; // a hole reads as undefined
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  for (const k in o) if (k === MARK || k === '__proto__' || !plain(o[k], depth + 1)) return false;
+  return true;
 }
 
 /** The value an entry was encoded from, or null when the entry is not well formed. */

@@ -213,6 +213,19 @@ describe('parse cache encoding', () => {
     expect(Object.hasOwn(back.a[4] as object, 'b')).toBe(true);
   });
 
+  it('a value with nothing to tag is its JSON; one level deeper, a tag sends the whole value through the replacer', () => {
+    const value = { resources: [{ id: 'File/a', spec: { path: 'a', mode: '0644', n: [1, 2.5, -3] }, ok: true, no: null }], diagnostics: [] };
+    expect(encodeEntry(value)).toBe(`{"v":${JSON.stringify(value)},"t":[]}`);
+    expect(decodeEntry(JSON.parse(encodeEntry(value)!))).toEqual(value);
+    const nested = { ...value, deep: { x: [{ y: { z: undefined } }] } };
+    const back = decodeEntry(JSON.parse(encodeEntry(nested)!)) as typeof nested;
+    expect(back).toEqual(nested);
+    expect(Object.hasOwn(back.deep.x[0].y, 'z')).toBe(true);
+    // A hole reads back as undefined, where JSON alone would give null.
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the case
+    expect(decodeEntry(JSON.parse(encodeEntry([1, , 3])!))).toEqual([1, undefined, 3]);
+  });
+
   it('refuses what JSON cannot give back', () => {
     const cycle: Record<string, unknown> = {};
     cycle.self = cycle;
@@ -226,6 +239,9 @@ describe('parse cache encoding', () => {
       [new Map()],
       { a: 1n },
       cycle,
+      { deep: [[[{ cycle }]]] },
+      JSON.parse('{"a":{"__proto__":1}}'),
+      { a: [1, Number.NaN] },
     ])
       expect(encodeEntry(v)).toBeNull();
   });
