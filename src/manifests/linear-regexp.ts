@@ -8,6 +8,10 @@ type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
 /** The name precompiled validators require this engine by (see precompiled.ts). */
 export const REGEXP_MODULE = 'driftless:linear-regexp';
 
+/** How many answers a compiled pattern keeps, and for strings up to which length. */
+const MEMO_SIZE = 1024;
+const MEMO_LENGTH = 128;
+
 const LINEAR = 'which cannot run in linear time; patterns run on RE2 (no backreferences or lookaround)';
 
 /** A pattern the linear-time engine cannot run, with the reason in words. */
@@ -40,7 +44,20 @@ export const linearRegExp: RegExpEngine = Object.assign(
     } catch (err) {
       throw new PatternRefused(pattern, refusalReason(err));
     }
-    return { test: (s: string) => re.test(s), toString: () => `/${pattern}/u` };
+    // Manifests repeat most values a pattern checks (apiVersion, kind, mode, a dependency): a
+    // short one's answer is kept, up to MEMO_SIZE of them (a pattern's test is pure).
+    const memo = new Map<string, boolean>();
+    const test = (s: string): boolean => {
+      let ok = memo.get(s);
+      if (ok !== undefined) return ok;
+      ok = re.test(s);
+      if (s.length <= MEMO_LENGTH) {
+        if (memo.size >= MEMO_SIZE) memo.clear();
+        memo.set(s, ok);
+      }
+      return ok;
+    };
+    return { test, toString: () => `/${pattern}/u` };
   },
   { code: `require(${JSON.stringify(REGEXP_MODULE)}).linearRegExp` },
 );

@@ -94,6 +94,18 @@ describe('the linear-time pattern engine', () => {
     expect(linear('^[[:a:]$', ':')).toBe(true);
   });
 
+  it('one compiled pattern answers each string for itself, asked again and past its memo of answers', () => {
+    const re = linearRegExp('^0?[0-7]{3}$', 'u');
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 3000; i++) {
+        const s = i.toString(8).padStart(4, '0');
+        expect(re.test(s), s).toBe(/^0?[0-7]{3}$/u.test(s));
+        expect(re.test(`${s}8`)).toBe(false);
+      }
+    expect(re.test('0'.repeat(200))).toBe(false);
+    expect(re.test('0644')).toBe(true);
+  });
+
   it('names each compiled pattern by itself (ajv shares compiled patterns by that name)', () => {
     expect(String(linearRegExp('^a$', 'u'))).not.toBe(String(linearRegExp('^b$', 'u')));
   });
