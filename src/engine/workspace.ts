@@ -4,7 +4,7 @@ import { TargetSessions, targetDiagnostics, type SessionMode } from './targets.j
 import { loadProviders } from '../providers/registry.js';
 import { GitRepository } from '../git/repository.js';
 import { Mirror } from '../git/mirror.js';
-import { ManifestLoader, type LoadedStack } from '../manifests/loader.js';
+import { ManifestLoader } from '../manifests/loader.js';
 import { ParseCache } from '../manifests/parse-cache.js';
 import type { SchemaRegistry } from '../manifests/schema-registry.js';
 import type { RepoConfig } from '../manifests/repo-config.js';
@@ -42,7 +42,8 @@ export interface StackInputs {
   commit: string;
   repoConfig: RepoConfig;
   registry: SchemaRegistry;
-  loaded: LoadedStack;
+  /** The stack's name. (Not its loaded resources: the desired set holds what a plan needs of them.) */
+  stack: string;
   desired?: DesiredSet;
   diagnostics: Diagnostic[];
 }
@@ -191,7 +192,7 @@ export class Workspace {
         diagnostics.push(...(await targetDiagnostics(o, configPos)));
       }
     }
-    return { commit, repoConfig, registry, loaded, desired, diagnostics: sortDiagnostics(diagnostics) };
+    return { commit, repoConfig, registry, stack, desired, diagnostics: sortDiagnostics(diagnostics) };
   }
 
   /**
@@ -239,7 +240,7 @@ export class Workspace {
       shown?: Pick<PlannedStack, 'plan' | 'live'>;
     } = {},
   ): Promise<StackPlanResult> {
-    const stack = inputs.loaded.name;
+    const stack = inputs.stack;
     if (!inputs.desired || inputs.diagnostics.length) return { stack, diagnostics: inputs.diagnostics };
     // Hosts are connected to while state is read: the refresh then finds their connections open.
     if (opts.refresh !== false) this.sessions.prepare(inputs.repoConfig, stack, inputs.desired.resources.values(), { readOnly: opts.readOnly });

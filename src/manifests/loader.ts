@@ -68,6 +68,13 @@ export class ManifestLoader {
    * live only as long as the resources made from them (200 bytes per file less, held to the end).
    */
   keepFileResults = true;
+  /**
+   * Keep each stack's loaded resources, by tree id, for the next load of that tree: a service's
+   * next commit, or a command that loads a stack twice (`apply` shows its plan first, `validate`
+   * checks acks). A command that loads each stack once (`plan`) turns it off: its located resources
+   * then die once the desired set is built (100,000 manifests: 9-18 MB lower peak).
+   */
+  keepStacks = true;
 
   constructor(
     readonly repo: GitRepository,
@@ -123,7 +130,7 @@ export class ManifestLoader {
     const files = await this.repo.listFiles(commit, config.path, isManifestPath);
     const { resources, diagnostics } = await this.loadFiles(files, registry);
     const loaded = { resources, diagnostics, files: files.length, treeOid };
-    if (treeOid) {
+    if (treeOid && this.keepStacks) {
       if (this.stacks.size > 64) this.stacks.clear();
       this.stacks.set(stackKey, loaded);
     }

@@ -65,6 +65,25 @@ describe('persistent parse cache', () => {
     expect(segments(cacheDir)).toHaveLength(1);
   });
 
+  it("a loader keeps a stack's loaded resources for the next load of its tree, unless told not to (a command that loads each stack once)", async () => {
+    const { repo, cacheDir } = await setup();
+    const providers = await loadProviders();
+    const cfg = parseRepoConfig(FILES['driftless.yaml']).config!;
+    const twice = async (keepStacks: boolean) => {
+      const loader = new ManifestLoader(GitRepository.openLocal(repo.dir), providers, new ParseCache(cacheDir));
+      loader.keepStacks = keepStacks;
+      const { registry } = await loader.registry(repo.head());
+      const a = await loader.loadStack(repo.head(), 'web', cfg.stacks.web, registry);
+      const b = await loader.loadStack(repo.head(), 'web', cfg.stacks.web, registry);
+      expect(b.resources).toEqual(a.resources);
+      return { same: a.resources === b.resources, stats: loader.stats };
+    };
+    // Kept: the second load is the first's, with no file looked at again.
+    expect(await twice(true)).toEqual({ same: true, stats: { parsed: 5, cached: 0, restored: 0 } });
+    // Not kept: the second load goes through the files again (5 more from memory; the first restored them).
+    expect(await twice(false)).toEqual({ same: false, stats: { parsed: 0, cached: 10, restored: 5 } });
+  });
+
   it('after a one-file commit, only that file is parsed', async () => {
     const { repo, load } = await setup();
     await load();

@@ -11,6 +11,7 @@ import type { WorkflowSummary } from '../../plan/workflow.js';
 
 export async function planCommand(flags: Flags, io: Io): Promise<number> {
   const { ws } = await openWorkspace(flags, io, 'plan');
+  ws.loader.keepStacks = false; // each stack is loaded once here
   try {
     const commit = await ws.resolve(flags.ref);
     const r = await planAll(ws, commit, { stack: flags.stack, refresh: !flags['no-refresh'], reuse: ws.reuse });
