@@ -29,21 +29,17 @@ export function* patchIndexChunks(token: string, desired: DesiredSet): Generator
     }
   };
   const held = new Set<string>();
+  const referred = new Set<string>();
   for (const d of desired.resources.values()) {
     yield* line(['i', d.id, ...d.deps]);
     if (!d.info) continue;
-    const k = keyOf(d.kind, kindFacts(d.info, d).key);
+    const facts = kindFacts(d.info, d); // computed once here and let go: the build kept none
+    const k = keyOf(d.kind, facts.key);
     held.add(k);
     yield* line(['k', k, d.id]);
+    for (const r of facts.refs) referred.add(keyOf(r.kind, r.key));
   }
-  const wanted = new Set<string>();
-  for (const d of desired.resources.values()) {
-    for (const r of d.info ? kindFacts(d.info, d).refs : []) {
-      const k = keyOf(r.kind, r.key);
-      if (!held.has(k)) wanted.add(k);
-    }
-  }
-  for (const k of wanted) yield* line(['u', k]);
+  for (const k of referred) if (!held.has(k)) yield* line(['u', k]);
   if (chunk) yield chunk;
 }
 

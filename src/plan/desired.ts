@@ -62,12 +62,14 @@ export interface KindFacts {
 
 /**
  * Natural keys, implicit references and the kind's own checks are pure functions of an (immutable,
- * cached) spec and the resource's name: computed once per pair.
+ * cached) spec and the resource's name: computed once per pair while a cache is kept. A stack's
+ * memo keeps its cache across builds (a service's next commit); without a memo (a one-shot process)
+ * it lives for one build: at 100,000 resources the facts held about 10 MB to the end of a plan.
  */
-const factsCache = new PairCache<object, string, KindFacts>();
-export function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
+export type FactsCache = PairCache<object, string, KindFacts>;
+export function kindFacts(info: KindInfo, r: LocatedResource, cache?: FactsCache): KindFacts {
   // By spec and name: the resources one manifest spreads over hosts share a spec, not a name.
-  const hit = factsCache.get(r.spec, r.name);
+  const hit = cache?.get(r.spec, r.name);
   if (hit) return hit;
   const facts: KindFacts = {
     key: info.naturalKey(r.spec, r.name),
@@ -75,7 +77,7 @@ export function kindFacts(info: KindInfo, r: LocatedResource): KindFacts {
     problems: checkSpec(info, r),
     triggers: info.triggers?.(r.spec, r.name) ?? NO_TRIGGERS,
   };
-  factsCache.set(r.spec, r.name, facts);
+  cache?.set(r.spec, r.name, facts);
   return facts;
 }
 const NO_REFS: KindFacts['refs'] = [];
@@ -107,6 +109,7 @@ export interface DesiredSetMemo {
   input?: LocatedResource[];
   registry?: SchemaRegistry;
   set?: DesiredSet;
+  facts?: FactsCache;
 }
 
 /** At most this many changed resources take the incremental path. */
@@ -114,13 +117,14 @@ const INCREMENTAL_LIMIT = 64;
 
 /** Build the desired set of a stack: ids, dependencies and order. Pure (the memo only saves work). */
 export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegistry, memo?: DesiredSetMemo): { set?: DesiredSet; issues: SetIssue[] } {
-  const reused = memo ? incremental(input, registry, memo) : undefined;
+  const facts: FactsCache = memo ? (memo.facts ??= new PairCache()) : new PairCache();
+  const reused = memo ? incremental(input, registry, memo, facts) : undefined;
   if (reused) {
     memo!.input = input;
     memo!.set = reused;
     return { set: reused, issues: [] };
   }
-  const r = buildFully(input, registry);
+  const r = buildFully(input, registry, facts);
   if (memo) {
     memo.input = r.set ? input : undefined;
     memo.registry = registry;
@@ -133,7 +137,7 @@ export function buildDesiredSet(input: LocatedResource[], registry: SchemaRegist
  * The previous set with the changed resources swapped in, when every change keeps the resource's id,
  * natural key, explicit and implicit dependencies, references and secrets; otherwise undefined.
  */
-function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: DesiredSetMemo): DesiredSet | undefined {
+function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: DesiredSetMemo, facts: FactsCache): DesiredSet | undefined {
   const prev = memo.input;
   if (!prev || !memo.set || memo.registry !== registry || prev.length !== input.length) return undefined;
   const changed: number[] = [];
@@ -149,15 +153,15 @@ function incremental(input: LocatedResource[], registry: SchemaRegistry, memo: D
     const r = input[i];
     if (!before || r.id !== before.id || r.apiVersion !== before.apiVersion) return undefined;
     const entry = registry.lookup(r.apiVersion, r.kind);
-    if (!sameShape(r, before, entry?.info)) return undefined;
-    if (entry?.info && kindFacts(entry.info, r).problems.length) return undefined; // the full build reports them
+    if (!sameShape(r, before, entry?.info, facts)) return undefined;
+    if (entry?.info && kindFacts(entry.info, r, facts).problems.length) return undefined; // the full build reports them
     resources.set(r.id, desiredResource(r, entry?.info, before.deps, ownSensitive(r, entry?.sensitive), NONE));
   }
   propagateSensitivity(resources, memo.set.order);
   return { resources, graph: memo.set.graph, order: memo.set.order };
 }
 
-function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo | undefined): boolean {
+function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo | undefined, facts: FactsCache): boolean {
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
   if (!same(r.dependsOn, before.dependsOn) || !same(r.secretPaths, before.secretPaths)) return false;
   if (
@@ -168,14 +172,14 @@ function sameShape(r: LocatedResource, before: DesiredResource, info: KindInfo |
   )
     return false;
   if (info && before.info) {
-    const a = kindFacts(info, r);
-    const b = kindFacts(before.info, before);
+    const a = kindFacts(info, r, facts);
+    const b = kindFacts(before.info, before, facts);
     if (a.key !== b.key || !same(a.refs, b.refs) || !same(a.triggers, b.triggers)) return false;
   }
   return true;
 }
 
-function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?: DesiredSet; issues: SetIssue[] } {
+function buildFully(input: LocatedResource[], registry: SchemaRegistry, cache: FactsCache): { set?: DesiredSet; issues: SetIssue[] } {
   const issues: SetIssue[] = [];
   const resources = new Map<string, DesiredResource>();
   const byKey = new Map<string, DesiredResource>(); // kind + natural key
@@ -192,7 +196,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
     const entry = registry.lookup(r.apiVersion, r.kind);
     const d = desiredResource(r, entry?.info, NONE, ownSensitive(r, entry?.sensitive), NONE);
     if (d.info) {
-      const facts = kindFacts(d.info, r);
+      const facts = kindFacts(d.info, r, cache);
       issues.push(...specIssues(r, facts)); // reported, and the resource kept: no follow-on "not declared" errors
       const natural = facts.key;
       const key = `${r.kind}\u0000${natural}`;
@@ -228,7 +232,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
         issues.push({ resource: d, path: pointerToPath(path), message: `!ref ${ref} refers to the resource itself` });
       } else deps.add(ref.target);
     }
-    for (const t of d.info ? kindFacts(d.info, d).triggers : []) {
+    for (const t of d.info ? kindFacts(d.info, d, cache).triggers : []) {
       t.ids.forEach((dep, i) => {
         if (!resources.has(dep)) {
           issues.push({
@@ -239,7 +243,7 @@ function buildFully(input: LocatedResource[], registry: SchemaRegistry): { set?:
         } else deps.add(dep);
       });
     }
-    for (const o of d.info ? kindFacts(d.info, d).refs : []) {
+    for (const o of d.info ? kindFacts(d.info, d, cache).refs : []) {
       const target = byKey.get(`${o.kind}\u0000${o.key}`);
       if (target && target.id !== d.id) deps.add(target.id);
     }

@@ -29,6 +29,39 @@ describe('a stack index written in pieces', () => {
   });
 });
 
+describe("a stack index's natural keys", () => {
+  it('names each held key with its holder, and each key referred to but held by none once, in the order first referred to', () => {
+    // A kind whose natural key is the spec's path and which refers to the directories it lists.
+    const info = {
+      naturalKey: (spec: { path: string }) => spec.path,
+      references: (spec: { dirs: string[] }) => spec.dirs.map((key) => ({ kind: 'Directory', key })),
+    };
+    const r = (kind: string, name: string, spec: { path: string; dirs: string[] }) =>
+      ({ id: `${kind}/${name}`, kind, name, spec, deps: [], info }) as unknown as DesiredResource;
+    const resources = new Map(
+      [
+        r('Directory', 'a', { path: 'a', dirs: [] }),
+        r('File', 'f1', { path: 'a/x', dirs: ['a', 'c'] }),
+        r('File', 'f2', { path: 'b/y', dirs: ['b', 'c'] }),
+      ].map((d) => [d.id, d]),
+    );
+    const text = [...patchIndexChunks('0123456789abcdef', { resources } as DesiredSet)].join('');
+    const lines = text
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => JSON.parse(l) as string[]);
+    expect(lines.filter((l) => l[0] === 'k').map((l) => l[2])).toEqual(['Directory/a', 'File/f1', 'File/f2']);
+    const index = PatchIndex.of(text, '0123456789abcdef')!;
+    expect(index.holderOf('Directory', 'a')).toBe('Directory/a');
+    expect(index.holderOf('File', 'b/y')).toBe('File/f2');
+    expect([index.wanted('Directory', 'a'), index.wanted('Directory', 'b'), index.wanted('Directory', 'c')]).toEqual([false, true, true]);
+    expect(lines.filter((l) => l[0] === 'u')).toEqual([
+      ['u', 'Directory\u0000c'],
+      ['u', 'Directory\u0000b'],
+    ]);
+  });
+});
+
 describe('a kept plan whose command wrote state', () => {
   it('leaves neither its index nor a temporary file (the stack is planned in full next time)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'driftless-reuse-'));
