@@ -137,6 +137,9 @@ export class Snapshot {
       if (!chunk) return undefined;
       for (const r of chunk) resources.push(each(r));
     }
+    // The head's ids (kept for `records`) are the records' own strings from now on, which `each`
+    // may have swapped for the manifests': its copies go (100,000 ids: about 5 MB).
+    if (h.ids.length === resources.length) for (let i = 0; i < resources.length; i++) h.ids[i] = resources[i].id;
     return { serial: h.serial, appliedCommit: h.appliedCommit, resources };
   }
 
