@@ -88,7 +88,7 @@ export const scaleScenario: Scenario = {
     const split = ctx.quick ? { n: 300, stacks: 3 } : { n: 100_000, stacks: 100 };
     const results: SizeResult[] = [];
     // The largest size runs fewer times: one cold plan of it takes tens of seconds. Three, so the
-    // median is a run's (its peak moved by 10-20 MB from run to run with where the last collection fell).
+    // median is a run's (its peak moved by 10-35 MB from run to run with where the last collection fell).
     const runsOf = (n: number) => (n >= 100_000 ? Math.min(3, ctx.iterations) : ctx.iterations);
     for (const n of sizes) results.push(await measure(n, runsOf(n)));
     const many = await measure(split.n, runsOf(split.n), split.stacks);

@@ -33,7 +33,7 @@ export function* patchIndexChunks(token: string, desired: DesiredSet): Generator
   for (const d of desired.resources.values()) {
     yield* line(['i', d.id, ...d.deps]);
     if (!d.info) continue;
-    const facts = kindFacts(d.info, d); // computed once here and let go: the build kept none
+    const facts = kindFacts(d.info, d); // computed once per resource here, and not kept
     const k = keyOf(d.kind, facts.key);
     held.add(k);
     yield* line(['k', k, d.id]);

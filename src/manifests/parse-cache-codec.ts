@@ -28,7 +28,7 @@ export function encodeEntry(value: unknown): string | null {
   try {
     if (plain(value, 0)) return `{"v":${JSON.stringify(value)},"t":[]}`;
   } catch {
-    /* too deep to check here: the replacer decides */
+    /* a value that throws when looked at (a getter, a revoked proxy): the replacer refuses it below */
   }
   const ids = new Map<object, number>();
   const texts: string[] = [];

@@ -109,6 +109,7 @@ export interface DesiredSetMemo {
   input?: LocatedResource[];
   registry?: SchemaRegistry;
   set?: DesiredSet;
+  /** The kind facts of the stack's specs, kept for the next build. */
   facts?: FactsCache;
 }
 
