@@ -2,16 +2,11 @@
  * The lower bound a cold plan is held to, run as a whole process: the least a loader must do to
  * read, parse and validate the same manifests, with the same libraries and nothing of driftless.
  * `node dist/bench/lower-bound.js REPO REF PATH`: lists the manifests with `git ls-tree`, reads them
- * with one `git cat-file --batch`, parses every document with `yaml` (`parseAllDocuments`, core
- * schema, the !ref/!secret tags as plain strings) and validates it with one ajv holding the envelope
- * and the fs kinds' schemas. Prints a JSON summary (so the work cannot be optimised away).
+ * with one `git cat-file --batch`, parses and validates every file as bench/lower-bound-loader.ts
+ * does (`yaml` and one ajv). Prints a JSON summary (so the work cannot be optimised away).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv } from 'ajv';
-import { parseAllDocuments } from 'yaml';
-import { PACKAGE_ROOT } from '../src/sdk/package-root.js';
+import { lowerBoundLoader } from './lower-bound-loader.js';
 
 const [repo, ref, path] = process.argv.slice(2);
 if (!repo || !ref || !path) {
@@ -45,33 +40,15 @@ export function readBlobs(oids: string[]): string[] {
   return texts;
 }
 
-const schema = (rel: string) => {
-  const s = JSON.parse(readFileSync(join(PACKAGE_ROOT, rel), 'utf8')) as Record<string, unknown>;
-  delete s.$schema;
-  return s;
-};
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const envelope = ajv.compile(schema('schemas/manifest.schema.json'));
-const kinds: Record<string, ReturnType<Ajv['compile']>> = {};
-for (const k of ['File', 'Directory', 'Symlink']) kinds[k] = ajv.compile(schema(`src/providers/fs/schemas/${k}.schema.json`));
-
+const load = lowerBoundLoader();
 const texts = readBlobs(listBlobs());
-const tags = ['!ref', '!secret'].map((tag) => ({ tag, resolve: (s: string) => s }));
 let docs = 0;
 let invalid = 0;
 let bytes = 0;
 for (const text of texts) {
   bytes += text.length;
-  for (const doc of parseAllDocuments(text, { customTags: tags })) {
-    if (doc.errors.length) {
-      invalid++;
-      continue;
-    }
-    const v = doc.toJS() as { kind?: string; spec?: unknown } | null;
-    if (v === null) continue;
-    docs++;
-    const ok = envelope(v) && (kinds[v.kind ?? '']?.(v.spec) ?? false);
-    if (!ok) invalid++;
-  }
+  const r = load(text);
+  docs += r.docs;
+  invalid += r.invalid;
 }
 process.stdout.write(`${JSON.stringify({ files: texts.length, docs, invalid, bytes })}\n`);

@@ -5,9 +5,11 @@
  * data dir and an empty target; then the no-op re-apply (every file read back, nothing to do) and
  * `drift` (read-only refresh) on what it made. Beside each apply from empty, its lower bound: the
  * same tree written by a bare script the fs provider's way (bench/write-bound.ts), in turn before
- * and after it, so that both meet the disk in the same state.
+ * and after it, so that both meet the disk in the same state; beside the no-op re-apply and `drift`,
+ * theirs: the same tree read back and compared by a bare script (bench/read-bound.ts). The same pair again on a memory file
+ * system (tmpfs), target and data dir both: what the apply costs with the disk taken out.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Row, Scenario, ScenarioResult } from '../types.js';
 import { generatedRepo } from '../generate.js';
@@ -18,9 +20,21 @@ import { loadMark, timeProcess, type ProcessSample } from '../whole-process.js';
 
 type Phase = 'from empty' | 'no-op re-apply' | 'drift';
 const BOUND = 'bare writes (bench/write-bound.ts)';
+const READS = 'bare reads (bench/read-bound.ts)';
 const PHASES: Phase[] = ['from empty', 'no-op re-apply', 'drift'];
 /** The targets per resource at the margin (issue: apply from empty < 1 ms, no-op and drift < 0.3 ms). */
 const TARGET_MS: Record<Phase, number> = { 'from empty': 1, 'no-op re-apply': 0.3, drift: 0.3 };
+/** statfs(2)'s f_type of tmpfs (TMPFS_MAGIC). */
+const TMPFS = 0x01021994;
+
+/** A directory on a memory file system to apply into, or null when the machine has none at /dev/shm. */
+function memoryDir(): string | null {
+  try {
+    return statfsSync('/dev/shm').type === TMPFS ? join('/dev/shm', `driftless-bench-${process.pid}`) : null;
+  } catch {
+    return null;
+  }
+}
 
 export const cliApply: Scenario = {
   name: 'cli-apply',
@@ -29,10 +43,14 @@ export const cliApply: Scenario = {
     const sizes = ctx.quick ? [100, 300] : [1_000, 10_000];
     const base = join(WORK_DIR, 'runs', 'cli-apply');
     const samples: Record<string, ProcessSample[]> = {};
+    const memory = memoryDir();
     for (const n of sizes) {
       const repo = await generatedRepo(n);
       for (const p of PHASES) samples[`${p} ${n}`] = [];
       samples[`bound ${n}`] = [];
+      samples[`reads ${n}`] = [];
+      samples[`tmpfs ${n}`] = [];
+      samples[`tmpfs bound ${n}`] = [];
       const list = join(base, `tree-${n}.json`);
       rmSync(list, { force: true });
       for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
@@ -50,15 +68,24 @@ export const cliApply: Scenario = {
         const noop = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
         if (!/No changes/.test(noop.stdout)) throw new Error(`no-op re-apply: ${noop.stdout.slice(-300)}`);
         const drift = await timeProcess(process.execPath, [CLI, 'drift', '--config', config]);
+        const reads = await timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'read-bound.js'), list, join(dir, 'target')]);
+        if (!/"differing":\[\]/.test(reads.stdout)) throw new Error(`bare reads: the applied tree differs from its list: ${reads.stdout.slice(0, 300)}`);
         rmSync(dir, { recursive: true, force: true });
+        const inMemory = memory ? await onTmpfs(join(memory, `${n}-${i}`), repo.dir, repo.resources, list, i % 2 === 1) : null;
         if (i < ctx.warmup) continue;
+        if (inMemory) {
+          samples[`tmpfs ${n}`].push(inMemory.apply);
+          samples[`tmpfs bound ${n}`].push(inMemory.bound);
+        }
         samples[`from empty ${n}`].push(empty);
         samples[`bound ${n}`].push(bare);
+        samples[`reads ${n}`].push(reads);
         samples[`no-op re-apply ${n}`].push(noop);
         samples[`drift ${n}`].push(drift);
         const f = (x: ProcessSample) => `${fmtMs(x.cpuMs)} CPU / ${fmtMs(x.wallMs)} / ${x.rssMB.toFixed(0)} MB`;
         log(
-          `  ${n} ${i - ctx.warmup + 1}/${ctx.iterations} (load ${empty.load.toFixed(1)}): from empty ${f(empty)} (bare writes ${f(bare)}); no-op ${f(noop)}; drift ${f(drift)}`,
+          `  ${n} ${i - ctx.warmup + 1}/${ctx.iterations} (load ${empty.load.toFixed(1)}): from empty ${f(empty)} (bare writes ${f(bare)}); no-op ${f(noop)}; drift ${f(drift)} (bare reads ${f(reads)})` +
+            (inMemory ? `; on tmpfs: from empty ${f(inMemory.apply)} (bare writes ${f(inMemory.bound)})` : ''),
         );
       }
     }
@@ -69,7 +96,7 @@ export const cliApply: Scenario = {
       const mark = loadMark(samples[`${p} ${big}`]);
       const marginOf = (k: string) => (med(`${k} ${big}`, 'cpuMs') - med(`${k} ${small}`, 'cpuMs')) / (big - small);
       const margin = marginOf(p);
-      const bare = p === 'from empty' ? marginOf('bound') : null;
+      const bare = marginOf(p === 'from empty' ? 'bound' : 'reads');
       const over = `(${small.toLocaleString('en')} → ${big.toLocaleString('en')})${mark}`;
       rows.push({
         scenario: `9 ${p}, CLI`,
@@ -77,13 +104,13 @@ export const cliApply: Scenario = {
         unit: 'ms',
         driftless: margin,
         peer: bare,
-        peerName: bare === null ? undefined : BOUND,
-        ratio: bare === null ? undefined : margin / bare,
+        peerName: p === 'from empty' ? BOUND : READS,
+        ratio: margin / bare,
         target: `< ${TARGET_MS[p]} ms`,
         pass: ctx.quick ? null : margin < TARGET_MS[p],
         samples: { driftless: samples[`${p} ${big}`].map((s) => s.cpuMs), peer: samples[`${p} ${small}`].map((s) => s.cpuMs) },
       });
-      if (bare !== null) {
+      if (p === 'from empty') {
         rows.push({
           scenario: `9 ${p}, CLI`,
           metric: `CPU per resource at the margin beyond the bare writes of the same tree ${over}`,
@@ -93,6 +120,22 @@ export const cliApply: Scenario = {
           target: 'report',
           pass: null,
           samples: { driftless: samples[`bound ${big}`].map((s) => s.cpuMs), peer: samples[`bound ${small}`].map((s) => s.cpuMs) },
+        });
+      }
+      if (p === 'from empty' && samples[`tmpfs ${big}`].length) {
+        const inMemory = marginOf('tmpfs');
+        const inMemoryBare = marginOf('tmpfs bound');
+        rows.push({
+          scenario: `9 ${p}, CLI`,
+          metric: `CPU per resource at the margin, target and data dir on tmpfs ${over}`,
+          unit: 'ms',
+          driftless: inMemory,
+          peer: inMemoryBare,
+          peerName: `${BOUND} on tmpfs`,
+          ratio: inMemory / inMemoryBare,
+          target: 'report',
+          pass: null,
+          samples: { driftless: samples[`tmpfs ${big}`].map((s) => s.cpuMs), peer: samples[`tmpfs ${small}`].map((s) => s.cpuMs) },
         });
       }
       for (const [label, f, unit] of [
@@ -124,9 +167,39 @@ export const cliApply: Scenario = {
           `Beside each apply from empty (before it in odd runs, after it in even ones), ${BOUND} makes the same tree in another new directory of the same disk: ` +
           'each directory, each file written to a temporary name with its mode, chmod-ed and renamed into place (as the fs provider does), each symlink. ' +
           'Its margin is the peer: what creating those files costs on this disk at that moment, with nothing of driftless. ' +
+          `The no-op re-apply's and drift's peer is ${READS}, run after them on the applied tree: every entry lstat-ed, every file read and compared with its content and mode, every symlink read back. ` +
           `Load average (1 min) at the ${big} applies: ${samples[`from empty ${big}`].map((s) => s.load.toFixed(1)).join(', ')}.`,
+        memory
+          ? 'After each run on disk, the same pair (apply from empty and bare writes, in turn first) with the target and the data dir on tmpfs (/dev/shm): ' +
+            "the apply's own cost with the disk taken out, beside what creating the same files costs in memory."
+          : 'This machine has no tmpfs at /dev/shm: the apply was not measured with the disk taken out.',
       ],
       details: { sizes, samples },
     };
   },
 };
+
+/**
+ * Apply from empty and the bare writes of the same tree, both on tmpfs under `root` (removed after):
+ * `boundFirst` says which goes first. The tree list is the disk run's.
+ */
+async function onTmpfs(
+  root: string,
+  repoDir: string,
+  resources: number,
+  list: string,
+  boundFirst: boolean,
+): Promise<{ apply: ProcessSample; bound: ProcessSample }> {
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(join(root, 'target'), { recursive: true });
+  try {
+    const config = configFile(root, repoDir, join(root, 'data'), join(root, 'target'));
+    const bound = () => timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'write-bound.js'), list, join(root, 'bound')]);
+    const before = boundFirst ? await bound() : null;
+    const apply = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
+    if (!new RegExp(`${resources} done, 0 failed`).test(apply.stdout)) throw new Error(`apply from empty on tmpfs: ${apply.stdout.slice(-300)}`);
+    return { apply, bound: before ?? (await bound()) };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

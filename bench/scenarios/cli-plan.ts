@@ -3,7 +3,8 @@
  * wall, peak RSS), each paired in the same run with its lower bound. Cold plan (no parse cache) of
  * the generated stack against its recorded state, with a minimal yaml + ajv loader over the same
  * files (bench/lower-bound.ts) and `git cat-file --batch` of the same blobs; then a re-plan after a
- * one-file commit (the parse cache in the data dir warm); and `validate` of a 10-manifest repository.
+ * one-file commit (the parse cache in the data dir warm), with one parse of the changed file as its
+ * lower bound; and `validate` of a 10-manifest repository, with `node -e 0` as its.
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -67,6 +68,8 @@ export const cliPlan: Scenario = {
       replan: [] as ProcessSample[],
       full: [] as ProcessSample[],
       validate: [] as ProcessSample[],
+      oneParse: [] as ProcessSample[],
+      node: [] as ProcessSample[],
     };
     for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
       // Cold: the same commit as the recorded state, no parse cache, and no kept plan (a plan of a
@@ -84,14 +87,21 @@ export const cliPlan: Scenario = {
       // Re-plan after a one-file commit: a new process, the plan the cold plan kept (patched by the
       // changed file, see src/engine/plan-patch.ts); then the same re-plan in full (no kept plan,
       // the parse cache the cold plan left).
-      await commitOneFileChange(repo, seed.repo.filePaths[Math.floor(seed.repo.filePaths.length / 2)], `run ${i}`);
+      const changed = seed.repo.filePaths[Math.floor(seed.repo.filePaths.length / 2)];
+      await commitOneFileChange(repo, changed, `run ${i}`);
       const replan = await timeProcess(process.execPath, [CLI, ...plan]);
       if (!/Plan: 0 to create, 1 to update/.test(replan.stdout)) throw new Error(`re-plan: expected 1 update, got ${replan.stdout.slice(-300)}`);
+      // Its lower bound: one parse, as a whole process (the lower-bound loader over the changed file).
+      const oneParse = await timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'lower-bound.js'), repo, 'main', changed]);
+      if (!/"files":1,/.test(oneParse.stdout)) throw new Error(`one parse: expected one file, got ${oneParse.stdout.slice(0, 300)}`);
       forgetPlans();
       const full = await timeProcess(process.execPath, [CLI, ...plan]);
       if (full.stdout !== replan.stdout) throw new Error('re-plan in full: not the patched plan');
       const validate = await timeProcess(process.execPath, [CLI, 'validate', '--config', smallConfig]);
+      const bareNode = await timeProcess(process.execPath, ['-e', '0']);
       if (i < ctx.warmup) continue;
+      s.oneParse.push(oneParse);
+      s.node.push(bareNode);
       s.cold.push(cold);
       s.lower.push(lower);
       s.cat.push(cat);
@@ -101,7 +111,7 @@ export const cliPlan: Scenario = {
       const f = (x: ProcessSample) => `${fmtMs(x.cpuMs)} CPU / ${fmtMs(x.wallMs)} / ${x.rssMB.toFixed(0)} MB`;
       log(
         `  ${i - ctx.warmup + 1}/${ctx.iterations} (load ${cold.load.toFixed(1)}): cold plan ${f(cold)}; lower bound ${f(lower)}; cat-file ${f(cat)}; ` +
-          `re-plan ${f(replan)}; in full ${f(full)}; validate 10 ${f(validate)}`,
+          `re-plan ${f(replan)} (one parse ${f(oneParse)}); in full ${f(full)}; validate 10 ${f(validate)} (node -e 0 ${f(bareNode)})`,
       );
     }
     const k = `${n / 1000}k`;
@@ -116,9 +126,23 @@ export const cliPlan: Scenario = {
         ctx.quick,
       ),
       ...rows(`9 cold plan ${k}, CLI`, 'vs git cat-file', s.cold, { name: 'git cat-file --batch', samples: s.cat }, {}, ctx.quick).slice(0, 1),
-      ...rows(`9 re-plan ${k} after a one-file commit, CLI`, 'kept plan patched', s.replan, null, { wall: ['', 500] }, ctx.quick),
+      ...rows(
+        `9 re-plan ${k} after a one-file commit, CLI`,
+        'kept plan patched',
+        s.replan,
+        { name: 'one parse (yaml + ajv loader, the changed file)', samples: s.oneParse },
+        { wall: ['', 500] },
+        ctx.quick,
+      ),
       ...rows(`9 re-plan ${k} after a one-file commit, CLI`, 'in full, parse cache warm', s.full, null, {}, ctx.quick),
-      ...rows('9 validate of 10 manifests, CLI', 'fixed cost', s.validate, null, { cpu: ['< 500 ms', (cpu) => cpu < 500] }, ctx.quick),
+      ...rows(
+        '9 validate of 10 manifests, CLI',
+        'fixed cost',
+        s.validate,
+        { name: 'node -e 0', samples: s.node },
+        { cpu: ['< 500 ms', (cpu) => cpu < 500] },
+        ctx.quick,
+      ),
     ];
     const loads = s.cold.map((x) => x.load);
     return {
@@ -131,7 +155,9 @@ export const cliPlan: Scenario = {
           `${(seed.repo.bytes / 2 ** 20).toFixed(1)} MB of YAML in mixed styles). In each run, back to back: the cold plan (no parse cache, no kept plan), ` +
           'the lower bound (bench/lower-bound.ts: `git ls-tree`, one `git cat-file --batch`, `yaml` parseAllDocuments and one ajv with the same schemas, nothing else), ' +
           "`git cat-file --batch` of the same blobs alone, a re-plan after a one-file commit (the cold plan's kept plan patched by the changed file), " +
-          'the same re-plan in full (kept plans deleted, the parse cache warm; its output must equal the patched one), and `validate` of a 10-manifest repository. ' +
+          'its lower bound (the same loader over the changed file alone: one parse, as a whole process), ' +
+          'the same re-plan in full (kept plans deleted, the parse cache warm; its output must equal the patched one), and `validate` of a 10-manifest repository, ' +
+          'paired with `node -e 0` (what any Node process costs). ' +
           `Load average (1 min) at the cold plans: ${loads.map((l) => l.toFixed(1)).join(', ')}; figures measured at a median load over 4 say so. ` +
           `Spread (max-min)/median of the cold plan's CPU: ${(spread(s.cold.map((x) => x.cpuMs)) * 100).toFixed(0)}%, of the lower bound's: ${(spread(s.lower.map((x) => x.cpuMs)) * 100).toFixed(0)}%.`,
       ],

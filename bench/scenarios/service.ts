@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { Scenario, ScenarioResult } from '../types.js';
@@ -28,6 +28,8 @@ class World {
   /** The GitHub client's pacing (GitHub's documented limits, as `driftless serve` runs), or none. */
   pacer: Pacer | null = null;
   stopGit!: () => Promise<void>;
+  /** The served repository's URL, as the service fetches it. */
+  gitUrl!: string;
   private delivery = 0;
 
   /**
@@ -54,6 +56,7 @@ class World {
       gitSync(this.work, 'config', k, v);
     const git = await startGitHttpProcess(join(this.base, 'srv'));
     this.stopGit = git.stop;
+    this.gitUrl = `${git.url}/${REPO}.git`;
     this.gh = await startGitHubDouble({ owner: OWNER, repo: REPO, token: GITHUB_TOKEN });
     const configFile = join(this.base, 'driftless.config.yaml');
     mkdirSync(join(this.base, 'target'), { recursive: true });
@@ -61,7 +64,7 @@ class World {
       configFile,
       [
         'repo:',
-        `  url: ${git.url}/${REPO}.git`,
+        `  url: ${this.gitUrl}`,
         '  branch: main',
         '  name: bench',
         'github:',
@@ -138,6 +141,27 @@ class World {
     if (r.status >= 300) throw new Error(`webhook refused: HTTP ${r.status}`);
   }
 
+  /**
+   * Milliseconds `git fetch` (git's CLI, one process) takes to bring PR `number`'s head and merge
+   * refs into a mirror of the served repository (cloned, untimed, on the first call): what fetching
+   * a pull request costs any service that mirrors over HTTP, with nothing of driftless.
+   */
+  async fetchByGit(number: number): Promise<number> {
+    const mirror = join(this.base, 'peer-mirror.git');
+    if (!existsSync(mirror)) await runOk('git', ['clone', '-q', '--mirror', this.gitUrl, mirror]);
+    const t0 = performance.now();
+    await runOk('git', [
+      '-C',
+      mirror,
+      'fetch',
+      '-q',
+      'origin',
+      `+refs/pull/${number}/head:refs/pull/${number}/head`,
+      `+refs/pull/${number}/merge:refs/pull/${number}/merge`,
+    ]);
+    return performance.now() - t0;
+  }
+
   hasPlanComment(number: number): boolean {
     return this.gh.commentsOn(number).some((c) => c.body.startsWith('<!-- driftless:plan -->'));
   }
@@ -200,6 +224,7 @@ export const webhookScenario: Scenario = {
     const w = new World();
     const lat: number[] = [];
     const pendingLat: number[] = [];
+    const fetchLat: number[] = [];
     let waited = 0;
     try {
       await w.start(n, { applied: true, paced: true });
@@ -220,6 +245,7 @@ export const webhookScenario: Scenario = {
           continue;
         }
         lat.push(ms);
+        fetchLat.push(await w.fetchByGit(number));
         if (pending !== undefined) pendingLat.push(pending - t0);
         waited += w.pacer!.stats.waited - waitedBefore;
         log(
@@ -240,10 +266,12 @@ export const webhookScenario: Scenario = {
           metric: 'latency',
           unit: 'ms',
           driftless: t,
-          peer: null,
+          peer: median(fetchLat),
+          peerName: "the PR's refs fetched by git's CLI",
+          ratio: t / median(fetchLat),
           target: '< 300 ms',
           pass: ctx.quick ? null : t < 300,
-          samples: { driftless: lat, peer: [] },
+          samples: { driftless: lat, peer: fetchLat },
         },
       ],
       notes: [
@@ -252,7 +280,8 @@ export const webhookScenario: Scenario = {
           `(fetch of the PR refs, validate + plan, pending status, comment); the double's own handling is GitHub's latency and excluded, though it shares the event loop. ` +
           `Requests to GitHub are paced as in production (bursts of 8 writes, then one a second; 80 comments a minute, 500 an hour; 900 points a minute) and each PR is opened on a quiet service ` +
           `(nothing queued, the pacing at rest). Pending status ${pendingLat.length ? `sent after ${fmtMs(median(pendingLat))} (median of ${pendingLat.length})` : 'replaced by the final one every time (the plan was done first)'}; ` +
-          `requests held by the pacing in the measured runs: ${waited}. Spread: ${(spread(lat) * 100).toFixed(0)}%.`,
+          `requests held by the pacing in the measured runs: ${waited}. Spread: ${(spread(lat) * 100).toFixed(0)}%. ` +
+          "The peer, after each comment: `git fetch` (git's CLI, a new process) of the PR's head and merge refs from the same server into a mirror of the repository: what fetching a pull request costs before any plan.",
       ],
       details: { n, lat, pendingLat, waited },
     };
