@@ -40,7 +40,8 @@ export const incremental: Scenario = {
           const one = load(text);
           const bound = performance.now() - t0;
           if (one.docs < 1 || one.invalid) throw new Error(`one parse of ${file}: ${JSON.stringify(one)}`);
-          if (ws.loader.stats.parsed - before !== 1) throw new Error(`a re-plan after a one-file commit parsed ${ws.loader.stats.parsed - before} files, not 1`);
+          if (ws.loader.stats.parsed - before !== 1)
+            throw new Error(`a re-plan after a one-file commit parsed ${ws.loader.stats.parsed - before} files, not 1`);
           if (i < ctx.warmup) continue;
           times.push(r.ms);
           onePass.push(bound);
