@@ -2,6 +2,7 @@ import { spawn, execFileSync, type SpawnOptions } from 'node:child_process';
 import { join } from 'node:path';
 
 import { PACKAGE_ROOT } from '../src/sdk/package-root.js';
+import type { Row } from './types.js';
 
 export { PACKAGE_ROOT };
 /** Generated inputs and scratch space (git-ignored). */
@@ -156,4 +157,32 @@ export async function profiled<T>(name: string, fn: () => Promise<T>): Promise<T
     session.disconnect();
     log(`  profile written to ${join(dir, `${name}.cpuprofile`)}`);
   }
+}
+
+/**
+ * A row of times in milliseconds, judged `< targetMs` on its median, beside the median of its lower
+ * bound measured in the same runs (not judged in a quick run).
+ */
+export function againstBound(
+  scenario: string,
+  metric: string,
+  times: number[],
+  bound: { name: string; times: number[] },
+  targetMs: number,
+  quick: boolean,
+): Row {
+  const t = median(times);
+  const b = median(bound.times);
+  return {
+    scenario,
+    metric,
+    unit: 'ms',
+    driftless: t,
+    peer: b,
+    peerName: bound.name,
+    ratio: t / b,
+    target: `< ${targetMs} ms`,
+    pass: quick ? null : t < targetMs,
+    samples: { driftless: times, peer: bound.times },
+  };
 }

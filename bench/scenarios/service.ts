@@ -11,7 +11,7 @@ import { deliver, pullRequestPayload } from '../../testkit/webhooks.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { Pacer } from '../../src/forge/github/pacer.js';
-import { median, percentile, spread, log, fmtMs, WORK_DIR, gitSync, runOk } from '../util.js';
+import { againstBound, median, percentile, spread, log, fmtMs, WORK_DIR, gitSync, runOk } from '../util.js';
 
 const OWNER = 'acme';
 const REPO = 'infra';
@@ -256,24 +256,10 @@ export const webhookScenario: Scenario = {
     } finally {
       await w.close();
     }
-    const t = median(lat);
     return {
       name: this.name,
       title: this.title,
-      rows: [
-        {
-          scenario: `3 webhook → PR comment (${n})`,
-          metric: 'latency',
-          unit: 'ms',
-          driftless: t,
-          peer: median(fetchLat),
-          peerName: "the PR's refs fetched by git's CLI",
-          ratio: t / median(fetchLat),
-          target: '< 300 ms',
-          pass: ctx.quick ? null : t < 300,
-          samples: { driftless: lat, peer: fetchLat },
-        },
-      ],
+      rows: [againstBound(`3 webhook → PR comment (${n})`, 'latency', lat, { name: "the PR's refs fetched by git's CLI", times: fetchLat }, 300, ctx.quick)],
       notes: [
         `The service (startService, in-process, embedded state, mirror over git http-backend) with the GitHub double checking every request against GitHub's OpenAPI description, ` +
           `started from the stack applied at main (${n} recorded resources and their files). Each run: one pull request changing one manifest (plan: 1 to update, against the recorded state: PR plans do not refresh); the clock runs from sending the signed pull_request webhook to the plan comment's request arriving at the double ` +
