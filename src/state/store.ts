@@ -343,8 +343,7 @@ export class StateStore {
     return r.rows[0] ? `${r.rows[0].holder} since ${toIso(r.rows[0].acquired_at)}` : 'another process';
   }
 
-  /** Keep the plan a run carried out (masked JSON: plans never hold secret values). */
-  /** Keep the plan a run carries out, compressed (see migration 8). */
+  /** Keep the plan a run carries out, compressed (see migration 8): masked JSON, as plans never hold secret values. */
   async setRunPlan(runId: number, plan: unknown): Promise<void> {
     const gz = await gzipAsync(JSON.stringify(plan), { level: 1 });
     await this.db.query('UPDATE runs SET plan = NULL, plan_gz = $2 WHERE id = $1', [runId, gz.toString('base64')]);
