@@ -24,6 +24,8 @@ const READS = 'bare reads (bench/read-bound.ts)';
 const PHASES: Phase[] = ['from empty', 'no-op re-apply', 'drift'];
 /** The targets per resource at the margin (issue: apply from empty < 1 ms, no-op and drift < 0.3 ms). */
 const TARGET_MS: Record<Phase, number> = { 'from empty': 1, 'no-op re-apply': 0.3, drift: 0.3 };
+const WRITE_BOUND = join(PACKAGE_ROOT, 'dist', 'bench', 'write-bound.js');
+const READ_BOUND = join(PACKAGE_ROOT, 'dist', 'bench', 'read-bound.js');
 /** statfs(2)'s f_type of tmpfs (TMPFS_MAGIC). */
 const TMPFS = 0x01021994;
 
@@ -56,19 +58,11 @@ export const cliApply: Scenario = {
       for (let i = 0; i < ctx.warmup + ctx.iterations; i++) {
         const dir = join(base, `${n}-${i}`);
         rmSync(dir, { recursive: true, force: true });
-        mkdirSync(join(dir, 'target'), { recursive: true });
-        const config = configFile(dir, repo.dir, join(dir, 'data'), join(dir, 'target'));
-        const bound = () => timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'write-bound.js'), list, join(dir, 'bound')]);
-        const boundFirst = i % 2 === 1 && existsSync(list);
-        const before = boundFirst ? await bound() : null;
-        const empty = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
-        if (!new RegExp(`${repo.resources} done, 0 failed`).test(empty.stdout)) throw new Error(`apply from empty: ${empty.stdout.slice(-300)}`);
-        if (!existsSync(list)) writeFileSync(list, JSON.stringify(treeList(join(dir, 'target'))));
-        const bare = before ?? (await bound());
+        const { config, apply: empty, bound: bare } = await fromEmpty(dir, repo.dir, repo.resources, list, i % 2 === 1 && existsSync(list));
         const noop = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
         if (!/No changes/.test(noop.stdout)) throw new Error(`no-op re-apply: ${noop.stdout.slice(-300)}`);
         const drift = await timeProcess(process.execPath, [CLI, 'drift', '--config', config]);
-        const reads = await timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'read-bound.js'), list, join(dir, 'target')]);
+        const reads = await timeProcess(process.execPath, [READ_BOUND, list, join(dir, 'target')]);
         if (!/"differing":\[\]/.test(reads.stdout)) throw new Error(`bare reads: the applied tree differs from its list: ${reads.stdout.slice(0, 300)}`);
         rmSync(dir, { recursive: true, force: true });
         const inMemory = memory ? await onTmpfs(join(memory, `${n}-${i}`), repo.dir, repo.resources, list, i % 2 === 1) : null;
@@ -180,9 +174,27 @@ export const cliApply: Scenario = {
 };
 
 /**
- * Apply from empty and the bare writes of the same tree, both on tmpfs under `root` (removed after):
- * `boundFirst` says which goes first. The tree list is the disk run's.
+ * Apply from empty into `root` (a new data dir and an empty target) and the bare writes of the same
+ * tree beside it; `boundFirst` says which goes first. The first apply's tree is listed in `list`.
  */
+async function fromEmpty(
+  root: string,
+  repoDir: string,
+  resources: number,
+  list: string,
+  boundFirst: boolean,
+): Promise<{ config: string; apply: ProcessSample; bound: ProcessSample }> {
+  mkdirSync(join(root, 'target'), { recursive: true });
+  const config = configFile(root, repoDir, join(root, 'data'), join(root, 'target'));
+  const bound = () => timeProcess(process.execPath, [WRITE_BOUND, list, join(root, 'bound')]);
+  const before = boundFirst ? await bound() : null;
+  const apply = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
+  if (!new RegExp(`${resources} done, 0 failed`).test(apply.stdout)) throw new Error(`apply from empty into ${root}: ${apply.stdout.slice(-300)}`);
+  if (!existsSync(list)) writeFileSync(list, JSON.stringify(treeList(join(root, 'target'))));
+  return { config, apply, bound: before ?? (await bound()) };
+}
+
+/** The same pair on tmpfs under `root`, removed after; the tree list is the disk run's. */
 async function onTmpfs(
   root: string,
   repoDir: string,
@@ -191,14 +203,8 @@ async function onTmpfs(
   boundFirst: boolean,
 ): Promise<{ apply: ProcessSample; bound: ProcessSample }> {
   rmSync(root, { recursive: true, force: true });
-  mkdirSync(join(root, 'target'), { recursive: true });
   try {
-    const config = configFile(root, repoDir, join(root, 'data'), join(root, 'target'));
-    const bound = () => timeProcess(process.execPath, [join(PACKAGE_ROOT, 'dist', 'bench', 'write-bound.js'), list, join(root, 'bound')]);
-    const before = boundFirst ? await bound() : null;
-    const apply = await timeProcess(process.execPath, [CLI, 'apply', '--auto-approve', '--config', config]);
-    if (!new RegExp(`${resources} done, 0 failed`).test(apply.stdout)) throw new Error(`apply from empty on tmpfs: ${apply.stdout.slice(-300)}`);
-    return { apply, bound: before ?? (await bound()) };
+    return await fromEmpty(root, repoDir, resources, list, boundFirst);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
